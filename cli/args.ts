@@ -1,0 +1,37 @@
+// Flag parsing for subcommands: node's parseArgs for the syntax, zod for the values, so that a bad
+// flag fails with a message naming the flag and what was wrong with it.
+import { parseArgs } from 'node:util';
+import type { z } from 'zod';
+
+export class UsageError extends Error {}
+
+export interface CommandSpec<S extends z.ZodType> {
+  /** Flags as parseArgs options; every value arrives as a string (or boolean for type 'boolean'). */
+  flags: Record<string, { type: 'string' | 'boolean'; short?: string }>;
+  schema: S;
+  help: string;
+}
+
+export function parseFlags<S extends z.ZodType>(argv: string[], spec: CommandSpec<S>): z.infer<S> | 'help' {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...spec.flags, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${spec.help}`);
+  }
+  if (parsed.values['help'] === true) return 'help';
+  const result = spec.schema.safeParse({ ...parsed.values, _: parsed.positionals });
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => {
+      const where = i.path.length > 0 ? `--${i.path.join('.')}` : 'arguments';
+      return `${where}: ${i.message}`;
+    });
+    throw new UsageError(`${problems.join('; ')}\n\n${spec.help}`);
+  }
+  return result.data;
+}
