@@ -3,6 +3,7 @@
 // min_z <= qpos[2] <= max_z (closed interval, unlike Hopper/Walker2d); qvel reset noise is scale·N(0, 1);
 // the observation is qpos[2:], qvel, then the clipped cfrc_ext of every body but the world (13·6 = 78).
 import { z } from 'zod';
+import { clip } from './clip.ts';
 import { mujoco } from './mujoco.ts';
 import { MujocoEnv } from './mujoco-env.ts';
 import { commonOptions, nonNegative, parseOptions, range, weight } from './options.ts';
@@ -79,7 +80,7 @@ export class AntEnv extends MujocoEnv {
     let sum = 0;
     for (let i = 0; i < f.length; i++) {
       const raw = f[i]!;
-      const c = raw < lo ? lo : raw > hi ? hi : raw;
+      const c = clip(raw, lo, hi);
       sum += c * c;
     }
     return this.options.contactCostWeight * sum;
@@ -117,7 +118,7 @@ export class AntEnv extends MujocoEnv {
     const [lo, hi] = this.options.contactForceRange;
     for (let i = 6; i < f.length; i++) {
       const raw = f[i]!;
-      out[j++] = raw < lo ? lo : raw > hi ? hi : raw;
+      out[j++] = clip(raw, lo, hi);
     }
   }
 

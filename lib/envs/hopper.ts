@@ -2,6 +2,7 @@
 // unhealthy (z, torso angle, or any of state_vector()[2:] leaving its open range); velocities in the
 // observation are clipped to ±10.
 import { z } from 'zod';
+import { clip } from './clip.ts';
 import { MujocoEnv } from './mujoco-env.ts';
 import { commonOptions, nonNegative, parseOptions, range, weight } from './options.ts';
 import type { EnvInfo } from './types.ts';
@@ -122,7 +123,6 @@ export function writeClippedPlanarObservation(
   let j = offset;
   for (let i = excludeX ? 1 : 0; i < qpos.length; i++) out[j++] = qpos[i]!;
   for (let i = 0; i < qvel.length; i++) {
-    const v = qvel[i]!;
-    out[j++] = v < -OBS_VELOCITY_CLIP ? -OBS_VELOCITY_CLIP : v > OBS_VELOCITY_CLIP ? OBS_VELOCITY_CLIP : v;
+    out[j++] = clip(qvel[i]!, -OBS_VELOCITY_CLIP, OBS_VELOCITY_CLIP);
   }
 }

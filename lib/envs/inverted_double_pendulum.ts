@@ -3,6 +3,7 @@
 // y <= 1; the observation is cart x, sin and cos of the two hinge angles, qvel clipped to ±10, and the
 // cart's constraint force clipped to ±10 (9 values).
 import { z } from 'zod';
+import { clip } from './clip.ts';
 import { MujocoEnv } from './mujoco-env.ts';
 import { commonOptions, nonNegative, parseOptions, weight } from './options.ts';
 import type { EnvInfo } from './types.ts';
@@ -15,11 +16,8 @@ export const invertedDoublePendulumOptionsSchema = z.strictObject({
 
 export type InvertedDoublePendulumOptions = z.input<typeof invertedDoublePendulumOptionsSchema>;
 
-const CLIP = 10;
-
-function clip(v: number): number {
-  return v < -CLIP ? -CLIP : v > CLIP ? CLIP : v;
-}
+/** Gymnasium clips qvel and the constraint force in the observation to ±10. */
+const OBS_CLIP = 10;
 
 export class InvertedDoublePendulumEnv extends MujocoEnv {
   readonly options: z.output<typeof invertedDoublePendulumOptionsSchema>;
@@ -64,8 +62,8 @@ export class InvertedDoublePendulumEnv extends MujocoEnv {
     out[j++] = qpos[0]!;
     for (let i = 1; i < qpos.length; i++) out[j++] = Math.sin(qpos[i]!);
     for (let i = 1; i < qpos.length; i++) out[j++] = Math.cos(qpos[i]!);
-    for (let i = 0; i < qvel.length; i++) out[j++] = clip(qvel[i]!);
-    out[j] = clip(this.qfrcConstraint[0]!);
+    for (let i = 0; i < qvel.length; i++) out[j++] = clip(qvel[i]!, -OBS_CLIP, OBS_CLIP);
+    out[j] = clip(this.qfrcConstraint[0]!, -OBS_CLIP, OBS_CLIP);
   }
 
   protected stepInfo(): EnvInfo {

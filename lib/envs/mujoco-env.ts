@@ -8,6 +8,7 @@
 // - actions are validated here, at the boundary (see `validateAction`).
 import type { ModelAsset } from './assets.ts';
 import { readModelXml } from './assets.ts';
+import { clip } from './clip.ts';
 import { compileModel, type MjData, type MjModel, mujoco } from './mujoco.ts';
 import { assertSeed, Rng } from './rng.ts';
 import type { BoxSpace, Env, EnvInfo, ResetOptions, ResetResult, StepResult } from './types.ts';
@@ -162,10 +163,7 @@ export abstract class MujocoEnv implements Env {
     // Physics sees the action clipped to ctrlrange, as MuJoCo's own clamping of ctrl does for these
     // models in Gymnasium; the control cost (in `afterPhysics`) uses the action as given, as v5 does.
     for (let i = 0; i < this.actDim; i++) {
-      const a = action[offset + i]!;
-      const lo = this.ctrlLow[i]!;
-      const hi = this.ctrlHigh[i]!;
-      ctrl[i] = a < lo ? lo : a > hi ? hi : a;
+      ctrl[i] = clip(action[offset + i]!, this.ctrlLow[i]!, this.ctrlHigh[i]!);
     }
     this.beforePhysics();
     const m = this.model;
