@@ -1,12 +1,18 @@
 // The `o2o` command line: one subcommand per job, each validating its own flags.
-import { commands } from './commands.ts';
+
 import { UsageError } from './args.ts';
+import { commands } from './commands.ts';
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
-  return ['usage: o2o <command> [flags]', '', 'commands:', ...lines, '', 'o2o <command> --help for its flags'].join(
-    '\n',
-  );
+  return [
+    'usage: o2o <command> [flags]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'o2o <command> --help for its flags',
+  ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
