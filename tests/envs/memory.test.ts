@@ -59,3 +59,30 @@ describe('envs/memory', () => {
     assert.ok(after.rss - before.rss < 32 * 2 ** 20, `RSS ${mib(before.rss)} -> ${mib(after.rss)}`);
   });
 });
+
+describe('envs/wasm memory growth', () => {
+  it('keeps stepping correctly after the wasm memory grows under the cached views', () => {
+    // The expected results, computed before any growth.
+    const reference = makeEnv('Hopper-v5');
+    reference.reset({ seed: 2 });
+    reference.step([0.1, 0.2, 0.3]);
+    const expected = Array.from({ length: 5 }, () => reference.step([0.3, -0.2, 0.1]));
+    reference.close();
+
+    const env = makeEnv('Hopper-v5');
+    env.reset({ seed: 2 });
+    env.step([0.1, 0.2, 0.3]);
+    const start = wasmHeapBytes(env.data);
+    // Allocate models until the wasm memory grows, which detaches every view taken before.
+    const filler = [];
+    while (wasmHeapBytes(env.data) === start && filler.length < 500) filler.push(makeEnv('Ant-v5'));
+    assert.ok(wasmHeapBytes(env.data) > start, 'the wasm memory grew');
+    for (const f of filler) f.close();
+    for (const want of expected) {
+      const got = env.step([0.3, -0.2, 0.1]);
+      assert.ok(got.obs.every(Number.isFinite));
+      assert.deepEqual(got, want);
+    }
+    env.close();
+  });
+});
