@@ -158,6 +158,7 @@ export abstract class MujocoEnv implements Env {
    * from `lastFlags`. The vector env calls this directly to avoid per-step allocation.
    */
   advance(action: ArrayLike<number>, offset: number): number {
+    if (this.phase !== 'running') this.assertSteppable();
     this.views();
     const ctrl = this.ctrl;
     // Physics sees the action clipped to ctrlrange, as MuJoCo's own clamping of ctrl does for these
