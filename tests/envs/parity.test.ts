@@ -30,7 +30,20 @@ const TOLERANCE = 1e-9;
 // Model fields that decide the physics. Rendering-only fields (colours, materials, textures, cameras,
 // lights, names) may differ between the two files and are not compared.
 const PHYSICS_PREFIXES = ['body_', 'jnt_', 'dof_', 'geom_', 'site_', 'actuator_', 'tendon_', 'eq_', 'pair_'];
-const IGNORED = new Set(['geom_rgba', 'geom_matid', 'geom_group', 'site_rgba', 'site_matid', 'site_group']);
+const IGNORED = new Set([
+  'body_user',
+  'jnt_user',
+  'geom_user',
+  'site_user',
+  'actuator_user',
+  'tendon_user',
+  'geom_rgba',
+  'geom_matid',
+  'geom_group',
+  'site_rgba',
+  'site_matid',
+  'site_group',
+]);
 const COUNTS = [
   'nq',
   'nv',
