@@ -1,0 +1,127 @@
+// Transition storage for off-policy learning: preallocated columnar Float32 arrays, overwritten as a
+// ring once full, sampled uniformly with a seeded PRNG into a batch whose arrays are reused.
+import { Rng } from '../envs/rng.ts';
+
+/** A batch of transitions, row-major: row i of `obs` is obs[i*obsDim .. (i+1)*obsDim). */
+export interface TransitionBatch {
+  size: number;
+  obs: Float32Array;
+  actions: Float32Array;
+  rewards: Float32Array;
+  nextObs: Float32Array;
+  /** 1 where the episode terminated (no bootstrap), 0 otherwise; truncation is not termination. */
+  terminated: Float32Array;
+}
+
+export interface ReplayBufferOptions {
+  obsDim: number;
+  actDim: number;
+  capacity: number;
+  seed: number;
+}
+
+export function allocateBatch(size: number, obsDim: number, actDim: number): TransitionBatch {
+  return {
+    size,
+    obs: new Float32Array(size * obsDim),
+    actions: new Float32Array(size * actDim),
+    rewards: new Float32Array(size),
+    nextObs: new Float32Array(size * obsDim),
+    terminated: new Float32Array(size),
+  };
+}
+
+export class ReplayBuffer {
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly capacity: number;
+  private readonly store: TransitionBatch;
+  private readonly rng: Rng;
+  private next = 0;
+  private count = 0;
+  private batch: TransitionBatch | undefined;
+
+  constructor(options: ReplayBufferOptions) {
+    for (const key of ['obsDim', 'actDim', 'capacity'] as const) {
+      const v = options[key];
+      if (!Number.isInteger(v) || v < 1)
+        throw new RangeError(`ReplayBuffer: ${key} must be a positive integer, got ${v}`);
+    }
+    this.obsDim = options.obsDim;
+    this.actDim = options.actDim;
+    this.capacity = options.capacity;
+    this.store = allocateBatch(options.capacity, options.obsDim, options.actDim);
+    this.rng = new Rng(options.seed);
+  }
+
+  /** Transitions currently held (at most `capacity`). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Appends one transition, overwriting the oldest once full. Arrays are copied. */
+  add(
+    obs: ArrayLike<number>,
+    action: ArrayLike<number>,
+    reward: number,
+    nextObs: ArrayLike<number>,
+    terminated: boolean,
+  ): void {
+    this.checkRow(obs, this.obsDim, 'obs');
+    this.checkRow(action, this.actDim, 'action');
+    this.checkRow(nextObs, this.obsDim, 'nextObs');
+    if (!Number.isFinite(reward)) throw new RangeError(`ReplayBuffer.add: reward is ${reward}`);
+    const i = this.next;
+    const s = this.store;
+    for (let k = 0; k < this.obsDim; k++) {
+      s.obs[i * this.obsDim + k] = obs[k]!;
+      s.nextObs[i * this.obsDim + k] = nextObs[k]!;
+    }
+    for (let k = 0; k < this.actDim; k++) s.actions[i * this.actDim + k] = action[k]!;
+    s.rewards[i] = reward;
+    s.terminated[i] = terminated ? 1 : 0;
+    this.next = (i + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+  }
+
+  /**
+   * Draws `batchSize` transitions uniformly with replacement. Returns a batch owned by the buffer and
+   * overwritten by the next call, unless `out` is given.
+   */
+  sample(batchSize: number, out?: TransitionBatch): TransitionBatch {
+    if (this.count === 0) throw new Error('ReplayBuffer.sample: the buffer is empty');
+    const batch = out ?? this.reusableBatch(batchSize);
+    if (batch.size !== batchSize)
+      throw new RangeError(`ReplayBuffer.sample: out has size ${batch.size}, not ${batchSize}`);
+    for (let row = 0; row < batchSize; row++) {
+      this.copyRow(Math.floor(this.rng.nextDouble() * this.count), batch, row);
+    }
+    return batch;
+  }
+
+  /** Copies stored transition `index` into row `row` of `batch`. */
+  copyRow(index: number, batch: TransitionBatch, row: number): void {
+    const s = this.store;
+    const o = this.obsDim;
+    const a = this.actDim;
+    batch.obs.set(s.obs.subarray(index * o, index * o + o), row * o);
+    batch.nextObs.set(s.nextObs.subarray(index * o, index * o + o), row * o);
+    batch.actions.set(s.actions.subarray(index * a, index * a + a), row * a);
+    batch.rewards[row] = s.rewards[index]!;
+    batch.terminated[row] = s.terminated[index]!;
+  }
+
+  private reusableBatch(size: number): TransitionBatch {
+    if (this.batch === undefined || this.batch.size !== size) {
+      if (!Number.isInteger(size) || size < 1)
+        throw new RangeError(`ReplayBuffer.sample: batch size ${size}`);
+      this.batch = allocateBatch(size, this.obsDim, this.actDim);
+    }
+    return this.batch;
+  }
+
+  private checkRow(row: ArrayLike<number>, dim: number, name: string): void {
+    if (row.length !== dim)
+      throw new RangeError(`ReplayBuffer.add: ${name} has length ${row.length}, expected ${dim}`);
+  }
+}
