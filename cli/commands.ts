@@ -1,11 +1,17 @@
-// The registry of `o2o` subcommands. Each lives in cli/commands/<name>.ts.
-import { demoCommand } from './commands/demo.ts';
+// The registry of `o2o` subcommands. Each lives in cli/commands/<name>.ts and is imported only when it
+// runs, so that `o2o --help` does not pay for loading MuJoCo or native addons.
 
 export interface Command {
   summary: string;
   run(argv: string[]): Promise<number>;
 }
 
+function lazy(summary: string, load: () => Promise<Command>): Command {
+  return { summary, run: async (argv) => (await load()).run(argv) };
+}
+
 export const commands: Record<string, Command> = {
-  demo: demoCommand,
+  demo: lazy('random-policy rollouts on a MuJoCo environment (returns, lengths, steps/s)', async () => {
+    return (await import('./commands/demo.ts')).demoCommand;
+  }),
 };
