@@ -1,0 +1,141 @@
+// GEMM backend selection: the OpenBLAS N-API addon when it loads, else the blocked TypeScript
+// fallback. The choice is printed once on stderr when this module is first imported.
+//   O2O_NN_BACKEND=ts      force the fallback;  =native  fail unless the addon loads
+//   O2O_BLAS_THREADS=n     OpenBLAS threads (default 1: the other core runs the simulator)
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { sgemmTs } from './gemm-ts.ts';
+
+export type SgemmFn = (
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
+) => void;
+
+interface NativeAddon {
+  sgemm: SgemmFn;
+  setThreads(n: number): void;
+  getThreads(): number;
+  getConfig(): string;
+}
+
+export type GemmBackendName = 'native' | 'ts';
+
+export interface GemmBackendInfo {
+  name: GemmBackendName;
+  /** Human-readable description, e.g. "native OpenBLAS (1 thread)". */
+  description: string;
+  /** Why the native addon is not in use (when it is not). */
+  fallbackReason?: string;
+}
+
+const addonPath = fileURLToPath(new URL('./native/build/Release/o2o_gemm.node', import.meta.url));
+
+function loadNative(): { addon?: NativeAddon; error?: string } {
+  if (!existsSync(addonPath)) return { error: `addon not built (${addonPath} missing; run npm run bootstrap)` };
+  try {
+    const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+    const threadsEnv = process.env['O2O_BLAS_THREADS'];
+    const threads = threadsEnv === undefined || threadsEnv === '' ? 1 : Number(threadsEnv);
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new RangeError(`O2O_BLAS_THREADS must be a positive integer, got '${threadsEnv}'`);
+    }
+    addon.setThreads(threads);
+    return { addon };
+  } catch (e) {
+    if (e instanceof RangeError) throw e;
+    return { error: `addon failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
+const loaded = loadNative();
+const nativeAddon = loaded.addon;
+
+function describeNative(addon: NativeAddon): string {
+  const t = addon.getThreads();
+  return `native OpenBLAS (${t} thread${t === 1 ? '' : 's'})`;
+}
+
+function initialBackend(): GemmBackendInfo {
+  const requested = process.env['O2O_NN_BACKEND'] ?? '';
+  if (requested !== '' && requested !== 'ts' && requested !== 'native') {
+    throw new RangeError(`O2O_NN_BACKEND must be 'ts' or 'native', got '${requested}'`);
+  }
+  if (requested === 'native' && nativeAddon === undefined) {
+    throw new Error(`O2O_NN_BACKEND=native but the OpenBLAS addon is unavailable: ${loaded.error}`);
+  }
+  if (requested === 'ts') {
+    return { name: 'ts', description: 'TypeScript fallback (forced by O2O_NN_BACKEND=ts)', fallbackReason: 'forced' };
+  }
+  if (nativeAddon === undefined) {
+    return { name: 'ts', description: `TypeScript fallback (${loaded.error})`, fallbackReason: loaded.error! };
+  }
+  return { name: 'native', description: describeNative(nativeAddon) };
+}
+
+let active: GemmBackendInfo = initialBackend();
+let activeFn: SgemmFn = active.name === 'native' ? nativeAddon!.sgemm : sgemmTs;
+process.stderr.write(`[nn] gemm: ${active.description}\n`);
+
+/**
+ * Row-major C[m x n] = alpha * op(A)[m x k] * op(B)[k x n] + beta * C on the active backend, in place
+ * on the given Float32Arrays (subarray views allowed). op(X) = X^T when its trans flag is set.
+ */
+export function sgemm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
+): void {
+  activeFn(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+export function gemmBackend(): GemmBackendInfo {
+  return active;
+}
+
+export function nativeAvailable(): boolean {
+  return nativeAddon !== undefined;
+}
+
+/** The native kernel itself (for tests comparing backends), or undefined when the addon is absent. */
+export function nativeSgemm(): SgemmFn | undefined {
+  return nativeAddon?.sgemm;
+}
+
+/** Switches backend at run time (benchmarks compare both in one process). */
+export function setGemmBackend(name: GemmBackendName): GemmBackendInfo {
+  if (name === 'native') {
+    if (nativeAddon === undefined) throw new Error(`native GEMM unavailable: ${loaded.error}`);
+    active = { name, description: describeNative(nativeAddon) };
+    activeFn = nativeAddon.sgemm;
+  } else if (name === 'ts') {
+    active = { name, description: 'TypeScript fallback (selected at run time)', fallbackReason: 'selected' };
+    activeFn = sgemmTs;
+  } else {
+    throw new RangeError(`setGemmBackend: unknown backend '${name as string}'`);
+  }
+  return active;
+}
+
+export { sgemmTs };

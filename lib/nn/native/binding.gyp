@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "o2o_gemm",
+      "sources": ["gemm.cc"],
+      "cflags_cc": ["-O2", "-std=c++17"],
+      "include_dirs": ["/usr/include/x86_64-linux-gnu"],
+      "libraries": ["-lopenblas"]
+    }
+  ]
+}
