@@ -63,7 +63,8 @@ export function sgemmTs(
           const p2 = p1 + nb;
           const p3 = p2 + nb;
           for (let j = 0; j < nb; j++) {
-            c[cRow + j] = c[cRow + j]! + (a0 * p[p0 + j]! + a1 * p[p1 + j]! + a2 * p[p2 + j]! + a3 * p[p3 + j]!);
+            c[cRow + j] =
+              c[cRow + j]! + (a0 * p[p0 + j]! + a1 * p[p1 + j]! + a2 * p[p2 + j]! + a3 * p[p3 + j]!);
           }
         }
         for (; q < kb; q++) {

@@ -43,7 +43,8 @@ export interface GemmBackendInfo {
 const addonPath = fileURLToPath(new URL('./native/build/Release/o2o_gemm.node', import.meta.url));
 
 function loadNative(): { addon?: NativeAddon; error?: string } {
-  if (!existsSync(addonPath)) return { error: `addon not built (${addonPath} missing; run npm run bootstrap)` };
+  if (!existsSync(addonPath))
+    return { error: `addon not built (${addonPath} missing; run npm run bootstrap)` };
   try {
     const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
     const threadsEnv = process.env['O2O_BLAS_THREADS'];
@@ -76,10 +77,18 @@ function initialBackend(): GemmBackendInfo {
     throw new Error(`O2O_NN_BACKEND=native but the OpenBLAS addon is unavailable: ${loaded.error}`);
   }
   if (requested === 'ts') {
-    return { name: 'ts', description: 'TypeScript fallback (forced by O2O_NN_BACKEND=ts)', fallbackReason: 'forced' };
+    return {
+      name: 'ts',
+      description: 'TypeScript fallback (forced by O2O_NN_BACKEND=ts)',
+      fallbackReason: 'forced',
+    };
   }
   if (nativeAddon === undefined) {
-    return { name: 'ts', description: `TypeScript fallback (${loaded.error})`, fallbackReason: loaded.error! };
+    return {
+      name: 'ts',
+      description: `TypeScript fallback (${loaded.error})`,
+      fallbackReason: loaded.error!,
+    };
   }
   return { name: 'native', description: describeNative(nativeAddon) };
 }

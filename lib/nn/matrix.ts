@@ -7,10 +7,14 @@ export class Matrix {
   readonly data: Float32Array;
 
   constructor(rows: number, cols: number, data?: Float32Array) {
-    if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`Matrix: rows must be an integer >= 0, got ${rows}`);
-    if (!Number.isInteger(cols) || cols < 0) throw new RangeError(`Matrix: cols must be an integer >= 0, got ${cols}`);
+    if (!Number.isInteger(rows) || rows < 0)
+      throw new RangeError(`Matrix: rows must be an integer >= 0, got ${rows}`);
+    if (!Number.isInteger(cols) || cols < 0)
+      throw new RangeError(`Matrix: cols must be an integer >= 0, got ${cols}`);
     if (data !== undefined && data.length !== rows * cols) {
-      throw new RangeError(`Matrix: data has ${data.length} elements, expected ${rows}x${cols} = ${rows * cols}`);
+      throw new RangeError(
+        `Matrix: data has ${data.length} elements, expected ${rows}x${cols} = ${rows * cols}`,
+      );
     }
     this.rows = rows;
     this.cols = cols;

@@ -1,0 +1,234 @@
+// Layers on row-major batches (one sample per row). Each layer owns its output and input-gradient
+// buffers (one per batch size, see BufferCache), so steady-state passes allocate nothing. Returned
+// matrices are those buffers: valid until the layer's next pass with the same batch size.
+import { sgemm } from './gemm.ts';
+import { initLinearPytorch } from './init.ts';
+import { assertCols, assertSameShape, BufferCache, type Matrix } from './matrix.ts';
+import type { NnRng } from './rng.ts';
+
+/** A trainable tensor and its gradient accumulator; `shape` is PyTorch's layout for the tensor. */
+export interface Param {
+  name: string;
+  shape: readonly number[];
+  value: Float32Array;
+  grad: Float32Array;
+}
+
+export interface Layer {
+  /** Fixed input width, or undefined for width-preserving elementwise layers. */
+  readonly inFeatures: number | undefined;
+  /** True when `apply` may write into its own input (elementwise layers). */
+  readonly elementwise: boolean;
+  outputCols(inCols: number): number;
+  /** Computes the output into `out` and keeps nothing (inference / target networks). */
+  apply(x: Matrix, out: Matrix): void;
+  /** Computes the output and keeps what backward needs (a reference to x or to the output). */
+  forward(x: Matrix): Matrix;
+  /**
+   * Back-propagates dOut through the last forward: accumulates parameter gradients when
+   * `accumulateParams`, returns dLoss/dInput when `wantInput` (else null).
+   */
+  backward(dOut: Matrix, accumulateParams: boolean, wantInput: boolean): Matrix | null;
+  /** Parameters with local names ('weight', 'bias'). */
+  params(): Param[];
+}
+
+function noForward(where: string): never {
+  throw new Error(`${where}: backward called before forward`);
+}
+
+/** y = x W^T + b with W stored [out, in] row-major (PyTorch's layout, which GEMM reads transposed for free). */
+export class Linear implements Layer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly elementwise = false;
+  readonly weight: Param;
+  readonly bias: Param;
+  private input: Matrix | undefined;
+  private readonly outs = new BufferCache();
+  private readonly dIns = new BufferCache();
+
+  constructor(inFeatures: number, outFeatures: number, rng: NnRng) {
+    for (const [k, v] of [
+      ['inFeatures', inFeatures],
+      ['outFeatures', outFeatures],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1)
+        throw new RangeError(`Linear: ${k} must be a positive integer, got ${v}`);
+    }
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.weight = {
+      name: 'weight',
+      shape: [outFeatures, inFeatures],
+      value: new Float32Array(outFeatures * inFeatures),
+      grad: new Float32Array(outFeatures * inFeatures),
+    };
+    this.bias = {
+      name: 'bias',
+      shape: [outFeatures],
+      value: new Float32Array(outFeatures),
+      grad: new Float32Array(outFeatures),
+    };
+    initLinearPytorch(this.weight.value, this.bias.value, inFeatures, rng);
+  }
+
+  outputCols(inCols: number): number {
+    if (inCols !== this.inFeatures) {
+      throw new RangeError(`Linear(${this.inFeatures}->${this.outFeatures}): input has ${inCols} columns`);
+    }
+    return this.outFeatures;
+  }
+
+  apply(x: Matrix, out: Matrix): void {
+    assertCols(x, this.inFeatures, `Linear(${this.inFeatures}->${this.outFeatures}) input`);
+    if (out.rows !== x.rows || out.cols !== this.outFeatures) {
+      throw new RangeError(
+        `Linear: output buffer is ${out.rows}x${out.cols}, expected ${x.rows}x${this.outFeatures}`,
+      );
+    }
+    const o = out.data;
+    const n = this.outFeatures;
+    // Bias rows first, then accumulate x W^T on top (beta = 1): no separate bias pass.
+    for (let r = 0; r < x.rows; r++) o.set(this.bias.value, r * n);
+    sgemm(
+      false,
+      true,
+      x.rows,
+      n,
+      this.inFeatures,
+      1,
+      x.data,
+      this.inFeatures,
+      this.weight.value,
+      this.inFeatures,
+      1,
+      o,
+      n,
+    );
+  }
+
+  forward(x: Matrix): Matrix {
+    const out = this.outs.get(x.rows, this.outFeatures);
+    this.apply(x, out);
+    this.input = x;
+    return out;
+  }
+
+  backward(dOut: Matrix, accumulateParams: boolean, wantInput: boolean): Matrix | null {
+    const x = this.input ?? noForward('Linear');
+    if (dOut.rows !== x.rows || dOut.cols !== this.outFeatures) {
+      throw new RangeError(
+        `Linear(${this.inFeatures}->${this.outFeatures}).backward: dOut is ${dOut.rows}x${dOut.cols}, expected ${x.rows}x${this.outFeatures}`,
+      );
+    }
+    const rows = x.rows;
+    const nIn = this.inFeatures;
+    const nOut = this.outFeatures;
+    if (accumulateParams) {
+      // dW[out, in] += dOut^T x ; db += column sums of dOut
+      sgemm(true, false, nOut, nIn, rows, 1, dOut.data, nOut, x.data, nIn, 1, this.weight.grad, nIn);
+      const gb = this.bias.grad;
+      const d = dOut.data;
+      for (let r = 0; r < rows; r++) {
+        const off = r * nOut;
+        for (let j = 0; j < nOut; j++) gb[j] = gb[j]! + d[off + j]!;
+      }
+    }
+    if (!wantInput) return null;
+    const dIn = this.dIns.get(rows, nIn);
+    sgemm(false, false, rows, nIn, nOut, 1, dOut.data, nOut, this.weight.value, nIn, 0, dIn.data, nIn);
+    return dIn;
+  }
+
+  params(): Param[] {
+    return [this.weight, this.bias];
+  }
+}
+
+/** Shared plumbing of parameter-free elementwise layers, which keep their output for backward. */
+abstract class Elementwise implements Layer {
+  readonly inFeatures = undefined;
+  readonly elementwise = true;
+  private output: Matrix | undefined;
+  private readonly outs = new BufferCache();
+  private readonly dIns = new BufferCache();
+  protected abstract readonly label: string;
+  protected abstract map(x: Float32Array, out: Float32Array, n: number): void;
+  /** dIn = dOut * f'(x), expressed through the kept output y. */
+  protected abstract grad(y: Float32Array, dOut: Float32Array, dIn: Float32Array, n: number): void;
+
+  outputCols(inCols: number): number {
+    return inCols;
+  }
+
+  apply(x: Matrix, out: Matrix): void {
+    assertSameShape(x, out, `${this.label}.apply`);
+    this.map(x.data, out.data, x.data.length);
+  }
+
+  forward(x: Matrix): Matrix {
+    const out = this.outs.get(x.rows, x.cols);
+    this.map(x.data, out.data, x.data.length);
+    this.output = out;
+    return out;
+  }
+
+  backward(dOut: Matrix, _accumulateParams: boolean, wantInput: boolean): Matrix | null {
+    const y = this.output ?? noForward(this.label);
+    assertSameShape(dOut, y, `${this.label}.backward`);
+    if (!wantInput) return null;
+    const dIn = this.dIns.get(y.rows, y.cols);
+    this.grad(y.data, dOut.data, dIn.data, y.data.length);
+    return dIn;
+  }
+
+  params(): Param[] {
+    return [];
+  }
+}
+
+export class ReLU extends Elementwise {
+  protected readonly label = 'ReLU';
+  protected map(x: Float32Array, out: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) {
+      out[i] = Math.max(x[i]!, 0); // propagates NaN, as PyTorch's relu does
+    }
+  }
+  protected grad(y: Float32Array, dOut: Float32Array, dIn: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) dIn[i] = y[i]! > 0 ? dOut[i]! : 0;
+  }
+}
+
+export class Tanh extends Elementwise {
+  protected readonly label = 'Tanh';
+  protected map(x: Float32Array, out: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]!);
+  }
+  protected grad(y: Float32Array, dOut: Float32Array, dIn: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const t = y[i]!;
+      dIn[i] = dOut[i]! * (1 - t * t);
+    }
+  }
+}
+
+/** y = factor * x, e.g. max_action * tanh(.) for a TD3 actor. */
+export class Scale extends Elementwise {
+  protected readonly label: string;
+  readonly factor: number;
+  constructor(factor: number) {
+    super();
+    if (!Number.isFinite(factor)) throw new RangeError(`Scale: factor must be finite, got ${factor}`);
+    this.factor = factor;
+    this.label = `Scale(${factor})`;
+  }
+  protected map(x: Float32Array, out: Float32Array, n: number): void {
+    const f = this.factor;
+    for (let i = 0; i < n; i++) out[i] = f * x[i]!;
+  }
+  protected grad(_y: Float32Array, dOut: Float32Array, dIn: Float32Array, n: number): void {
+    const f = this.factor;
+    for (let i = 0; i < n; i++) dIn[i] = f * dOut[i]!;
+  }
+}
