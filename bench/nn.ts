@@ -1,0 +1,422 @@
+// NN benchmark: updates/s of one TD3 update at Hopper dimensions (state 11, action 3, batch 256, hidden
+// 256x256, twin critics, target networks, target policy smoothing, actor + Polyak every 2nd update),
+// written three ways and timed side by side in one process (the machine is shared, so ratios matter):
+//   native: lib/nn on the OpenBLAS addon;  ts: lib/nn on the TypeScript GEMM fallback;
+//   tfjs-wasm: the same update in @tensorflow/tfjs on its wasm backend.
+// All three start from identical weights, batch and smoothing noise; their first critic and actor
+// losses are printed to show they compute the same update. Rates are the best of several rounds.
+//
+// usage: npm run bench:nn -- [--quick] [--json]
+//   --quick  shorter rounds (under a minute in total);  --json  one JSON object instead of the table
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import {
+  Adam,
+  Concat,
+  copyParams,
+  gemmBackend,
+  Matrix,
+  meanLoss,
+  mlp,
+  ModuleGroup,
+  mseLoss,
+  NnRng,
+  nativeAvailable,
+  type Sequential,
+  setGemmBackend,
+  softUpdate,
+} from '../lib/nn/index.ts';
+
+const DIMS = { state: 11, action: 3, batch: 256, hidden: [256, 256] } as const;
+const HP = { gamma: 0.99, tau: 0.005, policyNoise: 0.2, noiseClip: 0.5, maxAction: 1, policyFreq: 2, lr: 3e-4 };
+const SEED = 0;
+
+interface Batch {
+  state: Matrix;
+  action: Matrix;
+  reward: Matrix;
+  nextState: Matrix;
+  notDone: Matrix;
+}
+
+function randomBatch(rng: NnRng): Batch {
+  const { state: S, action: A, batch: B } = DIMS;
+  const m = (cols: number, f: () => number) => {
+    const x = new Matrix(B, cols);
+    for (let i = 0; i < x.data.length; i++) x.data[i] = f();
+    return x;
+  };
+  return {
+    state: m(S, () => rng.normal()),
+    action: m(A, () => rng.range(-1, 1)),
+    reward: m(1, () => rng.normal()),
+    nextState: m(S, () => rng.normal()),
+    notDone: m(1, () => (rng.uniform() < 0.05 ? 0 : 1)),
+  };
+}
+
+/** Clipped Gaussian target-policy-smoothing noise, drawn identically for every variant. */
+function smoothingNoise(rng: NnRng, out: Float32Array): void {
+  for (let i = 0; i < out.length; i++) {
+    out[i] = Math.min(HP.noiseClip, Math.max(-HP.noiseClip, HP.policyNoise * rng.normal()));
+  }
+}
+
+interface Losses {
+  critic: number;
+  actor: number;
+}
+
+interface Variant {
+  update(): void;
+  /** Losses of the update just run (may be expensive: only called once). */
+  firstLosses(): Losses;
+  dispose(): void;
+}
+
+/** TD3 update on lib/nn: the shape the project's TD3 will take, kept readable. */
+class NnTd3 implements Variant {
+  private readonly actor: Sequential;
+  private readonly actorTarget: Sequential;
+  private readonly q1: Sequential;
+  private readonly q2: Sequential;
+  private readonly q1Target: Sequential;
+  private readonly q2Target: Sequential;
+  private readonly actorOpt: Adam;
+  private readonly criticOpt: Adam;
+  private readonly critics: ModuleGroup;
+  private readonly saNext = new Concat();
+  private readonly sa = new Concat();
+  private readonly sPi = new Concat();
+  private readonly noise: Matrix;
+  private readonly target: Matrix;
+  private readonly dq: Matrix;
+  private readonly dActor: Matrix;
+  private readonly noiseRng = new NnRng(SEED + 7);
+  private iteration = 0;
+  private lastCritic = Number.NaN;
+  private lastActor = Number.NaN;
+
+  constructor(private readonly batch: Batch) {
+    const { state: S, action: A, hidden, batch: B } = DIMS;
+    this.actor = mlp({ inputs: S, hidden, outputs: A, outputActivation: 'tanh', outputScale: HP.maxAction, rng: SEED });
+    this.actorTarget = mlp({ inputs: S, hidden, outputs: A, outputActivation: 'tanh', outputScale: HP.maxAction, rng: 99 });
+    this.q1 = mlp({ inputs: S + A, hidden, outputs: 1, rng: SEED + 1 });
+    this.q2 = mlp({ inputs: S + A, hidden, outputs: 1, rng: SEED + 2 });
+    this.q1Target = mlp({ inputs: S + A, hidden, outputs: 1, rng: 99 });
+    this.q2Target = mlp({ inputs: S + A, hidden, outputs: 1, rng: 99 });
+    copyParams(this.actorTarget, this.actor);
+    copyParams(this.q1Target, this.q1);
+    copyParams(this.q2Target, this.q2);
+    this.critics = new ModuleGroup({ q1: this.q1, q2: this.q2 });
+    this.actorOpt = new Adam(this.actor.params(), { lr: HP.lr });
+    this.criticOpt = new Adam(this.critics.params(), { lr: HP.lr });
+    this.noise = new Matrix(B, A);
+    this.target = new Matrix(B, 1);
+    this.dq = new Matrix(B, 1);
+    this.dActor = new Matrix(B, A);
+  }
+
+  /** Exposed so the tfjs variant can start from the same weights. */
+  networks() {
+    return { actor: this.actor, q1: this.q1, q2: this.q2 };
+  }
+
+  update(): void {
+    const b = this.batch;
+    this.iteration += 1;
+    // Target: r + notDone * gamma * min(Q1', Q2')(s', clip(pi'(s') + noise)).
+    smoothingNoise(this.noiseRng, this.noise.data);
+    const nextAction = this.actorTarget.predict(b.nextState);
+    const na = nextAction.data;
+    for (let i = 0; i < na.length; i++) {
+      na[i] = Math.min(HP.maxAction, Math.max(-HP.maxAction, na[i]! + this.noise.data[i]!));
+    }
+    const nextSa = this.saNext.forward(b.nextState, nextAction);
+    const tq1 = this.q1Target.predict(nextSa).data;
+    const tq2 = this.q2Target.predict(nextSa).data;
+    const t = this.target.data;
+    for (let i = 0; i < t.length; i++) {
+      t[i] = b.reward.data[i]! + b.notDone.data[i]! * HP.gamma * Math.min(tq1[i]!, tq2[i]!);
+    }
+    // Critic step: MSE(Q1, target) + MSE(Q2, target).
+    this.criticOpt.zeroGrad();
+    const sa = this.sa.forward(b.state, b.action);
+    this.lastCritic = mseLoss(this.q1.forward(sa), this.target, this.dq);
+    this.q1.backwardParams(this.dq);
+    this.lastCritic += mseLoss(this.q2.forward(sa), this.target, this.dq);
+    this.q2.backwardParams(this.dq);
+    this.criticOpt.step();
+    if (this.iteration % HP.policyFreq !== 0) return;
+    // Actor step: maximise Q1(s, pi(s)); gradients flow through the critic into the action only.
+    this.actorOpt.zeroGrad();
+    const action = this.actor.forward(b.state);
+    const q = this.q1.forward(this.sPi.forward(b.state, action));
+    this.lastActor = meanLoss(q, -1, this.dq);
+    this.sPi.backward(this.q1.backwardInput(this.dq));
+    this.dActor.copyFrom(this.sPi.gradRight!);
+    this.actor.backwardParams(this.dActor);
+    this.actorOpt.step();
+    softUpdate(this.q1Target, this.q1, HP.tau);
+    softUpdate(this.q2Target, this.q2, HP.tau);
+    softUpdate(this.actorTarget, this.actor, HP.tau);
+  }
+
+  firstLosses(): Losses {
+    return { critic: this.lastCritic, actor: this.lastActor };
+  }
+
+  dispose(): void {}
+}
+
+/** Linear layers of a lib/nn MLP as tfjs variables (kernel [in, out], i.e. PyTorch's weight transposed). */
+function tfDenseParams(net: Sequential): { w: tf.Variable; b: tf.Variable }[] {
+  const ps = net.params();
+  const out: { w: tf.Variable; b: tf.Variable }[] = [];
+  for (let i = 0; i < ps.length; i += 2) {
+    const w = ps[i]!;
+    const b = ps[i + 1]!;
+    const [o, n] = w.shape as [number, number];
+    out.push({
+      w: tf.variable(tf.tensor2d(w.value, [o, n]).transpose()),
+      b: tf.variable(tf.tensor1d(b.value)),
+    });
+  }
+  return out;
+}
+
+function tfMlp(x: tf.Tensor2D, layers: { w: tf.Variable; b: tf.Variable }[]): tf.Tensor2D {
+  let h = x;
+  layers.forEach((l, i) => {
+    h = tf.add(tf.matMul(h, l.w as tf.Tensor2D), l.b);
+    if (i < layers.length - 1) h = tf.relu(h);
+  });
+  return h;
+}
+
+/** The same TD3 update in tfjs (wasm backend), from the same initial weights. */
+class TfjsTd3 implements Variant {
+  private readonly actor;
+  private readonly q1;
+  private readonly q2;
+  private readonly actorT;
+  private readonly q1T;
+  private readonly q2T;
+  private readonly actorOpt = tf.train.adam(HP.lr, 0.9, 0.999, 1e-8);
+  private readonly criticOpt = tf.train.adam(HP.lr, 0.9, 0.999, 1e-8);
+  private readonly noiseRng = new NnRng(SEED + 7);
+  private readonly noise = new Float32Array(DIMS.batch * DIMS.action);
+  private readonly b: Record<keyof Batch, tf.Tensor2D>;
+  private iteration = 0;
+  private lastCritic: tf.Scalar | undefined;
+  private lastActor: tf.Scalar | undefined;
+
+  constructor(batch: Batch, nets: { actor: Sequential; q1: Sequential; q2: Sequential }) {
+    this.actor = tfDenseParams(nets.actor);
+    this.q1 = tfDenseParams(nets.q1);
+    this.q2 = tfDenseParams(nets.q2);
+    this.actorT = tfDenseParams(nets.actor);
+    this.q1T = tfDenseParams(nets.q1);
+    this.q2T = tfDenseParams(nets.q2);
+    const t = (m: Matrix) => tf.tensor2d(m.data, [m.rows, m.cols]);
+    this.b = {
+      state: t(batch.state),
+      action: t(batch.action),
+      reward: t(batch.reward),
+      nextState: t(batch.nextState),
+      notDone: t(batch.notDone),
+    };
+  }
+
+  private pi(s: tf.Tensor2D, layers: { w: tf.Variable; b: tf.Variable }[]): tf.Tensor2D {
+    return tf.mul(tf.tanh(tfMlp(s, layers)), HP.maxAction);
+  }
+
+  update(): void {
+    this.iteration += 1;
+    smoothingNoise(this.noiseRng, this.noise);
+    const { state, action, reward, nextState, notDone } = this.b;
+    const vars = (ls: { w: tf.Variable; b: tf.Variable }[]) => ls.flatMap((l) => [l.w, l.b]);
+    this.lastCritic?.dispose();
+    this.lastCritic = tf.tidy(() => {
+      const noise = tf.tensor2d(this.noise, [DIMS.batch, DIMS.action]);
+      const nextA = tf.clipByValue(tf.add(this.pi(nextState, this.actorT), noise), -HP.maxAction, HP.maxAction);
+      const nsa = tf.concat([nextState, nextA], 1);
+      const minQ = tf.minimum(tfMlp(nsa, this.q1T), tfMlp(nsa, this.q2T));
+      const target = tf.add(reward, tf.mul(tf.mul(notDone, HP.gamma), minQ));
+      const sa = tf.concat([state, action], 1);
+      return this.criticOpt.minimize(
+        () => tf.add(tf.losses.meanSquaredError(target, tfMlp(sa, this.q1)), tf.losses.meanSquaredError(target, tfMlp(sa, this.q2))),
+        true,
+        [...vars(this.q1), ...vars(this.q2)],
+      )!;
+    });
+    if (this.iteration % HP.policyFreq !== 0) return;
+    this.lastActor?.dispose();
+    this.lastActor = tf.tidy(
+      () =>
+        this.actorOpt.minimize(
+          () => tf.neg(tf.mean(tfMlp(tf.concat([state, this.pi(state, this.actor)], 1), this.q1))),
+          true,
+          vars(this.actor),
+        )!,
+    );
+    tf.tidy(() => {
+      for (const [tgt, src] of [
+        [this.q1T, this.q1],
+        [this.q2T, this.q2],
+        [this.actorT, this.actor],
+      ] as const) {
+        tgt.forEach((l, i) => {
+          const s = src[i]!;
+          l.w.assign(tf.add(tf.mul(s.w, HP.tau), tf.mul(l.w, 1 - HP.tau)));
+          l.b.assign(tf.add(tf.mul(s.b, HP.tau), tf.mul(l.b, 1 - HP.tau)));
+        });
+      }
+    });
+  }
+
+  firstLosses(): Losses {
+    return { critic: this.lastCritic!.dataSync()[0]!, actor: this.lastActor!.dataSync()[0]! };
+  }
+
+  /** Forces completion of queued work before the clock stops. */
+  sync(): void {
+    this.lastCritic?.dataSync();
+  }
+
+  dispose(): void {
+    this.lastCritic?.dispose();
+    this.lastActor?.dispose();
+    for (const ls of [this.actor, this.q1, this.q2, this.actorT, this.q1T, this.q2T]) {
+      for (const l of ls) {
+        l.w.dispose();
+        l.b.dispose();
+      }
+    }
+    for (const t of Object.values(this.b)) t.dispose();
+    this.actorOpt.dispose();
+    this.criticOpt.dispose();
+  }
+}
+
+function timeRound(v: Variant, seconds: number, sync: () => void): number {
+  let n = 0;
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  // Always an even count, so every round has the same critic/actor mix.
+  do {
+    v.update();
+    v.update();
+    n += 2;
+    sync();
+  } while (performance.now() < deadline);
+  return (n * 1000) / (performance.now() - t0);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' } } });
+  const quick = values.quick === true;
+  const rounds = quick ? 2 : 3;
+  const seconds = quick ? { native: 2, ts: 3, tfjs: 3 } : { native: 5, ts: 6, tfjs: 6 };
+  const log = (s: string) => {
+    if (!values.json) console.log(s);
+  };
+
+  const require = createRequire(import.meta.url);
+  setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/'));
+  await tf.setBackend('wasm');
+  await tf.ready();
+
+  const batch = randomBatch(new NnRng(SEED + 3));
+  const hasNative = nativeAvailable();
+  const backends = hasNative ? (['native', 'ts'] as const) : (['ts'] as const);
+  const make = {
+    native: () => new NnTd3(batch),
+    ts: () => new NnTd3(batch),
+  };
+  const firstLosses: Record<string, Losses> = {};
+  const variants: Record<string, { v: Variant; sync: () => void; backend?: 'native' | 'ts' }> = {};
+  for (const name of backends) {
+    setGemmBackend(name);
+    const v = make[name]();
+    v.update();
+    v.update();
+    firstLosses[name] = v.firstLosses();
+    variants[name] = { v, sync: () => {}, backend: name };
+  }
+  const tfV = new TfjsTd3(batch, (variants[backends[0]]!.v as NnTd3).networks());
+  // The lib/nn variants have already run two updates; measure the tfjs losses of its first two too,
+  // from weights copied before those... so rebuild a fresh lib/nn net for the weight source instead.
+  tfV.dispose();
+  setGemmBackend(backends[0]);
+  const fresh = new NnTd3(batch);
+  const tfjs = new TfjsTd3(batch, fresh.networks());
+  tfjs.update();
+  tfjs.update();
+  firstLosses['tfjs-wasm'] = tfjs.firstLosses();
+  variants['tfjs-wasm'] = { v: tfjs, sync: () => tfjs.sync() };
+
+  const rates: Record<string, number> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, { v, sync, backend }] of Object.entries(variants)) {
+      if (backend !== undefined) setGemmBackend(backend);
+      const budget = name === 'tfjs-wasm' ? seconds.tfjs : seconds[backend!];
+      rates[name] = Math.max(rates[name] ?? 0, timeRound(v, budget, sync));
+      log(`  round ${r + 1}/${rounds} ${name}: ${rates[name]!.toFixed(1)} updates/s (best so far)`);
+    }
+  }
+  setGemmBackend(hasNative ? 'native' : 'ts');
+  tfjs.dispose();
+
+  const ref = firstLosses[backends[0]]!;
+  const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-12, Math.abs(b));
+  const agreement = Object.fromEntries(
+    Object.entries(firstLosses).map(([k, l]) => [
+      k,
+      { criticRelDiff: relDiff(l.critic, ref.critic), actorRelDiff: relDiff(l.actor, ref.actor) },
+    ]),
+  );
+  const result = {
+    benchmark: 'td3-update',
+    dims: DIMS,
+    hyper: HP,
+    quick,
+    rounds,
+    gemm: gemmBackend().description,
+    updatesPerSec: rates,
+    ratios: {
+      nativeOverTs: hasNative ? rates['native']! / rates['ts']! : null,
+      nativeOverTfjsWasm: hasNative ? rates['native']! / rates['tfjs-wasm']! : null,
+      tsOverTfjsWasm: rates['ts']! / rates['tfjs-wasm']!,
+    },
+    targets: {
+      nativeAtLeast300: hasNative ? rates['native']! >= 300 : false,
+      nativeAtLeast25xTfjs: hasNative ? rates['native']! / rates['tfjs-wasm']! >= 25 : false,
+    },
+    firstLosses,
+    lossAgreementVsFirst: agreement,
+  };
+  if (values.json) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+  console.log('\nTD3 update (Hopper dims: state 11, action 3, batch 256, 256x256, twin critics), best round');
+  console.log('variant      updates/s   critic loss(2nd upd)   actor loss(2nd upd)');
+  for (const [k, r] of Object.entries(rates)) {
+    const l = firstLosses[k]!;
+    console.log(`${k.padEnd(12)} ${r.toFixed(1).padStart(9)}   ${l.critic.toPrecision(7).padStart(20)}   ${l.actor.toPrecision(7).padStart(19)}`);
+  }
+  const rt = result.ratios;
+  if (hasNative) {
+    console.log(`native / ts        ${rt.nativeOverTs!.toFixed(1)}x`);
+    console.log(`native / tfjs-wasm ${rt.nativeOverTfjsWasm!.toFixed(1)}x  (target >= 25x)`);
+    console.log(`native >= 300 updates/s: ${result.targets.nativeAtLeast300}`);
+  }
+  console.log(`ts / tfjs-wasm     ${rt.tsOverTfjsWasm.toFixed(1)}x`);
+}
+
+await main();
