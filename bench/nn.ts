@@ -8,8 +8,9 @@
 //
 // usage: npm run bench:nn -- [--quick] [--json]
 //   --quick  shorter rounds (under a minute in total);  --json  one JSON object instead of the table
-import { dirname, join } from 'node:path';
+
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -19,9 +20,9 @@ import {
   copyParams,
   gemmBackend,
   Matrix,
+  ModuleGroup,
   meanLoss,
   mlp,
-  ModuleGroup,
   mseLoss,
   NnRng,
   nativeAvailable,
@@ -31,7 +32,15 @@ import {
 } from '../lib/nn/index.ts';
 
 const DIMS = { state: 11, action: 3, batch: 256, hidden: [256, 256] } as const;
-const HP = { gamma: 0.99, tau: 0.005, policyNoise: 0.2, noiseClip: 0.5, maxAction: 1, policyFreq: 2, lr: 3e-4 };
+const HP = {
+  gamma: 0.99,
+  tau: 0.005,
+  policyNoise: 0.2,
+  noiseClip: 0.5,
+  maxAction: 1,
+  policyFreq: 2,
+  lr: 3e-4,
+};
 const SEED = 0;
 
 interface Batch {
@@ -102,8 +111,22 @@ class NnTd3 implements Variant {
 
   constructor(private readonly batch: Batch) {
     const { state: S, action: A, hidden, batch: B } = DIMS;
-    this.actor = mlp({ inputs: S, hidden, outputs: A, outputActivation: 'tanh', outputScale: HP.maxAction, rng: SEED });
-    this.actorTarget = mlp({ inputs: S, hidden, outputs: A, outputActivation: 'tanh', outputScale: HP.maxAction, rng: 99 });
+    this.actor = mlp({
+      inputs: S,
+      hidden,
+      outputs: A,
+      outputActivation: 'tanh',
+      outputScale: HP.maxAction,
+      rng: SEED,
+    });
+    this.actorTarget = mlp({
+      inputs: S,
+      hidden,
+      outputs: A,
+      outputActivation: 'tanh',
+      outputScale: HP.maxAction,
+      rng: 99,
+    });
     this.q1 = mlp({ inputs: S + A, hidden, outputs: 1, rng: SEED + 1 });
     this.q2 = mlp({ inputs: S + A, hidden, outputs: 1, rng: SEED + 2 });
     this.q1Target = mlp({ inputs: S + A, hidden, outputs: 1, rng: 99 });
@@ -243,13 +266,21 @@ class TfjsTd3 implements Variant {
     this.lastCritic?.dispose();
     this.lastCritic = tf.tidy(() => {
       const noise = tf.tensor2d(this.noise, [DIMS.batch, DIMS.action]);
-      const nextA = tf.clipByValue(tf.add(this.pi(nextState, this.actorT), noise), -HP.maxAction, HP.maxAction);
+      const nextA = tf.clipByValue(
+        tf.add(this.pi(nextState, this.actorT), noise),
+        -HP.maxAction,
+        HP.maxAction,
+      );
       const nsa = tf.concat([nextState, nextA], 1);
       const minQ = tf.minimum(tfMlp(nsa, this.q1T), tfMlp(nsa, this.q2T));
       const target = tf.add(reward, tf.mul(tf.mul(notDone, HP.gamma), minQ));
       const sa = tf.concat([state, action], 1);
       return this.criticOpt.minimize(
-        () => tf.add(tf.losses.meanSquaredError(target, tfMlp(sa, this.q1)), tf.losses.meanSquaredError(target, tfMlp(sa, this.q2))),
+        () =>
+          tf.add(
+            tf.losses.meanSquaredError(target, tfMlp(sa, this.q1)),
+            tf.losses.meanSquaredError(target, tfMlp(sa, this.q2)),
+          ),
         true,
         [...vars(this.q1), ...vars(this.q2)],
       )!;
@@ -408,7 +439,9 @@ async function main(): Promise<void> {
   console.log('variant      updates/s   critic loss(2nd upd)   actor loss(2nd upd)');
   for (const [k, r] of Object.entries(rates)) {
     const l = firstLosses[k]!;
-    console.log(`${k.padEnd(12)} ${r.toFixed(1).padStart(9)}   ${l.critic.toPrecision(7).padStart(20)}   ${l.actor.toPrecision(7).padStart(19)}`);
+    console.log(
+      `${k.padEnd(12)} ${r.toFixed(1).padStart(9)}   ${l.critic.toPrecision(7).padStart(20)}   ${l.actor.toPrecision(7).padStart(19)}`,
+    );
   }
   const rt = result.ratios;
   if (hasNative) {

@@ -1,11 +1,21 @@
-// GEMM backend selection: the OpenBLAS N-API addon when it loads, else the blocked TypeScript
-// fallback. The choice is printed once on stderr when this module is first imported.
+// Backend selection for GEMM and the elementwise kernels: the OpenBLAS N-API addon when it loads, else
+// the blocked TypeScript GEMM and TypeScript loops. The choice is printed once on stderr when this
+// module is first imported.
 //   O2O_NN_BACKEND=ts      force the fallback;  =native  fail unless the addon loads
 //   O2O_BLAS_THREADS=n     OpenBLAS threads (default 1: the other core runs the simulator)
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { sgemmTs } from './gemm-ts.ts';
+import {
+  type ActCode,
+  activateTs,
+  activationBackwardTs,
+  adamUpdateTs,
+  addBiasActTs,
+  colSumAddTs,
+  lerpTs,
+} from './kernels-ts.ts';
 
 export type SgemmFn = (
   transA: boolean,
@@ -23,8 +33,40 @@ export type SgemmFn = (
   ldc: number,
 ) => void;
 
-interface NativeAddon {
+/** The kernel set lib/nn computes with; both backends implement all of it. */
+export interface Kernels {
   sgemm: SgemmFn;
+  addBiasAct(out: Float32Array, rows: number, cols: number, bias: Float32Array, act: ActCode): void;
+  activate(x: Float32Array, out: Float32Array, n: number, act: ActCode): void;
+  activationBackward(y: Float32Array, dOut: Float32Array, dIn: Float32Array, n: number, act: ActCode): void;
+  colSumAdd(d: Float32Array, rows: number, cols: number, acc: Float32Array): void;
+  adamUpdate(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    n: number,
+    stepSize: number,
+    beta1: number,
+    beta2: number,
+    bc2Sqrt: number,
+    eps: number,
+    weightDecay: number,
+  ): void;
+  lerp(target: Float32Array, source: Float32Array, n: number, tau: number): void;
+}
+
+const tsKernels: Kernels = {
+  sgemm: sgemmTs,
+  addBiasAct: addBiasActTs,
+  activate: activateTs,
+  activationBackward: activationBackwardTs,
+  colSumAdd: colSumAddTs,
+  adamUpdate: adamUpdateTs,
+  lerp: lerpTs,
+};
+
+interface NativeAddon extends Kernels {
   setThreads(n: number): void;
   getThreads(): number;
   getConfig(): string;
@@ -94,7 +136,22 @@ function initialBackend(): GemmBackendInfo {
 }
 
 let active: GemmBackendInfo = initialBackend();
-let activeFn: SgemmFn = active.name === 'native' ? nativeAddon!.sgemm : sgemmTs;
+/** The active kernel set; its fields are swapped in place when the backend changes. */
+export const kernels: Kernels = { ...tsKernels };
+
+function install(from: Kernels): void {
+  Object.assign(kernels, {
+    sgemm: from.sgemm,
+    addBiasAct: from.addBiasAct,
+    activate: from.activate,
+    activationBackward: from.activationBackward,
+    colSumAdd: from.colSumAdd,
+    adamUpdate: from.adamUpdate,
+    lerp: from.lerp,
+  });
+}
+
+install(active.name === 'native' ? nativeAddon! : tsKernels);
 process.stderr.write(`[nn] gemm: ${active.description}\n`);
 
 /**
@@ -116,7 +173,7 @@ export function sgemm(
   c: Float32Array,
   ldc: number,
 ): void {
-  activeFn(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  kernels.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 export function gemmBackend(): GemmBackendInfo {
@@ -127,20 +184,22 @@ export function nativeAvailable(): boolean {
   return nativeAddon !== undefined;
 }
 
-/** The native kernel itself (for tests comparing backends), or undefined when the addon is absent. */
-export function nativeSgemm(): SgemmFn | undefined {
-  return nativeAddon?.sgemm;
+/** The native kernel set itself (tests compare backends), or undefined when the addon is absent. */
+export function nativeKernels(): Kernels | undefined {
+  return nativeAddon;
 }
+
+export { tsKernels };
 
 /** Switches backend at run time (benchmarks compare both in one process). */
 export function setGemmBackend(name: GemmBackendName): GemmBackendInfo {
   if (name === 'native') {
     if (nativeAddon === undefined) throw new Error(`native GEMM unavailable: ${loaded.error}`);
     active = { name, description: describeNative(nativeAddon) };
-    activeFn = nativeAddon.sgemm;
+    install(nativeAddon);
   } else if (name === 'ts') {
     active = { name, description: 'TypeScript fallback (selected at run time)', fallbackReason: 'selected' };
-    activeFn = sgemmTs;
+    install(tsKernels);
   } else {
     throw new RangeError(`setGemmBackend: unknown backend '${name as string}'`);
   }

@@ -1,8 +1,9 @@
 // Layers on row-major batches (one sample per row). Each layer owns its output and input-gradient
 // buffers (one per batch size, see BufferCache), so steady-state passes allocate nothing. Returned
 // matrices are those buffers: valid until the layer's next pass with the same batch size.
-import { sgemm } from './gemm.ts';
+import { kernels } from './gemm.ts';
 import { initLinearPytorch } from './init.ts';
+import { ACT, type ActCode } from './kernels-ts.ts';
 import { assertCols, assertSameShape, BufferCache, type Matrix } from './matrix.ts';
 import type { NnRng } from './rng.ts';
 
@@ -89,23 +90,9 @@ export class Linear implements Layer {
     }
     const o = out.data;
     const n = this.outFeatures;
-    // Bias rows first, then accumulate x W^T on top (beta = 1): no separate bias pass.
-    for (let r = 0; r < x.rows; r++) o.set(this.bias.value, r * n);
-    sgemm(
-      false,
-      true,
-      x.rows,
-      n,
-      this.inFeatures,
-      1,
-      x.data,
-      this.inFeatures,
-      this.weight.value,
-      this.inFeatures,
-      1,
-      o,
-      n,
-    );
+    const nIn = this.inFeatures;
+    kernels.sgemm(false, true, x.rows, n, nIn, 1, x.data, nIn, this.weight.value, nIn, 0, o, n);
+    kernels.addBiasAct(o, x.rows, n, this.bias.value, ACT.identity);
   }
 
   forward(x: Matrix): Matrix {
@@ -127,17 +114,26 @@ export class Linear implements Layer {
     const nOut = this.outFeatures;
     if (accumulateParams) {
       // dW[out, in] += dOut^T x ; db += column sums of dOut
-      sgemm(true, false, nOut, nIn, rows, 1, dOut.data, nOut, x.data, nIn, 1, this.weight.grad, nIn);
-      const gb = this.bias.grad;
-      const d = dOut.data;
-      for (let r = 0; r < rows; r++) {
-        const off = r * nOut;
-        for (let j = 0; j < nOut; j++) gb[j] = gb[j]! + d[off + j]!;
-      }
+      kernels.sgemm(true, false, nOut, nIn, rows, 1, dOut.data, nOut, x.data, nIn, 1, this.weight.grad, nIn);
+      kernels.colSumAdd(dOut.data, rows, nOut, this.bias.grad);
     }
     if (!wantInput) return null;
     const dIn = this.dIns.get(rows, nIn);
-    sgemm(false, false, rows, nIn, nOut, 1, dOut.data, nOut, this.weight.value, nIn, 0, dIn.data, nIn);
+    kernels.sgemm(
+      false,
+      false,
+      rows,
+      nIn,
+      nOut,
+      1,
+      dOut.data,
+      nOut,
+      this.weight.value,
+      nIn,
+      0,
+      dIn.data,
+      nIn,
+    );
     return dIn;
   }
 
@@ -188,29 +184,26 @@ abstract class Elementwise implements Layer {
   }
 }
 
-export class ReLU extends Elementwise {
-  protected readonly label = 'ReLU';
+/** Activations run on the backend's kernels: JS loops over 65k elements cost ~10x the native pass. */
+abstract class KernelActivation extends Elementwise {
+  protected abstract readonly code: ActCode;
   protected map(x: Float32Array, out: Float32Array, n: number): void {
-    for (let i = 0; i < n; i++) {
-      out[i] = Math.max(x[i]!, 0); // propagates NaN, as PyTorch's relu does
-    }
+    kernels.activate(x, out, n, this.code);
   }
   protected grad(y: Float32Array, dOut: Float32Array, dIn: Float32Array, n: number): void {
-    for (let i = 0; i < n; i++) dIn[i] = y[i]! > 0 ? dOut[i]! : 0;
+    kernels.activationBackward(y, dOut, dIn, n, this.code);
   }
 }
 
-export class Tanh extends Elementwise {
+/** max(x, 0), propagating NaN as PyTorch's relu does; the gradient at 0 is 0. */
+export class ReLU extends KernelActivation {
+  protected readonly label = 'ReLU';
+  protected readonly code = ACT.relu;
+}
+
+export class Tanh extends KernelActivation {
   protected readonly label = 'Tanh';
-  protected map(x: Float32Array, out: Float32Array, n: number): void {
-    for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]!);
-  }
-  protected grad(y: Float32Array, dOut: Float32Array, dIn: Float32Array, n: number): void {
-    for (let i = 0; i < n; i++) {
-      const t = y[i]!;
-      dIn[i] = dOut[i]! * (1 - t * t);
-    }
-  }
+  protected readonly code = ACT.tanh;
 }
 
 /** y = factor * x, e.g. max_action * tanh(.) for a TD3 actor. */

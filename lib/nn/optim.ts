@@ -1,5 +1,6 @@
 // Adam with PyTorch's semantics (torch.optim.Adam, non-amsgrad, L2 weight decay added to the gradient),
 // gradient clipping like torch.nn.utils.clip_grad_norm_, and target-network updates.
+import { kernels } from './gemm.ts';
 import type { Param } from './layers.ts';
 import type { Module } from './sequential.ts';
 
@@ -72,19 +73,19 @@ export class Adam {
     const stepSize = lr / bc1;
     for (let pi = 0; pi < this.params.length; pi++) {
       const p = this.params[pi]!;
-      const w = p.value;
-      const g = p.grad;
-      const m = this.expAvg[pi]!;
-      const v = this.expAvgSq[pi]!;
-      for (let i = 0; i < w.length; i++) {
-        const gi = weightDecay === 0 ? g[i]! : g[i]! + weightDecay * w[i]!;
-        const mi = m[i]! + (gi - m[i]!) * (1 - beta1);
-        const vi = v[i]! * beta2 + (1 - beta2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        // Stored moments are float32 (as PyTorch's); the update uses their stored values.
-        w[i] = w[i]! - (stepSize * m[i]!) / (Math.sqrt(v[i]!) / bc2Sqrt + eps);
-      }
+      kernels.adamUpdate(
+        p.value,
+        p.grad,
+        this.expAvg[pi]!,
+        this.expAvgSq[pi]!,
+        p.value.length,
+        stepSize,
+        beta1,
+        beta2,
+        bc2Sqrt,
+        eps,
+        weightDecay,
+      );
     }
   }
 }
@@ -120,9 +121,7 @@ export function softUpdate(target: Module, source: Module, tau: number): void {
   if (!(tau >= 0 && tau <= 1)) throw new RangeError(`softUpdate: tau must be in [0, 1], got ${tau}`);
   const [t, s] = pairParams(target, source, 'softUpdate');
   for (let k = 0; k < t.length; k++) {
-    const tv = t[k]!.value;
-    const sv = s[k]!.value;
-    for (let i = 0; i < tv.length; i++) tv[i] = tau * sv[i]! + (1 - tau) * tv[i]!;
+    kernels.lerp(t[k]!.value, s[k]!.value, t[k]!.value.length, tau);
   }
 }
 

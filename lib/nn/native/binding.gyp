@@ -3,7 +3,7 @@
     {
       "target_name": "o2o_gemm",
       "sources": ["gemm.cc"],
-      "cflags_cc": ["-O2", "-std=c++17"],
+      "cflags_cc": ["-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-std=c++17"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu"],
       "libraries": ["-lopenblas"]
     }

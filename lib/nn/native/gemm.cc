@@ -1,4 +1,6 @@
-// Single-precision GEMM for lib/nn through OpenBLAS, on Float32Array views in place (no copies).
+// lib/nn's native kernels: single-precision GEMM through OpenBLAS, plus the elementwise passes that
+// are slow in JS on this hardware (bias + activation, activation gradients, bias-gradient column sums,
+// the Adam update, Polyak averaging). All work in place on Float32Array views (no copies).
 // Plain node_api.h keeps the addon free of C++ exception settings. Every call validates that the
 // requested matrices fit inside the arrays it was handed: a wrong leading dimension must throw, not
 // scribble over the JS heap.
@@ -107,6 +109,188 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+
+// Reads argument i as a Float32Array that must hold at least `need` elements.
+bool GetF32Min(napi_env env, napi_value v, const char* name, int64_t need, float** data) {
+  int64_t len;
+  if (!GetF32(env, v, name, data, &len)) return false;
+  if (len < need) {
+    return Throw(env, std::string("kernel: ") + name + " has " + std::to_string(len) + " elements, needs " +
+                          std::to_string(need));
+  }
+  return true;
+}
+
+bool Args(napi_env env, napi_callback_info info, size_t expected, napi_value* argv, const char* fn) {
+  size_t argc = expected;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != expected) {
+    return Throw(env, std::string("kernel: ") + fn + " expects " + std::to_string(expected) + " arguments");
+  }
+  return true;
+}
+
+enum Act { kIdentity = 0, kRelu = 1, kTanh = 2 };
+
+bool GetAct(napi_env env, napi_value v, int64_t* act) {
+  if (!GetInt(env, v, "act", act)) return false;
+  if (*act > 2) return Throw(env, "kernel: act must be 0 (identity), 1 (relu) or 2 (tanh)");
+  return true;
+}
+
+// addBiasAct(out, rows, cols, bias, act): out[r, c] = act(out[r, c] + bias[c]).
+napi_value AddBiasAct(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int64_t rows, cols, act;
+  float *out, *bias;
+  if (!Args(env, info, 5, argv, "addBiasAct") || !GetInt(env, argv[1], "rows", &rows) ||
+      !GetInt(env, argv[2], "cols", &cols) || !GetF32Min(env, argv[0], "out", rows * cols, &out) ||
+      !GetF32Min(env, argv[3], "bias", cols, &bias) || !GetAct(env, argv[4], &act)) {
+    return nullptr;
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    float* o = out + r * cols;
+    if (act == kRelu) {
+      for (int64_t c = 0; c < cols; ++c) {
+        const float v = o[c] + bias[c];
+        o[c] = v < 0.0f ? 0.0f : v;  // NaN passes through
+      }
+    } else if (act == kTanh) {
+      for (int64_t c = 0; c < cols; ++c) o[c] = std::tanh(o[c] + bias[c]);
+    } else {
+      for (int64_t c = 0; c < cols; ++c) o[c] += bias[c];
+    }
+  }
+  return nullptr;
+}
+
+// activate(x, out, n, act): out = act(x) (out may alias x).
+napi_value Activate(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int64_t n, act;
+  float *x, *out;
+  if (!Args(env, info, 4, argv, "activate") || !GetInt(env, argv[2], "n", &n) ||
+      !GetF32Min(env, argv[0], "x", n, &x) || !GetF32Min(env, argv[1], "out", n, &out) || !GetAct(env, argv[3], &act)) {
+    return nullptr;
+  }
+  if (act == kRelu) {
+    for (int64_t i = 0; i < n; ++i) out[i] = x[i] < 0.0f ? 0.0f : x[i];  // NaN passes through
+  } else if (act == kTanh) {
+    for (int64_t i = 0; i < n; ++i) out[i] = std::tanh(x[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = x[i];
+  }
+  return nullptr;
+}
+
+// restrict-qualified loops so the compiler vectorises them (branch-free selects instead of a
+// mispredicted branch per element: ReLU signs are random).
+void ActBackwardLoop(const float* __restrict y, const float* __restrict d, float* __restrict g, int64_t n,
+                     int64_t act) {
+  if (act == kRelu) {
+    for (int64_t i = 0; i < n; ++i) g[i] = y[i] > 0.0f ? d[i] : 0.0f;
+  } else if (act == kTanh) {
+    for (int64_t i = 0; i < n; ++i) g[i] = d[i] * (1.0f - y[i] * y[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) g[i] = d[i];
+  }
+}
+
+void ColSumLoop(const float* __restrict d, int64_t rows, int64_t cols, float* __restrict acc) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = d + r * cols;
+    for (int64_t c = 0; c < cols; ++c) acc[c] += row[c];
+  }
+}
+
+void LerpLoop(float* __restrict t, const float* __restrict s, int64_t n, double tau) {
+  for (int64_t i = 0; i < n; ++i) t[i] = static_cast<float>(tau * s[i] + (1.0 - tau) * t[i]);
+}
+
+// activationBackward(y, dOut, dIn, n, act): dIn = dOut * act'(.), expressed through the output y.
+napi_value ActivationBackward(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int64_t n, act;
+  float *y, *d, *g;
+  if (!Args(env, info, 5, argv, "activationBackward") || !GetInt(env, argv[3], "n", &n) ||
+      !GetF32Min(env, argv[0], "y", n, &y) || !GetF32Min(env, argv[1], "dOut", n, &d) ||
+      !GetF32Min(env, argv[2], "dIn", n, &g) || !GetAct(env, argv[4], &act)) {
+    return nullptr;
+  }
+  ActBackwardLoop(y, d, g, n, act);
+  return nullptr;
+}
+
+// colSumAdd(d, rows, cols, acc): acc[c] += sum_r d[r, c] (bias gradients).
+napi_value ColSumAdd(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int64_t rows, cols;
+  float *d, *acc;
+  if (!Args(env, info, 4, argv, "colSumAdd") || !GetInt(env, argv[1], "rows", &rows) ||
+      !GetInt(env, argv[2], "cols", &cols) || !GetF32Min(env, argv[0], "d", rows * cols, &d) ||
+      !GetF32Min(env, argv[3], "acc", cols, &acc)) {
+    return nullptr;
+  }
+  ColSumLoop(d, rows, cols, acc);
+  return nullptr;
+}
+
+// Separate function with restrict-qualified pointers so the compiler may vectorise (the four arrays
+// never alias: they are distinct per-parameter buffers).
+void AdamLoop(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n,
+              double step_size, double beta1, double beta2, double bc2_sqrt, double eps, double wd) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double gi = static_cast<double>(g[i]) + wd * static_cast<double>(w[i]);
+    const float mi = static_cast<float>(m[i] + (gi - m[i]) * (1.0 - beta1));
+    const float vi = static_cast<float>(v[i] * beta2 + (1.0 - beta2) * gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = static_cast<float>(w[i] - (step_size * mi) / (std::sqrt(static_cast<double>(vi)) / bc2_sqrt + eps));
+  }
+}
+
+// adamUpdate(w, g, m, v, n, stepSize, beta1, beta2, bc2Sqrt, eps, weightDecay): torch.optim.Adam's
+// per-element update with float32 storage and double arithmetic (as the TypeScript kernel).
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  int64_t n;
+  float *w, *g, *m, *v;
+  double h[6];
+  const char* names[6] = {"stepSize", "beta1", "beta2", "bc2Sqrt", "eps", "weightDecay"};
+  if (!Args(env, info, 11, argv, "adamUpdate") || !GetInt(env, argv[4], "n", &n) ||
+      !GetF32Min(env, argv[0], "w", n, &w) || !GetF32Min(env, argv[1], "g", n, &g) ||
+      !GetF32Min(env, argv[2], "m", n, &m) || !GetF32Min(env, argv[3], "v", n, &v)) {
+    return nullptr;
+  }
+  for (int i = 0; i < 6; ++i) {
+    if (napi_get_value_double(env, argv[5 + i], &h[i]) != napi_ok || !std::isfinite(h[i])) {
+      Throw(env, std::string("kernel: adamUpdate ") + names[i] + " must be a finite number");
+      return nullptr;
+    }
+  }
+  const double step_size = h[0], beta1 = h[1], beta2 = h[2], bc2_sqrt = h[3], eps = h[4], wd = h[5];
+  AdamLoop(w, g, m, v, n, step_size, beta1, beta2, bc2_sqrt, eps, wd);
+  return nullptr;
+}
+
+// lerp(target, source, n, tau): target = tau * source + (1 - tau) * target.
+napi_value Lerp(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int64_t n;
+  float *t, *s;
+  double tau;
+  if (!Args(env, info, 4, argv, "lerp") || !GetInt(env, argv[2], "n", &n) || !GetF32Min(env, argv[0], "target", n, &t) ||
+      !GetF32Min(env, argv[1], "source", n, &s)) {
+    return nullptr;
+  }
+  if (napi_get_value_double(env, argv[3], &tau) != napi_ok || !std::isfinite(tau)) {
+    Throw(env, "kernel: lerp tau must be a finite number");
+    return nullptr;
+  }
+  LerpLoop(t, s, n, tau);
+  return nullptr;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -139,6 +323,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"getConfig", nullptr, GetConfig, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"addBiasAct", nullptr, AddBiasAct, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"activate", nullptr, Activate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"activationBackward", nullptr, ActivationBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"colSumAdd", nullptr, ColSumAdd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"lerp", nullptr, Lerp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
