@@ -5,15 +5,17 @@
 export interface EnvDims {
   obsDim: number;
   actDim: number;
+  /** Actions lie in [-actionBound, actionBound] (the actuators' ctrlrange). */
+  actionBound: number;
 }
 
 export const ENV_DIMS: Readonly<Record<string, EnvDims>> = {
-  'Hopper-v5': { obsDim: 11, actDim: 3 },
-  'Walker2d-v5': { obsDim: 17, actDim: 6 },
-  'HalfCheetah-v5': { obsDim: 17, actDim: 6 },
-  'Ant-v5': { obsDim: 105, actDim: 8 },
-  'InvertedPendulum-v5': { obsDim: 4, actDim: 1 },
-  'InvertedDoublePendulum-v5': { obsDim: 9, actDim: 1 },
+  'Hopper-v5': { obsDim: 11, actDim: 3, actionBound: 1 },
+  'Walker2d-v5': { obsDim: 17, actDim: 6, actionBound: 1 },
+  'HalfCheetah-v5': { obsDim: 17, actDim: 6, actionBound: 1 },
+  'Ant-v5': { obsDim: 105, actDim: 8, actionBound: 1 },
+  'InvertedPendulum-v5': { obsDim: 4, actDim: 1, actionBound: 3 },
+  'InvertedDoublePendulum-v5': { obsDim: 9, actDim: 1, actionBound: 1 },
 };
 
 export function envDims(envId: string): EnvDims | undefined {
