@@ -204,8 +204,8 @@ function tfDenseParams(net: Sequential): { w: tf.Variable; b: tf.Variable }[] {
     const b = ps[i + 1]!;
     const [o, n] = w.shape as [number, number];
     out.push({
-      w: tf.variable(tf.tensor2d(w.value, [o, n]).transpose()),
-      b: tf.variable(tf.tensor1d(b.value)),
+      w: tf.variable(tf.tensor2d(w.value.slice(), [o, n]).transpose()),
+      b: tf.variable(tf.tensor1d(b.value.slice())),
     });
   }
   return out;

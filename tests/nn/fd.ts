@@ -38,8 +38,14 @@ export function numericGradient(values: Float32Array, objective: () => number, h
 }
 
 /** Largest |analytic - numeric| / (atol + rtol * |numeric|) over all elements (<= 1 passes). */
-export function worstRatio(analytic: ArrayLike<number>, numeric: ArrayLike<number>, atol: number, rtol: number): number {
-  if (analytic.length !== numeric.length) throw new Error(`length mismatch ${analytic.length} vs ${numeric.length}`);
+export function worstRatio(
+  analytic: ArrayLike<number>,
+  numeric: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): number {
+  if (analytic.length !== numeric.length)
+    throw new Error(`length mismatch ${analytic.length} vs ${numeric.length}`);
   let worst = 0;
   for (let i = 0; i < analytic.length; i++) {
     const r = Math.abs(analytic[i]! - numeric[i]!) / (atol + rtol * Math.abs(numeric[i]!));

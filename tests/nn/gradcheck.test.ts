@@ -60,7 +60,15 @@ describe('nn gradient checks (finite differences, float64 objective)', () => {
   });
 
   it('whole MLP with tanh hidden layers and a scaled tanh output', () => {
-    const net = mlp({ inputs: 6, hidden: [8, 7], outputs: 3, activation: 'tanh', outputActivation: 'tanh', outputScale: 2, rng: 7 });
+    const net = mlp({
+      inputs: 6,
+      hidden: [8, 7],
+      outputs: 3,
+      activation: 'tanh',
+      outputActivation: 'tanh',
+      outputScale: 2,
+      rng: 7,
+    });
     checkNetwork(net, randomMatrix(4, 6, 8), 9);
   });
 
@@ -106,9 +114,23 @@ describe('nn gradient checks (finite differences, float64 objective)', () => {
     const target = randomMatrix(4, 3, 22);
     const g = new Matrix(4, 3);
     mseLoss(pred, target, g);
-    assert.ok(worstRatio(g.data, numericGradient(pred.data, () => mseLoss(pred, target), H), ATOL, RTOL) <= 1);
+    assert.ok(
+      worstRatio(
+        g.data,
+        numericGradient(pred.data, () => mseLoss(pred, target), H),
+        ATOL,
+        RTOL,
+      ) <= 1,
+    );
     meanLoss(pred, -1, g);
-    assert.ok(worstRatio(g.data, numericGradient(pred.data, () => meanLoss(pred, -1), H), ATOL, RTOL) <= 1);
+    assert.ok(
+      worstRatio(
+        g.data,
+        numericGradient(pred.data, () => meanLoss(pred, -1), H),
+        ATOL,
+        RTOL,
+      ) <= 1,
+    );
     const mean = randomMatrix(4, 3, 23);
     const logVar = randomMatrix(4, 3, 24, 0.5);
     const dm = new Matrix(4, 3);
@@ -123,7 +145,14 @@ describe('nn gradient checks (finite differences, float64 objective)', () => {
   });
 
   it('VAE-style trunk with two heads: summed head gradients reach the trunk input', () => {
-    const trunk = mlp({ inputs: 4, hidden: [6], outputs: 5, activation: 'tanh', outputActivation: 'tanh', rng: 25 });
+    const trunk = mlp({
+      inputs: 4,
+      hidden: [6],
+      outputs: 5,
+      activation: 'tanh',
+      outputActivation: 'tanh',
+      rng: 25,
+    });
     const meanHead = new Sequential([new Linear(5, 3, new NnRng(26))]);
     const logVarHead = new Sequential([new Linear(5, 3, new NnRng(27))]);
     const x = randomMatrix(3, 4, 28);
@@ -163,7 +192,11 @@ describe('nn gradient checks (finite differences, float64 objective)', () => {
     net.zeroGrad();
     net.forward(x);
     const dxOnly = net.backwardInput(r).clone();
-    for (const p of net.params()) assert.ok(p.grad.every((v) => v === 0), `${p.name} grad changed`);
+    for (const p of net.params())
+      assert.ok(
+        p.grad.every((v) => v === 0),
+        `${p.name} grad changed`,
+      );
     const dx = net.backward(r);
     assert.deepEqual(dx.data, dxOnly.data);
     const full = net.params().map((p) => p.grad.slice());
