@@ -33,9 +33,9 @@ export class DatasetError extends Error {
   readonly index: number | string | undefined;
 
   constructor(kind: DatasetErrorKind, where: DatasetErrorWhere, detail: string) {
-    const field = where.field === undefined ? '' : ` ${where.field}`;
+    const field = where.field === undefined ? '' : `: ${where.field}`;
     const index = where.index === undefined ? '' : ` at index ${where.index}`;
-    super(`${where.file}:${field}${index}: ${detail}`);
+    super(`${where.file}${field}${index}: ${detail}`);
     this.name = 'DatasetError';
     this.kind = kind;
     this.file = where.file;

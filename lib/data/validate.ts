@@ -15,7 +15,7 @@ export const FIELD = {
   timeouts: 'timeouts',
 } as const;
 
-function checkFinite(file: string, field: string, data: Float32Array | Float64Array, width: number): void {
+export function checkFinite(file: string, field: string, data: Float32Array | Float64Array, width: number): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (!Number.isFinite(v)) {
