@@ -1,0 +1,26 @@
+// The world model as the learner sees it: batched single-step next-state prediction. The learner's
+// augmentation goes through this interface only, so that an in-process model, a tfjs or ONNX model, or
+// the world-model gRPC service can stand behind it.
+
+export interface WorldModelInfo {
+  /** Which implementation answers (e.g. 'vae-native', 'grpc'). */
+  implementation: string;
+  obsDim: number;
+  actDim: number;
+}
+
+export interface WorldModel {
+  readonly info: WorldModelInfo;
+  /**
+   * Predicts next states for `count` (state, action) pairs, row-major: states is count·obsDim raw
+   * (unnormalised) states, actions count·actDim; writes count·obsDim raw next states into `out`.
+   * Stochastic unless `deterministic` is set (the latent's mean instead of a sample).
+   */
+  predictNextStates(
+    states: Float32Array,
+    actions: Float32Array,
+    count: number,
+    out: Float32Array,
+    options?: { deterministic?: boolean },
+  ): Promise<void>;
+}
