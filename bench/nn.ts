@@ -271,16 +271,16 @@ class TfjsTd3 implements Variant {
         -HP.maxAction,
         HP.maxAction,
       );
-      const nsa = tf.concat([nextState, nextA], 1);
+      const nsa = tf.concat([nextState, nextA], 1) as tf.Tensor2D;
       const minQ = tf.minimum(tfMlp(nsa, this.q1T), tfMlp(nsa, this.q2T));
       const target = tf.add(reward, tf.mul(tf.mul(notDone, HP.gamma), minQ));
-      const sa = tf.concat([state, action], 1);
+      const sa = tf.concat([state, action], 1) as tf.Tensor2D;
       return this.criticOpt.minimize(
         () =>
           tf.add(
             tf.losses.meanSquaredError(target, tfMlp(sa, this.q1)),
             tf.losses.meanSquaredError(target, tfMlp(sa, this.q2)),
-          ),
+          ) as tf.Scalar,
         true,
         [...vars(this.q1), ...vars(this.q2)],
       )!;
@@ -290,7 +290,10 @@ class TfjsTd3 implements Variant {
     this.lastActor = tf.tidy(
       () =>
         this.actorOpt.minimize(
-          () => tf.neg(tf.mean(tfMlp(tf.concat([state, this.pi(state, this.actor)], 1), this.q1))),
+          () =>
+            tf.neg(
+              tf.mean(tfMlp(tf.concat([state, this.pi(state, this.actor)], 1) as tf.Tensor2D, this.q1)),
+            ) as tf.Scalar,
           true,
           vars(this.actor),
         )!,

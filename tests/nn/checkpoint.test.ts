@@ -89,10 +89,14 @@ describe('nn safetensors and checkpoints', () => {
     loadCheckpoint(path, { modules: { critic: b.critics }, optimizers: { critic_optimizer: b.opt } });
     assert.equal(b.opt.stepCount, 5);
     assert.equal(b.opt.hyper.lr, 3e-4);
-    b.critics.params().forEach((p, i) => assert.deepEqual(p.value, a.critics.params()[i]!.value));
+    b.critics.params().forEach((p, i) => {
+      assert.deepEqual(p.value, a.critics.params()[i]!.value);
+    });
     train(a, 3);
     train(b, 3);
-    b.critics.params().forEach((p, i) => assert.deepEqual(p.value, a.critics.params()[i]!.value, p.name));
+    b.critics.params().forEach((p, i) => {
+      assert.deepEqual(p.value, a.critics.params()[i]!.value, p.name);
+    });
   });
 
   it('a wrong shape fails naming the tensor and the file, and leaves the network untouched', () => {
@@ -106,7 +110,9 @@ describe('nn safetensors and checkpoints', () => {
         e.message.includes(path) &&
         e.message.includes("tensor 'actor.layers.0.weight' has shape [8,4], expected [9,4]"),
     );
-    other.params().forEach((p, i) => assert.deepEqual(p.value, before[i]));
+    other.params().forEach((p, i) => {
+      assert.deepEqual(p.value, before[i]);
+    });
     assert.throws(
       () => loadCheckpoint(path, { modules: { critic: other } }),
       /tensor 'critic.layers.0.weight' is missing/,

@@ -76,8 +76,14 @@ describe('nn gradient checks (finite differences, float64 objective)', () => {
     // With tiny weights each pre-activation is dominated by its bias, which we keep away from zero.
     const net = mlp({ inputs: 5, hidden: [6, 6], outputs: 2, rng: 10 });
     for (const p of net.params()) {
-      if (p.name.endsWith('bias')) p.value.forEach((_, i) => (p.value[i] = i % 2 === 0 ? 0.3 : -0.3));
-      else p.value.forEach((v, i) => (p.value[i] = v * 0.05));
+      if (p.name.endsWith('bias'))
+        p.value.forEach((_, i) => {
+          p.value[i] = i % 2 === 0 ? 0.3 : -0.3;
+        });
+      else
+        p.value.forEach((v, i) => {
+          p.value[i] = v * 0.05;
+        });
     }
     checkNetwork(net, awayFromZero(3, 5, 11, 0.1), 12, 1e-3);
   });
@@ -202,6 +208,8 @@ describe('nn gradient checks (finite differences, float64 objective)', () => {
     const full = net.params().map((p) => p.grad.slice());
     net.zeroGrad();
     net.backwardParams(r);
-    net.params().forEach((p, i) => assert.deepEqual(p.grad, full[i]));
+    net.params().forEach((p, i) => {
+      assert.deepEqual(p.grad, full[i]);
+    });
   });
 });

@@ -13,7 +13,9 @@ describe('nn init and optimisation', () => {
     const a = mlp({ inputs: 11, hidden: [64, 64], outputs: 3, rng: 42 });
     const b = mlp({ inputs: 11, hidden: [64, 64], outputs: 3, rng: 42 });
     const c = mlp({ inputs: 11, hidden: [64, 64], outputs: 3, rng: 43 });
-    a.params().forEach((p, i) => assert.deepEqual(p.value, b.params()[i]!.value));
+    a.params().forEach((p, i) => {
+      assert.deepEqual(p.value, b.params()[i]!.value);
+    });
     assert.notDeepEqual(a.params()[0]!.value, c.params()[0]!.value);
     assert.deepEqual(
       a.params().map((p) => `${p.name}[${p.shape}]`),
@@ -68,7 +70,9 @@ describe('nn init and optimisation', () => {
       2 + 0.1 * (2 / (2 + 1e-8)),
       3 - 0.1 * (1e-3 / (1e-3 + 1e-8)),
     ];
-    w.value.forEach((v, i) => assert.ok(Math.abs(v - expect1[i]!) < 1e-6, `step 1 element ${i}: ${v}`));
+    w.value.forEach((v, i) => {
+      assert.ok(Math.abs(v - expect1[i]!) < 1e-6, `step 1 element ${i}: ${v}`);
+    });
     // Step 2 with grad g2, by the PyTorch formula in float64.
     const g1 = [0.5, -2, 1e-3];
     const g2 = [1, 1, -1];
@@ -105,7 +109,9 @@ describe('nn init and optimisation', () => {
       });
     });
     copyParams(tgt, src);
-    tgt.params().forEach((p, k) => assert.deepEqual(p.value, src.params()[k]!.value));
+    tgt.params().forEach((p, k) => {
+      assert.deepEqual(p.value, src.params()[k]!.value);
+    });
     assert.throws(
       () => softUpdate(mlp({ inputs: 3, hidden: [5], outputs: 2, rng: 1 }), src, 0.5),
       /tensor 0 differs/,
