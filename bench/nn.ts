@@ -382,10 +382,7 @@ async function main(): Promise<void> {
     firstLosses[name] = v.firstLosses();
     variants[name] = { v, sync: () => {}, backend: name };
   }
-  const tfV = new TfjsTd3(batch, (variants[backends[0]]!.v as NnTd3).networks());
-  // The lib/nn variants have already run two updates; measure the tfjs losses of its first two too,
-  // from weights copied before those... so rebuild a fresh lib/nn net for the weight source instead.
-  tfV.dispose();
+  // tfjs starts from the initial weights of a fresh lib/nn variant (same seeds as the others).
   setGemmBackend(backends[0]);
   const fresh = new NnTd3(batch);
   const tfjs = new TfjsTd3(batch, fresh.networks());
