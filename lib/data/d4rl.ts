@@ -37,7 +37,11 @@ export async function writeD4rl(dataset: OfflineDataset, path: string): Promise<
   const rows = dataset.rewards.length;
   const handle = await createFile(file);
   try {
-    handle.create_dataset({ name: 'observations', data: dataset.observations, shape: [rows, dataset.obsDim] });
+    handle.create_dataset({
+      name: 'observations',
+      data: dataset.observations,
+      shape: [rows, dataset.obsDim],
+    });
     handle.create_dataset({ name: 'actions', data: dataset.actions, shape: [rows, dataset.actDim] });
     handle.create_dataset({ name: 'rewards', data: dataset.rewards, shape: [rows] });
     handle.create_dataset({
@@ -57,9 +61,14 @@ export async function writeD4rl(dataset: OfflineDataset, path: string): Promise<
     }
     const metadata = handle.create_group('metadata');
     metadata.create_dataset({ name: 'algorithm', data: dataset.metadata.policy.description });
-    if (dataset.metadata.envId !== null) metadata.create_dataset({ name: 'env_id', data: dataset.metadata.envId });
+    if (dataset.metadata.envId !== null)
+      metadata.create_dataset({ name: 'env_id', data: dataset.metadata.envId });
     metadata.create_dataset({ name: 'o2o_metadata', data: JSON.stringify(dataset.metadata) });
-    metadata.create_dataset({ name: 'episode_ends', data: dataset.episodeEnds, shape: [dataset.episodeEnds.length] });
+    metadata.create_dataset({
+      name: 'episode_ends',
+      data: dataset.episodeEnds,
+      shape: [dataset.episodeEnds.length],
+    });
   } finally {
     closeQuietly(handle);
   }
@@ -68,7 +77,11 @@ export async function writeD4rl(dataset: OfflineDataset, path: string): Promise<
 
 function requireRows(file: string, field: string, rows: number, expected: number): void {
   if (rows !== expected) {
-    throw new DatasetError('shape', { file, field }, `has ${rows} rows, expected ${expected} (as observations)`);
+    throw new DatasetError(
+      'shape',
+      { file, field },
+      `has ${rows} rows, expected ${expected} (as observations)`,
+    );
   }
 }
 
@@ -81,7 +94,11 @@ async function readEpisodeEnds(root: Group, file: string, rows: number): Promise
   }
   const ends = Uint32Array.from(value as unknown as ArrayLike<number>, Number);
   if (ends.length === 0 || ends[ends.length - 1] !== rows) {
-    throw new DatasetError('episode', { file, field: EPISODE_ENDS }, `episode ends must finish at row ${rows}`);
+    throw new DatasetError(
+      'episode',
+      { file, field: EPISODE_ENDS },
+      `episode ends must finish at row ${rows}`,
+    );
   }
   return ends;
 }
@@ -149,7 +166,13 @@ export async function readD4rl(path: string, options: { envId?: string } = {}): 
     const d = observations.width;
     const storedEnds = await readEpisodeEnds(handle, file, rows);
     let columns: DatasetColumns;
-    let reconstruction: { droppedTimeoutTransitions: number; droppedTrailingTransitions: number; terminalNextFromFollowingRow: number } | undefined;
+    let reconstruction:
+      | {
+          droppedTimeoutTransitions: number;
+          droppedTrailingTransitions: number;
+          terminalNextFromFollowingRow: number;
+        }
+      | undefined;
     if (next) {
       columns = {
         obsDim: d,
@@ -164,7 +187,16 @@ export async function readD4rl(path: string, options: { envId?: string } = {}): 
         infos,
       };
     } else {
-      const rebuilt = reconstructNext(file, observations.data, d, actions, rewards.data, terminals, timeouts, infos);
+      const rebuilt = reconstructNext(
+        file,
+        observations.data,
+        d,
+        actions,
+        rewards.data,
+        terminals,
+        timeouts,
+        infos,
+      );
       columns = rebuilt.columns;
       reconstruction = rebuilt.counts;
       notes.push(
@@ -181,12 +213,20 @@ export async function readD4rl(path: string, options: { envId?: string } = {}): 
       try {
         parsedJson = JSON.parse(storedJson);
       } catch (err) {
-        throw new DatasetError('metadata', { file, field: O2O_METADATA }, `not valid JSON (${(err as Error).message})`);
+        throw new DatasetError(
+          'metadata',
+          { file, field: O2O_METADATA },
+          `not valid JSON (${(err as Error).message})`,
+        );
       }
       const parsed = DatasetMetadataSchema.safeParse(parsedJson);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        throw new DatasetError('metadata', { file, field: `${O2O_METADATA}.${issue.path.join('.')}` }, issue.message);
+        throw new DatasetError(
+          'metadata',
+          { file, field: `${O2O_METADATA}.${issue.path.join('.')}` },
+          issue.message,
+        );
       }
       const metadata = options.envId ? { ...parsed.data, envId: options.envId } : parsed.data;
       const dataset: OfflineDataset = { ...columns, metadata };
@@ -229,7 +269,11 @@ function reconstructNext(
   const keep: number[] = [];
   const ends: number[] = [];
   const newTimeouts: number[] = [];
-  const counts = { droppedTimeoutTransitions: 0, droppedTrailingTransitions: 0, terminalNextFromFollowingRow: 0 };
+  const counts = {
+    droppedTimeoutTransitions: 0,
+    droppedTrailingTransitions: 0,
+    terminalNextFromFollowingRow: 0,
+  };
   const closeEpisode = (asTimeout: boolean) => {
     if (keep.length > (ends[ends.length - 1] ?? 0)) {
       ends.push(keep.length);
@@ -268,8 +312,11 @@ function reconstructNext(
     infos: {},
   };
   for (const [key, info] of Object.entries(infos)) {
-    const data = info.data instanceof Float64Array ? new Float64Array(n * info.width) : new Float32Array(n * info.width);
-    keep.forEach((src, dst) => data.set(info.data.subarray(src * info.width, (src + 1) * info.width), dst * info.width));
+    const data =
+      info.data instanceof Float64Array ? new Float64Array(n * info.width) : new Float32Array(n * info.width);
+    keep.forEach((src, dst) => {
+      data.set(info.data.subarray(src * info.width, (src + 1) * info.width), dst * info.width);
+    });
     columns.infos[key] = { width: info.width, data };
   }
   keep.forEach((src, dst) => {
@@ -280,7 +327,11 @@ function reconstructNext(
     columns.terminals[dst] = terminals[src]!;
   });
   if (n === 0) {
-    throw new DatasetError('episode', { file, field: 'timeouts' }, 'no transition left after dropping timeout rows');
+    throw new DatasetError(
+      'episode',
+      { file, field: 'timeouts' },
+      'no transition left after dropping timeout rows',
+    );
   }
   return { columns, counts };
 }

@@ -3,10 +3,10 @@
 // opaque errors; whatever still fails inside h5wasm is caught and turned into a DatasetError.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Dataset, File as H5File, Group } from 'h5wasm/node';
+import type { Dataset, Group, File as H5File } from 'h5wasm/node';
 import { DatasetError } from './errors.ts';
 
-type H5Wasm = (typeof import('h5wasm/node'))['default'];
+type H5Wasm = typeof import('h5wasm/node')['default'];
 
 let loaded: Promise<H5Wasm> | undefined;
 
@@ -128,7 +128,11 @@ export async function getGroup(root: Group, file: string, path: string): Promise
   try {
     entity = root.get(path);
   } catch (err) {
-    throw new DatasetError('hdf5', { file, field: path }, `HDF5 could not read the object (${describe(err)})`);
+    throw new DatasetError(
+      'hdf5',
+      { file, field: path },
+      `HDF5 could not read the object (${describe(err)})`,
+    );
   }
   if (entity === null || entity === undefined) return null;
   if (!(entity instanceof h5.Group)) {
@@ -143,11 +147,19 @@ async function getDataset(root: Group, file: string, path: string): Promise<Data
   try {
     entity = root.get(path);
   } catch (err) {
-    throw new DatasetError('hdf5', { file, field: path }, `HDF5 could not read the object (${describe(err)})`);
+    throw new DatasetError(
+      'hdf5',
+      { file, field: path },
+      `HDF5 could not read the object (${describe(err)})`,
+    );
   }
   if (entity === null || entity === undefined) return null;
   if (entity instanceof h5.Group) {
-    throw new DatasetError('dtype', { file, field: path }, 'is a group (e.g. a Dict space), expected an array');
+    throw new DatasetError(
+      'dtype',
+      { file, field: path },
+      'is a group (e.g. a Dict space), expected an array',
+    );
   }
   if (!(entity instanceof h5.Dataset)) {
     throw new DatasetError('dtype', { file, field: path }, 'is not an array dataset');
@@ -169,7 +181,11 @@ function shapeOf(dataset: Dataset, file: string, path: string): [number, number]
     throw new DatasetError('shape', { file, field: path }, 'is a scalar, expected one row per step');
   }
   if (shape.length > 2) {
-    throw new DatasetError('shape', { file, field: path }, `has shape [${shape.join(', ')}], expected 1-D or 2-D`);
+    throw new DatasetError(
+      'shape',
+      { file, field: path },
+      `has shape [${shape.join(', ')}], expected 1-D or 2-D`,
+    );
   }
   return [shape[0]!, shape[1] ?? 1];
 }
@@ -178,7 +194,11 @@ function readValue(dataset: Dataset, file: string, path: string): unknown {
   try {
     return dataset.value;
   } catch (err) {
-    throw new DatasetError('hdf5', { file, field: path }, `HDF5 could not read the values (${describe(err)})`);
+    throw new DatasetError(
+      'hdf5',
+      { file, field: path },
+      `HDF5 could not read the values (${describe(err)})`,
+    );
   }
 }
 

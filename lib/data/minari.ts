@@ -21,7 +21,6 @@ import {
   getGroup,
   openForRead,
   readAttribute,
-  readFlags,
   readFloatMatrix,
   requireFlags,
   requireFloatMatrix,
@@ -55,7 +54,9 @@ export function minariPaths(path: string): MinariPaths {
 
 /** `.../mujoco/hopper/small-v0` → `mujoco/hopper/small-v0`. */
 export function minariDatasetId(datasetDir: string): string {
-  const parts = resolve(datasetDir).split(sep).filter((p) => p.length > 0);
+  const parts = resolve(datasetDir)
+    .split(sep)
+    .filter((p) => p.length > 0);
   const [namespace, env, name] = parts.slice(-3);
   if (parts.length < 3 || !namespace || !env || !name || !/^[A-Za-z0-9_.-]+-v\d+$/.test(name)) {
     throw new DatasetError(
@@ -128,7 +129,11 @@ export async function writeMinari(dataset: OfflineDataset, datasetDir: string): 
         shape: [steps, a],
       });
       group.create_dataset({ name: 'rewards', data: dataset.rewards.slice(start, end), shape: [steps] });
-      group.create_dataset({ name: 'terminations', data: dataset.terminals.slice(start, end), shape: [steps] });
+      group.create_dataset({
+        name: 'terminations',
+        data: dataset.terminals.slice(start, end),
+        shape: [steps],
+      });
       group.create_dataset({ name: 'truncations', data: dataset.timeouts.slice(start, end), shape: [steps] });
       const infoKeys = Object.keys(dataset.infos);
       if (infoKeys.length > 0) {
@@ -231,9 +236,14 @@ function parseJsonText(text: string, file: string): unknown {
 
 function requireCount(source: Record<string, unknown>, key: string, file: string): number {
   const value = source[key];
-  if (value === undefined) throw new DatasetError('missing-field', { file, field: key }, 'required key is missing');
+  if (value === undefined)
+    throw new DatasetError('missing-field', { file, field: key }, 'required key is missing');
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new DatasetError('metadata', { file, field: key }, `expected a non-negative integer, got ${String(value)}`);
+    throw new DatasetError(
+      'metadata',
+      { file, field: key },
+      `expected a non-negative integer, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -248,7 +258,10 @@ function envIdFromSpec(spec: unknown, file: string): string | null {
 }
 
 /** Minari ≥ 0.5 keeps metadata in metadata.json; ≤ 0.4 kept it as root attributes of the HDF5 file. */
-function readMinariMetadata(paths: MinariPaths, root: Group): { source: Record<string, unknown>; file: string } {
+function readMinariMetadata(
+  paths: MinariPaths,
+  root: Group,
+): { source: Record<string, unknown>; file: string } {
   if (existsSync(paths.metadataFile)) {
     const parsed = parseJsonText(readFileSync(paths.metadataFile, 'utf8'), paths.metadataFile);
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -300,7 +313,11 @@ async function readEpisode(
     );
   }
   if (rewards.width !== 1) {
-    throw new DatasetError('shape', { file, field: `${name}/rewards` }, `has ${rewards.width} columns, expected 1`);
+    throw new DatasetError(
+      'shape',
+      { file, field: `${name}/rewards` },
+      `has ${rewards.width} columns, expected 1`,
+    );
   }
   for (const [field, rows] of [
     ['rewards', rewards.rows],
@@ -308,7 +325,11 @@ async function readEpisode(
     ['truncations', truncations.length],
   ] as const) {
     if (rows !== steps) {
-      throw new DatasetError('shape', { file, field: `${name}/${field}` }, `has ${rows} rows, expected ${steps} (as actions)`);
+      throw new DatasetError(
+        'shape',
+        { file, field: `${name}/${field}` },
+        `has ${rows} rows, expected ${steps} (as actions)`,
+      );
     }
   }
   const totalSteps = readAttribute(group, file, 'total_steps');
@@ -351,7 +372,11 @@ function rename(group: string) {
   return (err: unknown): never => {
     if (err instanceof DatasetError && err.field !== undefined && !err.field.startsWith(group)) {
       const detail = err.message.slice(err.message.indexOf(': ', err.file.length) + 2);
-      throw new DatasetError(err.kind, { file: err.file, field: `${group}/${err.field}`, index: err.index }, detail);
+      throw new DatasetError(
+        err.kind,
+        { file: err.file, field: `${group}/${err.field}`, index: err.index },
+        detail,
+      );
     }
     throw err;
   };
@@ -366,7 +391,8 @@ export interface ReadResult {
 export async function readMinari(path: string, options: { envId?: string } = {}): Promise<ReadResult> {
   const paths = minariPaths(path);
   if (!existsSync(paths.dataFile)) {
-    const what = existsSync(paths.datasetDir) && statSync(paths.datasetDir).isDirectory() ? 'missing' : 'not found';
+    const what =
+      existsSync(paths.datasetDir) && statSync(paths.datasetDir).isDirectory() ? 'missing' : 'not found';
     throw new DatasetError('not-found', { file: paths.dataFile }, `Minari data file ${what}`);
   }
   const file = paths.dataFile;
@@ -377,13 +403,21 @@ export async function readMinari(path: string, options: { envId?: string } = {})
     const totalEpisodes = requireCount(meta.source, 'total_episodes', meta.file);
     const totalSteps = requireCount(meta.source, 'total_steps', meta.file);
     if (typeof meta.source['dataset_id'] !== 'string') {
-      throw new DatasetError('missing-field', { file: meta.file, field: 'dataset_id' }, 'required key is missing');
+      throw new DatasetError(
+        'missing-field',
+        { file: meta.file, field: 'dataset_id' },
+        'required key is missing',
+      );
     }
     const names = handle.keys().filter((k) => /^episode_\d+$/.test(k));
     const ids = names.map((k) => Number(k.slice('episode_'.length))).sort((x, y) => x - y);
     for (let i = 0; i < ids.length; i++) {
       if (ids[i] !== i) {
-        throw new DatasetError('episode', { file, field: `episode_${i}` }, `episode group is missing (found episode_${ids[i]})`);
+        throw new DatasetError(
+          'episode',
+          { file, field: `episode_${i}` },
+          `episode group is missing (found episode_${ids[i]})`,
+        );
       }
     }
     if (ids.length !== totalEpisodes) {
@@ -426,7 +460,11 @@ export async function readMinari(path: string, options: { envId?: string } = {})
       const parsed = DatasetMetadataSchema.safeParse(stored);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        throw new DatasetError('metadata', { file: meta.file, field: `o2o.${issue.path.join('.')}` }, issue.message);
+        throw new DatasetError(
+          'metadata',
+          { file: meta.file, field: `o2o.${issue.path.join('.')}` },
+          issue.message,
+        );
       }
       const metadata = options.envId ? { ...parsed.data, envId: options.envId } : parsed.data;
       const dataset: OfflineDataset = { ...columns, metadata };
@@ -448,7 +486,13 @@ export async function readMinari(path: string, options: { envId?: string } = {})
   }
 }
 
-function assemble(episodes: EpisodeData[], d: number, a: number, file: string, notes: string[]): DatasetColumns {
+function assemble(
+  episodes: EpisodeData[],
+  d: number,
+  a: number,
+  file: string,
+  notes: string[],
+): DatasetColumns {
   const rows = episodes.reduce((n, ep) => n + ep.steps, 0);
   const columns: DatasetColumns = {
     obsDim: d,
@@ -472,7 +516,10 @@ function assemble(episodes: EpisodeData[], d: number, a: number, file: string, n
   }
   for (const key of infoKeys) {
     const { width, data } = first.infos[key]!;
-    columns.infos[key] = { width, data: data instanceof Float64Array ? new Float64Array(rows * width) : new Float32Array(rows * width) };
+    columns.infos[key] = {
+      width,
+      data: data instanceof Float64Array ? new Float64Array(rows * width) : new Float32Array(rows * width),
+    };
   }
   let row = 0;
   for (let e = 0; e < episodes.length; e++) {

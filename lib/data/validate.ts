@@ -1,7 +1,12 @@
 // Checks of an in-memory dataset against itself: column sizes agree, values are finite, flags are 0/1,
 // episodes tile the rows, widths match the declared env, and the metadata (counts, checksum) matches
 // the content. Every failure is a DatasetError naming the file, the field and the index.
-import { contentChecksum, type DatasetColumns, DatasetMetadataSchema, type OfflineDataset } from './dataset.ts';
+import {
+  contentChecksum,
+  type DatasetColumns,
+  DatasetMetadataSchema,
+  type OfflineDataset,
+} from './dataset.ts';
 import { envDims } from './env-dims.ts';
 import { DatasetError } from './errors.ts';
 
@@ -15,7 +20,12 @@ export const FIELD = {
   timeouts: 'timeouts',
 } as const;
 
-export function checkFinite(file: string, field: string, data: Float32Array | Float64Array, width: number): void {
+export function checkFinite(
+  file: string,
+  field: string,
+  data: Float32Array | Float64Array,
+  width: number,
+): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (!Number.isFinite(v)) {
