@@ -26,7 +26,7 @@ import {
   requireFloatMatrix,
 } from './hdf5.ts';
 import { D4RL_REFERENCE_RETURNS, scoreFamily } from './normalized-score.ts';
-import { validateDataset } from './validate.ts';
+import { checkFinite, validateDataset } from './validate.ts';
 
 /** The Minari on-disk layout version these files follow. */
 export const MINARI_LAYOUT_VERSION = '0.5.0';
@@ -340,6 +340,10 @@ async function readEpisode(
       `attribute says ${String(totalSteps)} steps but the arrays hold ${steps}`,
     );
   }
+  // Checked per episode so that a bad value is reported at its own dataset path and row.
+  checkFinite(file, `${name}/observations`, observations.data, observations.width);
+  checkFinite(file, `${name}/actions`, actions.data, actions.width);
+  checkFinite(file, `${name}/rewards`, rewards.data, 1);
   const infos: Record<string, InfoColumn> = {};
   const infoGroup = await getGroup(group, file, 'infos').catch(() => null);
   if (infoGroup) {
