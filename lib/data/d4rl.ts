@@ -25,7 +25,7 @@ import {
   requireFloatMatrix,
 } from './hdf5.ts';
 import type { ReadResult } from './minari.ts';
-import { validateDataset } from './validate.ts';
+import { validateColumns, validateDataset } from './validate.ts';
 
 const O2O_METADATA = 'metadata/o2o_metadata';
 const EPISODE_ENDS = 'metadata/episode_ends';
@@ -235,6 +235,8 @@ export async function readD4rl(path: string, options: { envId?: string } = {}): 
     }
     const envId = options.envId ?? (await readMetadataText(handle, file, 'env_id')) ?? null;
     const algorithm = await readMetadataText(handle, file, 'algorithm');
+    // Validate before describing: return statistics of non-finite rewards would fail the schema opaquely.
+    validateColumns(columns, file, envId);
     const metadata = describeColumns(columns, {
       envId,
       policy: { description: algorithm ?? 'unknown', return: null },

@@ -26,7 +26,7 @@ import {
   requireFloatMatrix,
 } from './hdf5.ts';
 import { D4RL_REFERENCE_RETURNS, scoreFamily } from './normalized-score.ts';
-import { checkFinite, validateDataset } from './validate.ts';
+import { checkFinite, validateColumns, validateDataset } from './validate.ts';
 
 /** The Minari on-disk layout version these files follow. */
 export const MINARI_LAYOUT_VERSION = '0.5.0';
@@ -477,6 +477,8 @@ export async function readMinari(path: string, options: { envId?: string } = {})
     }
     const envId = options.envId ?? envIdFromSpec(meta.source['env_spec'], meta.file);
     const algorithm = meta.source['algorithm_name'];
+    // Validate before describing: return statistics of non-finite rewards would fail the schema opaquely.
+    validateColumns(columns, file, envId);
     const metadata = describeColumns(columns, {
       envId,
       policy: { description: typeof algorithm === 'string' ? algorithm : 'unknown', return: null },
