@@ -3,6 +3,8 @@
 // module is first imported.
 //   O2O_NN_BACKEND=ts      force the fallback;  =native  fail unless the addon loads
 //   O2O_BLAS_THREADS=n     OpenBLAS threads (default 1: the other core runs the simulator)
+// OpenBLAS's own OPENBLAS_CORETYPE is left as found; the kernel family in use is part of the start-up
+// line because it matters: forcing Haswell (AVX2) on an AVX-512 host halves GEMM throughput.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -70,13 +72,14 @@ interface NativeAddon extends Kernels {
   setThreads(n: number): void;
   getThreads(): number;
   getConfig(): string;
+  getCorename(): string;
 }
 
 export type GemmBackendName = 'native' | 'ts';
 
 export interface GemmBackendInfo {
   name: GemmBackendName;
-  /** Human-readable description, e.g. "native OpenBLAS (1 thread)". */
+  /** Human-readable description, e.g. "native OpenBLAS (1 thread, Haswell kernels)". */
   description: string;
   /** Why the native addon is not in use (when it is not). */
   fallbackReason?: string;
@@ -107,7 +110,7 @@ const nativeAddon = loaded.addon;
 
 function describeNative(addon: NativeAddon): string {
   const t = addon.getThreads();
-  return `native OpenBLAS (${t} thread${t === 1 ? '' : 's'})`;
+  return `native OpenBLAS (${t} thread${t === 1 ? '' : 's'}, ${addon.getCorename()} kernels)`;
 }
 
 function initialBackend(): GemmBackendInfo {

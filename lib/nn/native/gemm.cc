@@ -317,12 +317,20 @@ napi_value GetConfig(napi_env env, napi_callback_info) {
   return out;
 }
 
+napi_value GetCorename(napi_env env, napi_callback_info) {
+  napi_value out;
+  const char* name = openblas_get_corename();
+  napi_create_string_utf8(env, name ? name : "unknown", NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"getConfig", nullptr, GetConfig, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"getCorename", nullptr, GetCorename, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"addBiasAct", nullptr, AddBiasAct, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"activate", nullptr, Activate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"activationBackward", nullptr, ActivationBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
