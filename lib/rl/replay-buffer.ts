@@ -54,6 +54,46 @@ export class ReplayBuffer {
     this.rng = new Rng(options.seed);
   }
 
+  /**
+   * A buffer holding exactly the given transitions (an offline dataset's columns, row-major), e.g.
+   * lib/data's OfflineDataset. Terminals mark terminations only; timeouts are not terminal.
+   */
+  static fromColumns(
+    columns: {
+      obsDim: number;
+      actDim: number;
+      observations: Float32Array;
+      actions: Float32Array;
+      rewards: Float32Array;
+      nextObservations: Float32Array;
+      terminals: Uint8Array | Float32Array;
+    },
+    seed: number,
+  ): ReplayBuffer {
+    const n = columns.rewards.length;
+    const { obsDim, actDim } = columns;
+    const sizes: [string, number, number][] = [
+      ['observations', columns.observations.length, n * obsDim],
+      ['nextObservations', columns.nextObservations.length, n * obsDim],
+      ['actions', columns.actions.length, n * actDim],
+      ['terminals', columns.terminals.length, n],
+    ];
+    for (const [name, got, want] of sizes) {
+      if (got !== want)
+        throw new RangeError(`ReplayBuffer.fromColumns: ${name} has ${got} values, expected ${want}`);
+    }
+    const buffer = new ReplayBuffer({ obsDim, actDim, capacity: Math.max(1, n), seed });
+    const s = buffer.store;
+    s.obs.set(columns.observations);
+    s.nextObs.set(columns.nextObservations);
+    s.actions.set(columns.actions);
+    s.rewards.set(columns.rewards);
+    for (let i = 0; i < n; i++) s.terminated[i] = columns.terminals[i] ? 1 : 0;
+    buffer.count = n;
+    buffer.next = n % buffer.capacity;
+    return buffer;
+  }
+
   /** Transitions currently held (at most `capacity`). */
   get size(): number {
     return this.count;

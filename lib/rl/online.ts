@@ -1,0 +1,109 @@
+// Online TD3 in an environment, one update per environment step (Fujimoto et al.'s schedule):
+//   - from scratch: the first `startSteps` steps act uniformly at random;
+//   - fine-tuning a pre-trained agent: the first `warmupSteps` steps act with the policy plus Gaussian
+//     noise and make no updates (the paper's 25k), filling the fresh replay buffer;
+//   - afterwards: act with π(s) + N(0, explorationNoise·maxAction), clipped, then update once.
+// Bootstrapping stops at `terminated` only; a time-limit truncation is stored as non-terminal.
+import { deriveSeed, Rng } from '../envs/rng.ts';
+import type { Env } from '../envs/types.ts';
+import { type EvaluationResult, evaluatePolicy } from './evaluate.ts';
+import { ReplayBuffer } from './replay-buffer.ts';
+import type { Td3Agent, Td3UpdateMetrics } from './td3.ts';
+
+export interface OnlineConfig {
+  totalSteps: number;
+  /** Uniformly random actions for this many first steps (TD3 from scratch: 25,000). */
+  startSteps: number;
+  /** Policy-plus-noise steps without updates before learning starts (fine-tuning: 25,000). */
+  warmupSteps: number;
+  explorationNoise: number;
+  batchSize: number;
+  replayCapacity: number;
+  evalEvery: number;
+  evalEpisodes: number;
+  seed: number;
+}
+
+export interface OnlineProgress {
+  step: number;
+  episodes: number;
+  lastEpisodeReturn: number | undefined;
+  update: Td3UpdateMetrics | undefined;
+}
+
+export interface OnlineHooks {
+  /** After every evaluation (at step 0 too, before any learning). */
+  onEvaluation?(step: number, result: EvaluationResult): void;
+  /** After each finished episode. */
+  onEpisode?(progress: OnlineProgress): void;
+}
+
+export interface OnlineResult {
+  evaluations: { step: number; result: EvaluationResult }[];
+  episodes: number;
+}
+
+export function trainOnline(
+  env: Env,
+  evalEnv: Env,
+  agent: Td3Agent,
+  config: OnlineConfig,
+  hooks: OnlineHooks = {},
+): OnlineResult {
+  const { obsDim, actDim, maxAction } = agent.config;
+  if (env.observationSpace.shape[0] !== obsDim || env.actionSpace.shape[0] !== actDim) {
+    throw new Error(
+      `trainOnline: ${env.id} has obs/action dims ${env.observationSpace.shape[0]}/${env.actionSpace.shape[0]}, ` +
+        `the agent ${obsDim}/${actDim}`,
+    );
+  }
+  const replay = new ReplayBuffer({
+    obsDim,
+    actDim,
+    capacity: config.replayCapacity,
+    seed: deriveSeed(config.seed, 1),
+  });
+  const rng = new Rng(deriveSeed(config.seed, 2));
+  const policy = (o: Float64Array) => agent.act(o);
+  const evaluations: OnlineResult['evaluations'] = [];
+  const evaluate = (step: number) => {
+    const result = evaluatePolicy(evalEnv, policy, config.evalEpisodes, deriveSeed(config.seed, 3));
+    evaluations.push({ step, result });
+    hooks.onEvaluation?.(step, result);
+  };
+
+  const action = new Float32Array(actDim);
+  const noiseStd = config.explorationNoise * maxAction;
+  let obs = env.reset({ seed: deriveSeed(config.seed, 0) }).obs;
+  let episodeReturn = 0;
+  let episodes = 0;
+  let lastEpisodeReturn: number | undefined;
+  let lastUpdate: Td3UpdateMetrics | undefined;
+  evaluate(0);
+  for (let step = 1; step <= config.totalSteps; step++) {
+    if (step <= config.startSteps) {
+      for (let i = 0; i < actDim; i++) action[i] = rng.uniform(-maxAction, maxAction);
+    } else {
+      agent.act(obs, action);
+      for (let i = 0; i < actDim; i++) {
+        action[i] = Math.min(maxAction, Math.max(-maxAction, action[i]! + noiseStd * rng.normal()));
+      }
+    }
+    const t = env.step(action);
+    replay.add(obs, action, t.reward, t.obs, t.terminated);
+    episodeReturn += t.reward;
+    obs = t.obs;
+    if (t.terminated || t.truncated) {
+      episodes++;
+      lastEpisodeReturn = episodeReturn;
+      hooks.onEpisode?.({ step, episodes, lastEpisodeReturn, update: lastUpdate });
+      episodeReturn = 0;
+      obs = env.reset().obs;
+    }
+    if (step > config.startSteps + config.warmupSteps) {
+      lastUpdate = agent.update(replay.sample(config.batchSize));
+    }
+    if (step % config.evalEvery === 0) evaluate(step);
+  }
+  return { evaluations, episodes };
+}
