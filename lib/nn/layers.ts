@@ -82,6 +82,14 @@ export class Linear implements Layer {
   }
 
   apply(x: Matrix, out: Matrix): void {
+    this.applyWithActivation(x, out, ACT.identity);
+  }
+
+  /**
+   * out = act(x W^T + b), the activation fused into the bias pass (one sweep over the output instead
+   * of two). Sequential uses it for Linear → ReLU/Tanh pairs.
+   */
+  applyWithActivation(x: Matrix, out: Matrix, act: ActCode): void {
     assertCols(x, this.inFeatures, `Linear(${this.inFeatures}->${this.outFeatures}) input`);
     if (out.rows !== x.rows || out.cols !== this.outFeatures) {
       throw new RangeError(
@@ -92,12 +100,17 @@ export class Linear implements Layer {
     const n = this.outFeatures;
     const nIn = this.inFeatures;
     kernels.sgemm(false, true, x.rows, n, nIn, 1, x.data, nIn, this.weight.value, nIn, 0, o, n);
-    kernels.addBiasAct(o, x.rows, n, this.bias.value, ACT.identity);
+    kernels.addBiasAct(o, x.rows, n, this.bias.value, act);
   }
 
   forward(x: Matrix): Matrix {
+    return this.forwardWithActivation(x, ACT.identity);
+  }
+
+  /** Training forward with a fused activation; backward then expects dLoss/d(pre-activation). */
+  forwardWithActivation(x: Matrix, act: ActCode): Matrix {
     const out = this.outs.get(x.rows, this.outFeatures);
-    this.apply(x, out);
+    this.applyWithActivation(x, out, act);
     this.input = x;
     return out;
   }
@@ -146,7 +159,7 @@ export class Linear implements Layer {
 abstract class Elementwise implements Layer {
   readonly inFeatures = undefined;
   readonly elementwise = true;
-  private output: Matrix | undefined;
+  protected output: Matrix | undefined;
   private readonly outs = new BufferCache();
   private readonly dIns = new BufferCache();
   protected abstract readonly label: string;
@@ -185,8 +198,18 @@ abstract class Elementwise implements Layer {
 }
 
 /** Activations run on the backend's kernels: JS loops over 65k elements cost ~10x the native pass. */
-abstract class KernelActivation extends Elementwise {
-  protected abstract readonly code: ActCode;
+export abstract class KernelActivation extends Elementwise {
+  abstract readonly code: ActCode;
+
+  /**
+   * Forward for an input the preceding Linear already activated (fused): keeps `y` as this layer's
+   * output for backward and returns it unchanged.
+   */
+  adoptActivated(y: Matrix): Matrix {
+    this.output = y;
+    return y;
+  }
+
   protected map(x: Float32Array, out: Float32Array, n: number): void {
     kernels.activate(x, out, n, this.code);
   }
@@ -198,12 +221,12 @@ abstract class KernelActivation extends Elementwise {
 /** max(x, 0), propagating NaN as PyTorch's relu does; the gradient at 0 is 0. */
 export class ReLU extends KernelActivation {
   protected readonly label = 'ReLU';
-  protected readonly code = ACT.relu;
+  readonly code = ACT.relu;
 }
 
 export class Tanh extends KernelActivation {
   protected readonly label = 'Tanh';
-  protected readonly code = ACT.tanh;
+  readonly code = ACT.tanh;
 }
 
 /** y = factor * x, e.g. max_action * tanh(.) for a TD3 actor. */

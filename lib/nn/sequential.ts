@@ -1,6 +1,6 @@
 // A chain of layers with PyTorch nn.Sequential parameter names (`layers.<index>.weight`, activations
 // take indices too), plus the MLP builder used for actors, critics and the VAE's parts.
-import { type Layer, Linear, type Param, ReLU, Scale, Tanh } from './layers.ts';
+import { KernelActivation, type Layer, Linear, type Param, ReLU, Scale, Tanh } from './layers.ts';
 import { assertCols, Matrix } from './matrix.ts';
 import { NnRng } from './rng.ts';
 
@@ -17,6 +17,8 @@ export class Sequential implements Module {
   /** Per batch size: one output view per layer over two shared ping-pong arrays (inference only). */
   private readonly predictViews = new Map<number, Matrix[]>();
   private readonly widths: number[];
+  /** fusedAct[i]: layer i is a Linear whose following activation runs inside its bias pass. */
+  private readonly fusedAct: (KernelActivation | undefined)[];
 
   constructor(layers: Layer[]) {
     if (layers.length === 0) throw new RangeError('Sequential: needs at least one layer');
@@ -36,6 +38,10 @@ export class Sequential implements Module {
       this.widths.push(w);
     });
     this.outFeatures = w;
+    this.fusedAct = layers.map((layer, i) => {
+      const next = layers[i + 1];
+      return layer instanceof Linear && next instanceof KernelActivation ? next : undefined;
+    });
     this.named = layers.flatMap((layer, i) =>
       layer
         .params()
@@ -47,7 +53,16 @@ export class Sequential implements Module {
   forward(x: Matrix): Matrix {
     assertCols(x, this.inFeatures, 'Sequential.forward input');
     let h = x;
-    for (const layer of this.layers) h = layer.forward(h);
+    const layers = this.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const act = this.fusedAct[i];
+      if (act === undefined) {
+        h = layers[i]!.forward(h);
+      } else {
+        h = act.adoptActivated((layers[i] as Linear).forwardWithActivation(h, act.code));
+        i++;
+      }
+    }
     return h;
   }
 
@@ -60,10 +75,16 @@ export class Sequential implements Module {
     const views = this.predictBuffers(x.rows);
     let h = x;
     for (let i = 0; i < this.layers.length; i++) {
-      const layer = this.layers[i]!;
-      const out = views[i]!;
-      layer.apply(h, out);
-      h = out;
+      const act = this.fusedAct[i];
+      if (act === undefined) {
+        this.layers[i]!.apply(h, views[i]!);
+        h = views[i]!;
+      } else {
+        // The activation's view shares the Linear's array (elementwise layers work in place).
+        (this.layers[i] as Linear).applyWithActivation(h, views[i + 1]!, act.code);
+        h = views[i + 1]!;
+        i++;
+      }
     }
     return h;
   }
