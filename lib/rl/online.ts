@@ -36,6 +36,8 @@ export interface OnlineHooks {
   onEvaluation?(step: number, result: EvaluationResult): void;
   /** After each finished episode. */
   onEpisode?(progress: OnlineProgress): void;
+  /** Checked after every evaluation: true ends training early (e.g. a solved task). */
+  stopAfter?(step: number, result: EvaluationResult): boolean;
 }
 
 export interface OnlineResult {
@@ -66,10 +68,12 @@ export function trainOnline(
   const rng = new Rng(deriveSeed(config.seed, 2));
   const policy = (o: Float64Array) => agent.act(o);
   const evaluations: OnlineResult['evaluations'] = [];
-  const evaluate = (step: number) => {
+  /** Evaluates and says whether to stop. */
+  const evaluate = (step: number): boolean => {
     const result = evaluatePolicy(evalEnv, policy, config.evalEpisodes, deriveSeed(config.seed, 3));
     evaluations.push({ step, result });
     hooks.onEvaluation?.(step, result);
+    return hooks.stopAfter?.(step, result) ?? false;
   };
 
   const action = new Float32Array(actDim);
@@ -103,7 +107,7 @@ export function trainOnline(
     if (step > config.startSteps + config.warmupSteps) {
       lastUpdate = agent.update(replay.sample(config.batchSize));
     }
-    if (step % config.evalEvery === 0) evaluate(step);
+    if (step % config.evalEvery === 0 && evaluate(step)) break;
   }
   return { evaluations, episodes };
 }
