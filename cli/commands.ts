@@ -14,4 +14,7 @@ export const commands: Record<string, Command> = {
   demo: lazy('random-policy rollouts on a MuJoCo environment (returns, lengths, steps/s)', async () => {
     return (await import('./commands/demo.ts')).demoCommand;
   }),
+  dataset: lazy('offline datasets (Minari, D4RL): info, seeded subsets, conversion', async () => {
+    return (await import('./commands/dataset.ts')).datasetCommand;
+  }),
 };
