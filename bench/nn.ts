@@ -5,12 +5,18 @@
 //   tfjs-wasm: the same update in @tensorflow/tfjs on its wasm backend.
 // All three start from identical weights, batch and smoothing noise; their first critic and actor
 // losses are printed to show they compute the same update. Rates are the best of several rounds.
+// OpenBLAS picks its kernels once per process, so when OPENBLAS_CORETYPE forces a kernel family the
+// native variant is also timed in a child process without it (OpenBLAS's own CPU detection), to show
+// what the override costs.
 //
 // usage: npm run bench:nn -- [--quick] [--json]
 //   --quick  shorter rounds (under a minute in total);  --json  one JSON object instead of the table
+//   --native-only  (internal) time the native variant alone and print {description, updatesPerSec}
 
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -351,11 +357,51 @@ function timeRound(v: Variant, seconds: number, sync: () => void): number {
   return (n * 1000) / (performance.now() - t0);
 }
 
+interface NativeOnly {
+  description: string;
+  updatesPerSec: number;
+}
+
+/** The native variant alone (run in a child process with a different OpenBLAS kernel choice). */
+function nativeOnly(rounds: number, seconds: number): NativeOnly {
+  setGemmBackend('native');
+  const v = new NnTd3(randomBatch(new NnRng(SEED + 3)));
+  v.update();
+  v.update();
+  let best = 0;
+  for (let r = 0; r < rounds; r++)
+    best = Math.max(
+      best,
+      timeRound(v, seconds, () => {}),
+    );
+  return { description: gemmBackend().description, updatesPerSec: best };
+}
+
+/** Runs nativeOnly in a child process whose environment lacks OPENBLAS_CORETYPE. */
+function nativeAutodetected(quick: boolean): NativeOnly | { error: string } {
+  const env = { ...process.env };
+  delete env['OPENBLAS_CORETYPE'];
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--native-only'];
+  if (quick) args.push('--quick');
+  const child = spawnSync(process.execPath, args, { env, encoding: 'utf8', timeout: 120_000 });
+  if (child.status !== 0) {
+    return { error: `child exited with ${child.status ?? child.signal}: ${child.stderr.trim().slice(-300)}` };
+  }
+  const last = child.stdout.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as NativeOnly;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, 'native-only': { type: 'boolean' } },
+  });
   const quick = values.quick === true;
   const rounds = quick ? 2 : 3;
   const seconds = quick ? { native: 2, ts: 3, tfjs: 3 } : { native: 5, ts: 6, tfjs: 6 };
+  if (values['native-only']) {
+    console.log(JSON.stringify(nativeOnly(rounds, seconds.native)));
+    return;
+  }
   const log = (s: string) => {
     if (!values.json) console.log(s);
   };
@@ -402,6 +448,16 @@ async function main(): Promise<void> {
   }
   setGemmBackend(hasNative ? 'native' : 'ts');
   tfjs.dispose();
+  const forcedCore = process.env['OPENBLAS_CORETYPE'];
+  let autodetected: NativeOnly | { error: string } | null = null;
+  if (hasNative && forcedCore !== undefined) {
+    log(`  OPENBLAS_CORETYPE=${forcedCore} is set: timing native again with OpenBLAS's own CPU detection`);
+    autodetected = nativeAutodetected(quick);
+    if ('updatesPerSec' in autodetected) {
+      log(`  ${autodetected.description}: ${autodetected.updatesPerSec.toFixed(1)} updates/s`);
+    }
+  }
+  const auto = autodetected !== null && 'updatesPerSec' in autodetected ? autodetected : null;
 
   const ref = firstLosses[backends[0]]!;
   const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-12, Math.abs(b));
@@ -430,6 +486,14 @@ async function main(): Promise<void> {
     },
     firstLosses,
     lossAgreementVsFirst: agreement,
+    openblasCoretypeEnv: forcedCore ?? null,
+    /** The native variant again in a child process without OPENBLAS_CORETYPE (null when not set). */
+    nativeAutodetected:
+      autodetected === null
+        ? null
+        : auto === null
+          ? autodetected
+          : { ...auto, overTfjsWasm: auto.updatesPerSec / rates['tfjs-wasm']! },
   };
   if (values.json) {
     console.log(JSON.stringify(result));
@@ -450,6 +514,15 @@ async function main(): Promise<void> {
     console.log(`native >= 300 updates/s: ${result.targets.nativeAtLeast300}`);
   }
   console.log(`ts / tfjs-wasm     ${rt.tsOverTfjsWasm.toFixed(1)}x`);
+  console.log(`gemm: ${result.gemm}`);
+  if (auto !== null) {
+    console.log(
+      `without OPENBLAS_CORETYPE=${forcedCore} (${auto.description}): ${auto.updatesPerSec.toFixed(1)} updates/s, ` +
+        `${(auto.updatesPerSec / rates['tfjs-wasm']!).toFixed(1)}x tfjs-wasm`,
+    );
+  } else if (autodetected !== null && 'error' in autodetected) {
+    console.log(`native without OPENBLAS_CORETYPE failed: ${autodetected.error}`);
+  }
 }
 
 await main();
