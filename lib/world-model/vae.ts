@@ -155,6 +155,8 @@ export class Vae {
   private readonly trainConcat = new Concat();
   private readonly predictConcat = new Concat();
   private readonly scratch = new Map<string, Matrix>();
+  private readonly parts: Record<string, Module>;
+  private readonly namedParams: Param[];
 
   /** Weights are drawn from NnRng(seed) in the order encoder, decoder, transition; ε from NnRng(seed + 1). */
   constructor(config: VaeConfigInput, seed: number) {
@@ -174,11 +176,7 @@ export class Vae {
       rng,
     });
     this.noiseRng = new NnRng(seed + 1);
-  }
-
-  /** The parts as checkpoints name them: encoder.{trunk,mean,log_var}.layers.i.*, decoder.*, transition.*. */
-  modules(): Record<string, Module> {
-    return {
+    this.parts = {
       encoder: new ModuleGroup({
         trunk: this.encoderTrunk,
         mean: this.encoderMean,
@@ -187,16 +185,23 @@ export class Vae {
       decoder: this.decoder,
       transition: this.transition,
     };
-  }
-
-  params(): Param[] {
-    return Object.entries(this.modules()).flatMap(([prefix, m]) =>
+    this.namedParams = Object.entries(this.parts).flatMap(([prefix, m]) =>
       m.params().map((p) => ({ ...p, name: `${prefix}.${p.name}` })),
     );
   }
 
+  /** The parts as checkpoints name them: encoder.{trunk,mean,log_var}.layers.i.*, decoder.*, transition.*. */
+  modules(): Record<string, Module> {
+    return this.parts;
+  }
+
+  /** Every parameter with its checkpoint name (encoder.trunk.layers.0.weight, ...), in a fixed order. */
+  params(): Param[] {
+    return this.namedParams;
+  }
+
   zeroGrad(): void {
-    for (const p of this.params()) p.grad.fill(0);
+    for (const p of this.namedParams) p.grad.fill(0);
   }
 
   /** Fresh ε and ε̃ for a batch of `rows`, from noiseRng. */
