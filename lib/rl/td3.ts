@@ -118,6 +118,34 @@ export class Td3Agent {
     this.actObs = new Matrix(1, c.obsDim);
   }
 
+  /**
+   * The online TD3 agent that fine-tunes a pre-trained one (the paper's phase 3): same hyperparameters
+   * without the BC term, the pre-trained normaliser, and, for each part asked for, the pre-trained
+   * networks, their targets and their optimiser states; the other part starts fresh from `seed` (the
+   * actor-only / critic-only ablations).
+   */
+  static fineTuneFrom(
+    pretrained: Td3Agent,
+    parts: { actor: boolean; critic: boolean },
+    seed: number,
+  ): Td3Agent {
+    const { bcAlpha: _dropped, ...rest } = pretrained.config;
+    const agent = new Td3Agent({ ...rest, seed }, pretrained.normalizer);
+    if (parts.actor) {
+      copyParams(agent.actor, pretrained.actor);
+      copyParams(agent.actorTarget, pretrained.actorTarget);
+      copyAdamState(agent.actorOpt, pretrained.actorOpt);
+    }
+    if (parts.critic) {
+      copyParams(agent.q1, pretrained.q1);
+      copyParams(agent.q2, pretrained.q2);
+      copyParams(agent.q1Target, pretrained.q1Target);
+      copyParams(agent.q2Target, pretrained.q2Target);
+      copyAdamState(agent.criticOpt, pretrained.criticOpt);
+    }
+    return agent;
+  }
+
   /** One TD3 / TD3+BC update on a batch of raw transitions. */
   update(batch: TransitionBatch): Td3UpdateMetrics {
     const c = this.config;
@@ -243,4 +271,10 @@ interface UpdateBuffers {
   concat: Concat;
   concatNext: Concat;
   concatPi: Concat;
+}
+
+function copyAdamState(target: Adam, source: Adam): void {
+  target.stepCount = source.stepCount;
+  source.expAvg.forEach((m, i) => target.expAvg[i]!.set(m));
+  source.expAvgSq.forEach((v, i) => target.expAvgSq[i]!.set(v));
 }

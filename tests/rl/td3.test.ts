@@ -119,3 +119,39 @@ describe('rl/Td3Agent', () => {
     assert.throws(() => agent().act([1, 2]), /observation has length 2, expected 3/);
   });
 });
+
+describe('rl/Td3Agent.fineTuneFrom', () => {
+  const pretrained = () => {
+    const a = agent({ bcAlpha: 2.5 });
+    for (let i = 0; i < 4; i++) a.update(batchFor(20 + i));
+    return a;
+  };
+  const values = (m: { params(): { value: Float32Array }[] }) => m.params().map((p) => Array.from(p.value));
+
+  it('carries actor, critics, targets and optimiser states, and drops the BC term', () => {
+    const p = pretrained();
+    const f = Td3Agent.fineTuneFrom(p, { actor: true, critic: true }, 99);
+    assert.equal(f.config.bcAlpha, undefined);
+    assert.equal(f.normalizer, p.normalizer);
+    for (const k of ['actor', 'actorTarget', 'q1', 'q2', 'q1Target', 'q2Target'] as const) {
+      assert.deepEqual(values(f[k]), values(p[k]), k);
+    }
+    assert.equal(f.criticOpt.stepCount, p.criticOpt.stepCount);
+    assert.deepEqual(
+      f.actorOpt.expAvgSq.map((v) => Array.from(v)),
+      p.actorOpt.expAvgSq.map((v) => Array.from(v)),
+    );
+    assert.equal(f.update(batchFor(30)).lambda, undefined);
+  });
+
+  it('starts the part not asked for afresh (actor-only and critic-only ablations)', () => {
+    const p = pretrained();
+    const actorOnly = Td3Agent.fineTuneFrom(p, { actor: true, critic: false }, 99);
+    assert.deepEqual(values(actorOnly.actor), values(p.actor));
+    assert.notDeepEqual(values(actorOnly.q1), values(p.q1));
+    assert.equal(actorOnly.criticOpt.stepCount, 0);
+    const criticOnly = Td3Agent.fineTuneFrom(p, { actor: false, critic: true }, 99);
+    assert.deepEqual(values(criticOnly.q2Target), values(p.q2Target));
+    assert.notDeepEqual(values(criticOnly.actor), values(p.actor));
+  });
+});
