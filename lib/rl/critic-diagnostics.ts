@@ -1,0 +1,154 @@
+// Critic diagnostics for the paper's overfitting analysis: the critic's Q(s, a) on dataset transitions
+// next to their Monte-Carlo discounted returns, and the world model's effect on the critic target
+// (Q(s', a') − Q(ŝ', a') against ‖s' − ŝ'‖², ŝ' the model's prediction).
+import { Rng } from '../envs/rng.ts';
+import type { WorldModel } from '../world-model/types.ts';
+import { discountedReturns } from './returns.ts';
+import type { Td3Agent } from './td3.ts';
+
+export interface EpisodeColumns {
+  obsDim: number;
+  actDim: number;
+  observations: Float32Array;
+  actions: Float32Array;
+  rewards: Float32Array;
+  nextObservations: Float32Array;
+  terminals: Uint8Array;
+  /** Exclusive end row of each episode. */
+  episodeEnds: Uint32Array;
+}
+
+export interface MonteCarloTargets {
+  returns: Float32Array;
+  /** 1 for rows of episodes that terminated (their return is exact), 0 for truncated or cut ones. */
+  complete: Uint8Array;
+}
+
+export function monteCarloTargets(data: EpisodeColumns, gamma: number): MonteCarloTargets {
+  const n = data.rewards.length;
+  const returns = new Float32Array(n);
+  const complete = new Uint8Array(n);
+  let start = 0;
+  for (const end of data.episodeEnds) {
+    const terminated = end > start && data.terminals[end - 1] === 1;
+    const g = discountedReturns(data.rewards.subarray(start, end), gamma, terminated);
+    returns.set(g.returns, start);
+    complete.fill(terminated ? 1 : 0, start, end);
+    start = end;
+  }
+  return { returns, complete };
+}
+
+export interface Distribution {
+  mean: number;
+  p05: number;
+  p50: number;
+  p95: number;
+}
+
+export interface CriticVsReturns {
+  samples: number;
+  q: Distribution;
+  monteCarlo: Distribution;
+  /** Q − G: positive means the critic overestimates. */
+  overestimation: Distribution;
+}
+
+/** Q1 on `samples` rows drawn (seeded) from complete episodes, against their Monte-Carlo returns. */
+export function criticVsReturns(
+  agent: Td3Agent,
+  data: EpisodeColumns,
+  targets: MonteCarloTargets,
+  samples: number,
+  seed: number,
+): CriticVsReturns {
+  const candidates: number[] = [];
+  for (let i = 0; i < targets.complete.length; i++) if (targets.complete[i] === 1) candidates.push(i);
+  if (candidates.length === 0)
+    throw new Error('criticVsReturns: no transition belongs to a terminated episode');
+  const rng = new Rng(seed);
+  const rows = Array.from(
+    { length: samples },
+    () => candidates[Math.floor(rng.nextDouble() * candidates.length)]!,
+  );
+  const { obsDim, actDim } = data;
+  const obs = new Float32Array(samples * obsDim);
+  const actions = new Float32Array(samples * actDim);
+  rows.forEach((r, k) => {
+    obs.set(data.observations.subarray(r * obsDim, (r + 1) * obsDim), k * obsDim);
+    actions.set(data.actions.subarray(r * actDim, (r + 1) * actDim), k * actDim);
+  });
+  const { q1 } = agent.qValues(obs, actions, samples);
+  const g = rows.map((r) => targets.returns[r]!);
+  return {
+    samples,
+    q: distribution(Array.from(q1)),
+    monteCarlo: distribution(g),
+    overestimation: distribution(g.map((v, k) => q1[k]! - v)),
+  };
+}
+
+export interface TargetShift {
+  /** Q1(s', π(s')) − Q1(ŝ', π(ŝ')) per sample, clipped to ±clip as in the paper's figure. */
+  qDifference: Float32Array;
+  /** ‖s' − ŝ'‖² per sample, in raw state units. */
+  predictionError: Float32Array;
+}
+
+/** The paper's critic diagnostic on `count` dataset rows (seeded): how far the model moves the target. */
+export async function targetShift(
+  agent: Td3Agent,
+  model: WorldModel,
+  data: EpisodeColumns,
+  count: number,
+  seed: number,
+  clip = 200,
+): Promise<TargetShift> {
+  const { obsDim, actDim } = data;
+  const n = data.rewards.length;
+  const rng = new Rng(seed);
+  const obs = new Float32Array(count * obsDim);
+  const act = new Float32Array(count * actDim);
+  const next = new Float32Array(count * obsDim);
+  for (let k = 0; k < count; k++) {
+    const r = Math.floor(rng.nextDouble() * n);
+    obs.set(data.observations.subarray(r * obsDim, (r + 1) * obsDim), k * obsDim);
+    act.set(data.actions.subarray(r * actDim, (r + 1) * actDim), k * actDim);
+    next.set(data.nextObservations.subarray(r * obsDim, (r + 1) * obsDim), k * obsDim);
+  }
+  const predicted = new Float32Array(count * obsDim);
+  await model.predictNextStates(obs, act, count, predicted);
+  const qReal = agent.qValues(next, policyActions(agent, next, count), count).q1;
+  const qModel = agent.qValues(predicted, policyActions(agent, predicted, count), count).q1;
+  const qDifference = new Float32Array(count);
+  const predictionError = new Float32Array(count);
+  for (let k = 0; k < count; k++) {
+    qDifference[k] = Math.max(-clip, Math.min(clip, qReal[k]! - qModel[k]!));
+    let e = 0;
+    for (let j = 0; j < obsDim; j++) e += (next[k * obsDim + j]! - predicted[k * obsDim + j]!) ** 2;
+    predictionError[k] = e;
+  }
+  return { qDifference, predictionError };
+}
+
+function policyActions(agent: Td3Agent, states: Float32Array, count: number): Float32Array {
+  const { obsDim, actDim } = agent.config;
+  const out = new Float32Array(count * actDim);
+  const a = new Float32Array(actDim);
+  for (let k = 0; k < count; k++) {
+    agent.act(states.subarray(k * obsDim, (k + 1) * obsDim), a);
+    out.set(a, k * actDim);
+  }
+  return out;
+}
+
+export function distribution(values: number[]): Distribution {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  return {
+    mean: values.reduce((s, v) => s + v, 0) / values.length,
+    p05: at(0.05),
+    p50: at(0.5),
+    p95: at(0.95),
+  };
+}

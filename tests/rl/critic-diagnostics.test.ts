@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import {
+  criticVsReturns,
+  distribution,
+  type EpisodeColumns,
+  monteCarloTargets,
+  targetShift,
+} from '../../lib/rl/critic-diagnostics.ts';
+import { Td3Agent } from '../../lib/rl/td3.ts';
+import type { WorldModel } from '../../lib/world-model/types.ts';
+
+/** Two episodes over obs dim 1, act dim 1: rows 0-2 terminate, rows 3-4 are cut by a time limit. */
+const data: EpisodeColumns = {
+  obsDim: 1,
+  actDim: 1,
+  observations: Float32Array.from([0, 1, 2, 3, 4]),
+  actions: Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5]),
+  rewards: Float32Array.from([1, 2, 3, 4, 5]),
+  nextObservations: Float32Array.from([1, 2, 2.5, 4, 5]),
+  terminals: Uint8Array.from([0, 0, 1, 0, 0]),
+  episodeEnds: Uint32Array.from([3, 5]),
+};
+
+describe('rl/critic diagnostics', () => {
+  it('computes Monte-Carlo returns per episode and marks which are exact', () => {
+    const t = monteCarloTargets(data, 0.5);
+    assert.deepEqual(Array.from(t.returns), [1 + 0.5 * (2 + 0.5 * 3), 2 + 0.5 * 3, 3, 4 + 0.5 * 5, 5]);
+    assert.deepEqual(Array.from(t.complete), [1, 1, 1, 0, 0]);
+  });
+
+  it('sets Q1 against the returns on complete episodes only', () => {
+    const agent = new Td3Agent({ obsDim: 1, actDim: 1, maxAction: 1, hidden: [4], seed: 0 });
+    const targets = monteCarloTargets(data, 0.5);
+    const r = criticVsReturns(agent, data, targets, 50, 1);
+    assert.ok(r.monteCarlo.p95 <= 3.5 && r.monteCarlo.p05 >= 2.75, 'only rows 0-2 (returns 2.75, 3.5, 3)');
+    assert.ok(Math.abs(r.overestimation.mean - (r.q.mean - r.monteCarlo.mean)) < 1e-5);
+  });
+
+  it('reports zero target shift and zero error for a model that predicts the real next state', async () => {
+    const oracle: WorldModel = {
+      info: { implementation: 'oracle', obsDim: 1, actDim: 1 },
+      async predictNextStates(states, _a, count, out) {
+        for (let k = 0; k < count; k++)
+          out[k] = data.nextObservations[data.observations.indexOf(states[k]!)]!;
+      },
+    };
+    const agent = new Td3Agent({ obsDim: 1, actDim: 1, maxAction: 1, hidden: [4], seed: 0 });
+    const s = await targetShift(agent, oracle, data, 20, 2);
+    assert.deepEqual(Array.from(s.qDifference), new Array(20).fill(0));
+    assert.deepEqual(Array.from(s.predictionError), new Array(20).fill(0));
+  });
+
+  it('summarises a distribution by mean and quantiles', () => {
+    const d = distribution(Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(d, { mean: 49.5, p05: 5, p50: 50, p95: 95 });
+  });
+});
