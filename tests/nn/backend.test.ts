@@ -102,6 +102,41 @@ describe('nn kernels: native vs TypeScript', () => {
     }
   });
 
+  it('GEMM with beta = 0 overwrites stale NaNs in C (matrix and vector shapes)', () => {
+    for (const [m, n, k] of [
+      [5, 4, 3],
+      [6, 1, 7],
+      [1, 6, 7],
+    ] as const) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const a = rand(m * k, 1);
+          const b = rand(k * n, 2);
+          const ref = refGemm(
+            ta,
+            tb,
+            m,
+            n,
+            k,
+            1,
+            a,
+            ta ? m : k,
+            b,
+            tb ? k : n,
+            0,
+            new Float32Array(m * n),
+            n,
+          );
+          for (const [name, kern] of backends) {
+            const c = new Float32Array(m * n).fill(Number.NaN);
+            kern.sgemm(ta, tb, m, n, k, 1, a, ta ? m : k, b, tb ? k : n, 0, c, n);
+            assert.ok(relativeError(c, ref) < 1e-5, `${name} ${m}x${n}x${k} ta=${ta} tb=${tb}`);
+          }
+        }
+      }
+    }
+  });
+
   it('GEMM works in place on subarray views (byte offsets honoured, no copies)', () => {
     const buf = rand(200, 7);
     const a = buf.subarray(10, 10 + 12); // 3x4
