@@ -89,8 +89,9 @@ function describe(err: unknown): string {
 
 /** Opens an HDF5 file for reading after screening it. */
 export async function openForRead(file: string): Promise<H5File> {
-  const h5 = await h5wasm();
+  // Screen first: a file that is not HDF5 is reported without paying for the wasm module.
   screenHdf5File(file);
+  const h5 = await h5wasm();
   try {
     return new h5.File(resolve(file), 'r');
   } catch (err) {

@@ -308,3 +308,34 @@ describe('data: malformed files', () => {
     );
   });
 });
+
+describe('data: corrupted bytes inside a valid file', () => {
+  it('every read either succeeds validated or fails with a DatasetError naming the file', async () => {
+    const dir = tempDir();
+    try {
+      const file = join(dir.path, 'good.hdf5');
+      await writeD4rl(syntheticDataset({ lengths: [20, 30] }), file);
+      const good = readFileSync(file);
+      const kinds = new Set<string>();
+      for (let k = 0; k < 24; k++) {
+        const bytes = Buffer.from(good);
+        const at = Math.floor((k / 24) * bytes.length);
+        for (let i = 0; i < 48 && at + i < bytes.length; i++)
+          bytes[at + i] = (bytes[at + i]! * 31 + 17 + i) & 255;
+        const damaged = join(dir.path, `damaged-${k}.hdf5`);
+        writeFileSync(damaged, bytes);
+        try {
+          await readD4rl(damaged);
+          kinds.add('read');
+        } catch (err) {
+          assert.ok(err instanceof DatasetError, `damage at byte ${at}: ${String(err)}`);
+          assert.equal(err.file, damaged);
+          kinds.add(err.kind);
+        }
+      }
+      assert.ok(kinds.size >= 3, `expected several kinds of failure, got ${[...kinds].join(', ')}`);
+    } finally {
+      dir.remove();
+    }
+  });
+});
