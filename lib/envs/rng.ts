@@ -70,6 +70,19 @@ export class Rng {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
+  /** The generator's position, for checkpoints: `setState(getState())` resumes the stream exactly. */
+  getState(): [number, number, number, number] {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
+  setState(state: readonly number[]): void {
+    if (state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < -(2 ** 31) || w >= 2 ** 32)) {
+      throw new RangeError(`Rng.setState: expected four 32-bit words, got ${JSON.stringify(state)}`);
+    }
+    if (state.every((w) => w === 0)) throw new RangeError('Rng.setState: the all-zero state is invalid');
+    [this.s0, this.s1, this.s2, this.s3] = [state[0]! | 0, state[1]! | 0, state[2]! | 0, state[3]! | 0];
+  }
+
   /** The next 32-bit output as an unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;

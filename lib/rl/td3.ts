@@ -11,6 +11,7 @@
 // States are standardised by the agent's normaliser (the dataset's mean and std for TD3+BC, identity
 // for TD3 from scratch), the same in training, acting and evaluation.
 import { z } from 'zod';
+import { deriveSeed, Rng } from '../envs/rng.ts';
 import {
   Adam,
   Concat,
@@ -74,7 +75,8 @@ export class Td3Agent {
   readonly criticOpt: Adam;
   /** Critic updates done so far (the actor trains when this is a multiple of policyFreq). */
   updates = 0;
-  private readonly noiseRng: NnRng;
+  /** Target-policy smoothing noise; its state is saved in checkpoints so training resumes exactly. */
+  readonly noiseRng: Rng;
   private readonly bufs = new Map<number, UpdateBuffers>();
   private readonly actObs: Matrix;
 
@@ -90,7 +92,7 @@ export class Td3Agent {
     if (this.normalizer.dim !== c.obsDim) {
       throw new Error(`TD3: normaliser has dimension ${this.normalizer.dim}, obsDim is ${c.obsDim}`);
     }
-    // One generator for initialisation, then its continuation for the smoothing noise: a seed fixes all.
+    // One generator for initialisation and one, derived from the same seed, for the smoothing noise.
     const rng = new NnRng(c.seed);
     const actorNet = () =>
       mlp({
@@ -114,7 +116,7 @@ export class Td3Agent {
     this.critics = new ModuleGroup({ q1: this.q1, q2: this.q2 });
     this.actorOpt = new Adam(this.actor.params(), { lr: c.actorLr });
     this.criticOpt = new Adam(this.critics.params(), { lr: c.criticLr });
-    this.noiseRng = rng;
+    this.noiseRng = new Rng(deriveSeed(c.seed, 1));
     this.actObs = new Matrix(1, c.obsDim);
   }
 

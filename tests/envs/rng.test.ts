@@ -66,3 +66,17 @@ describe('envs/rng', () => {
     }
   });
 });
+
+describe('envs/rng state', () => {
+  it('resumes a stream exactly from a saved state and rejects invalid states', () => {
+    const a = new Rng(11);
+    for (let i = 0; i < 7; i++) a.nextUint32();
+    const saved = a.getState();
+    const expected = [a.nextUint32(), a.nextUint32(), a.normal()];
+    const b = new Rng(0);
+    b.setState(saved);
+    assert.deepEqual([b.nextUint32(), b.nextUint32(), b.normal()], expected);
+    assert.throws(() => b.setState([0, 0, 0, 0]), /all-zero/);
+    assert.throws(() => b.setState([1, 2, 3]), /four 32-bit words/);
+  });
+});
