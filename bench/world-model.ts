@@ -1,0 +1,157 @@
+// The VAE world model at the paper's sizes (Hopper dims 11/3, 500-wide encoder/decoder, 300-600-300
+// transition, latent 12): training updates/s at batch 4096 (Adam, all four loss terms), and prediction
+// throughput through the WorldModel interface (raw states, normalisation, validation included) at
+// batch 1, 32, 256, 4096, deterministic and stochastic, on the native GEMM and the TypeScript fallback
+// side by side.
+//
+// usage: npm run bench:wm -- [--quick] [--json]
+//   --quick  shorter rounds, TS fallback skipped at batch 4096 (under a minute);  --json  one JSON object
+import { Adam, gemmBackend, Matrix, NnRng, nativeAvailable, setGemmBackend } from '../lib/nn/index.ts';
+import { NativeVaeWorldModel } from '../lib/world-model/native-vae-world-model.ts';
+import { StateNormalizer } from '../lib/world-model/normalizer.ts';
+import { Vae } from '../lib/world-model/vae.ts';
+
+const args = new Set(process.argv.slice(2));
+for (const a of args) {
+  if (a !== '--quick' && a !== '--json') {
+    console.error(`bench/world-model: unknown argument '${a}' (expected --quick, --json)`);
+    process.exit(2);
+  }
+}
+const quick = args.has('--quick');
+const json = args.has('--json');
+const OBS = 11;
+const ACT = 3;
+const TRAIN_BATCH = 4096;
+const PREDICT_BATCHES = [1, 32, 256, 4096];
+const timeBudgetMs = quick ? 250 : 1000;
+const trainUpdates = quick ? 3 : 10;
+/** Paper: 300 epochs over ~9k usable transitions of a 10k dataset at batch 4096 = 3 minibatches. */
+const PAPER_UPDATES = 300 * 3;
+
+const rng = new NnRng(1);
+const randn = (n: number, std = 1) => rng.fillNormal(new Float32Array(n), 0, std);
+
+function log(msg: string): void {
+  if (!json) console.log(msg);
+}
+
+function benchTraining() {
+  const vae = new Vae({ obsDim: OBS, actDim: ACT }, 0);
+  const opt = new Adam(vae.params(), { lr: 1e-4 });
+  const batch = {
+    states: new Matrix(TRAIN_BATCH, OBS, randn(TRAIN_BATCH * OBS)),
+    actions: new Matrix(TRAIN_BATCH, ACT, randn(TRAIN_BATCH * ACT, 0.5)),
+    nextStates: new Matrix(TRAIN_BATCH, OBS, randn(TRAIN_BATCH * OBS)),
+  };
+  const update = () => {
+    vae.zeroGrad();
+    const loss = vae.lossAndGrad(batch, 3);
+    opt.step();
+    return loss.total;
+  };
+  update(); // allocates the per-batch-size buffers
+  const t0 = performance.now();
+  let last = 0;
+  for (let i = 0; i < trainUpdates; i++) last = update();
+  const sec = (performance.now() - t0) / 1000;
+  if (!Number.isFinite(last)) throw new Error(`bench: training loss is ${last}`);
+  const updatesPerSec = trainUpdates / sec;
+  return {
+    batch: TRAIN_BATCH,
+    updates: trainUpdates,
+    updatesPerSec,
+    msPerUpdate: 1000 / updatesPerSec,
+    paperRunUpdates: PAPER_UPDATES,
+    paperRunMinutes: PAPER_UPDATES / updatesPerSec / 60,
+  };
+}
+
+interface PredictRow {
+  backend: string;
+  batch: number;
+  mode: 'deterministic' | 'stochastic';
+  statesPerSec: number;
+  calls: number;
+}
+
+async function benchPrediction(backend: 'native' | 'ts'): Promise<PredictRow[]> {
+  setGemmBackend(backend);
+  const vae = new Vae({ obsDim: OBS, actDim: ACT }, 0);
+  const normalizer = new StateNormalizer(
+    randn(OBS),
+    Float32Array.from(randn(OBS), (v) => 1 + Math.abs(v)),
+  );
+  const wm = new NativeVaeWorldModel(vae, normalizer, 3);
+  const rows: PredictRow[] = [];
+  for (const batch of PREDICT_BATCHES) {
+    if (backend === 'ts' && quick && batch === 4096) continue;
+    const states = randn(batch * OBS);
+    const actions = randn(batch * ACT, 0.5);
+    const out = new Float32Array(batch * OBS);
+    for (const mode of ['deterministic', 'stochastic'] as const) {
+      const opts = { deterministic: mode === 'deterministic' };
+      await wm.predictNextStates(states, actions, batch, out, opts);
+      let calls = 0;
+      const t0 = performance.now();
+      while (calls === 0 || performance.now() - t0 < timeBudgetMs) {
+        await wm.predictNextStates(states, actions, batch, out, opts);
+        calls++;
+      }
+      const sec = (performance.now() - t0) / 1000;
+      rows.push({ backend, batch, mode, statesPerSec: (calls * batch) / sec, calls });
+    }
+  }
+  return rows;
+}
+
+const backendAtStart = gemmBackend();
+log(`world model bench (${quick ? 'quick' : 'full'}): Hopper dims ${OBS}/${ACT}, paper architecture`);
+log(`gemm backend: ${JSON.stringify(backendAtStart)}`);
+if (!nativeAvailable()) log('native GEMM unavailable: only the TypeScript fallback is measured');
+
+const backends: ('native' | 'ts')[] = nativeAvailable() ? ['native', 'ts'] : ['ts'];
+setGemmBackend(backends[0]!);
+const training = benchTraining();
+log(
+  `\ntraining (${backends[0]}), batch ${training.batch}: ${training.updatesPerSec.toFixed(2)} updates/s ` +
+    `(${training.msPerUpdate.toFixed(0)} ms/update); the paper's ${PAPER_UPDATES} updates ≈ ${training.paperRunMinutes.toFixed(1)} min`,
+);
+
+const prediction: PredictRow[] = [];
+for (const b of backends) prediction.push(...(await benchPrediction(b)));
+setGemmBackend(backends[0]!);
+
+const ratios = prediction
+  .filter((r) => r.backend === 'native')
+  .map((r) => {
+    const ts = prediction.find((q) => q.backend === 'ts' && q.batch === r.batch && q.mode === r.mode);
+    return {
+      batch: r.batch,
+      mode: r.mode,
+      nativeOverTs: ts === undefined ? null : r.statesPerSec / ts.statesPerSec,
+    };
+  });
+
+if (json) {
+  console.log(
+    JSON.stringify({ bench: 'world-model', quick, obsDim: OBS, actDim: ACT, training, prediction, ratios }),
+  );
+} else {
+  log('\nprediction through WorldModel.predictNextStates (states/s):');
+  log(
+    `${'batch'.padStart(6)}  ${'mode'.padEnd(13)}  ${backends.map((b) => b.padStart(12)).join('  ')}  native/ts`,
+  );
+  for (const batch of PREDICT_BATCHES) {
+    for (const mode of ['deterministic', 'stochastic'] as const) {
+      const cells = backends.map((b) => {
+        const r = prediction.find((q) => q.backend === b && q.batch === batch && q.mode === mode);
+        return (r === undefined ? '—' : r.statesPerSec.toFixed(0)).padStart(12);
+      });
+      const ratio = ratios.find((q) => q.batch === batch && q.mode === mode)?.nativeOverTs;
+      log(
+        `${String(batch).padStart(6)}  ${mode.padEnd(13)}  ${cells.join('  ')}  ${ratio == null ? '—' : `${ratio.toFixed(1)}×`}`,
+      );
+    }
+  }
+}
