@@ -1,7 +1,7 @@
 // Flag parsing for subcommands: node's parseArgs for the syntax, zod for the values, so that a bad
 // flag fails with a message naming the flag and what was wrong with it.
 import { parseArgs } from 'node:util';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export class UsageError extends Error {}
 
@@ -34,4 +34,13 @@ export function parseFlags<S extends z.ZodType>(argv: string[], spec: CommandSpe
     throw new UsageError(`${problems.join('; ')}\n\n${spec.help}`);
   }
   return result.data;
+}
+
+/** A flag holding a whole number >= min, given as decimal digits. */
+export function integerFlag(name: string, min: number) {
+  return z
+    .string()
+    .regex(/^\d+$/, `${name} must be a non-negative integer`)
+    .transform(Number)
+    .refine((n) => Number.isSafeInteger(n) && n >= min, `${name} must be an integer >= ${min}`);
 }

@@ -14,6 +14,9 @@ export const commands: Record<string, Command> = {
   demo: lazy('random-policy rollouts on a MuJoCo environment (returns, lengths, steps/s)', async () => {
     return (await import('./commands/demo.ts')).demoCommand;
   }),
+  train: lazy('one variant end to end in-process: (world model,) TD3+BC offline, TD3 online', async () => {
+    return (await import('./commands/train.ts')).trainCommand;
+  }),
   dataset: lazy('offline datasets (Minari, D4RL): info, seeded subsets, conversion', async () => {
     return (await import('./commands/dataset.ts')).datasetCommand;
   }),

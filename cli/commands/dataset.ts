@@ -8,15 +8,8 @@ import { DatasetError } from '../../lib/data/errors.ts';
 import { type DatasetInfo, datasetInfo } from '../../lib/data/info.ts';
 import { type DatasetFormat, loadDataset, saveDataset } from '../../lib/data/load.ts';
 import { DEFAULT_SUBSET_TRANSITIONS, subsetDataset } from '../../lib/data/subset.ts';
-import { type CommandSpec, parseFlags, UsageError } from '../args.ts';
+import { type CommandSpec, integerFlag, parseFlags, UsageError } from '../args.ts';
 import type { Command } from '../commands.ts';
-
-const integerFlag = (name: string, min: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `${name} must be a non-negative integer`)
-    .transform(Number)
-    .refine((n) => Number.isSafeInteger(n) && n >= min, `${name} must be an integer >= ${min}`);
 
 const oneFile = z
   .array(z.string())

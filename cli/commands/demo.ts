@@ -4,15 +4,8 @@
 import { z } from 'zod';
 import { ENV_IDS, makeEnv } from '../../lib/envs/registry.ts';
 import { deriveSeed, Rng } from '../../lib/envs/rng.ts';
-import { type CommandSpec, parseFlags } from '../args.ts';
+import { type CommandSpec, integerFlag, parseFlags } from '../args.ts';
 import type { Command } from '../commands.ts';
-
-const integerFlag = (name: string, min: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `${name} must be a non-negative integer`)
-    .transform(Number)
-    .refine((n) => Number.isSafeInteger(n) && n >= min, `${name} must be an integer >= ${min}`);
 
 const spec = {
   flags: {

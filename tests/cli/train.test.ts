@@ -1,0 +1,91 @@
+// `o2o train` end to end at tiny budgets: every variant runs, writes its metrics and checkpoints, and a
+// bad flag is named. (Learning itself is tested in tests/rl; these budgets only exercise the wiring.)
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from '../../cli/args.ts';
+import { trainCommand } from '../../cli/commands/train.ts';
+import { saveDataset } from '../../lib/data/load.ts';
+import { makeEnv } from '../../lib/envs/registry.ts';
+import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
+import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
+
+describe('cli/o2o train', function () {
+  this.timeout(180_000);
+  const dir = mkdtempSync(join(tmpdir(), 'o2o-train-'));
+  let dataset = '';
+  before(async () => {
+    const env = makeEnv('InvertedPendulum-v5');
+    const data = collectDataset(env, uniformRandomPolicy(env), 600, 3, 'uniform random');
+    env.close();
+    dataset = await saveDataset(data, 'd4rl', join(dir, 'ip-random.hdf5'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const small = ['--env', 'InvertedPendulum-v5', '--eval-every', '40', '--eval-episodes', '1', '--seed', '2'];
+
+  it('runs td3bc-aug: world model, offline TD3+BC, online TD3, metrics and checkpoints', async () => {
+    const out = join(dir, 'aug');
+    const flags = [
+      '--dataset',
+      dataset,
+      '--variant',
+      'td3bc-aug',
+      '--offline-steps',
+      '80',
+      '--online-steps',
+      '80',
+    ];
+    const code = await trainCommand.run([
+      ...small,
+      ...flags,
+      '--warmup-steps',
+      '40',
+      '--wm-epochs',
+      '2',
+      '--out',
+      out,
+    ]);
+    assert.equal(code, 0);
+    for (const f of ['config.json', 'world-model.safetensors', 'offline.safetensors', 'final.safetensors']) {
+      assert.ok(existsSync(join(out, f)), `${f} written`);
+    }
+    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      rows.map((r) => `${r.phase}:${r.step}`),
+      ['offline:40', 'offline:80', 'online:0', 'online:40', 'online:80'],
+    );
+    assert.equal(readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n').length, 6);
+    const offline = loadAgent(join(out, 'offline.safetensors')).agent;
+    const final = loadAgent(join(out, 'final.safetensors')).agent;
+    assert.equal(offline.config.bcAlpha, 2.5);
+    assert.equal(final.config.bcAlpha, undefined);
+    assert.deepEqual(Array.from(final.normalizer.mean), Array.from(offline.normalizer.mean));
+  });
+
+  it('runs scratch without a dataset and refuses td3bc without one', async () => {
+    const out = join(dir, 'scratch');
+    assert.equal(
+      await trainCommand.run([
+        ...small,
+        '--variant',
+        'scratch',
+        '--online-steps',
+        '80',
+        '--start-steps',
+        '40',
+        '--out',
+        out,
+      ]),
+      0,
+    );
+    assert.ok(existsSync(join(out, 'final.safetensors')));
+    await assert.rejects(trainCommand.run([...small, '--variant', 'td3bc']), (e: unknown) => {
+      return e instanceof UsageError && /--dataset: required/.test(e.message);
+    });
+  });
+});
