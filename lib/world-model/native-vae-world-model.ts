@@ -54,6 +54,7 @@ export class NativeVaeWorldModel implements WorldModel {
   readonly normalizer: StateNormalizer;
   /** Seed of the noise stream of stochastic predictions (saved; a reload restarts the stream from it). */
   private noiseSeed: number;
+  private readonly scratch = new Map<number, { states: Matrix; pred: Matrix }>();
 
   constructor(vae: Vae, normalizer: StateNormalizer, noiseSeed = 0) {
     if (normalizer.dim !== vae.config.obsDim)
@@ -75,6 +76,16 @@ export class NativeVaeWorldModel implements WorldModel {
     this.vae.noiseRng = new NnRng(seed);
   }
 
+  /** Standardised input and output scratch, one pair per batch size (the learner repeats a few sizes). */
+  private buffers(count: number): { states: Matrix; pred: Matrix } {
+    let b = this.scratch.get(count);
+    if (b === undefined) {
+      b = { states: new Matrix(count, this.info.obsDim), pred: new Matrix(count, this.info.obsDim) };
+      this.scratch.set(count, b);
+    }
+    return b;
+  }
+
   /** Synchronous core of predictNextStates (the in-process learner can call it directly). */
   predictNextStatesSync(
     states: Float32Array,
@@ -89,12 +100,13 @@ export class NativeVaeWorldModel implements WorldModel {
     checkRawBatch('states', states, count, obsDim, true);
     checkRawBatch('actions', actions, count, actDim, true);
     checkRawBatch('out', out, count, obsDim, false);
-    const s = new Matrix(count, obsDim, this.normalizer.normalize(states, new Float32Array(count * obsDim)));
+    const buf = this.buffers(count);
+    this.normalizer.normalize(states, buf.states.data);
     const pred = this.vae.predictNormalized(
-      s,
+      buf.states,
       new Matrix(count, actDim, actions),
       options.deterministic === true,
-      new Matrix(count, obsDim),
+      buf.pred,
     );
     this.normalizer.denormalize(pred.data, out);
   }
