@@ -1,22 +1,24 @@
 // Critic diagnostics for the paper's overfitting analysis: the critic's Q(s, a) on dataset transitions
 // next to their Monte-Carlo discounted returns, and the world model's effect on the critic target
 // (Q(s', a') − Q(ŝ', a') against ‖s' − ŝ'‖², ŝ' the model's prediction).
+import type { DatasetColumns } from '../data/dataset.ts';
 import { Rng } from '../envs/rng.ts';
 import type { WorldModel } from '../world-model/types.ts';
 import { discountedReturns } from './returns.ts';
 import type { Td3Agent } from './td3.ts';
 
-export interface EpisodeColumns {
-  obsDim: number;
-  actDim: number;
-  observations: Float32Array;
-  actions: Float32Array;
-  rewards: Float32Array;
-  nextObservations: Float32Array;
-  terminals: Uint8Array;
-  /** Exclusive end row of each episode. */
-  episodeEnds: Uint32Array;
-}
+/** The dataset columns the diagnostics read (lib/data's OfflineDataset has them all). */
+export type EpisodeColumns = Pick<
+  DatasetColumns,
+  | 'obsDim'
+  | 'actDim'
+  | 'observations'
+  | 'actions'
+  | 'rewards'
+  | 'nextObservations'
+  | 'terminals'
+  | 'episodeEnds'
+>;
 
 export interface MonteCarloTargets {
   returns: Float32Array;

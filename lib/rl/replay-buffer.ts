@@ -1,5 +1,6 @@
 // Transition storage for off-policy learning: preallocated columnar Float32 arrays, overwritten as a
 // ring once full, sampled uniformly with a seeded PRNG into a batch whose arrays are reused.
+import type { DatasetColumns } from '../data/dataset.ts';
 import { Rng } from '../envs/rng.ts';
 
 /** A batch of transitions, row-major: row i of `obs` is obs[i*obsDim .. (i+1)*obsDim). */
@@ -59,15 +60,10 @@ export class ReplayBuffer {
    * lib/data's OfflineDataset. Terminals mark terminations only; timeouts are not terminal.
    */
   static fromColumns(
-    columns: {
-      obsDim: number;
-      actDim: number;
-      observations: Float32Array;
-      actions: Float32Array;
-      rewards: Float32Array;
-      nextObservations: Float32Array;
-      terminals: Uint8Array | Float32Array;
-    },
+    columns: Pick<
+      DatasetColumns,
+      'obsDim' | 'actDim' | 'observations' | 'actions' | 'rewards' | 'nextObservations' | 'terminals'
+    >,
     seed: number,
   ): ReplayBuffer {
     const n = columns.rewards.length;
