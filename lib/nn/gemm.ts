@@ -3,8 +3,10 @@
 // module is first imported.
 //   O2O_NN_BACKEND=ts      force the fallback;  =native  fail unless the addon loads
 //   O2O_BLAS_THREADS=n     OpenBLAS threads (default 1: the other core runs the simulator)
-// OpenBLAS's own OPENBLAS_CORETYPE is left as found; the kernel family in use is part of the start-up
-// line because it matters: forcing Haswell (AVX2) on an AVX-512 host halves GEMM throughput.
+//   O2O_BLAS_CORETYPE=auto remove OPENBLAS_CORETYPE before OpenBLAS loads (it then detects the CPU);
+//                     =<name> set OPENBLAS_CORETYPE=<name>;  unset: OPENBLAS_CORETYPE is left as found
+// The kernel family in use is part of the start-up line because it matters: forcing Haswell (AVX2) on
+// an AVX-512 host halves GEMM throughput.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -87,9 +89,21 @@ export interface GemmBackendInfo {
 
 const addonPath = fileURLToPath(new URL('./native/build/Release/o2o_gemm.node', import.meta.url));
 
+/** Applies O2O_BLAS_CORETYPE; OpenBLAS reads OPENBLAS_CORETYPE once, when the addon loads it. */
+function applyCoretypeChoice(): void {
+  const choice = process.env['O2O_BLAS_CORETYPE'];
+  if (choice === undefined || choice === '') return;
+  if (!/^[A-Za-z0-9]+$/.test(choice)) {
+    throw new RangeError(`O2O_BLAS_CORETYPE must be 'auto' or an OpenBLAS core name, got '${choice}'`);
+  }
+  if (choice === 'auto') delete process.env['OPENBLAS_CORETYPE'];
+  else process.env['OPENBLAS_CORETYPE'] = choice;
+}
+
 function loadNative(): { addon?: NativeAddon; error?: string } {
   if (!existsSync(addonPath))
     return { error: `addon not built (${addonPath} missing; run npm run bootstrap)` };
+  applyCoretypeChoice();
   try {
     const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
     const threadsEnv = process.env['O2O_BLAS_THREADS'];

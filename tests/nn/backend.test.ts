@@ -253,6 +253,33 @@ describe('nn kernels: native vs TypeScript', () => {
     }
   });
 
+  it('O2O_BLAS_CORETYPE picks the OpenBLAS kernel family, named in the start-up line', function () {
+    if (native === undefined) this.skip();
+    const announce = (coretype: string) => {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', "await import('./lib/nn/gemm.ts');"],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, O2O_BLAS_CORETYPE: coretype, O2O_BLAS_THREADS: '1' },
+          encoding: 'utf8',
+        },
+      );
+      return { status: r.status, line: r.stderr.split('\n').find((l) => l.startsWith('[nn]')) ?? r.stderr };
+    };
+    // Haswell (AVX2) kernels exist in every x86-64 DYNAMIC_ARCH build and run on any AVX2 CPU.
+    assert.deepEqual(announce('Haswell'), {
+      status: 0,
+      line: '[nn] gemm: native OpenBLAS (1 thread, Haswell kernels)',
+    });
+    const auto = announce('auto');
+    assert.equal(auto.status, 0);
+    assert.match(auto.line, /^\[nn\] gemm: native OpenBLAS \(1 thread, \w+ kernels\)$/);
+    const bad = announce('not a core');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.line, /O2O_BLAS_CORETYPE must be 'auto' or an OpenBLAS core name, got 'not a core'/);
+  });
+
   it('O2O_NN_BACKEND=ts forces the fallback, announced once on stderr, and training still works', () => {
     const script = [
       "import { gemmBackend, mlp, Matrix, Adam, mseLoss } from './lib/nn/index.ts';",
