@@ -6,8 +6,8 @@
 // All three start from identical weights, batch and smoothing noise; their first critic and actor
 // losses are printed to show they compute the same update. Rates are the best of several rounds.
 // OpenBLAS picks its kernels once per process, so when OPENBLAS_CORETYPE forces a kernel family the
-// native variant is also timed in a child process without it (OpenBLAS's own CPU detection), to show
-// what the override costs.
+// native variant is also timed in a child process with O2O_BLAS_CORETYPE=auto (OpenBLAS's own CPU
+// detection), to show what the override costs.
 //
 // usage: npm run bench:nn -- [--quick] [--json]
 //   --quick  shorter rounds (under a minute in total);  --json  one JSON object instead of the table
@@ -392,10 +392,10 @@ function nativeOnly(rounds: number, seconds: number): NativeOnly {
   return { description: gemmBackend().description, updatesPerSec: best!.wall, updatesPerCpuSec: best!.cpu };
 }
 
-/** Runs nativeOnly in a child process whose environment lacks OPENBLAS_CORETYPE. */
+/** Runs nativeOnly in a child process where OpenBLAS detects the CPU itself. */
 function nativeAutodetected(quick: boolean): NativeOnly | { error: string } {
   const env = { ...process.env };
-  delete env['OPENBLAS_CORETYPE'];
+  env['O2O_BLAS_CORETYPE'] = 'auto';
   const args = [...process.execArgv, fileURLToPath(import.meta.url), '--native-only'];
   if (quick) args.push('--quick');
   const child = spawnSync(process.execPath, args, { env, encoding: 'utf8', timeout: 120_000 });
@@ -509,7 +509,7 @@ async function main(): Promise<void> {
     firstLosses,
     lossAgreementVsFirst: agreement,
     openblasCoretypeEnv: forcedCore ?? null,
-    /** The native variant again in a child process without OPENBLAS_CORETYPE (null when not set). */
+    /** The native variant again with O2O_BLAS_CORETYPE=auto (null when OPENBLAS_CORETYPE is not set). */
     nativeAutodetected:
       autodetected === null
         ? null
@@ -541,12 +541,12 @@ async function main(): Promise<void> {
   console.log(`gemm: ${result.gemm}`);
   if (auto !== null) {
     console.log(
-      `without OPENBLAS_CORETYPE=${forcedCore} (${auto.description}): ${auto.updatesPerSec.toFixed(1)} updates/s ` +
+      `O2O_BLAS_CORETYPE=auto (${auto.description}): ${auto.updatesPerSec.toFixed(1)} updates/s ` +
         `(${auto.updatesPerCpuSec.toFixed(1)} per CPU-s), ` +
         `${(auto.updatesPerSec / rates['tfjs-wasm']!).toFixed(1)}x tfjs-wasm`,
     );
   } else if (autodetected !== null && 'error' in autodetected) {
-    console.log(`native without OPENBLAS_CORETYPE failed: ${autodetected.error}`);
+    console.log(`native with O2O_BLAS_CORETYPE=auto failed: ${autodetected.error}`);
   }
 }
 
