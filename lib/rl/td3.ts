@@ -277,6 +277,8 @@ interface UpdateBuffers {
 
 function copyAdamState(target: Adam, source: Adam): void {
   target.stepCount = source.stepCount;
-  source.expAvg.forEach((m, i) => target.expAvg[i]!.set(m));
-  source.expAvgSq.forEach((v, i) => target.expAvgSq[i]!.set(v));
+  for (let i = 0; i < source.expAvg.length; i++) {
+    target.expAvg[i]!.set(source.expAvg[i]!);
+    target.expAvgSq[i]!.set(source.expAvgSq[i]!);
+  }
 }
