@@ -18,6 +18,7 @@ import { pretrainOffline } from '../../lib/rl/offline.ts';
 import { trainOnline } from '../../lib/rl/online.ts';
 import { ReplayBuffer } from '../../lib/rl/replay-buffer.ts';
 import { Td3Agent } from '../../lib/rl/td3.ts';
+import { compareOneStep, formatComparison } from '../../lib/world-model/baselines.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import { trainWorldModel } from '../../lib/world-model/train.ts';
 import { type CommandSpec, integerFlag, parseFlags, UsageError } from '../args.ts';
@@ -201,6 +202,19 @@ async function train(f: Flags): Promise<void> {
         });
         const model = new NativeVaeWorldModel(wm.vae, wm.normalizer, f.seed);
         model.save(join(out, 'world-model.safetensors'));
+        // The model's held-out one-step error next to the copy-state and linear baselines.
+        const report = formatComparison(
+          await compareOneStep({
+            data: dataset,
+            trainRows: wm.split.train,
+            evalRows: wm.split.heldOut.length > 0 ? wm.split.heldOut : wm.split.train,
+            normalizer: wm.normalizer,
+            worldModel: model,
+          }),
+        );
+        writeFileSync(join(out, 'world-model-report.txt'), `${report}\n`);
+        console.log(report);
+        model.reseedNoise(f.seed);
         augmenter = new NextStateAugmenter(model, f['aug-fraction'], f.seed);
       }
       const data = ReplayBuffer.fromColumns(dataset, f.seed);

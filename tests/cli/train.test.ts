@@ -48,7 +48,8 @@ describe('cli/o2o train', function () {
       out,
     ]);
     assert.equal(code, 0);
-    for (const f of ['config.json', 'world-model.safetensors', 'offline.safetensors', 'final.safetensors']) {
+    const files = ['config.json', 'world-model.safetensors', 'world-model-report.txt', 'offline.safetensors'];
+    for (const f of [...files, 'final.safetensors']) {
       assert.ok(existsSync(join(out, f)), `${f} written`);
     }
     const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
@@ -60,6 +61,10 @@ describe('cli/o2o train', function () {
       ['offline:40', 'offline:80', 'online:0', 'online:40', 'online:80'],
     );
     assert.equal(readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n').length, 6);
+    assert.match(
+      readFileSync(join(out, 'world-model-report.txt'), 'utf8'),
+      /copy state[\s\S]*linear[\s\S]*vae-native/,
+    );
     const offline = loadAgent(join(out, 'offline.safetensors')).agent;
     const final = loadAgent(join(out, 'final.safetensors')).agent;
     assert.equal(offline.config.bcAlpha, 2.5);
