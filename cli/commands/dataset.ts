@@ -8,6 +8,8 @@ import { DatasetError } from '../../lib/data/errors.ts';
 import { type DatasetInfo, datasetInfo } from '../../lib/data/info.ts';
 import { type DatasetFormat, loadDataset, saveDataset } from '../../lib/data/load.ts';
 import { DEFAULT_SUBSET_TRANSITIONS, subsetDataset } from '../../lib/data/subset.ts';
+import { ENV_IDS, makeEnv } from '../../lib/envs/registry.ts';
+import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
 import { type CommandSpec, integerFlag, parseFlags, UsageError } from '../args.ts';
 import type { Command } from '../commands.ts';
 
@@ -98,12 +100,45 @@ const convertSpec = {
   ].join('\n'),
 } satisfies CommandSpec<z.ZodType>;
 
+const generateSpec = {
+  flags: {
+    env: { type: 'string' },
+    kind: { type: 'string' },
+    transitions: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    force: { type: 'boolean' },
+  },
+  schema: z.object({
+    env: z
+      .string()
+      .refine((id) => (ENV_IDS as string[]).includes(id), `expected one of ${ENV_IDS.join(', ')}`),
+    kind: z.enum(['random'], {
+      error: 'only random for now (medium, expert and replay kinds need trained policies)',
+    }),
+    transitions: integerFlag('transitions', 1).default(1_000_000),
+    seed: integerFlag('seed', 0).default(0),
+    out: z.string({ error: 'required: where to write the dataset' }).min(1),
+    force: z.boolean().default(false),
+    _: z.array(z.string()).max(0, 'generate takes no FILE'),
+  }),
+  help: [
+    'usage: o2o dataset generate --env ID --kind random --out PATH [--transitions N] [--seed S] [--force]',
+    '',
+    "Rolls a behaviour policy out in the environment and writes a D4RL-style dataset (D4RL's random",
+    'datasets: 1M transitions of a uniformly random policy). Episodes end at termination or the 1000-step',
+    'limit; the last one is cut at --transitions. Episode i is reset with a seed derived from --seed.',
+    '  --out PATH.hdf5   a D4RL file; any other PATH is a Minari dataset directory',
+  ].join('\n'),
+} satisfies CommandSpec<z.ZodType>;
+
 const SUBCOMMAND_HELP = [
-  'usage: o2o dataset <info|subset|convert> FILE [flags]',
+  'usage: o2o dataset <info|subset|convert|generate> [FILE] [flags]',
   '',
   '  info      validate a dataset and print counts, returns, normalised scores and column ranges',
   '  subset    write a seeded subset (by episode or by transition)',
   '  convert   convert between Minari (directory) and D4RL (.hdf5)',
+  '  generate  roll a behaviour policy out in an environment and write the dataset',
   '',
   'o2o dataset <subcommand> --help for its flags',
 ].join('\n');
@@ -214,10 +249,40 @@ async function runConvert(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function runGenerate(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, generateSpec);
+  if (flags === 'help') {
+    console.log(generateSpec.help);
+    return 0;
+  }
+  refuseExisting(flags.out, flags.force);
+  const env = makeEnv(flags.env);
+  try {
+    const started = performance.now();
+    const dataset = collectDataset(
+      env,
+      uniformRandomPolicy(env),
+      flags.transitions,
+      flags.seed,
+      'uniform random',
+    );
+    const written = await saveDataset(dataset, formatOfOutput(flags.out), flags.out);
+    const m = dataset.metadata;
+    console.log(
+      `wrote ${written}: ${m.transitions} transitions, ${m.episodes} episodes, return mean ` +
+        `${formatNumber(m.returns.mean)}, checksum ${m.checksum} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
+  } finally {
+    env.close();
+  }
+  return 0;
+}
+
 const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   info: runInfo,
   subset: runSubset,
   convert: runConvert,
+  generate: runGenerate,
 };
 
 export const datasetCommand: Command = {
