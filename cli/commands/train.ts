@@ -12,6 +12,12 @@ import { normalizedScore, scoreFamily } from '../../lib/data/normalized-score.ts
 import { ENV_IDS, makeEnv } from '../../lib/envs/registry.ts';
 import { saveAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { NextStateAugmenter } from '../../lib/rl/augment.ts';
+import {
+  criticVsReturns,
+  distribution,
+  monteCarloTargets,
+  targetShift,
+} from '../../lib/rl/critic-diagnostics.ts';
 import type { EvaluationResult } from '../../lib/rl/evaluate.ts';
 import { ObsNormalizer } from '../../lib/rl/normalizer.ts';
 import { pretrainOffline } from '../../lib/rl/offline.ts';
@@ -218,6 +224,27 @@ async function train(f: Flags): Promise<void> {
         augmenter = new NextStateAugmenter(model, f['aug-fraction'], f.seed);
       }
       const data = ReplayBuffer.fromColumns(dataset, f.seed);
+      // Critic diagnostics at every offline evaluation: Q1 against Monte-Carlo returns on the dataset,
+      // and with a world model the paper's target shift, into critic.jsonl.
+      const mc = monteCarloTargets(dataset, offline.config.gamma);
+      const hasCompleteEpisode = mc.complete.includes(1);
+      const criticLog = join(out, 'critic.jsonl');
+      writeFileSync(criticLog, '');
+      const diagnose = async (update: number) => {
+        const vsReturns = hasCompleteEpisode ? criticVsReturns(offline, dataset, mc, 1024, f.seed) : null;
+        let shift = null;
+        if (augmenter !== undefined) {
+          const t = await targetShift(offline, augmenter.model, dataset, 1024, f.seed);
+          shift = {
+            qDifference: distribution(Array.from(t.qDifference)),
+            predictionError: distribution(Array.from(t.predictionError)),
+          };
+        }
+        appendFileSync(
+          criticLog,
+          `${JSON.stringify({ phase: 'offline', update, vsReturns, targetShift: shift })}\n`,
+        );
+      };
       await pretrainOffline(
         offline,
         data,
@@ -230,7 +257,12 @@ async function train(f: Flags): Promise<void> {
           seed: f.seed,
         },
         augmenter,
-        { onEvaluation: (u, r, last) => record('offline', u, r, last) },
+        {
+          onEvaluation: async (u, r, last) => {
+            record('offline', u, r, last);
+            await diagnose(u);
+          },
+        },
       );
       saveAgent(join(out, 'offline.safetensors'), offline, { phase: 'offline', variant: f.variant });
       online = Td3Agent.fineTuneFrom(

@@ -8,7 +8,7 @@ import type { TransitionBatch } from './replay-buffer.ts';
 
 export class NextStateAugmenter {
   readonly fraction: number;
-  private readonly model: WorldModel;
+  readonly model: WorldModel;
   private readonly rng: Rng;
   private order = new Int32Array(0);
   private states = new Float32Array(0);

@@ -17,7 +17,12 @@ export interface OfflineConfig {
 }
 
 export interface OfflineHooks {
-  onEvaluation?(update: number, result: EvaluationResult, last: Td3UpdateMetrics | undefined): void;
+  /** May be async (e.g. diagnostics that query the world model); training waits for it. */
+  onEvaluation?(
+    update: number,
+    result: EvaluationResult,
+    last: Td3UpdateMetrics | undefined,
+  ): void | Promise<void>;
   /** After every update (keep it cheap): e.g. progress output or critic diagnostics. */
   onUpdate?(update: number, metrics: Td3UpdateMetrics): void;
 }
@@ -54,7 +59,7 @@ export async function pretrainOffline(
     if (evalEnv !== undefined && u % config.evalEvery === 0) {
       const result = evaluatePolicy(evalEnv, policy, config.evalEpisodes, deriveSeed(config.seed, 3));
       evaluations.push({ update: u, result });
-      hooks.onEvaluation?.(u, result, last);
+      await hooks.onEvaluation?.(u, result, last);
     }
   }
   return { evaluations };

@@ -65,6 +65,17 @@ describe('cli/o2o train', function () {
       readFileSync(join(out, 'world-model-report.txt'), 'utf8'),
       /copy state[\s\S]*linear[\s\S]*vae-native/,
     );
+    const critic = readFileSync(join(out, 'critic.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      critic.map((c) => c.update),
+      [40, 80],
+    );
+    assert.equal(critic[0].vsReturns.samples, 1024);
+    assert.ok(Number.isFinite(critic[0].vsReturns.overestimation.mean));
+    assert.ok(critic[0].targetShift.predictionError.mean > 0, 'a 2-epoch world model is not exact');
     const offline = loadAgent(join(out, 'offline.safetensors')).agent;
     const final = loadAgent(join(out, 'final.safetensors')).agent;
     assert.equal(offline.config.bcAlpha, 2.5);
