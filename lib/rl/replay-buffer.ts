@@ -136,7 +136,7 @@ export class ReplayBuffer {
   }
 
   /** Copies stored transition `index` into row `row` of `batch`. */
-  copyRow(index: number, batch: TransitionBatch, row: number): void {
+  private copyRow(index: number, batch: TransitionBatch, row: number): void {
     const s = this.store;
     const o = this.obsDim;
     const a = this.actDim;
