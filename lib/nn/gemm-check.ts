@@ -1,4 +1,5 @@
 // Argument validation shared by both GEMM backends (the native addon re-checks bounds itself).
+import type { SgemmFn } from './gemm.ts';
 
 function checkDim(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0)
@@ -20,21 +21,7 @@ function checkFits(name: string, arr: Float32Array, rows: number, cols: number, 
   }
 }
 
-export function checkGemmArgs(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  lda: number,
-  b: Float32Array,
-  ldb: number,
-  beta: number,
-  c: Float32Array,
-  ldc: number,
-): void {
+export const checkGemmArgs: SgemmFn = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
   checkDim('m', m);
   checkDim('n', n);
   checkDim('k', k);
@@ -43,4 +30,4 @@ export function checkGemmArgs(
   checkFits('A', a, transA ? k : m, transA ? m : k, lda);
   checkFits('B', b, transB ? n : k, transB ? k : n, ldb);
   checkFits('C', c, m, n, ldc);
-}
+};

@@ -3,27 +3,15 @@
 // contiguously (with alpha folded in) so the inner loop streams contiguous rows whatever the
 // transposes; the panel stays cache-resident while blocks of four rows of op(A) sweep over it, each
 // panel element loaded once per four rows (leftover rows go one at a time).
+
+import type { SgemmFn } from './gemm.ts';
 import { checkGemmArgs } from './gemm-check.ts';
 
 const KC = 128;
 const NC = 256;
 let panel = new Float64Array(KC * NC);
 
-export function sgemmTs(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  lda: number,
-  b: Float32Array,
-  ldb: number,
-  beta: number,
-  c: Float32Array,
-  ldc: number,
-): void {
+export const sgemmTs: SgemmFn = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
   checkGemmArgs(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   if (m === 0 || n === 0) return;
   if (beta !== 1) {
@@ -136,4 +124,4 @@ export function sgemmTs(
       }
     }
   }
-}
+};

@@ -175,23 +175,8 @@ process.stderr.write(`[nn] gemm: ${active.description}\n`);
  * Row-major C[m x n] = alpha * op(A)[m x k] * op(B)[k x n] + beta * C on the active backend, in place
  * on the given Float32Arrays (subarray views allowed). op(X) = X^T when its trans flag is set.
  */
-export function sgemm(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  lda: number,
-  b: Float32Array,
-  ldb: number,
-  beta: number,
-  c: Float32Array,
-  ldc: number,
-): void {
+export const sgemm: SgemmFn = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
   kernels.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
 
 export function gemmBackend(): GemmBackendInfo {
   return active;

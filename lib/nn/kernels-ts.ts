@@ -1,5 +1,6 @@
 // Pure-TypeScript versions of the native elementwise kernels (same signatures and arithmetic), used
 // with the GEMM fallback when the addon is unavailable or O2O_NN_BACKEND=ts.
+import type { Kernels } from './gemm.ts';
 
 /** Activation codes shared with the native addon. */
 export const ACT = { identity: 0, relu: 1, tanh: 2 } as const;
@@ -59,19 +60,19 @@ export function colSumAddTs(d: Float32Array, rows: number, cols: number, acc: Fl
   }
 }
 
-export function adamUpdateTs(
-  w: Float32Array,
-  g: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  n: number,
-  stepSize: number,
-  beta1: number,
-  beta2: number,
-  bc2Sqrt: number,
-  eps: number,
-  weightDecay: number,
-): void {
+export const adamUpdateTs: Kernels['adamUpdate'] = (
+  w,
+  g,
+  m,
+  v,
+  n,
+  stepSize,
+  beta1,
+  beta2,
+  bc2Sqrt,
+  eps,
+  weightDecay,
+) => {
   for (const [name, a] of [
     ['w', w],
     ['g', g],
@@ -87,7 +88,7 @@ export function adamUpdateTs(
     // The update reads the moments as stored (float32), as PyTorch does.
     w[i] = w[i]! - (stepSize * m[i]!) / (Math.sqrt(v[i]!) / bc2Sqrt + eps);
   }
-}
+};
 
 export function lerpTs(target: Float32Array, source: Float32Array, n: number, tau: number): void {
   checkLen('target', target, n);
