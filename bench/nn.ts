@@ -20,22 +20,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { deriveSeed, Rng } from '../lib/envs/rng.ts';
 import {
-  Adam,
-  Concat,
-  copyParams,
   gemmBackend,
   Matrix,
-  ModuleGroup,
-  meanLoss,
-  mlp,
-  mseLoss,
   NnRng,
   nativeAvailable,
   type Sequential,
   setGemmBackend,
-  softUpdate,
 } from '../lib/nn/index.ts';
+import type { TransitionBatch } from '../lib/rl/replay-buffer.ts';
+import { Td3Agent } from '../lib/rl/td3.ts';
 
 const DIMS = { state: 11, action: 3, batch: 256, hidden: [256, 256] } as const;
 const HP = {
@@ -73,8 +68,11 @@ function randomBatch(rng: NnRng): Batch {
   };
 }
 
-/** Clipped Gaussian target-policy-smoothing noise, drawn identically for every variant. */
-function smoothingNoise(rng: NnRng, out: Float32Array): void {
+/**
+ * Clipped Gaussian target-policy-smoothing noise for the tfjs variant: the same stream and formula as
+ * Td3Agent's (its noise generator is Rng(deriveSeed(seed, 1))), so both compute the same update.
+ */
+function smoothingNoise(rng: Rng, out: Float32Array): void {
   for (let i = 0; i < out.length; i++) {
     out[i] = Math.min(HP.noiseClip, Math.max(-HP.noiseClip, HP.policyNoise * rng.normal()));
   }
@@ -92,106 +90,48 @@ interface Variant {
   dispose(): void;
 }
 
-/** TD3 update on lib/nn: the shape the project's TD3 will take, kept readable. */
+/** The project's TD3 agent (lib/rl's Td3Agent, plain TD3: no BC term) updating on one fixed batch. */
 class NnTd3 implements Variant {
-  private readonly actor: Sequential;
-  private readonly actorTarget: Sequential;
-  private readonly q1: Sequential;
-  private readonly q2: Sequential;
-  private readonly q1Target: Sequential;
-  private readonly q2Target: Sequential;
-  private readonly actorOpt: Adam;
-  private readonly criticOpt: Adam;
-  private readonly critics: ModuleGroup;
-  private readonly saNext = new Concat();
-  private readonly sa = new Concat();
-  private readonly sPi = new Concat();
-  private readonly noise: Matrix;
-  private readonly target: Matrix;
-  private readonly dq: Matrix;
-  private readonly dActor: Matrix;
-  private readonly noiseRng = new NnRng(SEED + 7);
-  private iteration = 0;
+  readonly agent: Td3Agent;
+  private readonly batch: TransitionBatch;
   private lastCritic = Number.NaN;
   private lastActor = Number.NaN;
 
-  constructor(private readonly batch: Batch) {
+  constructor(b: Batch) {
     const { state: S, action: A, hidden, batch: B } = DIMS;
-    this.actor = mlp({
-      inputs: S,
-      hidden,
-      outputs: A,
-      outputActivation: 'tanh',
-      outputScale: HP.maxAction,
-      rng: SEED,
+    this.agent = new Td3Agent({
+      obsDim: S,
+      actDim: A,
+      maxAction: HP.maxAction,
+      hidden: [...hidden],
+      actorLr: HP.lr,
+      criticLr: HP.lr,
+      gamma: HP.gamma,
+      tau: HP.tau,
+      policyNoise: HP.policyNoise,
+      noiseClip: HP.noiseClip,
+      policyFreq: HP.policyFreq,
+      seed: SEED,
     });
-    this.actorTarget = mlp({
-      inputs: S,
-      hidden,
-      outputs: A,
-      outputActivation: 'tanh',
-      outputScale: HP.maxAction,
-      rng: 99,
-    });
-    this.q1 = mlp({ inputs: S + A, hidden, outputs: 1, rng: SEED + 1 });
-    this.q2 = mlp({ inputs: S + A, hidden, outputs: 1, rng: SEED + 2 });
-    this.q1Target = mlp({ inputs: S + A, hidden, outputs: 1, rng: 99 });
-    this.q2Target = mlp({ inputs: S + A, hidden, outputs: 1, rng: 99 });
-    copyParams(this.actorTarget, this.actor);
-    copyParams(this.q1Target, this.q1);
-    copyParams(this.q2Target, this.q2);
-    this.critics = new ModuleGroup({ q1: this.q1, q2: this.q2 });
-    this.actorOpt = new Adam(this.actor.params(), { lr: HP.lr });
-    this.criticOpt = new Adam(this.critics.params(), { lr: HP.lr });
-    this.noise = new Matrix(B, A);
-    this.target = new Matrix(B, 1);
-    this.dq = new Matrix(B, 1);
-    this.dActor = new Matrix(B, A);
+    this.batch = {
+      size: B,
+      obs: b.state.data,
+      actions: b.action.data,
+      rewards: b.reward.data,
+      nextObs: b.nextState.data,
+      terminated: b.notDone.data.map((x) => 1 - x),
+    };
   }
 
   /** Exposed so the tfjs variant can start from the same weights. */
   networks() {
-    return { actor: this.actor, q1: this.q1, q2: this.q2 };
+    return { actor: this.agent.actor, q1: this.agent.q1, q2: this.agent.q2 };
   }
 
   update(): void {
-    const b = this.batch;
-    this.iteration += 1;
-    // Target: r + notDone * gamma * min(Q1', Q2')(s', clip(pi'(s') + noise)).
-    smoothingNoise(this.noiseRng, this.noise.data);
-    const nextAction = this.actorTarget.predict(b.nextState);
-    const na = nextAction.data;
-    for (let i = 0; i < na.length; i++) {
-      na[i] = Math.min(HP.maxAction, Math.max(-HP.maxAction, na[i]! + this.noise.data[i]!));
-    }
-    const nextSa = this.saNext.forward(b.nextState, nextAction);
-    const tq1 = this.q1Target.predict(nextSa).data;
-    const tq2 = this.q2Target.predict(nextSa).data;
-    const t = this.target.data;
-    for (let i = 0; i < t.length; i++) {
-      t[i] = b.reward.data[i]! + b.notDone.data[i]! * HP.gamma * Math.min(tq1[i]!, tq2[i]!);
-    }
-    // Critic step: MSE(Q1, target) + MSE(Q2, target).
-    this.criticOpt.zeroGrad();
-    const sa = this.sa.forward(b.state, b.action);
-    this.lastCritic = mseLoss(this.q1.forward(sa), this.target, this.dq);
-    this.q1.backwardParams(this.dq);
-    this.lastCritic += mseLoss(this.q2.forward(sa), this.target, this.dq);
-    this.q2.backwardParams(this.dq);
-    this.criticOpt.step();
-    if (this.iteration % HP.policyFreq !== 0) return;
-    // Actor step: maximise Q1(s, pi(s)); gradients flow through the critic into the action only.
-    this.actorOpt.zeroGrad();
-    const action = this.actor.forward(b.state);
-    const q = this.q1.forward(this.sPi.forward(b.state, action));
-    this.lastActor = meanLoss(q, -1, this.dq);
-    this.sPi.backward(this.q1.backwardInput(this.dq));
-    this.dActor.copyFrom(this.sPi.gradRight!);
-    this.actor.backwardParams(this.dActor);
-    this.actorOpt.step();
-    softUpdate(this.q1Target, this.q1, HP.tau);
-    softUpdate(this.q2Target, this.q2, HP.tau);
-    softUpdate(this.actorTarget, this.actor, HP.tau);
+    const m = this.agent.update(this.batch);
+    this.lastCritic = m.criticLoss;
+    if (m.actorLoss !== undefined) this.lastActor = m.actorLoss;
   }
 
   firstLosses(): Losses {
@@ -236,7 +176,7 @@ class TfjsTd3 implements Variant {
   private readonly q2T;
   private readonly actorOpt = tf.train.adam(HP.lr, 0.9, 0.999, 1e-8);
   private readonly criticOpt = tf.train.adam(HP.lr, 0.9, 0.999, 1e-8);
-  private readonly noiseRng = new NnRng(SEED + 7);
+  private readonly noiseRng = new Rng(deriveSeed(SEED, 1));
   private readonly noise = new Float32Array(DIMS.batch * DIMS.action);
   private readonly b: Record<keyof Batch, tf.Tensor2D>;
   private iteration = 0;
