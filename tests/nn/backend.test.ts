@@ -275,9 +275,24 @@ describe('nn kernels: native vs TypeScript', () => {
     const auto = announce('auto');
     assert.equal(auto.status, 0);
     assert.match(auto.line, /^\[nn\] gemm: native OpenBLAS \(1 thread, \w+ kernels\)$/);
+    // Unset means auto: the environment's OPENBLAS_CORETYPE is dropped; 'inherit' keeps it.
+    assert.deepEqual(announce(''), auto);
+    const inherited = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', "await import('./lib/nn/gemm.ts');"],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, O2O_BLAS_CORETYPE: 'inherit', OPENBLAS_CORETYPE: 'Haswell' },
+        encoding: 'utf8',
+      },
+    );
+    assert.match(inherited.stderr, /Haswell kernels/);
     const bad = announce('not a core');
     assert.notEqual(bad.status, 0);
-    assert.match(bad.line, /O2O_BLAS_CORETYPE must be 'auto' or an OpenBLAS core name, got 'not a core'/);
+    assert.match(
+      bad.line,
+      /O2O_BLAS_CORETYPE must be 'auto', 'inherit' or an OpenBLAS core name, got 'not a core'/,
+    );
   });
 
   it('O2O_NN_BACKEND=ts forces the fallback, announced once on stderr, and training still works', () => {
