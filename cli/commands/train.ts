@@ -275,7 +275,7 @@ async function train(f: Flags): Promise<void> {
       clock = performance.now();
       clockStep = 0;
       let last: { criticLoss: number; q1Mean: number } | undefined;
-      trainOnline(
+      await trainOnline(
         env,
         evalEnv,
         online,

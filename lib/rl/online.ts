@@ -5,10 +5,23 @@
 //   - afterwards: act with π(s) + N(0, explorationNoise·maxAction), clipped, then update once.
 // Bootstrapping stops at `terminated` only; a time-limit truncation is stored as non-terminal.
 import { deriveSeed, Rng } from '../envs/rng.ts';
-import type { Env } from '../envs/types.ts';
+import type { Env, ResetOptions, ResetResult, StepResult } from '../envs/types.ts';
 import { type EvaluationResult, evaluatePolicy } from './evaluate.ts';
 import { ReplayBuffer } from './replay-buffer.ts';
 import type { Td3Agent, Td3UpdateMetrics } from './td3.ts';
+
+/**
+ * What training needs from the environment it acts in: an in-process `Env`, or a remote one whose
+ * reset and step are asynchronous (a simulator service in lockstep mode). Evaluation always runs on a
+ * local `Env`.
+ */
+export interface OnlineEnv {
+  readonly id: string;
+  readonly observationSpace: Env['observationSpace'];
+  readonly actionSpace: Env['actionSpace'];
+  reset(options?: ResetOptions): ResetResult | Promise<ResetResult>;
+  step(action: ArrayLike<number>): StepResult | Promise<StepResult>;
+}
 
 export interface OnlineConfig {
   totalSteps: number;
@@ -45,13 +58,13 @@ export interface OnlineResult {
   episodes: number;
 }
 
-export function trainOnline(
-  env: Env,
+export async function trainOnline(
+  env: OnlineEnv,
   evalEnv: Env,
   agent: Td3Agent,
   config: OnlineConfig,
   hooks: OnlineHooks = {},
-): OnlineResult {
+): Promise<OnlineResult> {
   const { obsDim, actDim, maxAction } = agent.config;
   if (env.observationSpace.shape[0] !== obsDim || env.actionSpace.shape[0] !== actDim) {
     throw new Error(
@@ -78,7 +91,7 @@ export function trainOnline(
 
   const action = new Float32Array(actDim);
   const noiseStd = config.explorationNoise * maxAction;
-  let obs = env.reset({ seed: deriveSeed(config.seed, 0) }).obs;
+  let obs = (await env.reset({ seed: deriveSeed(config.seed, 0) })).obs;
   let episodeReturn = 0;
   let episodes = 0;
   let lastEpisodeReturn: number | undefined;
@@ -93,7 +106,7 @@ export function trainOnline(
         action[i] = Math.min(maxAction, Math.max(-maxAction, action[i]! + noiseStd * rng.normal()));
       }
     }
-    const t = env.step(action);
+    const t = await env.step(action);
     replay.add(obs, action, t.reward, t.obs, t.terminated);
     episodeReturn += t.reward;
     obs = t.obs;
@@ -102,7 +115,7 @@ export function trainOnline(
       lastEpisodeReturn = episodeReturn;
       hooks.onEpisode?.({ step, episodes, lastEpisodeReturn, update: lastUpdate });
       episodeReturn = 0;
-      obs = env.reset().obs;
+      obs = (await env.reset()).obs;
     }
     if (step > config.startSteps + config.warmupSteps) {
       lastUpdate = agent.update(replay.sample(config.batchSize));

@@ -10,11 +10,11 @@ import { Td3Agent } from '../../lib/rl/td3.ts';
 describe('rl/learning', function () {
   this.timeout(300_000);
 
-  it('TD3 from scratch solves InvertedPendulum-v5 (evaluation return ≥ 950) within 70k steps', () => {
+  it('TD3 from scratch solves InvertedPendulum-v5 (evaluation return ≥ 950) within 70k steps', async () => {
     const env = makeEnv('InvertedPendulum-v5');
     const evalEnv = makeEnv('InvertedPendulum-v5');
     const agent = new Td3Agent({ obsDim: 4, actDim: 1, maxAction: 3, hidden: [64, 64], seed: 0 });
-    const result = trainOnline(
+    const result = await trainOnline(
       env,
       evalEnv,
       agent,
