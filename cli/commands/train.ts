@@ -2,8 +2,9 @@
 //   scratch     TD3 from scratch (uniformly random start steps, then one update per step)
 //   td3bc       TD3+BC on the dataset, then TD3 fine-tuning from the pre-trained parts
 //   td3bc-aug   the same, with the world model replacing a fraction of next states in every batch
-// Writes config.json, metrics.jsonl and metrics.csv (one row per evaluation), and agent checkpoints
-// (and the world model) into --out; prints a line per evaluation with the running steps/s.
+// Writes config.json, metrics.jsonl and metrics.csv (one row per evaluation), critic.jsonl (Q against
+// Monte-Carlo returns on the dataset and on the policy's own evaluation episodes), agent checkpoints (and
+// the world model) into --out; prints a line per evaluation and a progress line with steps/s.
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -13,9 +14,12 @@ import { ENV_IDS, makeEnv } from '../../lib/envs/registry.ts';
 import { saveAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { NextStateAugmenter } from '../../lib/rl/augment.ts';
 import {
+  type CriticVsReturns,
   criticVsReturns,
   distribution,
+  type MonteCarloTargets,
   monteCarloTargets,
+  onPolicyCriticVsReturns,
   targetShift,
 } from '../../lib/rl/critic-diagnostics.ts';
 import type { EvaluationResult } from '../../lib/rl/evaluate.ts';
@@ -29,6 +33,7 @@ import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-mode
 import { trainWorldModel } from '../../lib/world-model/train.ts';
 import { type CommandSpec, integerFlag, parseFlags, UsageError } from '../args.ts';
 import type { Command } from '../commands.ts';
+import { ProgressLine } from '../progress.ts';
 
 const fraction = z
   .string()
@@ -146,6 +151,12 @@ async function train(f: Flags): Promise<void> {
   const family = scoreFamily(f.env);
   let clock = performance.now();
   let clockStep = 0;
+  let progress: ProgressLine | undefined;
+  let lastEval = '';
+  const criticLog = join(out, 'critic.jsonl');
+  writeFileSync(criticLog, '');
+  const logCritic = (entry: Record<string, unknown>) =>
+    appendFileSync(criticLog, `${JSON.stringify(entry)}\n`);
   const record = (
     phase: MetricsRow['phase'],
     step: number,
@@ -169,6 +180,8 @@ async function train(f: Flags): Promise<void> {
     appendFileSync(jsonl, `${JSON.stringify(row)}\n`);
     appendFileSync(csv, `${CSV_COLUMNS.map((c) => row[c] ?? '').join(',')}\n`);
     const score = row.normalizedScore === null ? '' : `  score ${row.normalizedScore.toFixed(1)}`;
+    lastEval = `last eval ${r.meanReturn.toFixed(1)}`;
+    progress?.clear();
     console.log(
       `[${phase}] ${String(step).padStart(7)}  return ${r.meanReturn.toFixed(1)} ± ${r.stdReturn.toFixed(1)}${score}  ${rate.toFixed(0)}/s`,
     );
@@ -181,6 +194,8 @@ async function train(f: Flags): Promise<void> {
   const maxAction = env.actionSpace.high[0]!;
   try {
     let online: Td3Agent;
+    // The dataset and its Monte-Carlo returns, for critic diagnostics during fine-tuning too.
+    let datasetTargets: { dataset: Parameters<typeof criticVsReturns>[1]; mc: MonteCarloTargets } | undefined;
     if (f.variant === 'scratch') {
       online = new Td3Agent({ obsDim, actDim, maxAction, seed: f.seed });
     } else {
@@ -227,9 +242,8 @@ async function train(f: Flags): Promise<void> {
       // Critic diagnostics at every offline evaluation: Q1 against Monte-Carlo returns on the dataset,
       // and with a world model the paper's target shift, into critic.jsonl.
       const mc = monteCarloTargets(dataset, offline.config.gamma);
+      datasetTargets = { dataset, mc };
       const hasCompleteEpisode = mc.complete.includes(1);
-      const criticLog = join(out, 'critic.jsonl');
-      writeFileSync(criticLog, '');
       const diagnose = async (update: number) => {
         const vsReturns = hasCompleteEpisode ? criticVsReturns(offline, dataset, mc, 1024, f.seed) : null;
         let shift = null;
@@ -240,11 +254,9 @@ async function train(f: Flags): Promise<void> {
             predictionError: distribution(Array.from(t.predictionError)),
           };
         }
-        appendFileSync(
-          criticLog,
-          `${JSON.stringify({ phase: 'offline', update, vsReturns, targetShift: shift })}\n`,
-        );
+        logCritic({ phase: 'offline', update, vsReturns, targetShift: shift });
       };
+      progress = new ProgressLine('offline', f['offline-steps']);
       await pretrainOffline(
         offline,
         data,
@@ -262,8 +274,10 @@ async function train(f: Flags): Promise<void> {
             record('offline', u, r, last);
             await diagnose(u);
           },
+          onUpdate: (u) => progress?.update(u, lastEval),
         },
       );
+      progress.done();
       saveAgent(join(out, 'offline.safetensors'), offline, { phase: 'offline', variant: f.variant });
       online = Td3Agent.fineTuneFrom(
         offline,
@@ -275,6 +289,7 @@ async function train(f: Flags): Promise<void> {
       clock = performance.now();
       clockStep = 0;
       let last: { criticLoss: number; q1Mean: number } | undefined;
+      progress = new ProgressLine('online', f['online-steps']);
       await trainOnline(
         env,
         evalEnv,
@@ -289,14 +304,26 @@ async function train(f: Flags): Promise<void> {
           evalEvery: f['eval-every'],
           evalEpisodes: f['eval-episodes'],
           seed: f.seed,
+          recordEvaluations: true,
         },
         {
           onEpisode: (p) => {
             last = p.update;
           },
-          onEvaluation: (s, r) => record('online', s, r, last),
+          onEvaluation: (s, r) => {
+            record('online', s, r, last);
+            // The critic on the policy's own evaluation episodes and (when there is one) on the dataset.
+            const onPolicy = onPolicyCriticVsReturns(online, r.trajectories ?? [], online.config.gamma);
+            let onDataset: CriticVsReturns | null = null;
+            if (datasetTargets?.mc.complete.includes(1)) {
+              onDataset = criticVsReturns(online, datasetTargets.dataset, datasetTargets.mc, 1024, f.seed);
+            }
+            logCritic({ phase: 'online', step: s, onPolicy, vsReturns: onDataset });
+          },
+          onStep: (s) => progress?.update(s, lastEval),
         },
       );
+      progress.done();
       saveAgent(join(out, 'final.safetensors'), online, { phase: 'online', variant: f.variant });
     }
     console.log(`wrote ${out}${existsSync(join(out, 'final.safetensors')) ? ' (final.safetensors)' : ''}`);

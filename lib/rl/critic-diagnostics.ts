@@ -4,6 +4,7 @@
 import type { DatasetColumns } from '../data/dataset.ts';
 import { Rng } from '../envs/rng.ts';
 import type { WorldModel } from '../world-model/types.ts';
+import type { Trajectory } from './evaluate.ts';
 import { discountedReturns } from './returns.ts';
 import type { Td3Agent } from './td3.ts';
 
@@ -87,6 +88,45 @@ export function criticVsReturns(
     q: distribution(Array.from(q1)),
     monteCarlo: distribution(g),
     overestimation: distribution(g.map((v, k) => q1[k]! - v)),
+  };
+}
+
+/**
+ * Q1(s_t, π(s_t)) along the policy's own evaluation episodes against their Monte-Carlo returns: the
+ * on-policy half of the overfitting analysis. Steps of a terminated episode are exact; in an episode cut
+ * by the time limit only steps with at least `horizon` steps left are used (the unseen tail weighs at most
+ * γ^horizon of the value: 0.7% at γ = 0.99, horizon 500). Null when no step qualifies.
+ */
+export function onPolicyCriticVsReturns(
+  agent: Td3Agent,
+  trajectories: Trajectory[],
+  gamma: number,
+  horizon = 500,
+): CriticVsReturns | null {
+  const { obsDim, actDim } = agent.config;
+  const q: number[] = [];
+  const g: number[] = [];
+  for (const t of trajectories) {
+    const length = t.rewards.length;
+    const usable = t.terminated ? length : Math.max(0, length - horizon);
+    if (usable === 0) continue;
+    const returns = discountedReturns(t.rewards, gamma, t.terminated).returns;
+    const { q1 } = agent.qValues(
+      t.obs.subarray(0, usable * obsDim),
+      t.actions.subarray(0, usable * actDim),
+      usable,
+    );
+    for (let k = 0; k < usable; k++) {
+      q.push(q1[k]!);
+      g.push(returns[k]!);
+    }
+  }
+  if (q.length === 0) return null;
+  return {
+    samples: q.length,
+    q: distribution(q),
+    monteCarlo: distribution(g),
+    overestimation: distribution(q.map((v, k) => v - g[k]!)),
   };
 }
 

@@ -35,6 +35,8 @@ export interface OnlineConfig {
   evalEvery: number;
   evalEpisodes: number;
   seed: number;
+  /** Keep the evaluation episodes in each EvaluationResult (for on-policy critic diagnostics). */
+  recordEvaluations?: boolean;
 }
 
 export interface OnlineProgress {
@@ -49,6 +51,8 @@ export interface OnlineHooks {
   onEvaluation?(step: number, result: EvaluationResult): void;
   /** After each finished episode. */
   onEpisode?(progress: OnlineProgress): void;
+  /** After every environment step (keep it cheap): progress output. */
+  onStep?(step: number): void;
   /** Checked after every evaluation: true ends training early (e.g. a solved task). */
   stopAfter?(step: number, result: EvaluationResult): boolean;
 }
@@ -83,8 +87,12 @@ export async function trainOnline(
   const evaluations: OnlineResult['evaluations'] = [];
   /** Evaluates and says whether to stop. */
   const evaluate = (step: number): boolean => {
-    const result = evaluatePolicy(evalEnv, policy, config.evalEpisodes, deriveSeed(config.seed, 3));
-    evaluations.push({ step, result });
+    const result = evaluatePolicy(evalEnv, policy, config.evalEpisodes, deriveSeed(config.seed, 3), {
+      record: config.recordEvaluations ?? false,
+    });
+    // Trajectories are for the hook only: the run's history keeps the summary.
+    const { trajectories: _kept, ...summary } = result;
+    evaluations.push({ step, result: summary });
     hooks.onEvaluation?.(step, result);
     return hooks.stopAfter?.(step, result) ?? false;
   };
@@ -120,6 +128,7 @@ export async function trainOnline(
     if (step > config.startSteps + config.warmupSteps) {
       lastUpdate = agent.update(replay.sample(config.batchSize));
     }
+    hooks.onStep?.(step);
     if (step % config.evalEvery === 0 && evaluate(step)) break;
   }
   return { evaluations, episodes };

@@ -70,9 +70,14 @@ describe('cli/o2o train', function () {
       .split('\n')
       .map((l) => JSON.parse(l));
     assert.deepEqual(
-      critic.map((c) => c.update),
-      [40, 80],
+      critic.map((c) => `${c.phase}:${c.update ?? c.step}`),
+      ['offline:40', 'offline:80', 'online:0', 'online:40', 'online:80'],
     );
+    // During fine-tuning: the critic on its own evaluation episodes and on the dataset.
+    for (const c of critic.slice(2)) {
+      assert.ok(c.onPolicy.samples > 0 && Number.isFinite(c.onPolicy.overestimation.mean));
+      assert.equal(c.vsReturns.samples, 1024);
+    }
     assert.equal(critic[0].vsReturns.samples, 1024);
     assert.ok(Number.isFinite(critic[0].vsReturns.overestimation.mean));
     assert.ok(critic[0].targetShift.predictionError.mean > 0, 'a 2-epoch world model is not exact');

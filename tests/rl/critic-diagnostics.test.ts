@@ -4,8 +4,10 @@ import {
   distribution,
   type EpisodeColumns,
   monteCarloTargets,
+  onPolicyCriticVsReturns,
   targetShift,
 } from '../../lib/rl/critic-diagnostics.ts';
+import type { Trajectory } from '../../lib/rl/evaluate.ts';
 import { Td3Agent } from '../../lib/rl/td3.ts';
 import type { WorldModel } from '../../lib/world-model/types.ts';
 
@@ -48,6 +50,25 @@ describe('rl/critic diagnostics', () => {
     const s = await targetShift(agent, oracle, data, 20, 2);
     assert.deepEqual(Array.from(s.qDifference), new Array(20).fill(0));
     assert.deepEqual(Array.from(s.predictionError), new Array(20).fill(0));
+  });
+
+  it('sets Q1 against on-policy returns: whole terminated episodes, truncated ones minus the horizon', () => {
+    const agent = new Td3Agent({ obsDim: 1, actDim: 1, maxAction: 1, hidden: [4], seed: 0 });
+    const episode = (rewards: number[], terminated: boolean): Trajectory => ({
+      obs: Float32Array.from(rewards.map((_, t) => t)),
+      actions: Float32Array.from(rewards.map(() => 0.5)),
+      rewards: Float32Array.from(rewards),
+      terminated,
+    });
+    // Terminated [1, 1] at γ = 0.5 → returns 1.5, 1; truncated [2, 2, 2] with horizon 2 keeps its first step only.
+    const r = onPolicyCriticVsReturns(agent, [episode([1, 1], true), episode([2, 2, 2], false)], 0.5, 2);
+    assert.ok(r !== null);
+    assert.equal(r.samples, 3);
+    const g = [1.5, 1, 2 + 0.5 * (2 + 0.5 * 2)];
+    assert.ok(Math.abs(r.monteCarlo.mean - (g[0]! + g[1]! + g[2]!) / 3) < 1e-6);
+    const q = agent.qValues(Float32Array.from([0, 1, 0]), Float32Array.from([0.5, 0.5, 0.5]), 3).q1;
+    assert.ok(Math.abs(r.q.mean - (q[0]! + q[1]! + q[2]!) / 3) < 1e-6);
+    assert.equal(onPolicyCriticVsReturns(agent, [episode([2, 2], false)], 0.5, 2), null, 'nothing usable');
   });
 
   it('summarises a distribution by mean and quantiles', () => {

@@ -20,6 +20,24 @@ describe('rl/evaluatePolicy', () => {
     assert.ok(a.meanLength >= 1 && a.meanLength < 1000);
   });
 
+  it('records the episodes when asked, without changing the result', () => {
+    const env = makeEnv('InvertedPendulum-v5');
+    const policy = (o: Float64Array) => [o[1]! * 2];
+    const plain = evaluatePolicy(env, policy, 2, 7);
+    const recorded = evaluatePolicy(env, policy, 2, 7, { record: true });
+    env.close();
+    const { trajectories, ...summary } = recorded;
+    assert.deepEqual(summary, plain);
+    assert.equal(trajectories?.length, 2);
+    trajectories!.forEach((t, e) => {
+      assert.equal(t.rewards.length, plain.lengths[e]);
+      assert.equal(t.obs.length, 4 * plain.lengths[e]!);
+      assert.ok(Math.abs(t.rewards.reduce((a, b) => a + b, 0) - plain.returns[e]!) < 1e-6);
+      assert.ok(Math.abs(t.actions[0]! - Math.fround(t.obs[1]! * 2)) < 1e-6, 'a_0 = π(s_0)');
+      assert.equal(t.terminated, plain.lengths[e]! < 1000);
+    });
+  });
+
   it('rejects a non-positive episode count', () => {
     const env = makeEnv('InvertedPendulum-v5');
     assert.throws(() => evaluatePolicy(env, () => [0], 0, 1), /episodes must be a positive integer/);
