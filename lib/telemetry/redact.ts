@@ -1,0 +1,70 @@
+// Keeps secrets (NATS tokens and passwords, TLS private keys, bearer tokens, credentials in URLs) out of
+// span attributes, span events and logs. Applied by every exporter in lib/telemetry, and meant for any
+// configuration object a service logs.
+
+export const REDACTED = '[REDACTED]';
+
+// Keys whose values are secrets whatever they contain (matched on the last dotted/underscored segment
+// too, so `nats.token`, `O2O_NATS_TOKEN` and `tlsKey` are all caught).
+const SECRET_KEY =
+  /(^|[._-])(pass|passwd|auth|authorization|api[._-]?key|private[._-]?key|credentials?|creds|cookie|nkey|jwt)$|tls[._-]?key|key[._-]?pem|password|secret|token/i;
+
+// Keys that match the pattern above but are not secret (token counts).
+const NOT_SECRET_KEY = /tokens?[._-]?(count|total)$/i;
+
+/** True when a configuration or attribute key names a secret. */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key) && !NOT_SECRET_KEY.test(key);
+}
+
+const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@:]+(:[^/\s@]*)?@/gi;
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
+const KEY_VALUE =
+  /\b(token|password|passwd|pass|secret|auth|authorization|api[_-]?key)(["']?\s*[=:]\s*["']?)[^\s&"',;}]+/gi;
+
+/** Removes secrets embedded in free text (URLs with user:pass@, PEM private keys, `token=...`). */
+export function redactString(text: string): string {
+  return text
+    .replace(PEM_BLOCK, REDACTED)
+    .replace(URL_USERINFO, `$1${REDACTED}@`)
+    .replace(BEARER, `$1 ${REDACTED}`)
+    .replace(KEY_VALUE, `$1$2${REDACTED}`);
+}
+
+/**
+ * A copy of `value` with secrets removed: values under secret-looking keys become `[REDACTED]`, strings
+ * are scrubbed with redactString, arrays and plain objects are walked (cycles are cut).
+ */
+export function redact<T>(value: T): T {
+  return redactValue(value, new WeakSet()) as T;
+}
+
+function redactValue(value: unknown, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return redactString(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[Circular]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, seen));
+  if (value instanceof Error) {
+    return { name: value.name, message: redactString(value.message) };
+  }
+  if (ArrayBuffer.isView(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = isSecretKey(k) && v !== undefined && v !== null && v !== '' ? REDACTED : redactValue(v, seen);
+  }
+  return out;
+}
+
+/** Redacts one OpenTelemetry attribute map (values are primitives or arrays of primitives). */
+export function redactAttributes<A extends Record<string, unknown>>(attrs: A): A {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(attrs)) {
+    if (isSecretKey(k) && v !== undefined && v !== null && v !== '') out[k] = REDACTED;
+    else if (typeof v === 'string') out[k] = redactString(v);
+    else if (Array.isArray(v)) out[k] = v.map((x) => (typeof x === 'string' ? redactString(x) : x));
+    else out[k] = v;
+  }
+  return out as A;
+}
