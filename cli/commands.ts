@@ -20,4 +20,7 @@ export const commands: Record<string, Command> = {
   dataset: lazy('offline datasets (Minari, D4RL): info, seeded subsets, conversion', async () => {
     return (await import('./commands/dataset.ts')).datasetCommand;
   }),
+  trace: lazy('span files written by the services: per-operation latency, services per trace', async () => {
+    return (await import('./commands/trace.ts')).traceCommand;
+  }),
 };
