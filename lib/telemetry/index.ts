@@ -11,12 +11,21 @@ import { MeterProvider, type MetricReader, PeriodicExportingMetricReader } from 
 import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { JsonlMetricExporter } from './jsonl-metric-exporter.ts';
 import { JsonlSpanProcessor } from './jsonl-span-processor.ts';
+import { registerSecretsFromEnv } from './redact.ts';
 import { RedactingSpanExporter } from './redacting-exporter.ts';
 
 export * from './grpc.ts';
 export * from './metrics.ts';
 export * from './nats.ts';
-export { isSecretKey, REDACTED, redact, redactAttributes, redactString } from './redact.ts';
+export {
+  isSecretKey,
+  REDACTED,
+  redact,
+  redactAttributes,
+  redactString,
+  registerSecret,
+  registerSecretsFromEnv,
+} from './redact.ts';
 export type { SpanRecord } from './span-record.ts';
 
 export interface TelemetryOptions {
@@ -78,6 +87,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
     throw new Error('startTelemetry: telemetry is already running in this process; shut it down first');
   }
   const env = opts.env ?? process.env;
+  registerSecretsFromEnv(env);
   const otlpEndpoint = nonEmpty(opts.otlpEndpoint) ?? nonEmpty(env['OTEL_EXPORTER_OTLP_ENDPOINT']);
   const spanDir = nonEmpty(opts.spanDir) ?? nonEmpty(env['O2O_TRACE_DIR']);
   const spanFile =

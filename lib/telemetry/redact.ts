@@ -21,10 +21,29 @@ const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@:]+(:[^/\s@]*)?@/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 const KEY_VALUE =
-  /\b(token|password|passwd|pass|secret|auth|authorization|api[_-]?key)(["']?\s*[=:]\s*["']?)[^\s&"',;}]+/gi;
+  /\b(token|password|passwd|pass|secret|auth|authorization|api[_-]?key)(["']?\s*[=:]\s*["']?)(?!Bearer\b|Basic\b|\[REDACTED\])[^\s&"',;}]+/gi;
+
+// Secret values this process knows (its NATS token, passwords), replaced wherever they appear, even in
+// free text such as an error message that quotes one.
+const knownSecrets = new Set<string>();
+
+/** Registers a secret value so redactString removes it from any text. Values under 4 characters are ignored. */
+export function registerSecret(value: string | undefined): void {
+  if (value !== undefined && value.length >= 4) knownSecrets.add(value);
+}
+
+/** Registers the values of every environment variable whose name is secret-like (O2O_NATS_TOKEN, ...). */
+export function registerSecretsFromEnv(env: NodeJS.ProcessEnv): void {
+  for (const [name, value] of Object.entries(env)) {
+    // Flags and paths under secret-like names (O2O_NATS_TLS=true) are not worth scrubbing everywhere.
+    if (value === undefined || value.length < 6 || /^(true|false|none|null|\d+)$/i.test(value)) continue;
+    if (isSecretKey(name)) registerSecret(value);
+  }
+}
 
 /** Removes secrets embedded in free text (URLs with user:pass@, PEM private keys, `token=...`). */
 export function redactString(text: string): string {
+  for (const secret of knownSecrets) if (text.includes(secret)) text = text.split(secret).join(REDACTED);
   return text
     .replace(PEM_BLOCK, REDACTED)
     .replace(URL_USERINFO, `$1${REDACTED}@`)
