@@ -145,7 +145,8 @@ export function traceServerStreamHandler<Req, Res>(
     call.once('error', (err: unknown) => end(grpcStatusOf(err), err));
     const fail = (err: unknown): void => {
       end(grpcStatusOf(err), err);
-      if (!call.writableEnded) call.destroy(grpcError(grpcStatusOf(err), errorMessage(err)));
+      // grpc-js turns an 'error' event on a server stream into the call's final status.
+      if (!call.writableEnded) call.emit('error', grpcError(grpcStatusOf(err), errorMessage(err)));
     };
     context.with(trace.setSpan(parent, span), () => {
       try {
