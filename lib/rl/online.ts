@@ -37,6 +37,20 @@ export interface OnlineConfig {
   seed: number;
   /** Keep the evaluation episodes in each EvaluationResult (for on-policy critic diagnostics). */
   recordEvaluations?: boolean;
+  /** Call `hooks.onCheckpoint` every this many steps (absent or 0: never, except on interruption). */
+  checkpointEvery?: number;
+}
+
+/** Everything trainOnline needs, besides the agent itself, to continue a run where it stopped. */
+export interface OnlineCheckpointState {
+  /** Steps done so far. */
+  step: number;
+  episodes: number;
+  lastEpisodeReturn: number | undefined;
+  replay: ReplayBuffer;
+  /** State of the exploration-noise / random-action generator. */
+  explorationRng: [number, number, number, number];
+  evaluations: OnlineResult['evaluations'];
 }
 
 export interface OnlineProgress {
@@ -55,11 +69,20 @@ export interface OnlineHooks {
   onStep?(step: number): void;
   /** Checked after every evaluation: true ends training early (e.g. a solved task). */
   stopAfter?(step: number, result: EvaluationResult): boolean;
+  /**
+   * Every `config.checkpointEvery` steps and when interrupted: the state to save (with the agent) so
+   * that a later call with `resume` continues from here. Training waits for it.
+   */
+  onCheckpoint?(state: OnlineCheckpointState): void | Promise<void>;
+  /** Checked after every step: true checkpoints (through onCheckpoint) and returns with `interrupted`. */
+  interrupt?(): boolean;
 }
 
 export interface OnlineResult {
   evaluations: { step: number; result: EvaluationResult }[];
   episodes: number;
+  /** True when `hooks.interrupt` stopped training before `totalSteps`. */
+  interrupted?: boolean;
 }
 
 export async function trainOnline(
@@ -68,6 +91,7 @@ export async function trainOnline(
   agent: Td3Agent,
   config: OnlineConfig,
   hooks: OnlineHooks = {},
+  resume?: OnlineCheckpointState,
 ): Promise<OnlineResult> {
   const { obsDim, actDim, maxAction } = agent.config;
   if (env.observationSpace.shape[0] !== obsDim || env.actionSpace.shape[0] !== actDim) {
@@ -76,15 +100,21 @@ export async function trainOnline(
         `the agent ${obsDim}/${actDim}`,
     );
   }
-  const replay = new ReplayBuffer({
-    obsDim,
-    actDim,
-    capacity: config.replayCapacity,
-    seed: deriveSeed(config.seed, 1),
-  });
+  const replay =
+    resume?.replay ??
+    new ReplayBuffer({
+      obsDim,
+      actDim,
+      capacity: config.replayCapacity,
+      seed: deriveSeed(config.seed, 1),
+    });
+  if (replay.obsDim !== obsDim || replay.actDim !== actDim) {
+    throw new Error(`trainOnline: the resumed replay buffer has dims ${replay.obsDim}/${replay.actDim}`);
+  }
   const rng = new Rng(deriveSeed(config.seed, 2));
+  if (resume !== undefined) rng.setState(resume.explorationRng);
   const policy = (o: Float64Array) => agent.act(o);
-  const evaluations: OnlineResult['evaluations'] = [];
+  const evaluations: OnlineResult['evaluations'] = resume ? [...resume.evaluations] : [];
   /** Evaluates and says whether to stop. */
   const evaluate = (step: number): boolean => {
     const result = evaluatePolicy(evalEnv, policy, config.evalEpisodes, deriveSeed(config.seed, 3), {
@@ -99,13 +129,25 @@ export async function trainOnline(
 
   const action = new Float32Array(actDim);
   const noiseStd = config.explorationNoise * maxAction;
-  let obs = (await env.reset({ seed: deriveSeed(config.seed, 0) })).obs;
+  // A resumed run starts a fresh episode (the environment's mid-episode state is not checkpointed),
+  // from a seed of its own so that it does not replay the run's first episode.
+  const resetSeed = resume ? deriveSeed(deriveSeed(config.seed, 4), resume.step) : deriveSeed(config.seed, 0);
+  let obs = (await env.reset({ seed: resetSeed })).obs;
   let episodeReturn = 0;
-  let episodes = 0;
-  let lastEpisodeReturn: number | undefined;
+  let episodes = resume?.episodes ?? 0;
+  let lastEpisodeReturn: number | undefined = resume?.lastEpisodeReturn;
   let lastUpdate: Td3UpdateMetrics | undefined;
-  evaluate(0);
-  for (let step = 1; step <= config.totalSteps; step++) {
+  const checkpoint = async (step: number) =>
+    hooks.onCheckpoint?.({
+      step,
+      episodes,
+      lastEpisodeReturn,
+      replay,
+      explorationRng: rng.getState(),
+      evaluations: [...evaluations],
+    });
+  if (resume === undefined) evaluate(0);
+  for (let step = (resume?.step ?? 0) + 1; step <= config.totalSteps; step++) {
     if (step <= config.startSteps) {
       for (let i = 0; i < actDim; i++) action[i] = rng.uniform(-maxAction, maxAction);
     } else {
@@ -130,6 +172,11 @@ export async function trainOnline(
     }
     hooks.onStep?.(step);
     if (step % config.evalEvery === 0 && evaluate(step)) break;
+    if (config.checkpointEvery && step % config.checkpointEvery === 0) await checkpoint(step);
+    if (step < config.totalSteps && hooks.interrupt?.()) {
+      if (!(config.checkpointEvery && step % config.checkpointEvery === 0)) await checkpoint(step);
+      return { evaluations, episodes, interrupted: true };
+    }
   }
   return { evaluations, episodes };
 }

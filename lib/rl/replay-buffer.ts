@@ -21,6 +21,21 @@ export interface ReplayBufferOptions {
   seed: number;
 }
 
+/** A replay buffer's contents and position (`ReplayBuffer.exportState`); arrays hold `count` rows. */
+export interface ReplayBufferState {
+  obsDim: number;
+  actDim: number;
+  capacity: number;
+  next: number;
+  count: number;
+  rng: [number, number, number, number];
+  obs: Float32Array;
+  actions: Float32Array;
+  rewards: Float32Array;
+  nextObs: Float32Array;
+  terminated: Float32Array;
+}
+
 export function allocateBatch(size: number, obsDim: number, actDim: number): TransitionBatch {
   return {
     size,
@@ -87,6 +102,56 @@ export class ReplayBuffer {
     for (let i = 0; i < n; i++) s.terminated[i] = columns.terminals[i] ? 1 : 0;
     buffer.count = n;
     buffer.next = n % buffer.capacity;
+    return buffer;
+  }
+
+  /** The stored rows, the ring position and the sampling generator's state, for checkpoints. */
+  exportState(): ReplayBufferState {
+    const s = this.store;
+    const n = this.count;
+    return {
+      obsDim: this.obsDim,
+      actDim: this.actDim,
+      capacity: this.capacity,
+      next: this.next,
+      count: n,
+      rng: this.rng.getState(),
+      obs: s.obs.slice(0, n * this.obsDim),
+      actions: s.actions.slice(0, n * this.actDim),
+      rewards: s.rewards.slice(0, n),
+      nextObs: s.nextObs.slice(0, n * this.obsDim),
+      terminated: s.terminated.slice(0, n),
+    };
+  }
+
+  /** The buffer `exportState` described: same rows, ring position and sampling stream. */
+  static fromState(state: ReplayBufferState): ReplayBuffer {
+    const buffer = new ReplayBuffer({ ...state, seed: 0 });
+    const n = state.count;
+    if (!Number.isInteger(n) || n < 0 || n > state.capacity)
+      throw new RangeError(`ReplayBuffer.fromState: count ${n} outside [0, ${state.capacity}]`);
+    if (!Number.isInteger(state.next) || state.next < 0 || state.next >= state.capacity)
+      throw new RangeError(`ReplayBuffer.fromState: next ${state.next} outside [0, ${state.capacity})`);
+    const sizes: [string, number, number][] = [
+      ['obs', state.obs.length, n * state.obsDim],
+      ['nextObs', state.nextObs.length, n * state.obsDim],
+      ['actions', state.actions.length, n * state.actDim],
+      ['rewards', state.rewards.length, n],
+      ['terminated', state.terminated.length, n],
+    ];
+    for (const [name, got, want] of sizes) {
+      if (got !== want)
+        throw new RangeError(`ReplayBuffer.fromState: ${name} has ${got} values, expected ${want}`);
+    }
+    const s = buffer.store;
+    s.obs.set(state.obs);
+    s.actions.set(state.actions);
+    s.rewards.set(state.rewards);
+    s.nextObs.set(state.nextObs);
+    s.terminated.set(state.terminated);
+    buffer.count = n;
+    buffer.next = state.next;
+    buffer.rng.setState(state.rng);
     return buffer;
   }
 
