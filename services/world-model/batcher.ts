@@ -1,0 +1,267 @@
+// Dynamic batching of Predict calls: requests wait in a bounded queue and are merged into one model call
+// of up to `maxBatchRows` rows, dispatched as soon as that many rows are waiting or the oldest request
+// has waited `maxWaitMs`; the merged output is split back per caller. Deterministic and stochastic
+// requests queue separately (a merged call has one mode). One model call runs at a time: requests that
+// arrive meanwhile pile up and form the next, larger batch.
+import { context, type Link, SpanKind, trace } from '@opentelemetry/api';
+import type { WorldModel } from '../../lib/world-model/types.ts';
+
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
+}
+
+export class BatcherClosedError extends Error {
+  override readonly name = 'BatcherClosedError';
+}
+
+export interface BatcherOptions {
+  maxBatchRows: number;
+  maxWaitMs: number;
+  maxQueueRows: number;
+  /** Tracer of the batch spans. */
+  tracerName?: string;
+}
+
+export interface BatchResult {
+  nextStates: Float32Array;
+  /** Callers answered by the same model call. */
+  mergedCallers: number;
+  batchRows: number;
+}
+
+export interface BatcherStats {
+  batches: number;
+  rows: number;
+  requests: number;
+  /** Largest number of callers merged into one model call. */
+  maxMerged: number;
+}
+
+interface Pending {
+  states: Float32Array;
+  actions: Float32Array;
+  rows: number;
+  enqueuedAt: number;
+  link: Link | undefined;
+  resolve: (r: BatchResult) => void;
+  reject: (e: unknown) => void;
+}
+
+export class PredictBatcher {
+  private readonly queues: { det: Pending[]; stoch: Pending[] } = { det: [], stoch: [] };
+  private queuedRows = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly tracer;
+  readonly stats: BatcherStats = { batches: 0, rows: 0, requests: 0, maxMerged: 0 };
+
+  constructor(
+    private model: WorldModel,
+    readonly options: BatcherOptions,
+  ) {
+    for (const k of ['maxBatchRows', 'maxQueueRows'] as const) {
+      if (!Number.isInteger(options[k]) || options[k] < 1)
+        throw new RangeError(`PredictBatcher: ${k} must be a positive integer, got ${options[k]}`);
+    }
+    if (!(options.maxWaitMs >= 0) || !Number.isFinite(options.maxWaitMs))
+      throw new RangeError(
+        `PredictBatcher: maxWaitMs must be a finite number >= 0, got ${options.maxWaitMs}`,
+      );
+    this.tracer = trace.getTracer(options.tracerName ?? 'o2o-world-model');
+  }
+
+  get currentModel(): WorldModel {
+    return this.model;
+  }
+
+  /** Rows waiting (not yet in a model call). */
+  get queueRows(): number {
+    return this.queuedRows;
+  }
+
+  /**
+   * Queues `rows` (state, action) pairs for prediction. Sizes must match the current model (the server
+   * validates them first); rejects with QueueFullError when the queue cannot take them.
+   */
+  submit(
+    states: Float32Array,
+    actions: Float32Array,
+    rows: number,
+    deterministic: boolean,
+  ): Promise<BatchResult> {
+    if (this.closed)
+      return Promise.reject(new BatcherClosedError('the world-model service is shutting down'));
+    const { obsDim, actDim } = this.model.info;
+    if (!Number.isInteger(rows) || rows < 1)
+      return Promise.reject(new RangeError(`rows must be >= 1, got ${rows}`));
+    if (states.length !== rows * obsDim || actions.length !== rows * actDim)
+      return Promise.reject(
+        new RangeError(
+          `states/actions hold ${states.length}/${actions.length} values, expected ${rows}×${obsDim}/${rows}×${actDim}`,
+        ),
+      );
+    if (this.queuedRows + rows > this.options.maxQueueRows)
+      return Promise.reject(
+        new QueueFullError(
+          `prediction queue is full: ${this.queuedRows} rows waiting + ${rows} requested > limit ${this.options.maxQueueRows} (O2O_WM_MAX_QUEUE)`,
+        ),
+      );
+    const spanContext = trace.getSpanContext(context.active());
+    return new Promise<BatchResult>((resolve, reject) => {
+      const item: Pending = {
+        states,
+        actions,
+        rows,
+        enqueuedAt: performance.now(),
+        link: spanContext === undefined ? undefined : { context: spanContext },
+        resolve,
+        reject,
+      };
+      (deterministic ? this.queues.det : this.queues.stoch).push(item);
+      this.queuedRows += rows;
+      this.stats.requests++;
+      this.schedule();
+    });
+  }
+
+  /**
+   * Swaps the model once the running call (if any) finishes. Queued requests whose widths do not fit
+   * the new model are rejected.
+   */
+  async replaceModel(model: WorldModel): Promise<void> {
+    await this.whenIdle();
+    this.model = model;
+    const { obsDim, actDim } = model.info;
+    for (const key of ['det', 'stoch'] as const) {
+      const keep: Pending[] = [];
+      for (const p of this.queues[key]) {
+        if (p.states.length === p.rows * obsDim && p.actions.length === p.rows * actDim) keep.push(p);
+        else {
+          this.queuedRows -= p.rows;
+          p.reject(new RangeError('the world model was replaced by one with different dimensions'));
+        }
+      }
+      this.queues[key] = keep;
+    }
+  }
+
+  /** Stops accepting requests and answers everything already queued. */
+  async drain(): Promise<void> {
+    this.closed = true;
+    while (this.queuedRows > 0 || this.running) {
+      this.schedule(true);
+      await this.whenIdle();
+    }
+  }
+
+  private whenIdle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Dispatches a ready queue, or arms a timer for the oldest request's deadline. */
+  private schedule(force = false): void {
+    if (this.running) return;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const now = performance.now();
+    let earliest = Number.POSITIVE_INFINITY;
+    let pick: 'det' | 'stoch' | undefined;
+    let pickAge = -1;
+    for (const key of ['det', 'stoch'] as const) {
+      const q = this.queues[key];
+      const first = q[0];
+      if (first === undefined) continue;
+      const rows = q.reduce((s, p) => s + p.rows, 0);
+      const age = now - first.enqueuedAt;
+      const ready = force || rows >= this.options.maxBatchRows || age >= this.options.maxWaitMs;
+      if (ready && age > pickAge) {
+        pick = key;
+        pickAge = age;
+      }
+      earliest = Math.min(earliest, first.enqueuedAt + this.options.maxWaitMs);
+    }
+    if (pick !== undefined) {
+      void this.run(pick);
+      return;
+    }
+    if (Number.isFinite(earliest))
+      this.timer = setTimeout(() => this.schedule(), Math.max(0, earliest - now));
+  }
+
+  /** Takes up to maxBatchRows rows (always at least one request) from a queue and runs them as one call. */
+  private async run(key: 'det' | 'stoch'): Promise<void> {
+    this.running = true;
+    const q = this.queues[key];
+    const batch: Pending[] = [];
+    let rows = 0;
+    while (q.length > 0 && (batch.length === 0 || rows + q[0]!.rows <= this.options.maxBatchRows)) {
+      const p = q.shift()!;
+      batch.push(p);
+      rows += p.rows;
+    }
+    this.queuedRows -= rows;
+    const started = performance.now();
+    const waits = batch.map((p) => started - p.enqueuedAt);
+    const links = batch.flatMap((p) => (p.link === undefined ? [] : [p.link]));
+    const span = this.tracer.startSpan(
+      'wm.predict_batch',
+      {
+        kind: SpanKind.INTERNAL,
+        links,
+        attributes: {
+          'o2o.wm.rows': rows,
+          'o2o.wm.callers_merged': batch.length,
+          'o2o.wm.deterministic': key === 'det',
+          'o2o.wm.queue_wait_ms_max': Math.max(...waits),
+          'o2o.wm.queue_wait_ms_mean': waits.reduce((a, b) => a + b, 0) / waits.length,
+        },
+      },
+      // A root of its own: the merged callers' spans are linked, none is the parent.
+      trace.deleteSpan(context.active()),
+    );
+    try {
+      const { obsDim, actDim } = this.model.info;
+      const states = batch.length === 1 ? batch[0]!.states : new Float32Array(rows * obsDim);
+      const actions = batch.length === 1 ? batch[0]!.actions : new Float32Array(rows * actDim);
+      if (batch.length > 1) {
+        let r = 0;
+        for (const p of batch) {
+          states.set(p.states, r * obsDim);
+          actions.set(p.actions, r * actDim);
+          r += p.rows;
+        }
+      }
+      const out = new Float32Array(rows * obsDim);
+      await this.model.predictNextStates(states, actions, rows, out, { deterministic: key === 'det' });
+      span.setAttribute('o2o.wm.model_ms', performance.now() - started);
+      this.stats.batches++;
+      this.stats.rows += rows;
+      this.stats.maxMerged = Math.max(this.stats.maxMerged, batch.length);
+      let r = 0;
+      for (const p of batch) {
+        p.resolve({
+          nextStates: out.subarray(r * obsDim, (r + p.rows) * obsDim),
+          mergedCallers: batch.length,
+          batchRows: rows,
+        });
+        r += p.rows;
+      }
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: 2, message: (err as Error).message });
+      for (const p of batch) p.reject(err);
+    } finally {
+      span.end();
+      this.running = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+      this.schedule(this.closed);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// Settings of the world-model service, from environment variables (shared O2O_* names plus O2O_WM_*)
+// with optional `--flag value` overrides; every failure names the variable it came from.
+import { z } from 'zod';
+
+export const IMPLEMENTATIONS = ['native', 'tfjs', 'onnx'] as const;
+export type ImplementationName = (typeof IMPLEMENTATIONS)[number];
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const configSchema = z.object({
+  natsUrl: z.string().min(1),
+  /** gRPC bind address host:port (port 0: chosen by the OS). */
+  listen: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected host:port'),
+  runRoot: z.string().min(1),
+  seed: intIn(0, 2 ** 31 - 1),
+  impl: z.enum(IMPLEMENTATIONS),
+  /** Model to load at start, relative to runRoot. */
+  model: z.string().min(1).optional(),
+  maxBatchRows: intIn(1, 1 << 20),
+  maxWaitMs: z.coerce.number().min(0).max(10_000),
+  maxQueueRows: intIn(1, 1 << 24),
+  /** Largest gRPC message accepted or sent, bytes. */
+  maxMessageBytes: intIn(1 << 16, 1 << 30),
+  /** Consume world-model phase requests from NATS (needs a reachable server). */
+  phaseWorker: z.boolean(),
+});
+
+export type WorldModelServiceConfig = z.infer<typeof configSchema>;
+
+/** Each setting's environment variable and `--flag`. */
+const SOURCES: Record<keyof WorldModelServiceConfig, { env: string; flag: string; fallback?: string }> = {
+  natsUrl: { env: 'O2O_NATS_URL', flag: 'nats-url', fallback: 'nats://127.0.0.1:4222' },
+  listen: { env: 'O2O_LISTEN', flag: 'listen', fallback: '127.0.0.1:0' },
+  runRoot: { env: 'O2O_RUN_ROOT', flag: 'run-root', fallback: 'runs' },
+  seed: { env: 'O2O_SEED', flag: 'seed', fallback: '0' },
+  impl: { env: 'O2O_WM_IMPL', flag: 'impl', fallback: 'native' },
+  model: { env: 'O2O_WM_MODEL', flag: 'model' },
+  maxBatchRows: { env: 'O2O_WM_MAX_BATCH', flag: 'max-batch', fallback: '4096' },
+  maxWaitMs: { env: 'O2O_WM_MAX_WAIT_MS', flag: 'max-wait-ms', fallback: '2' },
+  maxQueueRows: { env: 'O2O_WM_MAX_QUEUE', flag: 'max-queue', fallback: '65536' },
+  maxMessageBytes: { env: 'O2O_WM_MAX_MESSAGE_BYTES', flag: 'max-message-bytes', fallback: String(64 << 20) },
+  phaseWorker: { env: 'O2O_WM_PHASE_WORKER', flag: 'phase-worker', fallback: 'true' },
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const known = new Set(Object.values(SOURCES).map((s) => s.flag));
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument '${arg}' (flags are --name value)`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (!known.has(name)) throw new ConfigError(`unknown flag --${name} (known: ${[...known].join(', ')})`);
+    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw new ConfigError(`flag --${name} needs a value`);
+    flags.set(name, value);
+  }
+  return flags;
+}
+
+function parseBool(raw: string, where: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${where}: expected true/false, got '${raw}'`);
+}
+
+/** Reads the configuration; throws ConfigError naming the variable (or flag) that was wrong. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  argv: readonly string[] = [],
+): WorldModelServiceConfig {
+  const flags = parseFlags(argv);
+  const out: Record<string, unknown> = {};
+  for (const [key, src] of Object.entries(SOURCES) as [
+    keyof WorldModelServiceConfig,
+    (typeof SOURCES)[keyof WorldModelServiceConfig],
+  ][]) {
+    const fromFlag = flags.get(src.flag);
+    const fromEnv = env[src.env]?.trim();
+    const raw = fromFlag ?? (fromEnv === '' ? undefined : fromEnv) ?? src.fallback;
+    const where = fromFlag !== undefined ? `--${src.flag}` : src.env;
+    if (raw === undefined) continue;
+    const field = configSchema.shape[key];
+    const value = key === 'phaseWorker' ? parseBool(raw, where) : raw;
+    const parsed = field.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ConfigError(`${where}='${raw}': ${issue?.message ?? 'invalid value'}`);
+    }
+    out[key] = parsed.data;
+  }
+  return configSchema.parse(out);
+}

@@ -1,0 +1,57 @@
+// Entry point of the world-model service: `node --import tsx services/world-model/main.ts [--flag v]`.
+// Prints one JSON ready line on stdout; logs go to stderr prefixed [world-model]; SIGINT/SIGTERM stop
+// accepting work, answer what is queued, close gRPC (and NATS) and exit 0.
+import { startTelemetry } from '../../lib/telemetry/index.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { startServer } from './server.ts';
+
+const log = (msg: string): void => {
+  process.stderr.write(`[world-model] ${msg}\n`);
+};
+
+async function main(): Promise<void> {
+  const telemetry = startTelemetry({ service: 'world-model' });
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env, process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      log(`configuration error: ${e.message}`);
+      await telemetry.shutdown();
+      process.exit(2);
+    }
+    throw e;
+  }
+  const running = await startServer(config);
+  const stops: (() => Promise<void>)[] = [];
+  if (config.phaseWorker) {
+    const { startPhaseWorker } = await import('./phase-wiring.ts');
+    const stop = await startPhaseWorker(config, running.state, log);
+    if (stop !== undefined) stops.push(stop);
+  }
+  log(
+    `serving ${config.impl} on ${running.address}, run root ${config.runRoot}, batch ≤ ${config.maxBatchRows} rows / ${config.maxWaitMs} ms, queue ≤ ${config.maxQueueRows} rows${config.model === undefined ? ', no model loaded' : `, model ${config.model}`}`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ event: 'ready', service: 'world-model', address: running.address, pid: process.pid })}\n`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: draining`);
+    for (const s of stops) await s();
+    await running.shutdown();
+    await telemetry.shutdown();
+    log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  log(`fatal: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

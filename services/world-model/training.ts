@@ -1,0 +1,110 @@
+// Training the world model the way `o2o train` does in-process: load the dataset, train the VAE (native
+// lib/world-model; every serving implementation loads this file), save world-model.safetensors, and
+// report its held-out one-step error next to the copy-state and linear baselines.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadDataset } from '../../lib/data/load.ts';
+import { compareOneStep, formatComparison, type OneStepError } from '../../lib/world-model/baselines.ts';
+import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
+import { type EpochProgress, trainWorldModel } from '../../lib/world-model/train.ts';
+import type { VaeConfig } from '../../lib/world-model/vae.ts';
+import { WM_ENV_ID_KEY } from './implementations.ts';
+
+export const MODEL_FILE = 'world-model.safetensors';
+export const REPORT_FILE = 'world-model-report.json';
+
+export interface TrainSpec {
+  /** Absolute dataset path (already confined to the run root by the caller). */
+  datasetPath: string;
+  envId?: string;
+  epochs: number;
+  seed: number;
+  /** Absolute output: a `.safetensors` file, or a directory that gets world-model.safetensors. */
+  outputPath: string;
+  batchSize?: number;
+  lr?: number;
+  model?: Partial<Pick<VaeConfig, 'latentDim' | 'encoderHidden' | 'decoderHidden' | 'transitionHidden'>>;
+  onProgress?: (p: EpochProgress) => void;
+}
+
+export interface TrainOutcome {
+  /** Absolute path of the saved model. */
+  modelPath: string;
+  reportPath: string;
+  envId: string;
+  epochsRun: number;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** Held-out one-step MSE in the model's standardised units: the model (deterministic) and both baselines. */
+  heldoutMse: number;
+  copyMse: number;
+  linearMse: number;
+  comparison: OneStepError[];
+  table: string;
+}
+
+export function modelFileFor(outputPath: string): string {
+  return outputPath.endsWith('.safetensors') ? outputPath : join(outputPath, MODEL_FILE);
+}
+
+export async function trainAndSave(spec: TrainSpec): Promise<TrainOutcome> {
+  const { dataset } = await loadDataset(
+    spec.datasetPath,
+    spec.envId === undefined ? {} : { envId: spec.envId },
+  );
+  const envId = spec.envId ?? dataset.metadata.envId ?? '';
+  const result = trainWorldModel(dataset, {
+    seed: spec.seed,
+    epochs: spec.epochs,
+    ...(spec.batchSize === undefined ? {} : { batchSize: spec.batchSize }),
+    ...(spec.lr === undefined ? {} : { lr: spec.lr }),
+    ...(spec.model === undefined ? {} : { model: spec.model }),
+    ...(spec.onProgress === undefined ? {} : { onProgress: spec.onProgress }),
+  });
+  const model = new NativeVaeWorldModel(result.vae, result.normalizer, spec.seed);
+  const modelPath = modelFileFor(spec.outputPath);
+  mkdirSync(dirname(modelPath), { recursive: true });
+  model.save(modelPath, { [WM_ENV_ID_KEY]: envId });
+  const comparison = await compareOneStep({
+    data: dataset,
+    trainRows: result.split.train,
+    evalRows: result.split.heldOut.length > 0 ? result.split.heldOut : result.split.train,
+    normalizer: result.normalizer,
+    worldModel: model,
+  });
+  const [copy, linear, det] = comparison;
+  const outcome: TrainOutcome = {
+    modelPath,
+    reportPath: join(dirname(modelPath), REPORT_FILE),
+    envId,
+    epochsRun: result.history.length,
+    bestEpoch: result.bestEpoch,
+    stoppedEarly: result.stoppedEarly,
+    heldoutMse: det!.mseNormalized,
+    copyMse: copy!.mseNormalized,
+    linearMse: linear!.mseNormalized,
+    comparison,
+    table: formatComparison(comparison),
+  };
+  writeFileSync(
+    outcome.reportPath,
+    `${JSON.stringify(
+      {
+        model: MODEL_FILE,
+        envId,
+        seed: spec.seed,
+        epochs: spec.epochs,
+        epochsRun: outcome.epochsRun,
+        bestEpoch: outcome.bestEpoch,
+        stoppedEarly: outcome.stoppedEarly,
+        heldoutRows: result.split.heldOut.length,
+        trainRows: result.split.train.length,
+        units: 'mean squared error per state dimension, standardised with the training-set statistics',
+        comparison,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  return outcome;
+}
