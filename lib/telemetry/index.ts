@@ -130,7 +130,13 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
     const exporter = new RedactingSpanExporter(
       new OTLPTraceExporter({ url: otlpSignalUrl(otlpEndpoint, 'traces') }),
     );
-    spanProcessors.push(new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 }));
+    spanProcessors.push(
+      new BatchSpanProcessor(exporter, {
+        scheduledDelayMillis: 1000,
+        maxQueueSize: 8192,
+        maxExportBatchSize: 1024,
+      }),
+    );
     metricReaders.push(
       new PeriodicExportingMetricReader({
         exporter: new OTLPMetricExporter({ url: otlpSignalUrl(otlpEndpoint, 'metrics') }),

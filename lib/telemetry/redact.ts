@@ -14,9 +14,17 @@ const NOT_SECRET_KEY = /tokens?[._-]?(count|total)$/i;
 
 /** True when a configuration or attribute key names a secret. */
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key) && !NOT_SECRET_KEY.test(key);
+  let secret = keyVerdicts.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key) && !NOT_SECRET_KEY.test(key);
+    // Attribute keys repeat on every span: remember the verdict (bounded, keys are few in practice).
+    if (keyVerdicts.size < 10_000) keyVerdicts.set(key, secret);
+  }
+  return secret;
 }
+const keyVerdicts = new Map<string, boolean>();
 
+const MAY_HOLD_SECRET = /[:=@]|-----BEGIN|Bearer|Basic/;
 const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@:]+(:[^/\s@]*)?@/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
@@ -44,6 +52,8 @@ export function registerSecretsFromEnv(env: NodeJS.ProcessEnv): void {
 /** Removes secrets embedded in free text (URLs with user:pass@, PEM private keys, `token=...`). */
 export function redactString(text: string): string {
   for (const secret of knownSecrets) if (text.includes(secret)) text = text.split(secret).join(REDACTED);
+  // Every pattern below needs one of these; most span names and attribute values have none.
+  if (!MAY_HOLD_SECRET.test(text)) return text;
   return text
     .replace(PEM_BLOCK, REDACTED)
     .replace(URL_USERINFO, `$1${REDACTED}@`)
