@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,75 @@ describe('lib/services/nats-options', () => {
       await assert.rejects(
         connect({ ...natsOptionsFromEnv({ O2O_NATS_URL: server.url }), reconnect: false }),
       );
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('connects over TLS to a TLS-only nats-server when O2O_NATS_TLS_CA names its CA, and fails without it', async function () {
+    // A throwaway CA and a server certificate for 127.0.0.1, as the Kubernetes Secret o2o-nats-tls holds.
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    try {
+      ssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=o2o-test-ca',
+      );
+    } catch {
+      this.skip(); // no openssl on this machine
+    }
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'tls.key',
+      '-out',
+      'tls.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    );
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'tls.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'tls.crt',
+      '-days',
+      '1',
+      '-extfile',
+      'san.ext',
+    );
+    const server = await startNatsServer({
+      jetstream: false,
+      token: 'tls-token-9e2f',
+      extraArgs: ['--tls', '--tlscert', join(dir, 'tls.crt'), '--tlskey', join(dir, 'tls.key')],
+    });
+    try {
+      const env = { O2O_NATS_URL: server.url, O2O_NATS_TOKEN: 'tls-token-9e2f' };
+      const nc = await connect(natsOptionsFromEnv({ ...env, O2O_NATS_TLS_CA: join(dir, 'ca.crt') }));
+      await nc.flush();
+      assert.equal(nc.info?.tls_required, true);
+      await nc.close();
+      await assert.rejects(connect({ ...natsOptionsFromEnv(env), reconnect: false }));
     } finally {
       await server.stop();
     }

@@ -17,6 +17,8 @@ export interface NatsServerOptions {
   password?: string;
   /** How long to wait for the server to accept connections (ms). */
   startTimeoutMs?: number;
+  /** Further nats-server flags, e.g. `['--tls', '--tlscert', cert, '--tlskey', key]`. */
+  extraArgs?: string[];
 }
 
 export interface NatsServerHandle {
@@ -94,6 +96,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   if (opts.user !== undefined && opts.password !== undefined) {
     args.push('--user', opts.user, '--pass', opts.password);
   }
+  if (opts.extraArgs !== undefined) args.push(...opts.extraArgs);
 
   let output = '';
   let child: ChildProcess | undefined;
