@@ -1,0 +1,498 @@
+// Client side of the simulator service, for the learner and the coordinator:
+//   - SimulatorClient: typed calls with a deadline on every unary call and the trace context in the
+//     metadata; responses are decoded into typed arrays and checked against the simulator's dimensions.
+//   - RemoteEnv: one lockstep sub-env as an OnlineEnv, so trainOnline(remoteEnv, localEvalEnv, ...) runs
+//     TD3 through the service and reproduces the in-process run exactly.
+//   - watchSimulators: the live set of simulators from their NATS heartbeats.
+import { type ClientDuplexStream, credentials, type Metadata, status } from '@grpc/grpc-js';
+import type { NatsConnection, Subscription } from 'nats';
+import { SimulatorHeartbeat } from '../../generated/proto/o2o/v1/events.js';
+import {
+  SimulatorClient as GrpcSimulatorClient,
+  type PolicySnapshot,
+  type SetPolicyResponse,
+  type SimAckResponse,
+  type SimResetResponse,
+  type SimStepRequest,
+  type SimStepResponse,
+  type SimulatorInfo,
+  type TransitionBatch,
+} from '../../generated/proto/o2o/v1/simulator.js';
+import type { BoxSpace, ResetOptions, ResetResult, StepResult } from '../../lib/envs/types.ts';
+import type { OnlineEnv } from '../../lib/rl/online.ts';
+import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
+import { subjects } from '../../lib/services/subjects.ts';
+import { traceClientCall, tracedMetadata } from '../../lib/telemetry/grpc.ts';
+import { MAX_MESSAGE_BYTES } from './server.ts';
+
+export type { PolicySnapshot, SimulatorInfo } from '../../generated/proto/o2o/v1/simulator.js';
+export { policySnapshotFromAgent } from './policy.ts';
+
+const TRACER = 'o2o-simulator-client';
+
+export interface SimulatorClientOptions {
+  /** Deadline of each unary call (ms); default 10 s. */
+  deadlineMs?: number;
+  /** How long connect() waits for the server to answer Info (ms); default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+/** One lockstep step of all sub-envs, decoded. */
+export interface SimulatorStep {
+  /** numEnvs × obsDim; a finished sub-env's row is the first observation of its next episode. */
+  observations: Float32Array;
+  rewards: Float64Array;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  /** numEnvs × obsDim: the last observation of episodes that ended on this step; NaN rows elsewhere. */
+  finalObservations: Float32Array;
+}
+
+/** A TransitionBatch, decoded and checked. */
+export interface Transitions {
+  simulatorId: string;
+  incarnation: number;
+  seq: number;
+  policyVersion: number;
+  rows: number;
+  obs: Float32Array;
+  actions: Float32Array;
+  rewards: Float64Array;
+  nextObs: Float32Array;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  envIndex: Uint32Array;
+  episodeReturns: number[];
+  episodeLengths: number[];
+}
+
+export interface StreamOptions {
+  /** Cap on the rows of batches produced from now on (0: the simulator's default). */
+  maxBatchRows?: number;
+}
+
+class ResponseError extends Error {
+  override readonly name = 'SimulatorResponseError';
+}
+
+export class SimulatorClient {
+  readonly address: string;
+  /** Info fetched at connect (dimensions and bounds do not change during a simulator's life). */
+  readonly meta: SimulatorInfo;
+  private readonly grpc: GrpcSimulatorClient;
+  private readonly deadlineMs: number;
+
+  private constructor(address: string, grpc: GrpcSimulatorClient, meta: SimulatorInfo, deadlineMs: number) {
+    this.address = address;
+    this.grpc = grpc;
+    this.meta = meta;
+    this.deadlineMs = deadlineMs;
+  }
+
+  /** Connects to host:port and fetches Info (retrying until the server answers or the timeout). */
+  static async connect(address: string, options: SimulatorClientOptions = {}): Promise<SimulatorClient> {
+    const deadlineMs = options.deadlineMs ?? 10_000;
+    const grpc = new GrpcSimulatorClient(address, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    });
+    const connectTimeout = options.connectTimeoutMs ?? 10_000;
+    try {
+      const meta = await traceClientCall(TRACER, 'o2o.v1.Simulator/Info', (md) => {
+        // Wait for the channel to connect (the server may still be starting) instead of failing fast.
+        md.setOptions({ waitForReady: true });
+        return unary<SimulatorInfo>((cb) => grpc.info({}, md, { deadline: Date.now() + connectTimeout }, cb));
+      });
+      return new SimulatorClient(address, grpc, meta, deadlineMs);
+    } catch (err) {
+      grpc.close();
+      throw new Error(`simulator at ${address}: ${(err as Error).message}`);
+    }
+  }
+
+  private call<T>(
+    method: string,
+    invoke: (md: Metadata, deadline: Date, cb: Callback<T>) => void,
+  ): Promise<T> {
+    return traceClientCall(TRACER, `o2o.v1.Simulator/${method}`, (md) =>
+      unary<T>((cb) => invoke(md, new Date(Date.now() + this.deadlineMs), cb)),
+    );
+  }
+
+  info(): Promise<SimulatorInfo> {
+    return this.call('Info', (md, deadline, cb) => this.grpc.info({}, md, { deadline }, cb));
+  }
+
+  /**
+   * Resets every sub-env: with a seed, sub-env i gets deriveSeed(seed, i) (as VectorEnv.reset); with
+   * `envSeeds`, sub-env i gets envSeeds[i] (as a single Env.reset({seed})). Returns numEnvs × obsDim.
+   */
+  async reset(seed: number | { seed?: number; envSeeds?: number[] }): Promise<Float32Array> {
+    const req =
+      typeof seed === 'number'
+        ? { seed, envSeeds: [] }
+        : { seed: seed.seed ?? 0, envSeeds: seed.envSeeds ?? [] };
+    const res = await this.call<SimResetResponse>('Reset', (md, deadline, cb) =>
+      this.grpc.reset(req, md, { deadline }, cb),
+    );
+    return decodeFloatBatch(res.observations, {
+      name: 'observations',
+      cols: this.meta.obsDim,
+      rows: this.meta.numEnvs,
+    });
+  }
+
+  /** Steps every sub-env with `actions` (numEnvs × actDim). */
+  async step(actions: Float32Array): Promise<SimulatorStep> {
+    const req = this.stepRequest(actions);
+    const res = await this.call<SimStepResponse>('Step', (md, deadline, cb) =>
+      this.grpc.step(req, md, { deadline }, cb),
+    );
+    return this.decodeStep(res);
+  }
+
+  /**
+   * A bidirectional Lockstep stream: the same as step() without a call per step. One step in flight at
+   * a time; `timeoutMs` bounds each step's wait.
+   */
+  openLockstep(timeoutMs = this.deadlineMs): LockstepSession {
+    return new LockstepSession(this, this.grpc.lockstep(), timeoutMs);
+  }
+
+  /** @internal */
+  stepRequest(actions: Float32Array): SimStepRequest {
+    const { numEnvs, actDim } = this.meta;
+    if (actions.length !== numEnvs * actDim) {
+      throw new RangeError(`step: expected ${numEnvs}×${actDim} actions, got ${actions.length} values`);
+    }
+    return { actions: encodeFloatBatch(actions, numEnvs, actDim) };
+  }
+
+  /** @internal */
+  decodeStep(res: SimStepResponse): SimulatorStep {
+    const { numEnvs: n, obsDim } = this.meta;
+    const observations = decodeFloatBatch(res.observations, { name: 'observations', cols: obsDim, rows: n });
+    if (res.rewards.length !== n || res.terminated.length !== n || res.truncated.length !== n) {
+      throw new ResponseError(`Step response: expected ${n} rewards/terminated/truncated`);
+    }
+    const finals = decodeFloatBatch(res.finalObservations, {
+      name: 'final_observations',
+      cols: obsDim,
+      rows: res.finalEnvIndex.length,
+    });
+    const finalObservations = new Float32Array(n * obsDim).fill(Number.NaN);
+    res.finalEnvIndex.forEach((env, k) => {
+      if (env >= n) throw new ResponseError(`Step response: final_env_index ${env} out of range`);
+      finalObservations.set(finals.subarray(k * obsDim, (k + 1) * obsDim), env * obsDim);
+    });
+    return {
+      observations,
+      rewards: Float64Array.from(res.rewards),
+      terminated: Uint8Array.from(res.terminated, Number),
+      truncated: Uint8Array.from(res.truncated, Number),
+      finalObservations,
+    };
+  }
+
+  /** Sends the policy the simulator acts with in actor mode (see policySnapshotFromAgent). */
+  setPolicy(snapshot: PolicySnapshot): Promise<SetPolicyResponse> {
+    return this.call('SetPolicy', (md, deadline, cb) => this.grpc.setPolicy(snapshot, md, { deadline }, cb));
+  }
+
+  /** Releases every batch with seq ≤ `seq`. */
+  ack(seq: number): Promise<SimAckResponse> {
+    return this.call('Ack', (md, deadline, cb) => this.grpc.ack({ seq }, md, { deadline }, cb));
+  }
+
+  /**
+   * Transition batches from `fromSeq` (0: the oldest unacknowledged) for as long as the caller iterates;
+   * breaking out of the loop cancels the stream. Ack what you have stored; after a disconnect, resume
+   * with fromSeq = last acked + 1 to get every unacked batch again. No deadline: the stream is long-lived.
+   */
+  async *streamTransitions(fromSeq = 0, options: StreamOptions = {}): AsyncGenerator<Transitions> {
+    const { obsDim, actDim } = this.meta;
+    const md = tracedMetadata();
+    const call = this.grpc.streamTransitions({ fromSeq, maxBatchRows: options.maxBatchRows ?? 0 }, md);
+    try {
+      for await (const msg of call as AsyncIterable<TransitionBatch>) {
+        yield decodeTransitions(msg, obsDim, actDim);
+      }
+    } finally {
+      call.cancel();
+    }
+  }
+
+  close(): void {
+    this.grpc.close();
+  }
+}
+
+type Callback<T> = (err: Error | null, res: T) => void;
+
+function unary<T>(invoke: (cb: Callback<T>) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => invoke((err, res) => (err ? reject(err) : resolve(res))));
+}
+
+export function decodeTransitions(msg: TransitionBatch, obsDim: number, actDim: number): Transitions {
+  const rows = msg.rewards.length;
+  const where = `TransitionBatch ${msg.seq}`;
+  const obs = decodeFloatBatch(msg.obs, { name: `${where} obs`, cols: obsDim, rows });
+  const actions = decodeFloatBatch(msg.actions, { name: `${where} actions`, cols: actDim, rows });
+  const nextObs = decodeFloatBatch(msg.nextObs, { name: `${where} next_obs`, cols: obsDim, rows });
+  if (msg.terminated.length !== rows || msg.truncated.length !== rows || msg.envIndex.length !== rows) {
+    throw new ResponseError(`${where}: terminated/truncated/env_index do not have ${rows} entries`);
+  }
+  return {
+    simulatorId: msg.simulatorId,
+    incarnation: msg.incarnation,
+    seq: msg.seq,
+    policyVersion: msg.policyVersion,
+    rows,
+    obs,
+    actions,
+    rewards: Float64Array.from(msg.rewards),
+    nextObs,
+    terminated: Uint8Array.from(msg.terminated, Number),
+    truncated: Uint8Array.from(msg.truncated, Number),
+    envIndex: Uint32Array.from(msg.envIndex),
+    episodeReturns: msg.episodeReturnsFinished,
+    episodeLengths: msg.episodeLengthsFinished,
+  };
+}
+
+/** Lockstep over one bidirectional stream; step() calls must not overlap. */
+export class LockstepSession {
+  private pending: { resolve: (r: SimStepResponse) => void; reject: (e: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly client: SimulatorClient,
+    private readonly stream: ClientDuplexStream<SimStepRequest, SimStepResponse>,
+    private readonly timeoutMs: number,
+  ) {
+    stream.on('data', (res: SimStepResponse) => {
+      const p = this.pending;
+      this.pending = undefined;
+      p?.resolve(res);
+    });
+    const fail = (err: Error) => {
+      this.failure ??= err;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(err);
+    };
+    stream.on('error', fail);
+    stream.on('end', () => fail(new Error('Lockstep stream ended by the server')));
+  }
+
+  async step(actions: Float32Array): Promise<SimulatorStep> {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.pending !== undefined) throw new Error('LockstepSession.step: a step is already in flight');
+    const req = this.client.stepRequest(actions);
+    const res = await new Promise<SimStepResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending = undefined;
+        reject(
+          Object.assign(new Error(`Lockstep step: no answer in ${this.timeoutMs} ms`), {
+            code: status.DEADLINE_EXCEEDED,
+          }),
+        );
+      }, this.timeoutMs);
+      this.pending = {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.stream.write(req);
+    });
+    return this.client.decodeStep(res);
+  }
+
+  close(): void {
+    this.failure ??= new Error('LockstepSession is closed');
+    this.stream.end();
+  }
+}
+
+/**
+ * Sub-env 0 of a lockstep simulator as an OnlineEnv (the simulator should have num_envs = 1; other
+ * sub-envs would be stepped with zero actions, so that is refused). reset({seed}) seeds the sub-env
+ * with `seed` itself, as an in-process Env.reset({seed}) would; reset() without a seed returns the first
+ * observation of the episode the simulator started when the previous one ended (same-step autoreset).
+ */
+export class RemoteEnv implements OnlineEnv {
+  readonly id: string;
+  readonly observationSpace: BoxSpace;
+  readonly actionSpace: BoxSpace;
+  readonly maxEpisodeSteps: number;
+  private nextEpisodeObs: Float32Array | undefined;
+  private readonly action: Float32Array;
+  private readonly session: LockstepSession | undefined;
+
+  /** `useStream`: step over the Lockstep stream instead of one unary call per step. */
+  constructor(
+    readonly client: SimulatorClient,
+    options: { useStream?: boolean } = {},
+  ) {
+    const m = client.meta;
+    if (m.numEnvs !== 1)
+      throw new Error(`RemoteEnv: ${client.address} hosts ${m.numEnvs} envs; RemoteEnv needs 1`);
+    this.id = m.envId;
+    const obsDim = m.obsDim;
+    this.observationSpace = {
+      shape: [obsDim],
+      low: new Float64Array(obsDim).fill(Number.NEGATIVE_INFINITY),
+      high: new Float64Array(obsDim).fill(Number.POSITIVE_INFINITY),
+    };
+    this.actionSpace = {
+      shape: [m.actDim],
+      low: Float64Array.from(m.actionLow),
+      high: Float64Array.from(m.actionHigh),
+    };
+    this.maxEpisodeSteps = m.maxEpisodeSteps;
+    this.action = new Float32Array(m.actDim);
+    this.session = options.useStream ? client.openLockstep() : undefined;
+  }
+
+  async reset(options?: ResetOptions): Promise<ResetResult> {
+    if (options?.seed !== undefined) {
+      this.nextEpisodeObs = undefined;
+      const obs = await this.client.reset({ envSeeds: [options.seed] });
+      return { obs: Float64Array.from(obs), info: {} };
+    }
+    const obs = this.nextEpisodeObs;
+    if (obs === undefined) {
+      throw new Error('RemoteEnv.reset(): without a seed only right after an episode ended (pass a seed)');
+    }
+    this.nextEpisodeObs = undefined;
+    return { obs: Float64Array.from(obs), info: {} };
+  }
+
+  async step(action: ArrayLike<number>): Promise<StepResult> {
+    if (action.length !== this.action.length) {
+      throw new RangeError(
+        `RemoteEnv.step: action has ${action.length} values, expected ${this.action.length}`,
+      );
+    }
+    for (let i = 0; i < action.length; i++) this.action[i] = action[i]!;
+    const r = this.session ? await this.session.step(this.action) : await this.client.step(this.action);
+    const terminated = r.terminated[0] === 1;
+    const truncated = r.truncated[0] === 1;
+    const done = terminated || truncated;
+    this.nextEpisodeObs = done ? r.observations : undefined;
+    return {
+      obs: Float64Array.from(done ? r.finalObservations : r.observations),
+      reward: r.rewards[0]!,
+      terminated,
+      truncated,
+      info: {},
+    };
+  }
+
+  close(): void {
+    this.session?.close();
+  }
+}
+
+/** A simulator seen on NATS. */
+export interface LiveSimulator {
+  heartbeat: SimulatorHeartbeat;
+  /** Local clock (ms) of the last heartbeat. */
+  lastSeenMs: number;
+}
+
+export type SimulatorChange =
+  | { type: 'added'; simulator: LiveSimulator }
+  /** Same id, higher incarnation: its unacked batches are lost and its seqs restart at 1. */
+  | { type: 'restarted'; simulator: LiveSimulator; previousIncarnation: number }
+  | { type: 'gone'; simulator: LiveSimulator };
+
+export interface WatchOptions {
+  /** Only simulators of this env id. */
+  envId?: string;
+  /** The simulators' heartbeat interval (ms); default 1000. */
+  heartbeatMs?: number;
+  /** Missed intervals after which a simulator is gone; default 3. */
+  missedBeats?: number;
+  onChange?(change: SimulatorChange): void;
+}
+
+export interface SimulatorWatch {
+  /** The simulators heard from recently, by id. */
+  live(): Map<string, LiveSimulator>;
+  /** Resolves once `predicate(live)` holds (checked at every heartbeat and expiry), or rejects at the timeout. */
+  waitFor(predicate: (live: Map<string, LiveSimulator>) => boolean, timeoutMs: number): Promise<void>;
+  stop(): void;
+}
+
+/** Tracks the live simulators from their heartbeats on NATS. */
+export function watchSimulators(nc: NatsConnection, options: WatchOptions = {}): SimulatorWatch {
+  const heartbeatMs = options.heartbeatMs ?? 1000;
+  const expireMs = heartbeatMs * (options.missedBeats ?? 3);
+  const live = new Map<string, LiveSimulator>();
+  const checks = new Set<() => void>();
+  const notify = (change: SimulatorChange | undefined) => {
+    if (change !== undefined) options.onChange?.(change);
+    for (const check of [...checks]) check();
+  };
+  const sub: Subscription = nc.subscribe(subjects.simulatorHeartbeat, {
+    callback: (err, msg) => {
+      if (err) return;
+      let hb: SimulatorHeartbeat;
+      try {
+        hb = SimulatorHeartbeat.decode(msg.data);
+      } catch {
+        return; // not a heartbeat: ignore rather than trust it
+      }
+      if (hb.simulatorId === '' || (options.envId !== undefined && hb.envId !== options.envId)) return;
+      const previous = live.get(hb.simulatorId);
+      if (previous !== undefined && hb.incarnation < previous.heartbeat.incarnation) return; // a stale beat
+      const simulator = { heartbeat: hb, lastSeenMs: Date.now() };
+      live.set(hb.simulatorId, simulator);
+      if (previous === undefined) notify({ type: 'added', simulator });
+      else if (hb.incarnation > previous.heartbeat.incarnation) {
+        notify({ type: 'restarted', simulator, previousIncarnation: previous.heartbeat.incarnation });
+      } else notify(undefined);
+    },
+  });
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [id, simulator] of live) {
+        if (now - simulator.lastSeenMs > expireMs) {
+          live.delete(id);
+          notify({ type: 'gone', simulator });
+        }
+      }
+    },
+    Math.max(10, Math.floor(heartbeatMs / 4)),
+  );
+  return {
+    live: () => new Map(live),
+    waitFor(predicate, timeoutMs) {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!predicate(live)) return;
+          clearTimeout(timer);
+          checks.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          checks.delete(check);
+          reject(new Error(`watchSimulators: condition not met within ${timeoutMs} ms (${live.size} live)`));
+        }, timeoutMs);
+        checks.add(check);
+        check();
+      });
+    },
+    stop() {
+      clearInterval(sweep);
+      sub.unsubscribe();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// Simulator settings from environment variables (what deploy/ sets), with optional `--flag value`
+// overrides for running one by hand. Every problem names the variable it came from.
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { isEnvId } from '../../lib/envs/index.ts';
+
+/** Variable name of each setting; `--<flag>` on the command line overrides it. */
+export const SIMULATOR_ENV_VARS = {
+  envId: ['O2O_SIM_ENV', 'env'],
+  numEnvs: ['O2O_SIM_NUM_ENVS', 'num-envs'],
+  simulatorId: ['O2O_SIM_ID', 'id'],
+  heartbeatMs: ['O2O_SIM_HEARTBEAT_MS', 'heartbeat-ms'],
+  windowBatches: ['O2O_SIM_WINDOW', 'window'],
+  batchSteps: ['O2O_SIM_BATCH_STEPS', 'batch-steps'],
+  listen: ['O2O_LISTEN', 'listen'],
+  natsUrl: ['O2O_NATS_URL', 'nats-url'],
+  runRoot: ['O2O_RUN_ROOT', 'run-root'],
+  seed: ['O2O_SEED', 'seed'],
+} as const;
+
+type Key = keyof typeof SIMULATOR_ENV_VARS;
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const configSchema = z.strictObject({
+  envId: z.string().refine(isEnvId, { message: 'not a known environment id' }).default('Hopper-v5'),
+  numEnvs: intIn(1, 1024).default(1),
+  simulatorId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_", "-" (at most 128)')
+    .default(`${hostname()}-${process.pid}`),
+  heartbeatMs: intIn(20, 600_000).default(1000),
+  /** Unacknowledged transition batches held in actor mode; stepping pauses when this many are waiting. */
+  windowBatches: intIn(1, 100_000).default(32),
+  /** Vector steps per transition batch in actor mode (rows = batchSteps · numEnvs). */
+  batchSteps: intIn(1, 100_000).default(32),
+  listen: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')
+    .default('127.0.0.1:0'),
+  /** 'none' runs without NATS (no heartbeats). */
+  natsUrl: z.string().min(1).default('nats://127.0.0.1:4222'),
+  runRoot: z.string().min(1).default('runs'),
+  seed: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+});
+
+export type SimulatorConfig = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** `--flag value` / `--flag=value` pairs; unknown flags are an error. */
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const known = new Set<string>(Object.values(SIMULATOR_ENV_VARS).map(([, flag]) => flag));
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (!known.has(name))
+      throw new ConfigError(`unknown flag --${name} (known: --${[...known].join(', --')})`);
+    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+    flags.set(name, value);
+  }
+  return flags;
+}
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  argv: readonly string[] = process.argv.slice(2),
+): SimulatorConfig {
+  const flags = parseFlags(argv);
+  const raw: Partial<Record<Key, string>> = {};
+  for (const [key, [variable, flag]] of Object.entries(SIMULATOR_ENV_VARS) as [
+    Key,
+    readonly [string, string],
+  ][]) {
+    const value = flags.get(flag) ?? env[variable];
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path[0] as Key | undefined;
+      const [variable, flag] = key === undefined ? ['config', ''] : SIMULATOR_ENV_VARS[key];
+      const source = key !== undefined && flags.has(flag) ? `--${flag}` : variable;
+      return `${source}=${JSON.stringify(key === undefined ? '' : raw[key])}: ${issue.message}`;
+    });
+    throw new ConfigError(`simulator config: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
