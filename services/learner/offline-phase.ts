@@ -1,0 +1,144 @@
+// PHASE_OFFLINE: TD3+BC on the run's dataset, with the world model (through deps.openWorldModel: the
+// world-model service or the file in-process) replacing a fraction of next states in every batch; the
+// same steps, seeds and critic diagnostics as `o2o train`. Writes offline.safetensors,
+// offline-metrics.jsonl and offline-critic.jsonl into the run directory.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadDataset } from '../../lib/data/load.ts';
+import { makeEnv } from '../../lib/envs/registry.ts';
+import { saveAgent } from '../../lib/rl/agent-checkpoint.ts';
+import { NextStateAugmenter } from '../../lib/rl/augment.ts';
+import {
+  criticVsReturns,
+  distribution,
+  monteCarloTargets,
+  targetShift,
+} from '../../lib/rl/critic-diagnostics.ts';
+import { ObsNormalizer } from '../../lib/rl/normalizer.ts';
+import { pretrainOffline } from '../../lib/rl/offline.ts';
+import { ReplayBuffer } from '../../lib/rl/replay-buffer.ts';
+import { Td3Agent } from '../../lib/rl/td3.ts';
+import type { ClosableWorldModel, PhaseHandler } from './deps.ts';
+import { MetricsLog, RateMeter } from './metrics-log.ts';
+import { runPaths } from './paths.ts';
+import { parseLearnerSpec } from './spec.ts';
+
+export const OFFLINE_AGENT = 'offline.safetensors';
+export const OFFLINE_METRICS = 'offline-metrics.jsonl';
+export const OFFLINE_CRITIC = 'offline-critic.jsonl';
+
+export const runOfflinePhase: PhaseHandler = async (request, deps) => {
+  const spec = parseLearnerSpec(request.specJson);
+  if (spec.variant === 'scratch') throw new Error('spec.variant: scratch has no offline phase');
+  const run = runPaths(deps.runRoot, request.runDir);
+  mkdirSync(run.dir, { recursive: true });
+  const datasetInput = request.inputs.dataset;
+  if (!datasetInput) throw new Error('inputs.dataset: missing (the dataset phase output)');
+  const { dataset } = await loadDataset(run.file(datasetInput, 'inputs.dataset'), { envId: spec.env });
+  const evalEnv = makeEnv(spec.env);
+  let model: ClosableWorldModel | undefined;
+  try {
+    const obsDim = evalEnv.observationSpace.shape[0];
+    const actDim = evalEnv.actionSpace.shape[0];
+    const maxAction = evalEnv.actionSpace.high[0]!;
+    if (dataset.obsDim !== obsDim || dataset.actDim !== actDim) {
+      throw new Error(
+        `inputs.dataset: obs/action dims ${dataset.obsDim}/${dataset.actDim}, ${spec.env} has ${obsDim}/${actDim}`,
+      );
+    }
+    const seed = spec.seed;
+    const normalizer = ObsNormalizer.fit(dataset.observations, obsDim, 1e-3);
+    const agent = new Td3Agent(
+      { obsDim, actDim, maxAction, hidden: spec.agent.hidden, bcAlpha: 2.5, seed },
+      normalizer,
+    );
+    let augmenter: NextStateAugmenter | undefined;
+    if (spec.variant === 'td3bc-aug' && spec.offline.augFraction > 0) {
+      const wmInput = request.inputs.world_model;
+      if (!wmInput) throw new Error('inputs.world_model: missing (required by variant td3bc-aug)');
+      model = await deps.openWorldModel(run.file(wmInput, 'inputs.world_model'), seed);
+      if (model.info.obsDim !== obsDim || model.info.actDim !== actDim) {
+        throw new Error(`inputs.world_model: dims ${model.info.obsDim}/${model.info.actDim} do not match`);
+      }
+      augmenter = new NextStateAugmenter(model, spec.offline.augFraction, seed);
+    }
+    const data = ReplayBuffer.fromColumns(dataset, seed);
+    const metrics = new MetricsLog(run.file(OFFLINE_METRICS, 'metrics'), spec.env);
+    const criticLog = run.file(OFFLINE_CRITIC, 'critic log');
+    writeFileSync(criticLog, '');
+    const mc = monteCarloTargets(dataset, agent.config.gamma);
+    const hasCompleteEpisode = mc.complete.includes(1);
+    const rate = new RateMeter();
+    const total = spec.offline.steps;
+    Object.assign(deps.status, {
+      runId: request.runId,
+      phase: 'offline',
+      step: 0,
+      total,
+      envId: spec.env,
+      agent,
+    });
+    let last: number | undefined;
+    await pretrainOffline(
+      agent,
+      data,
+      evalEnv,
+      {
+        updates: total,
+        batchSize: spec.offline.batchSize,
+        evalEvery: spec.offline.evalEvery,
+        evalEpisodes: spec.offline.evalEpisodes,
+        seed,
+      },
+      augmenter,
+      {
+        onEvaluation: async (u, r, m) => {
+          metrics.record('offline', u, r, m);
+          last = r.meanReturn;
+          deps.status.lastEvaluation = last;
+          const vsReturns = hasCompleteEpisode ? criticVsReturns(agent, dataset, mc, 1024, seed) : null;
+          let shift = null;
+          if (augmenter !== undefined) {
+            const t = await targetShift(agent, augmenter.model, dataset, 1024, seed);
+            shift = {
+              qDifference: distribution(Array.from(t.qDifference)),
+              predictionError: distribution(Array.from(t.predictionError)),
+            };
+          }
+          appendFileSync(
+            criticLog,
+            `${JSON.stringify({ phase: 'offline', update: u, vsReturns, targetShift: shift })}\n`,
+          );
+        },
+        onUpdate: (u) => {
+          deps.status.step = u;
+          if (u % 50 === 0 || u === total) {
+            const ups = rate.sample(u);
+            deps.status.updatesPerSecond = ups;
+            deps.progress(request, {
+              step: u,
+              total,
+              metrics: { updates_per_second: ups, ...(last === undefined ? {} : { last_return: last }) },
+              message: `offline ${u}/${total}`,
+            });
+          }
+        },
+      },
+    );
+    const agentPath = run.file(OFFLINE_AGENT, 'agent');
+    saveAgent(agentPath, agent, { phase: 'offline', variant: spec.variant, run_id: request.runId });
+    const final = metrics.rows.at(-1);
+    const out: Record<string, number> = { updates: total, dataset_transitions: dataset.rewards.length };
+    if (final) {
+      out.return_mean = final.returnMean;
+      out.return_std = final.returnStd;
+      if (final.normalizedScore !== null) out.normalized_score = final.normalizedScore;
+    }
+    return {
+      outputs: { agent: OFFLINE_AGENT, metrics: OFFLINE_METRICS, critic: OFFLINE_CRITIC },
+      metrics: out,
+    };
+  } finally {
+    evalEnv.close();
+    await model?.close?.();
+  }
+};
