@@ -155,6 +155,11 @@ export class ReplayBuffer {
     return buffer;
   }
 
+  /** The sampling generator's state alone (cheap, unlike exportState): with the rows kept elsewhere. */
+  samplerState(): [number, number, number, number] {
+    return this.rng.getState();
+  }
+
   /** Transitions currently held (at most `capacity`). */
   get size(): number {
     return this.count;
