@@ -13,6 +13,7 @@ import {
 } from '@grpc/grpc-js';
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { FloatBatchError } from '../services/float-batch.ts';
+import { rpcServerDuration } from './metrics.ts';
 import { extractFromMetadata, injectIntoMetadata } from './propagation.ts';
 import { redactString } from './redact.ts';
 
@@ -45,6 +46,14 @@ function endWithStatus(span: Span, code: status, err?: unknown): void {
     }
   }
   span.end();
+}
+
+/** Records a handled call's duration (ms since `started`, from performance.now()). */
+function recordServerDuration(methodName: string, code: status, started: number): void {
+  rpcServerDuration().record(performance.now() - started, {
+    'rpc.method': methodName,
+    'rpc.grpc.status_code': code,
+  });
 }
 
 function rpcAttributes(methodName: string): Record<string, string> {
@@ -80,11 +89,14 @@ export function traceUnaryHandler<Req, Res>(
       { kind: SpanKind.SERVER, attributes: rpcAttributes(methodName) },
       parent,
     );
+    const started = performance.now();
     let answered = false;
     const wrapped: sendUnaryData<Res> = (error, value, trailer, flags) => {
       if (answered) return;
       answered = true;
-      endWithStatus(span, error ? (error.code ?? status.UNKNOWN) : status.OK, error ?? undefined);
+      const code = error ? (error.code ?? status.UNKNOWN) : status.OK;
+      endWithStatus(span, code, error ?? undefined);
+      recordServerDuration(methodName, code, started);
       callback(error, value, trailer, flags);
     };
     const fail = (err: unknown): void => {
@@ -134,11 +146,13 @@ export function traceServerStreamHandler<Req, Res>(
       { kind: SpanKind.SERVER, attributes: rpcAttributes(methodName) },
       parent,
     );
+    const started = performance.now();
     let ended = false;
     const end = (code: status, err?: unknown): void => {
       if (ended) return;
       ended = true;
       endWithStatus(span, code, err);
+      recordServerDuration(methodName, code, started);
     };
     call.once('finish', () => end(status.OK));
     call.once('cancelled', () => end(status.CANCELLED));

@@ -1,5 +1,5 @@
 // The metrics every service records, under one naming scheme. Instruments come from the global meter
-// provider, so before startTelemetry (or without an exporter) they are no-ops.
+// provider: create them AFTER startTelemetry (an instrument made before it stays a no-op for good).
 import { type Counter, type Histogram, type Meter, metrics } from '@opentelemetry/api';
 
 /** The meter for one service (`o2o-<service>`). */
@@ -14,8 +14,6 @@ export interface ServiceMetrics {
   updates: Counter;
   /** Latency of one world-model prediction batch, in milliseconds. */
   predictLatencyMs: Histogram;
-  /** Duration of handled RPCs, in milliseconds (attribute `rpc.method`). */
-  rpcDurationMs: Histogram;
   /**
    * Reports `read()` as the gauge `o2o.queue.depth{queue}` at every export. Returns a function that
    * stops observing it.
@@ -39,11 +37,6 @@ export function serviceMetrics(service: string): ServiceMetrics {
       unit: 'ms',
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
     }),
-    rpcDurationMs: m.createHistogram('o2o.rpc.server.duration', {
-      description: 'handled RPC duration',
-      unit: 'ms',
-      advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
-    }),
     observeQueueDepth: (queue, read) => {
       const callback = (result: { observe(value: number, attrs: Record<string, string>): void }): void => {
         const value = read();
@@ -53,4 +46,23 @@ export function serviceMetrics(service: string): ServiceMetrics {
       return () => queueDepth.removeCallback(callback);
     },
   };
+}
+
+let rpcHistogram: { provider: unknown; histogram: Histogram } | undefined;
+
+/**
+ * The `o2o.rpc.server.duration` histogram of the currently registered meter provider (re-created when
+ * telemetry starts or stops), for the gRPC wrappers to record every handled call.
+ */
+export function rpcServerDuration(): Histogram {
+  const provider = metrics.getMeterProvider();
+  if (rpcHistogram === undefined || rpcHistogram.provider !== provider) {
+    const histogram = provider.getMeter('o2o-grpc').createHistogram('o2o.rpc.server.duration', {
+      description: 'handled RPC duration',
+      unit: 'ms',
+      advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
+    });
+    rpcHistogram = { provider, histogram };
+  }
+  return rpcHistogram.histogram;
 }

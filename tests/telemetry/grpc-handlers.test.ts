@@ -1,7 +1,7 @@
 // The gRPC wrappers in one process: status codes and errors on SERVER spans, handler exceptions answered
 // instead of crashing the server, server-streaming spans that end on finish, error and cancellation.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -166,5 +166,24 @@ describe('telemetry: gRPC handler wrappers', () => {
       streams.find((s) => s.attributes['rpc.grpc.status_code'] === status.OK)!.status.code,
       'UNSET',
     );
+  });
+
+  it('recorded each handled call in the o2o.rpc.server.duration histogram', () => {
+    const file = join(dir, `grpc-test-${process.pid}.metrics.jsonl`);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as { name: string; attributes: Record<string, unknown>; value: { count: number } },
+      );
+    // Cumulative histograms: the last export holds the totals.
+    const latest = new Map<string, number>();
+    for (const l of lines.filter((x) => x.name === 'o2o.rpc.server.duration')) {
+      latest.set(`${l.attributes['rpc.method']} ${l.attributes['rpc.grpc.status_code']}`, l.value.count);
+    }
+    assert.equal(latest.get(`${ECHO_METHOD} ${status.OK}`), 2);
+    assert.equal(latest.get(`${ECHO_METHOD} ${status.INTERNAL}`), 1);
+    assert.equal(latest.get(`${REPEAT_METHOD} ${status.CANCELLED}`), 1);
   });
 });
