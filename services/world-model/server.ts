@@ -16,11 +16,13 @@ import {
 } from '../../generated/proto/o2o/v1/world_model.js';
 import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
 import { grpcError, tracedUnary, traceServerStreamHandler } from '../../lib/telemetry/grpc.ts';
+import type { EpochProgress } from '../../lib/world-model/train.ts';
 import { BatcherClosedError, PredictBatcher, QueueFullError } from './batcher.ts';
 import type { WorldModelServiceConfig } from './config.ts';
 import { implementationNamed, type ServedModel, type WorldModelImplementation } from './implementations.ts';
 import { PathError, relativeToRunRoot, resolveInRunRoot } from './paths.ts';
-import { type TrainSpec, trainAndSave } from './training.ts';
+import { trainInWorker } from './train-thread.ts';
+import type { TrainOutcome, TrainSpec } from './training.ts';
 
 export const TRACER = 'o2o-world-model';
 const METHOD = (name: string): string => `o2o.v1.WorldModel/${name}`;
@@ -56,6 +58,7 @@ export class WorldModelState {
   private modelPath = '';
   private trained = false;
   private training = false;
+  private readonly stopping = new AbortController();
   batcher: PredictBatcher | undefined;
 
   constructor(readonly settings: ServerSettings) {
@@ -183,17 +186,26 @@ export class WorldModelState {
     };
   }
 
-  /** Trains (one training at a time), saves, then serves the new model with the implementation. */
-  async train(spec: TrainSpec): Promise<Awaited<ReturnType<typeof trainAndSave>>> {
+  /**
+   * Trains in a worker thread (one training at a time), saves, then serves the new model with the
+   * implementation. Progress is relayed per epoch; close() aborts a training in progress.
+   */
+  async train(spec: TrainSpec, onProgress?: (p: EpochProgress) => void): Promise<TrainOutcome> {
     if (this.training)
       throw grpcError(status.ABORTED, 'a training run is already in progress in this service');
     this.training = true;
     try {
-      const outcome = await trainAndSave(spec);
-      await this.serve(
-        await this.impl.load(outcome.modelPath, this.settings.seed),
-        relativeToRunRoot(this.settings.runRoot, outcome.modelPath),
-      );
+      let outcome: TrainOutcome;
+      try {
+        const { onProgress: _unused, ...plain } = spec; // functions do not cross into the worker
+        outcome = await trainInWorker(plain, onProgress, this.stopping.signal);
+      } catch (e) {
+        if (this.stopping.signal.aborted)
+          throw grpcError(status.UNAVAILABLE, 'the world-model service is shutting down');
+        throw grpcError(status.FAILED_PRECONDITION, `training failed: ${(e as Error).message}`);
+      }
+      const served = await this.impl.load(outcome.modelPath, this.settings.seed);
+      await this.serve(served, relativeToRunRoot(this.settings.runRoot, outcome.modelPath));
       return outcome;
     } finally {
       this.training = false;
@@ -201,6 +213,7 @@ export class WorldModelState {
   }
 
   async close(): Promise<void> {
+    this.stopping.abort(new Error('the world-model service is shutting down'));
     await this.batcher?.drain();
     this.served?.dispose();
   }
@@ -227,7 +240,7 @@ export function serviceHandlers(state: WorldModelState) {
       METHOD('Train'),
       async (call: ServerWritableStream<TrainRequest, TrainProgress>) => {
         const spec = state.trainSpec(call.request);
-        spec.onProgress = (p) => {
+        const onProgress = (p: EpochProgress): void => {
           if (call.cancelled) return;
           call.write({
             epoch: p.epoch,
@@ -240,7 +253,7 @@ export function serviceHandlers(state: WorldModelState) {
             stoppedEarly: false,
           });
         };
-        const outcome = await state.train(spec);
+        const outcome = await state.train(spec, onProgress);
         call.write({
           epoch: outcome.epochsRun,
           epochs: spec.epochs,
