@@ -1,0 +1,117 @@
+// The simulator as a real process with a real nats-server: ready line, heartbeats seen by
+// watchSimulators, gone after SIGKILL, a restart with the same id announced as a new incarnation, clean
+// exit 0 on SIGTERM, and config errors naming the variable.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { connect, type NatsConnection } from 'nats';
+import { type SimulatorChange, SimulatorClient, watchSimulators } from '../../services/simulator/client.ts';
+import { loadConfig } from '../../services/simulator/config.ts';
+import { spawnSimulator } from '../../services/simulator/spawn.ts';
+import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.ts';
+
+const HEARTBEAT_MS = 200;
+
+describe('services/simulator process', function () {
+  this.timeout(120_000);
+  let nats: NatsServerHandle;
+  let nc: NatsConnection;
+  let runRoot: string;
+
+  before(async () => {
+    nats = await startNatsServer({ jetstream: false });
+    nc = await connect({ servers: nats.url });
+    runRoot = mkdtempSync(join(tmpdir(), 'o2o-sim-'));
+  });
+  after(async () => {
+    await nc?.close();
+    await nats?.stop();
+    rmSync(runRoot, { recursive: true, force: true });
+  });
+
+  it('announces itself on NATS, is gone after a kill, comes back as a new incarnation, exits 0 on SIGTERM', async () => {
+    const changes: SimulatorChange[] = [];
+    const watch = watchSimulators(nc, {
+      envId: 'InvertedPendulum-v5',
+      heartbeatMs: HEARTBEAT_MS,
+      onChange: (c) => changes.push(c),
+    });
+    const env = {
+      O2O_SIM_ENV: 'InvertedPendulum-v5',
+      O2O_SIM_ID: 'sim-a',
+      O2O_SIM_HEARTBEAT_MS: String(HEARTBEAT_MS),
+      O2O_NATS_URL: nats.url,
+      O2O_RUN_ROOT: runRoot,
+    };
+    const first = await spawnSimulator(env);
+    try {
+      await watch.waitFor((live) => live.has('sim-a'), 15_000);
+      const hb = watch.live().get('sim-a')!.heartbeat;
+      assert.equal(hb.address, first.address);
+      assert.equal(hb.incarnation, 1);
+      assert.equal(hb.mode, 'idle');
+      // The gRPC side works, and the heartbeat follows the mode.
+      const client = await SimulatorClient.connect(first.address);
+      await client.reset(0);
+      await client.step(new Float32Array(1));
+      client.close();
+      await watch.waitFor((live) => live.get('sim-a')?.heartbeat.mode === 'lockstep', 5_000);
+
+      await first.stop('SIGKILL');
+      const killedAt = Date.now();
+      await watch.waitFor((live) => !live.has('sim-a'), 5_000);
+      assert.ok(Date.now() - killedAt >= 2 * HEARTBEAT_MS, 'gone too early: must allow 3 missed beats');
+    } finally {
+      await first.stop('SIGKILL');
+    }
+
+    const second = await spawnSimulator(env);
+    try {
+      await watch.waitFor((live) => live.get('sim-a')?.heartbeat.incarnation === 2, 15_000);
+      assert.equal((await SimulatorClient.connect(second.address)).meta.incarnation, 2);
+      assert.equal(await second.stop('SIGTERM'), 0);
+      assert.match(second.stderr(), /\[simulator\] stopped/);
+    } finally {
+      await second.stop('SIGKILL');
+      watch.stop();
+    }
+    assert.deepEqual(
+      changes.map((c) => c.type),
+      ['added', 'gone', 'added'],
+    );
+  });
+
+  it('fails at start with a message naming the bad variable', async () => {
+    assert.throws(() => loadConfig({ O2O_SIM_NUM_ENVS: 'zero' }, []), /O2O_SIM_NUM_ENVS="zero"/);
+    assert.throws(
+      () => loadConfig({ O2O_SIM_ENV: 'Pong-v5' }, []),
+      /O2O_SIM_ENV="Pong-v5": not a known environment/,
+    );
+    assert.throws(
+      () => loadConfig({ O2O_LISTEN: 'nowhere' }, []),
+      /O2O_LISTEN="nowhere": expected host:port/,
+    );
+    assert.throws(() => loadConfig({}, ['--num-envs', '-1']), /--num-envs="-1"/);
+    assert.throws(() => loadConfig({}, ['--bogus', '1']), /unknown flag --bogus/);
+    const ok = loadConfig({ O2O_SIM_ENV: 'Walker2d-v5', O2O_SEED: '9' }, ['--num-envs=4']);
+    assert.deepEqual(
+      [ok.envId, ok.numEnvs, ok.seed, ok.heartbeatMs, ok.listen],
+      ['Walker2d-v5', 4, 9, 1000, '127.0.0.1:0'],
+    );
+    // And the process exits non-zero with that message on stderr.
+    const main = join(import.meta.dirname, '../../services/simulator/main.ts');
+    await assert.rejects(
+      promisify(execFile)(process.execPath, ['--import', 'tsx', main], {
+        env: { ...process.env, O2O_NATS_URL: 'none', O2O_RUN_ROOT: runRoot, O2O_SIM_HEARTBEAT_MS: '5' },
+      }),
+      (e: { code: number; stderr: string }) => {
+        assert.equal(e.code, 1);
+        assert.match(e.stderr, /\[simulator\] simulator config: O2O_SIM_HEARTBEAT_MS="5"/);
+        return true;
+      },
+    );
+  });
+});
