@@ -11,6 +11,7 @@ import { MeterProvider, type MetricReader, PeriodicExportingMetricReader } from 
 import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { JsonlMetricExporter } from './jsonl-metric-exporter.ts';
 import { JsonlSpanProcessor } from './jsonl-span-processor.ts';
+import { rebindServiceMetrics } from './metrics.ts';
 import { registerSecretsFromEnv } from './redact.ts';
 import { RedactingSpanExporter } from './redacting-exporter.ts';
 
@@ -161,6 +162,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   tracerProvider.register({ propagator: new W3CTraceContextPropagator() });
   const meterProvider = new MeterProvider({ resource, readers: metricReaders });
   metrics.setGlobalMeterProvider(meterProvider);
+  rebindServiceMetrics();
 
   // A process that has no SIGINT/SIGTERM handler of its own would die without flushing: for it, flush
   // and then re-raise the signal with its default action. Services with their own handler call shutdown().
