@@ -1,8 +1,12 @@
 // `o2o dataset info|subset|convert`: inspect an offline dataset, cut a seeded subset of it, or move it
 // between the Minari layout (a dataset directory) and the D4RL layout (one .hdf5 file). Every read is
 // validated; a damaged file ends with one line naming the file, the field and the index (exit 1).
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { trainBehaviour } from '../../lib/data/behaviour.ts';
+import { BEHAVIOUR_KINDS, type BehaviourKind, behaviourDataset } from '../../lib/data/behaviour-datasets.ts';
 import type { OfflineDataset } from '../../lib/data/dataset.ts';
 import { DatasetError } from '../../lib/data/errors.ts';
 import { type DatasetInfo, datasetInfo } from '../../lib/data/info.ts';
@@ -100,44 +104,115 @@ const convertSpec = {
   ].join('\n'),
 } satisfies CommandSpec<z.ZodType>;
 
+const GENERATE_KINDS = ['random', ...BEHAVIOUR_KINDS] as const;
+
 const generateSpec = {
   flags: {
     env: { type: 'string' },
     kind: { type: 'string' },
     transitions: { type: 'string' },
     seed: { type: 'string' },
+    behaviour: { type: 'string' },
+    noise: { type: 'string' },
     out: { type: 'string' },
+    manifest: { type: 'string' },
     force: { type: 'boolean' },
+  },
+  schema: z
+    .object({
+      env: z
+        .string()
+        .refine((id) => (ENV_IDS as string[]).includes(id), `expected one of ${ENV_IDS.join(', ')}`),
+      kind: z.enum(GENERATE_KINDS),
+      transitions: integerFlag('transitions', 1).default(1_000_000),
+      seed: integerFlag('seed', 0).default(0),
+      behaviour: z.string().min(1).optional(),
+      noise: z
+        .string()
+        .regex(/^\d+(\.\d+)?$/, 'noise must be a non-negative decimal number')
+        .transform(Number)
+        .default(0.1),
+      out: z.string({ error: 'required: where to write the dataset' }).min(1),
+      manifest: z.string().min(1).optional(),
+      force: z.boolean().default(false),
+      _: z.array(z.string()).max(0, 'generate takes no FILE'),
+    })
+    .refine((f) => f.kind === 'random' || f.behaviour !== undefined, {
+      path: ['behaviour'],
+      message: 'required for every kind but random: the directory of `o2o dataset behaviour`',
+    }),
+  help: [
+    'usage: o2o dataset generate --env ID --kind KIND --out PATH [--transitions N] [--seed S]',
+    '                            [--behaviour DIR] [--noise F] [--manifest FILE.json] [--force]',
+    '',
+    'Rolls a behaviour policy out in the environment and writes a D4RL-style dataset. Episodes end at',
+    'termination or the 1000-step limit; the last one is cut at --transitions.',
+    '  --kind random          a uniformly random policy (D4RL: 1M transitions)',
+    '  --kind expert          the --behaviour run snapshot with the best evaluation return',
+    '  --kind medium          the snapshot whose evaluation return is closest to 1/3 of the expert one',
+    '  --kind medium-replay   every transition the run recorded up to the medium snapshot (ignores',
+    '                         --transitions and --seed: the run decides both)',
+    '  --kind medium-expert   medium rollouts for the first half of --transitions, expert for the rest',
+    '  --behaviour DIR        a run directory of `o2o dataset behaviour` (all kinds but random)',
+    '  --noise F              rollout action noise N(0, F·maxAction) (default 0.1, TD3 exploration;',
+    '                         0 = deterministic policy). D4RL sampled its stochastic SAC policy.',
+    '  --manifest FILE.json   also write the metadata, the output sha256 and this command line',
+    '  --out PATH.hdf5        a D4RL file; any other PATH is a Minari dataset directory',
+  ].join('\n'),
+} satisfies CommandSpec<z.ZodType>;
+
+const behaviourSpec = {
+  flags: {
+    env: { type: 'string' },
+    steps: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    'snapshot-every': { type: 'string' },
+    'start-steps': { type: 'string' },
+    'batch-size': { type: 'string' },
+    'eval-episodes': { type: 'string' },
+    'replay-capacity': { type: 'string' },
+    hidden: { type: 'string' },
   },
   schema: z.object({
     env: z
       .string()
       .refine((id) => (ENV_IDS as string[]).includes(id), `expected one of ${ENV_IDS.join(', ')}`),
-    kind: z.enum(['random'], {
-      error: 'only random for now (medium, expert and replay kinds need trained policies)',
-    }),
-    transitions: integerFlag('transitions', 1).default(1_000_000),
+    steps: integerFlag('steps', 1),
     seed: integerFlag('seed', 0).default(0),
-    out: z.string({ error: 'required: where to write the dataset' }).min(1),
-    force: z.boolean().default(false),
-    _: z.array(z.string()).max(0, 'generate takes no FILE'),
+    out: z.string({ error: 'required: the run directory (created, or resumed when it exists)' }).min(1),
+    'snapshot-every': integerFlag('snapshot-every', 1).default(10_000),
+    'start-steps': integerFlag('start-steps', 0).default(25_000),
+    'batch-size': integerFlag('batch-size', 1).default(256),
+    'eval-episodes': integerFlag('eval-episodes', 1).default(10),
+    'replay-capacity': integerFlag('replay-capacity', 1).default(1_000_000),
+    hidden: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'hidden must be comma-separated layer widths, e.g. 256,256')
+      .transform((v) => v.split(',').map(Number))
+      .default([256, 256]),
+    _: z.array(z.string()).max(0, 'behaviour takes no FILE'),
   }),
   help: [
-    'usage: o2o dataset generate --env ID --kind random --out PATH [--transitions N] [--seed S] [--force]',
+    'usage: o2o dataset behaviour --env ID --steps N --out DIR [--seed S] [--snapshot-every K]',
+    '                             [--start-steps N] [--batch-size B] [--eval-episodes E] [--hidden 256,256]',
     '',
-    "Rolls a behaviour policy out in the environment and writes a D4RL-style dataset (D4RL's random",
-    'datasets: 1M transitions of a uniformly random policy). Episodes end at termination or the 1000-step',
-    'limit; the last one is cut at --transitions. Episode i is reset with a seed derived from --seed.',
-    '  --out PATH.hdf5   a D4RL file; any other PATH is a Minari dataset directory',
+    "Trains a TD3 behaviour policy from scratch (Fujimoto et al.'s defaults: 25k random start steps, one",
+    'update per step, batch 256, exploration noise 0.1) and keeps, in DIR, a snapshot and its',
+    'deterministic evaluation return every K steps (snapshots/, training.jsonl) and every transition',
+    '(transitions/). Every snapshot is also a checkpoint: rerunning the same command after a kill or',
+    'session end resumes from the last one (the episode in progress then is marked cut); a larger',
+    '--steps extends a finished run. Settings other than --steps must match the original run.',
   ].join('\n'),
 } satisfies CommandSpec<z.ZodType>;
 
 const SUBCOMMAND_HELP = [
-  'usage: o2o dataset <info|subset|convert|generate> [FILE] [flags]',
+  'usage: o2o dataset <info|subset|convert|behaviour|generate> [FILE] [flags]',
   '',
   '  info      validate a dataset and print counts, returns, normalised scores and column ranges',
   '  subset    write a seeded subset (by episode or by transition)',
   '  convert   convert between Minari (directory) and D4RL (.hdf5)',
+  '  behaviour train (or resume) a TD3 behaviour policy, keeping snapshots and every transition',
   '  generate  roll a behaviour policy out in an environment and write the dataset',
   '',
   'o2o dataset <subcommand> --help for its flags',
@@ -249,6 +324,28 @@ async function runConvert(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** A D4RL file, or the main_data.hdf5 of a Minari directory: the file whose bytes the manifest pins. */
+function dataFileOf(written: string): string {
+  return statSync(written).isDirectory() ? join(written, 'data', 'main_data.hdf5') : written;
+}
+
+/** Progress on stderr at most every 30 s (long generation runs go to logs). */
+function throttledProgress(label: string): (done: number, total: number) => void {
+  let last = performance.now();
+  return (done, total) => {
+    const now = performance.now();
+    if (now - last < 30_000 && done < total) return;
+    last = now;
+    console.error(`[dataset] ${label}: ${done}/${total} (${((100 * done) / total).toFixed(1)}%)`);
+  };
+}
+
 async function runGenerate(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, generateSpec);
   if (flags === 'help') {
@@ -256,37 +353,128 @@ async function runGenerate(argv: string[]): Promise<number> {
     return 0;
   }
   refuseExisting(flags.out, flags.force);
-  const env = makeEnv(flags.env);
-  try {
-    const started = performance.now();
-    const dataset = collectDataset(
-      env,
-      uniformRandomPolicy(env),
-      flags.transitions,
-      flags.seed,
-      'uniform random',
-    );
-    const written = await saveDataset(dataset, formatOfOutput(flags.out), flags.out);
-    const m = dataset.metadata;
-    console.log(
-      `wrote ${written}: ${m.transitions} transitions, ${m.episodes} episodes, return mean ` +
-        `${formatNumber(m.returns.mean)}, checksum ${m.checksum} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
-    );
-  } finally {
-    env.close();
+  const started = performance.now();
+  let dataset: OfflineDataset;
+  if (flags.kind === 'random') {
+    const env = makeEnv(flags.env);
+    try {
+      dataset = collectDataset(
+        env,
+        uniformRandomPolicy(env),
+        flags.transitions,
+        flags.seed,
+        'uniform random',
+      );
+    } finally {
+      env.close();
+    }
+  } else {
+    const kind: BehaviourKind = flags.kind;
+    dataset = behaviourDataset(flags.behaviour!, {
+      kind,
+      transitions: flags.transitions,
+      seed: flags.seed,
+      noise: flags.noise,
+      progress: throttledProgress(`${flags.env} ${kind}`),
+    });
+    if (dataset.metadata.envId !== flags.env) {
+      throw new UsageError(
+        `--behaviour ${flags.behaviour} trained ${dataset.metadata.envId}, not --env ${flags.env}`,
+      );
+    }
   }
+  const written = await saveDataset(dataset, formatOfOutput(flags.out), flags.out);
+  const m = dataset.metadata;
+  if (flags.manifest !== undefined) {
+    const manifest = {
+      file: flags.out,
+      sha256: await sha256OfFile(dataFileOf(written)),
+      command: ['o2o', 'dataset', 'generate', ...argv].join(' '),
+      metadata: m,
+    };
+    mkdirSync(dirname(flags.manifest), { recursive: true });
+    writeFileSync(flags.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+  const b = m.behaviour;
+  const picked = b
+    ? ` (expert step ${b.expert.step} return ${formatNumber(b.expert.evalReturn)}, medium step ` +
+      `${b.medium.step} return ${formatNumber(b.medium.evalReturn)})`
+    : '';
+  console.log(
+    `wrote ${written}: ${flags.kind}, ${m.transitions} transitions, ${m.episodes} episodes, return mean ` +
+      `${formatNumber(m.returns.mean)}${picked}, checksum ${m.checksum} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
   return 0;
+}
+
+async function runBehaviour(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, behaviourSpec);
+  if (flags === 'help') {
+    console.log(behaviourSpec.help);
+    return 0;
+  }
+  let stopRequested = false;
+  const onSignal = () => {
+    stopRequested = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const started = performance.now();
+  let lastReport = started;
+  let firstStep: number | undefined;
+  try {
+    const result = await trainBehaviour(flags.out, {
+      envId: flags.env,
+      seed: flags.seed,
+      totalSteps: flags.steps,
+      snapshotEvery: flags['snapshot-every'],
+      startSteps: flags['start-steps'],
+      batchSize: flags['batch-size'],
+      evalEpisodes: flags['eval-episodes'],
+      replayCapacity: flags['replay-capacity'],
+      hidden: flags.hidden,
+      shouldStop: () => stopRequested,
+      onSnapshot: (line) =>
+        console.log(
+          `snapshot step ${line.step}: evaluation return ${formatNumber(line.evalReturn)} ± ` +
+            `${formatNumber(line.evalStd)} (${line.episodes} episodes, ${line.updates} updates)`,
+        ),
+      onProgress: (p) => {
+        firstStep ??= p.step - 1;
+        const now = performance.now();
+        if (now - lastReport < 30_000) return;
+        lastReport = now;
+        const rate = (p.step - firstStep) / ((now - started) / 1000);
+        const eta = (p.totalSteps - p.step) / Math.max(rate, 1e-9);
+        console.error(
+          `[dataset] behaviour ${flags.env}: step ${p.step}/${p.totalSteps}, ${rate.toFixed(0)} steps/s, ` +
+            `ETA ${(eta / 60).toFixed(1)} min, last episode return ${formatNumber(p.lastEpisodeReturn ?? null)}`,
+        );
+      },
+    });
+    if (result.stopped) {
+      console.log(`stopped by a signal; rerun the same command to resume from step ${result.step}`);
+      return 0;
+    }
+    const from = result.resumedFrom === undefined ? '' : ` (resumed from step ${result.resumedFrom})`;
+    console.log(`behaviour run ${flags.out} at step ${result.step}${from}`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   info: runInfo,
   subset: runSubset,
   convert: runConvert,
+  behaviour: runBehaviour,
   generate: runGenerate,
 };
 
 export const datasetCommand: Command = {
-  summary: 'offline datasets (Minari, D4RL): info, seeded subsets, conversion',
+  summary: 'offline datasets (Minari, D4RL): info, seeded subsets, conversion, behaviour policies, generation',
   async run(argv: string[]): Promise<number> {
     const [name, ...rest] = argv;
     if (name === undefined || name === '--help' || name === '-h') {

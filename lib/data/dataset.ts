@@ -59,6 +59,29 @@ export const ReconstructionSchema = z.object({
   terminalNextFromFollowingRow: z.number().int().nonnegative(),
 });
 
+/** Where a dataset cut from a behaviour-policy run (lib/data/behaviour*.ts) came from. */
+export const BehaviourProvenanceSchema = z.object({
+  kind: z.enum(['medium', 'medium-replay', 'expert', 'medium-expert']),
+  /** The run directory as given on the command line. */
+  run: z.string().min(1),
+  runEnvId: z.string().min(1),
+  runSeed: z.number().int().nonnegative(),
+  /** The best snapshot's deterministic evaluation return, the reference for "medium" (one third). */
+  expert: z.object({ step: z.number().int().nonnegative(), evalReturn: z.number().finite() }),
+  medium: z.object({ step: z.number().int().nonnegative(), evalReturn: z.number().finite() }),
+  /** Std of the Gaussian action noise of the rollouts, as a fraction of maxAction (null: replay). */
+  explorationNoise: z.number().nonnegative().nullable(),
+  /** The dataset's parts in row order (medium-expert has two). */
+  parts: z.array(
+    z.object({
+      source: z.enum(['medium', 'expert', 'replay']),
+      snapshotStep: z.number().int().nonnegative(),
+      rows: z.number().int().nonnegative(),
+    }),
+  ),
+});
+export type BehaviourProvenance = z.infer<typeof BehaviourProvenanceSchema>;
+
 export const DatasetMetadataSchema = z.object({
   schemaVersion: z.literal(1),
   envId: z.string().min(1).nullable(),
@@ -74,6 +97,7 @@ export const DatasetMetadataSchema = z.object({
   checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   subset: SubsetProvenanceSchema.optional(),
   nextObservationsReconstructed: ReconstructionSchema.optional(),
+  behaviour: BehaviourProvenanceSchema.optional(),
 });
 export type DatasetMetadata = z.infer<typeof DatasetMetadataSchema>;
 
@@ -89,6 +113,7 @@ export interface MetadataInput {
   generatorVersion?: string;
   subset?: SubsetProvenance;
   nextObservationsReconstructed?: z.infer<typeof ReconstructionSchema>;
+  behaviour?: BehaviourProvenance;
 }
 
 export function rowCount(columns: Pick<DatasetColumns, 'rewards'>): number {
@@ -193,5 +218,6 @@ export function describeColumns(columns: DatasetColumns, input: MetadataInput): 
   if (input.nextObservationsReconstructed) {
     metadata.nextObservationsReconstructed = input.nextObservationsReconstructed;
   }
+  if (input.behaviour) metadata.behaviour = input.behaviour;
   return DatasetMetadataSchema.parse(metadata);
 }
