@@ -474,7 +474,8 @@ const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
 };
 
 export const datasetCommand: Command = {
-  summary: 'offline datasets (Minari, D4RL): info, seeded subsets, conversion, behaviour policies, generation',
+  summary:
+    'offline datasets (Minari, D4RL): info, seeded subsets, conversion, behaviour policies, generation',
   async run(argv: string[]): Promise<number> {
     const [name, ...rest] = argv;
     if (name === undefined || name === '--help' || name === '-h') {
