@@ -39,8 +39,11 @@ const STATUS_NAMES: Record<SpanStatusCode, SpanRecord['status']['code']> = {
   [SpanStatusCode.ERROR]: 'ERROR',
 };
 
+/** [seconds, nanoseconds] as decimal nanoseconds (string concatenation: cheaper than BigInt per span). */
 export function hrTimeToNsString(t: HrTime): string {
-  return (BigInt(t[0]) * 1_000_000_000n + BigInt(t[1])).toString();
+  const [seconds, nanos] = t;
+  if (seconds === 0) return String(nanos);
+  return `${seconds}${String(nanos).padStart(9, '0')}`;
 }
 
 /** One finished span as a (redacted) SpanRecord. */
