@@ -49,7 +49,11 @@ export class JsonlSpanProcessor implements SpanProcessor {
     this.lines = [];
     this.bufferedBytes = 0;
     try {
-      writeSync(this.fd, text);
+      const bytes = Buffer.from(text, 'utf8');
+      // One write() per batch keeps lines whole between processes appending to one file; loop only in
+      // the rare case of a short write.
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
     } catch (err) {
       process.stderr.write(`[telemetry] could not write spans to ${this.path}: ${(err as Error).message}\n`);
     }

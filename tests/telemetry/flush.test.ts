@@ -10,11 +10,18 @@ import { readSpanFiles } from '../../lib/telemetry/summary.ts';
 const child = join(import.meta.dirname, 'fixtures', 'exit-child.ts');
 
 function run(
-  mode: 'exit' | 'signal',
+  mode: 'exit' | 'signal' | 'many',
   dir: string,
+  traceEnv: Record<string, string> = { O2O_TRACE_DIR: dir },
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', child, mode], {
-    env: { ...process.env, O2O_TRACE_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: '' },
+    env: {
+      ...process.env,
+      O2O_TRACE_DIR: '',
+      O2O_TRACE_FILE: '',
+      ...traceEnv,
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   proc.stdout.on('data', () => proc.kill('SIGTERM'));
@@ -44,5 +51,20 @@ describe('telemetry: flushing when the process ends', () => {
       readSpanFiles(dir).spans.map((s) => s.name),
       ['before-signal'],
     );
+  });
+
+  it('keeps every line whole when two processes append to one O2O_TRACE_FILE', async () => {
+    const file = join(dir, 'shared.jsonl');
+    const env = { O2O_TRACE_FILE: file };
+    const results = await Promise.all([run('many', dir, env), run('many', dir, env)]);
+    assert.deepEqual(
+      results.map((r) => r.code),
+      [0, 0],
+    );
+    const { spans, malformed } = readSpanFiles(file);
+    assert.deepEqual(malformed, []);
+    const bursts = spans.filter((s) => s.name === 'burst');
+    assert.equal(bursts.length, 2 * 5000);
+    assert.equal(new Set(bursts.map((s) => s.traceId)).size, 2 * 5000, 'every span is its own root trace');
   });
 });
