@@ -334,7 +334,7 @@ export class RemoteEnv implements OnlineEnv {
   private readonly action: Float32Array;
   private readonly session: LockstepSession | undefined;
 
-  /** `useStream`: step over the Lockstep stream instead of one unary call per step. */
+  /** `useStream` (default true): step over the Lockstep stream (several times faster than a unary Step per step). */
   constructor(
     readonly client: SimulatorClient,
     options: { useStream?: boolean } = {},
@@ -356,7 +356,7 @@ export class RemoteEnv implements OnlineEnv {
     };
     this.maxEpisodeSteps = m.maxEpisodeSteps;
     this.action = new Float32Array(m.actDim);
-    this.session = options.useStream ? client.openLockstep() : undefined;
+    this.session = (options.useStream ?? true) ? client.openLockstep() : undefined;
   }
 
   async reset(options?: ResetOptions): Promise<ResetResult> {

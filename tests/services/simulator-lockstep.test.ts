@@ -93,7 +93,9 @@ describe('services/simulator lockstep', function () {
 
     const { sim, client } = await start('InvertedPendulum-v5', 1);
     try {
-      const remote = returnsOf(await trainOnline(new RemoteEnv(client), evalEnv, makeAgent(), config));
+      const remote = returnsOf(
+        await trainOnline(new RemoteEnv(client, { useStream: false }), evalEnv, makeAgent(), config),
+      );
       assert.deepEqual(remote, inProcess);
       // Training must have done something, or equality would prove little.
       assert.ok(new Set(inProcess.map((r) => r[1])).size > 1, `evaluations all equal: ${inProcess}`);

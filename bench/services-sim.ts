@@ -1,0 +1,256 @@
+// Simulator service benchmark (real processes on loopback):
+//   actor:    transitions/s streamed in actor mode by 1 and by 2 simulator PROCESSES (Hopper-v5, uniform
+//             random actions, num_envs each), consumed by this process, which acks every batch; the
+//             2-vs-1 ratio is the scaling figure (target ≥ 1.8×; the consumer must stay light).
+//   lockstep: steps/s of one simulator driven step by step from here, with unary Step calls and with
+//             the bidirectional Lockstep stream, next to an in-process VectorEnv doing the same steps.
+// The machine is shared, so only the side-by-side ratios of one run mean much.
+//
+// usage: npm run bench:services-sim -- [--quick] [--json]
+//   --quick  shorter windows (under 30 s once the processes are up)
+//   --json   print one JSON object instead of the table
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Rng, VectorEnv } from '../lib/envs/index.ts';
+import { SimulatorClient } from '../services/simulator/client.ts';
+import { SimulatorEngine } from '../services/simulator/engine.ts';
+import { type SpawnedSimulator, spawnSimulator } from '../services/simulator/spawn.ts';
+
+export interface SimBenchOptions {
+  quick?: boolean;
+  envId?: string;
+  /** Sub-envs per simulator in actor mode. */
+  numEnvs?: number;
+  /** Vector steps per transition batch. */
+  batchSteps?: number;
+  /** Progress lines on stderr. */
+  log?: (message: string) => void;
+}
+
+export interface SimBenchResult {
+  envId: string;
+  numEnvs: number;
+  batchSteps: number;
+  seconds: number;
+  /** Wall time until all three simulator processes answered (tsx start-up dominates). */
+  startupSeconds: number;
+  actor: {
+    oneProcess: number;
+    twoProcesses: number;
+    ratio: number;
+    batchesAcked: number;
+    /** The same actor loop in the bench process, batches acked directly (no gRPC, no second process). */
+    inProcessProducer: number;
+  };
+  lockstep: { unaryStepsPerSec: number; streamStepsPerSec: number; inProcessStepsPerSec: number };
+}
+
+/** Streams from every client at once for `seconds` (after a warm-up), acking each batch; rows/s. */
+async function streamRate(
+  clients: SimulatorClient[],
+  warmupS: number,
+  seconds: number,
+): Promise<[number, number]> {
+  let counting = false;
+  let stop = false;
+  let rows = 0;
+  let batches = 0;
+  const loops = clients.map(async (client) => {
+    for await (const batch of client.streamTransitions(0)) {
+      if (counting) {
+        rows += batch.rows;
+        batches++;
+      }
+      // Not awaited: the window lets the simulator run ahead while the ack travels.
+      client.ack(batch.seq).catch(() => {});
+      if (stop) break;
+    }
+  });
+  await new Promise((r) => setTimeout(r, warmupS * 1000));
+  counting = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const elapsed = (performance.now() - t0) / 1000;
+  counting = false;
+  stop = true;
+  await Promise.all(loops);
+  return [rows / elapsed, batches];
+}
+
+/** Transitions/s of a SimulatorEngine's actor loop in this process, consumed and acked directly. */
+async function inProcessProducerRate(
+  envId: string,
+  numEnvs: number,
+  batchSteps: number,
+  warmupS: number,
+  seconds: number,
+): Promise<number> {
+  const engine = new SimulatorEngine({
+    envId,
+    numEnvs,
+    simulatorId: 'bench-local',
+    incarnation: 1,
+    seed: 3,
+    windowBatches: 32,
+    batchSteps,
+  });
+  engine.openStream(0);
+  const w = engine.window;
+  let rows = 0;
+  let t0 = 0;
+  const start = performance.now();
+  let next = 1;
+  for (;;) {
+    const batch = w.get(next);
+    if (batch === undefined) {
+      await w.changed();
+      continue;
+    }
+    w.ack(next++);
+    const now = performance.now();
+    if (t0 === 0 && now - start >= warmupS * 1000) t0 = now;
+    else if (t0 !== 0) rows += batch.rewards.length;
+    if (t0 !== 0 && now - t0 >= seconds * 1000) {
+      await engine.close();
+      return rows / ((now - t0) / 1000);
+    }
+  }
+}
+
+/** Steps/s of `step` over `seconds`, with random actions from a fixed seed. */
+async function stepRate(
+  actDim: number,
+  seconds: number,
+  step: (a: Float32Array) => unknown,
+): Promise<number> {
+  const rng = new Rng(1);
+  const action = new Float32Array(actDim);
+  let n = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  while (performance.now() < end) {
+    for (let i = 0; i < actDim; i++) action[i] = rng.uniform(-1, 1);
+    await step(action);
+    n++;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBenchResult> {
+  const quick = options.quick ?? false;
+  const envId = options.envId ?? 'Hopper-v5';
+  const numEnvs = options.numEnvs ?? 4;
+  const batchSteps = options.batchSteps ?? 64;
+  const seconds = quick ? 3 : 10;
+  const warmup = quick ? 0.5 : 2;
+  const rounds = quick ? 1 : 2;
+  const log = options.log ?? (() => {});
+  const runRoot = mkdtempSync(join(tmpdir(), 'o2o-bench-sim-'));
+  const common = { O2O_SIM_ENV: envId, O2O_NATS_URL: 'none', O2O_RUN_ROOT: runRoot };
+  const procs: SpawnedSimulator[] = [];
+  const clients: SimulatorClient[] = [];
+  try {
+    log('starting 3 simulator processes');
+    const started = performance.now();
+    const actorEnv = {
+      ...common,
+      O2O_SIM_NUM_ENVS: String(numEnvs),
+      O2O_SIM_BATCH_STEPS: String(batchSteps),
+    };
+    procs.push(
+      ...(await Promise.all([
+        spawnSimulator({ ...actorEnv, O2O_SIM_ID: 'bench-a', O2O_SEED: '1' }),
+        spawnSimulator({ ...actorEnv, O2O_SIM_ID: 'bench-b', O2O_SEED: '2' }),
+        spawnSimulator({ ...common, O2O_SIM_ID: 'bench-lockstep', O2O_SIM_NUM_ENVS: '1' }),
+      ])),
+    );
+    for (const p of procs) clients.push(await SimulatorClient.connect(p.address));
+    const startupSeconds = (performance.now() - started) / 1000;
+    const [a, b, lock] = clients as [SimulatorClient, SimulatorClient, SimulatorClient];
+
+    // Alternating rounds, best of each: the machine is shared and the load shifts under us.
+    let one = 0;
+    let two = 0;
+    let batchesAcked = 0;
+    for (let round = 0; round < rounds; round++) {
+      log(`actor mode, 1 process, ${seconds} s (round ${round + 1}/${rounds})`);
+      const [r1, b1] = await streamRate([a], warmup, seconds);
+      log(`actor mode, 2 processes, ${seconds} s (round ${round + 1}/${rounds})`);
+      const [r2, b2] = await streamRate([a, b], warmup, seconds);
+      one = Math.max(one, r1);
+      two = Math.max(two, r2);
+      batchesAcked += b1 + b2;
+    }
+    log(`actor producer in this process without gRPC, ${seconds} s`);
+    const producer = await inProcessProducerRate(envId, numEnvs, batchSteps, warmup, seconds);
+
+    log(`lockstep, ${seconds / 2} s per variant`);
+    const actDim = lock.meta.actDim;
+    await lock.reset(0);
+    const unary = await stepRate(actDim, seconds / 2, (x) => lock.step(x));
+    const session = lock.openLockstep();
+    const stream = await stepRate(actDim, seconds / 2, (x) => session.step(x));
+    session.close();
+    const local = new VectorEnv(envId, { numEnvs: 1 });
+    local.reset({ seed: 0 });
+    const inProcess = await stepRate(actDim, seconds / 2, (x) => local.step(x));
+    local.close();
+    return {
+      envId,
+      numEnvs,
+      batchSteps,
+      seconds,
+      startupSeconds,
+      actor: {
+        oneProcess: one,
+        twoProcesses: two,
+        ratio: two / one,
+        batchesAcked,
+        inProcessProducer: producer,
+      },
+      lockstep: { unaryStepsPerSec: unary, streamStepsPerSec: stream, inProcessStepsPerSec: inProcess },
+    };
+  } finally {
+    for (const c of clients) c.close();
+    await Promise.all(procs.map((p) => p.stop('SIGTERM')));
+    rmSync(runRoot, { recursive: true, force: true });
+  }
+}
+
+export function formatSimBench(r: SimBenchResult): string {
+  const f = (x: number) => x.toFixed(0).padStart(10);
+  return [
+    `simulator service: ${r.envId}, actor ${r.numEnvs} envs × ${r.batchSteps} steps per batch, ${r.seconds} s windows` +
+      ` (3 processes up in ${r.startupSeconds.toFixed(1)} s)`,
+    '',
+    'actor mode (transitions/s received and acked)',
+    `  1 process  ${f(r.actor.oneProcess)}`,
+    `  2 processes${f(r.actor.twoProcesses)}   ratio ${r.actor.ratio.toFixed(2)}× (target ≥ 1.8×)`,
+    `  in-process producer, no gRPC${f(r.actor.inProcessProducer)}   1 process streams ${(r.actor.oneProcess / r.actor.inProcessProducer).toFixed(2)}× of it`,
+    '',
+    'lockstep, 1 env (steps/s)',
+    `  unary Step       ${f(r.lockstep.unaryStepsPerSec)}`,
+    `  Lockstep stream  ${f(r.lockstep.streamStepsPerSec)}   ${(r.lockstep.streamStepsPerSec / r.lockstep.unaryStepsPerSec).toFixed(2)}× unary`,
+    `  in-process       ${f(r.lockstep.inProcessStepsPerSec)}   ${(r.lockstep.inProcessStepsPerSec / r.lockstep.streamStepsPerSec).toFixed(1)}× stream`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  });
+  const result = await runSimBench({
+    quick: values.quick,
+    log: (m) => process.stderr.write(`[bench:services-sim] ${m}\n`),
+  });
+  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${formatSimBench(result)}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
