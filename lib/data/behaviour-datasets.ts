@@ -213,6 +213,11 @@ export function behaviourDataset(dir: string, options: BehaviourDatasetOptions):
   const who = `TD3 behaviour run ${run.envId} seed ${run.seed}`;
   const noisy = noise > 0 ? ` + N(0, ${noise}·maxAction) noise` : ' (deterministic)';
   if (kind === 'medium-replay') {
+    if (medium.step === 0) {
+      throw new Error(
+        `${dir}: the medium snapshot is the untrained one (step 0), so there is no replay before it`,
+      );
+    }
     columns = replayUpTo(dir, run, medium.step);
     parts.push({ source: 'replay', snapshotStep: medium.step, rows: medium.step });
     policy = { description: `${who}: replay of steps 1..${medium.step} (medium snapshot)`, return: null };

@@ -58,8 +58,17 @@ export interface BehaviourOptions {
   hidden?: number[];
   onProgress?(p: BehaviourProgress): void;
   onSnapshot?(line: TrainingLine): void;
+  /** After each checkpoint, the live training state it saved (tests compare it with a restore). */
+  onCheckpoint?(live: LiveTrainingState): void;
   /** Checked after every step: true stops without a checkpoint (as a kill would). */
   shouldStop?(): boolean;
+}
+
+export interface LiveTrainingState {
+  step: number;
+  agent: Td3Agent;
+  replay: ReplayBuffer;
+  explorationRng: [number, number, number, number];
 }
 
 export interface BehaviourProgress {
@@ -162,6 +171,15 @@ function rebuildReplay(dir: string, run: RunFile, cp: Checkpoint): ReplayBuffer 
   return ReplayBuffer.fromState(state);
 }
 
+/** The agent (with optimiser, normaliser and smoothing-noise state) and replay buffer at `cp`. */
+export function restoreTraining(
+  dir: string,
+  run: RunFile,
+  cp: Checkpoint,
+): { agent: Td3Agent; replay: ReplayBuffer } {
+  return { agent: loadAgent(join(dir, cp.snapshot)).agent, replay: rebuildReplay(dir, run, cp) };
+}
+
 /** Marks the last recorded row of an interrupted episode as cut (idempotent). */
 function markCut(dir: string, run: RunFile, cp: Checkpoint): void {
   const last = cp.chunks.at(-1);
@@ -259,8 +277,7 @@ export async function trainBehaviour(dir: string, options: BehaviourOptions): Pr
         seed: deriveSeed(run.seed, STREAM.replay),
       });
     } else {
-      agent = loadAgent(join(dir, cp.snapshot)).agent;
-      replay = rebuildReplay(dir, run, cp);
+      ({ agent, replay } = restoreTraining(dir, run, cp));
       explorationRng.setState(cp.explorationRng);
       markCut(dir, run, cp);
     }
@@ -313,6 +330,7 @@ export async function trainBehaviour(dir: string, options: BehaviourOptions): Pr
       writeAtomic(p.checkpoint, `${JSON.stringify(next)}\n`);
       cp = next;
       options.onSnapshot?.(line);
+      options.onCheckpoint?.({ step, agent, replay, explorationRng: explorationRng.getState() });
     };
 
     if (cp === undefined) checkpoint(false); // step 0: the untrained policy's snapshot and return
