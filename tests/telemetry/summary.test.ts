@@ -126,5 +126,12 @@ describe('telemetry: trace summary', () => {
     });
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /no span file or directory at .*nope/);
+    const fromEnv = spawnSync(process.execPath, ['bin/o2o.mjs', 'trace', 'summary', '--json'], {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...process.env, O2O_TRACE_DIR: dir },
+    });
+    assert.equal(fromEnv.status, 0, fromEnv.stderr);
+    check(JSON.parse(fromEnv.stdout) as TraceSummary);
   });
 });
