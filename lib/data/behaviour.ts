@@ -258,6 +258,9 @@ export async function trainBehaviour(dir: string, options: BehaviourOptions): Pr
       );
     }
     const resumedFrom = cp?.step;
+    if (cp !== undefined && cp.step === options.totalSteps) {
+      return { step: cp.step, resumedFrom, stopped: false, log }; // already done: touch nothing
+    }
 
     let agent: Td3Agent;
     let replay: ReplayBuffer;
