@@ -321,6 +321,34 @@ describe('deploy/ manifests', () => {
     }
   });
 
+  it('NATS ports in nats.conf (compose) and the nats-config ConfigMap match the Service, probes and healthcheck', () => {
+    const docs = k8sDocs();
+    const confPorts = (text: string) => ({
+      client: Number(/^port:\s*(\d+)/m.exec(text)?.[1]),
+      monitor: Number(/^http_port:\s*(\d+)/m.exec(text)?.[1]),
+    });
+    const composeConf = confPorts(readFileSync(join(deployDir, 'nats.conf'), 'utf8'));
+    const k8sConf = confPorts(
+      docs.find((d) => d.doc.kind === 'ConfigMap' && d.doc.metadata.name === 'nats-config')!.doc.data[
+        'nats.conf'
+      ],
+    );
+    assert.deepEqual(composeConf, { client: 4222, monitor: 8222 });
+    assert.deepEqual(k8sConf, composeConf);
+    const svc = docs.find((d) => d.doc.kind === 'Service' && d.doc.metadata.name === 'nats')!.doc;
+    assert.deepEqual(
+      svc.spec.ports.map((p: Doc) => p.port),
+      [k8sConf.client, k8sConf.monitor],
+    );
+    const sts = docs.find((d) => d.doc.kind === 'StatefulSet' && d.doc.metadata.name === 'nats')!.doc;
+    assert.deepEqual(
+      sts.spec.template.spec.containers[0].ports.map((p: Doc) => p.containerPort),
+      [k8sConf.client, k8sConf.monitor],
+    );
+    const health = compose().services.nats.healthcheck.test.join(' ');
+    assert.match(health, new RegExp(`127\\.0\\.0\\.1:${composeConf.monitor}/healthz`));
+  });
+
   it('simulators scale by their replica count alone', () => {
     const sim = k8sDocs().find(
       (d) => d.doc.kind === 'Deployment' && d.doc.metadata.name === 'simulator',
