@@ -156,7 +156,7 @@ export class SimulatorClient {
    * a time; `timeoutMs` bounds each step's wait.
    */
   openLockstep(timeoutMs = this.deadlineMs): LockstepSession {
-    return new LockstepSession(this, this.grpc.lockstep(), timeoutMs);
+    return new LockstepSession(this, this.grpc.lockstep(tracedMetadata()), timeoutMs);
   }
 
   /** @internal */

@@ -12,7 +12,7 @@ export interface HeartbeatSource {
 }
 
 export interface Heartbeats {
-  /** Publishes one last heartbeat-less drain and closes the connection. */
+  /** Stops beating and closes the connection (drained, at most 2 s). */
   stop(): Promise<void>;
 }
 
@@ -70,7 +70,13 @@ export function startHeartbeats(
     async stop() {
       stopped = true;
       clearInterval(timer);
-      if (nc !== undefined && !nc.isClosed()) await nc.drain();
+      if (nc !== undefined && !nc.isClosed()) {
+        // drain() waits for the server; while NATS is down that could be forever, so bound it.
+        const conn = nc;
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+        await Promise.race([conn.drain().catch(() => {}), timeout]);
+        if (!conn.isClosed()) await conn.close();
+      }
       // A connect still pending is closed as soon as it resolves (see above); do not wait for it.
       void connecting;
     },

@@ -71,17 +71,34 @@ describe('services/simulator process', function () {
     const second = await spawnSimulator(env);
     try {
       await watch.waitFor((live) => live.get('sim-a')?.heartbeat.incarnation === 2, 15_000);
-      assert.equal((await SimulatorClient.connect(second.address)).meta.incarnation, 2);
+      const client = await SimulatorClient.connect(second.address);
+      assert.equal(client.meta.incarnation, 2);
+      assert.deepEqual(
+        changes.slice(0, 3).map((c) => c.type),
+        ['added', 'gone', 'added'],
+      );
+      // Heartbeats resume after a NATS restart (the simulator reconnects by itself).
+      await nats.restart();
+      const restartedAt = Date.now();
+      await watch.waitFor((live) => (live.get('sim-a')?.heartbeat.unixMs ?? 0) > restartedAt, 20_000);
+      // SIGTERM while a consumer streams: the stream ends cleanly and the process exits 0.
+      const received: number[] = [];
+      const consumer = (async () => {
+        for await (const batch of client.streamTransitions(0)) received.push(batch.seq);
+      })();
+      while (received.length < 2) await new Promise((r) => setTimeout(r, 20));
       assert.equal(await second.stop('SIGTERM'), 0);
+      await consumer;
+      client.close();
+      assert.deepEqual(
+        received,
+        received.map((_, i) => i + 1),
+      );
       assert.match(second.stderr(), /\[simulator\] stopped/);
     } finally {
       await second.stop('SIGKILL');
       watch.stop();
     }
-    assert.deepEqual(
-      changes.map((c) => c.type),
-      ['added', 'gone', 'added'],
-    );
   });
 
   it('fails at start with a message naming the bad variable', async () => {
