@@ -1,0 +1,154 @@
+// The experiment spec the coordinator runs and every phase handler reads (PhaseRequest.spec_json): one
+// variant of the paper on one environment, from the dataset to the final evaluation. Loaded from YAML or
+// JSON; errors name the file and the field path. Every path in it is relative to the run directory.
+import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ENV_IDS } from '../envs/registry.ts';
+
+/** A path inside the run directory: relative, no `..` segment, no NUL. */
+export const runRelativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !isAbsolute(p) && !p.startsWith('~'), 'must be relative to the run directory')
+  .refine((p) => !p.split(/[\\/]+/).includes('..'), 'must not contain ".." (paths stay in the run directory)')
+  .refine((p) => !p.includes('\0'), 'must not contain NUL');
+
+const count = (min = 0) => z.number().int().min(min);
+
+const datasetSchema = z.union([
+  z.strictObject({
+    generate: z.strictObject({
+      kind: z.literal('random'),
+      transitions: count(1),
+    }),
+  }),
+  z.strictObject({
+    file: runRelativePath,
+    subset: z
+      .strictObject({
+        transitions: count(1),
+        by: z.enum(['transition', 'episode']).default('episode'),
+        seed: count(0).default(0),
+      })
+      .optional(),
+  }),
+]);
+
+export const specSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64 characters'),
+  seed: count(0).default(0),
+  env: z.string().refine((id) => (ENV_IDS as string[]).includes(id), `expected one of ${ENV_IDS.join(', ')}`),
+  dataset: datasetSchema,
+  world_model: z
+    .strictObject({
+      implementation: z.string().min(1).default('native'),
+      epochs: count(1).default(300),
+      batch_size: count(1).default(256),
+    })
+    .prefault({}),
+  offline: z
+    .strictObject({
+      variant: z.enum(['scratch', 'td3bc', 'td3bc-aug']).default('td3bc-aug'),
+      steps: count(1).default(200_000),
+      aug_fraction: z.number().min(0).max(1).default(0.5),
+      pretrain: z.enum(['actor', 'critic', 'both']).default('both'),
+      batch_size: count(1).default(256),
+    })
+    .prefault({}),
+  online: z
+    .strictObject({
+      steps: count(0).default(300_000),
+      mode: z.enum(['lockstep', 'actor']).default('lockstep'),
+      simulators: count(1).default(2),
+      start_steps: count(0).default(25_000),
+      warmup_steps: count(0).default(25_000),
+      eval_every: count(1).default(5_000),
+      eval_episodes: count(1).default(10),
+    })
+    .prefault({}),
+  evaluation: z.strictObject({ episodes: count(1).default(10) }).prefault({}),
+  /** Per-phase limits on how long the coordinator waits for a result (seconds). */
+  timeouts: z
+    .strictObject({
+      world_model: z.number().positive().default(3600),
+      offline: z
+        .number()
+        .positive()
+        .default(6 * 3600),
+      online: z
+        .number()
+        .positive()
+        .default(24 * 3600),
+      evaluation: z.number().positive().default(3600),
+    })
+    .prefault({}),
+});
+
+export type ExperimentSpec = z.infer<typeof specSchema>;
+export type SpecInput = z.input<typeof specSchema>;
+
+export class SpecError extends Error {}
+
+/** True when the variant trains a world model and pre-trains offline (everything but scratch). */
+export function usesOffline(spec: ExperimentSpec): boolean {
+  return spec.offline.variant !== 'scratch';
+}
+export function usesWorldModel(spec: ExperimentSpec): boolean {
+  return spec.offline.variant === 'td3bc-aug';
+}
+
+function formatIssues(error: z.ZodError, source: string): string {
+  const lines = error.issues.map((issue) => {
+    const path = issue.path.length === 0 ? '(spec)' : issue.path.map(String).join('.');
+    return `  ${path}: ${issue.message}`;
+  });
+  return `${source}: invalid experiment spec\n${lines.join('\n')}`;
+}
+
+/** Validates an already-parsed spec object; `source` names where it came from in errors. */
+export function parseSpec(value: unknown, source = '(spec)'): ExperimentSpec {
+  const result = specSchema.safeParse(value);
+  if (!result.success) throw new SpecError(formatIssues(result.error, source));
+  return result.data;
+}
+
+/** Parses YAML (or JSON, which is YAML) text. */
+export function parseSpecText(text: string, source = '(spec)'): ExperimentSpec {
+  let value: unknown;
+  try {
+    value = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    throw new SpecError(`${source}: not valid YAML/JSON: ${(err as Error).message}`);
+  }
+  return parseSpec(value, source);
+}
+
+export function loadSpecFile(path: string): ExperimentSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SpecError(`${path}: cannot read the experiment spec: ${(err as Error).message}`);
+  }
+  return parseSpecText(text, path);
+}
+
+/** The spec as carried in PhaseRequest.spec_json (validated, defaults filled in). */
+export function specToJson(spec: ExperimentSpec): string {
+  return JSON.stringify(spec);
+}
+
+/** For handlers: the spec from a PhaseRequest's spec_json. */
+export function specFromJson(json: string): ExperimentSpec {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new SpecError(`spec_json: not JSON: ${(err as Error).message}`);
+  }
+  return parseSpec(value, 'spec_json');
+}
