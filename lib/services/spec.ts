@@ -36,27 +36,40 @@ const datasetSchema = z.union([
   }),
 ]);
 
+// Field names are camelCase and shaped as the learner (services/learner/spec.ts) and the world-model
+// service (services/world-model/phase-handler.ts) read spec_json; this strict schema is the superset
+// they each take their part of, so a typo in any section is caught here before a phase starts.
 export const specSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64 characters'),
-  seed: count(0).default(0),
+  seed: count(0)
+    .max(2 ** 31 - 2)
+    .default(0),
   env: z.string().refine((id) => (ENV_IDS as string[]).includes(id), `expected one of ${ENV_IDS.join(', ')}`),
+  /** scratch: online TD3 only; td3bc: offline pre-training first; td3bc-aug: with world-model next states. */
+  variant: z.enum(['scratch', 'td3bc', 'td3bc-aug']).default('td3bc-aug'),
+  /** Which pre-trained parts start online TD3. */
+  pretrain: z.enum(['actor', 'critic', 'both']).default('both'),
   dataset: datasetSchema,
-  world_model: z
+  agent: z.strictObject({ hidden: z.array(count(1)).min(1).default([256, 256]) }).prefault({}),
+  worldModel: z
     .strictObject({
       implementation: z.string().min(1).default('native'),
       epochs: count(1).default(300),
-      batch_size: count(1).default(256),
+      batchSize: count(1).default(256),
+      lr: z.number().positive().lt(1).optional(),
+      latentDim: count(1).optional(),
+      hidden: z.array(count(1)).min(1).optional(),
     })
     .prefault({}),
   offline: z
     .strictObject({
-      variant: z.enum(['scratch', 'td3bc', 'td3bc-aug']).default('td3bc-aug'),
       steps: count(1).default(200_000),
-      aug_fraction: z.number().min(0).max(1).default(0.5),
-      pretrain: z.enum(['actor', 'critic', 'both']).default('both'),
-      batch_size: count(1).default(256),
+      augFraction: z.number().min(0).max(1).default(0.5),
+      batchSize: count(1).default(256),
+      evalEvery: count(1).default(5_000),
+      evalEpisodes: count(1).default(10),
     })
     .prefault({}),
   online: z
@@ -64,17 +77,21 @@ export const specSchema = z.strictObject({
       steps: count(0).default(300_000),
       mode: z.enum(['lockstep', 'actor']).default('lockstep'),
       simulators: count(1).default(2),
-      start_steps: count(0).default(25_000),
-      warmup_steps: count(0).default(25_000),
-      eval_every: count(1).default(5_000),
-      eval_episodes: count(1).default(10),
+      startSteps: count(0).default(25_000),
+      warmupSteps: count(0).default(25_000),
+      explorationNoise: z.number().min(0).default(0.1),
+      batchSize: count(1).default(256),
+      evalEvery: count(1).default(5_000),
+      evalEpisodes: count(1).default(10),
+      updateToData: z.number().positive().default(1),
+      policySyncEvery: count(1).default(1_000),
     })
     .prefault({}),
-  evaluation: z.strictObject({ episodes: count(1).default(10) }).prefault({}),
-  /** Per-phase limits on how long the coordinator waits for a result (seconds). */
+  evaluation: z.strictObject({ episodes: count(1).default(10), seed: count(0).optional() }).prefault({}),
+  /** How long the coordinator waits for each phase's result (seconds). */
   timeouts: z
     .strictObject({
-      world_model: z.number().positive().default(3600),
+      worldModel: z.number().positive().default(3600),
       offline: z
         .number()
         .positive()
@@ -95,10 +112,10 @@ export class SpecError extends Error {}
 
 /** True when the variant trains a world model and pre-trains offline (everything but scratch). */
 export function usesOffline(spec: ExperimentSpec): boolean {
-  return spec.offline.variant !== 'scratch';
+  return spec.variant !== 'scratch';
 }
 export function usesWorldModel(spec: ExperimentSpec): boolean {
-  return spec.offline.variant === 'td3bc-aug';
+  return spec.variant === 'td3bc-aug';
 }
 
 function formatIssues(error: z.ZodError, source: string): string {

@@ -20,10 +20,10 @@ const minimal = {
 describe('experiment spec', () => {
   it('fills defaults and round-trips through spec_json', () => {
     const spec = parseSpec(minimal);
-    assert.equal(spec.offline.variant, 'td3bc-aug');
-    assert.equal(spec.offline.aug_fraction, 0.5);
+    assert.equal(spec.variant, 'td3bc-aug');
+    assert.equal(spec.offline.augFraction, 0.5);
     assert.equal(spec.online.mode, 'lockstep');
-    assert.equal(spec.world_model.epochs, 300);
+    assert.equal(spec.worldModel.epochs, 300);
     assert.deepEqual(specFromJson(specToJson(spec)), spec);
   });
 
@@ -31,14 +31,14 @@ describe('experiment spec', () => {
     assert.throws(
       () =>
         parseSpec(
-          { ...minimal, env: 'Nope-v0', offline: { aug_fraction: 1.5 }, online: { mode: 'x' } },
+          { ...minimal, env: 'Nope-v0', offline: { augFraction: 1.5 }, online: { mode: 'x' } },
           'a.yaml',
         ),
       (err: Error) => {
         assert.ok(err instanceof SpecError);
         assert.match(err.message, /^a\.yaml: invalid experiment spec/);
         assert.match(err.message, /\n {2}env: expected one of/);
-        assert.match(err.message, /\n {2}offline\.aug_fraction: /);
+        assert.match(err.message, /\n {2}offline\.augFraction: /);
         assert.match(err.message, /\n {2}online\.mode: /);
         return true;
       },
@@ -82,6 +82,6 @@ describe('experiment spec', () => {
       new URL('../../services/coordinator/specs/default.yaml', import.meta.url).pathname,
     );
     assert.equal(spec.env, 'Hopper-v5');
-    assert.equal(spec.offline.variant, 'td3bc-aug');
+    assert.equal(spec.variant, 'td3bc-aug');
   });
 });
