@@ -1,0 +1,122 @@
+// Actor mode with real simulator processes found through their NATS heartbeats: two simulators stream
+// from the start, a third joins mid-run and one is killed mid-run. Every stored transition is accounted
+// for per simulator incarnation by sequence number: contiguous from 1, no gaps, no duplicates stored.
+import assert from 'node:assert/strict';
+import { connect, type NatsConnection } from 'nats';
+import { makeEnv } from '../../lib/envs/registry.ts';
+import { Td3Agent } from '../../lib/rl/td3.ts';
+import { trainActorMode } from '../../services/learner/actor-mode.ts';
+import { watchSimulators } from '../../services/simulator/client.ts';
+import { type SpawnedSimulator, spawnSimulator } from '../../services/simulator/spawn.ts';
+import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.ts';
+
+const ENV_ID = 'InvertedPendulum-v5';
+
+describe('services/learner actor mode', function () {
+  this.timeout(240_000);
+  let nats: NatsServerHandle;
+  let nc: NatsConnection;
+  const sims: SpawnedSimulator[] = [];
+
+  before(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+  });
+  after(async () => {
+    await Promise.all(sims.map((s) => s.stop('SIGTERM', 5_000)));
+    await nc?.drain();
+    await nats?.stop();
+  });
+
+  it('learns from simulators joining and leaving, with gap-free per-simulator sequence accounting', async () => {
+    const simEnv = (id: string) => ({
+      O2O_NATS_URL: nats.url,
+      O2O_SIM_ENV: ENV_ID,
+      O2O_SIM_ID: id,
+      O2O_SIM_HEARTBEAT_MS: '200',
+      O2O_SIM_BATCH_STEPS: '16',
+      O2O_SIM_WINDOW: '4',
+    });
+    const [a, b] = await Promise.all([spawnSimulator(simEnv('sim-a')), spawnSimulator(simEnv('sim-b'))]);
+    sims.push(a, b);
+    const watch = watchSimulators(nc, { envId: ENV_ID, heartbeatMs: 200 });
+    await watch.waitFor((live) => live.size >= 2, 30_000);
+    // The third simulator starts now and joins whenever it is ready, while the run is going.
+    const joining = spawnSimulator(simEnv('sim-c')).then((c) => {
+      sims.push(c);
+      return c;
+    });
+
+    const evalEnv = makeEnv(ENV_ID);
+    const probe = makeEnv(ENV_ID);
+    const agent = new Td3Agent({
+      obsDim: probe.observationSpace.shape[0],
+      actDim: probe.actionSpace.shape[0],
+      maxAction: probe.actionSpace.high[0]!,
+      hidden: [32, 32],
+      seed: 5,
+    });
+    probe.close();
+    let killedB = false;
+    let done = false;
+    const logs: string[] = [];
+    const result = await trainActorMode(
+      watch,
+      evalEnv,
+      agent,
+      {
+        totalSteps: 200_000,
+        startSteps: 0,
+        warmupSteps: 100,
+        updateToData: 0.25,
+        policySyncEvery: 50,
+        explorationNoise: 0.1,
+        batchSize: 32,
+        replayCapacity: 200_000,
+        evalEvery: 2_000,
+        evalEpisodes: 1,
+        seed: 5,
+        discoverEveryMs: 100,
+      },
+      {
+        log: (m) => logs.push(m),
+        onProgress: (p) => {
+          const rows = (id: string) => p.tallies.find((t) => t.simulatorId === id)?.rows ?? 0;
+          if (!killedB && rows('sim-b') >= 300) {
+            killedB = true;
+            void b.stop('SIGKILL');
+          }
+          // Enough once the newcomer has contributed after sim-b's death.
+          if (killedB && rows('sim-c') >= 300 && rows('sim-a') >= 300) done = true;
+        },
+        stopping: () => done,
+      },
+    );
+    watch.stop();
+    evalEnv.close();
+    await joining;
+
+    assert.equal(result.interrupted, true, 'the test ends the run once every simulator has contributed');
+    const byId = new Map(result.tallies.map((t) => [t.simulatorId, t]));
+    assert.deepEqual([...byId.keys()].sort(), ['sim-a', 'sim-b', 'sim-c'], logs.join('\n'));
+    let rows = 0;
+    for (const t of result.tallies) {
+      assert.equal(t.gaps, 0, `${t.simulatorId}: gaps`);
+      assert.equal(t.firstSeq, 1, `${t.simulatorId}: first seq`);
+      assert.equal(t.batches, t.lastSeq - t.firstSeq + 1, `${t.simulatorId}: contiguous seqs`);
+      rows += t.rows;
+    }
+    assert.equal(rows, result.steps);
+    assert.equal(result.replaySize, result.steps);
+    assert.ok(byId.get('sim-b')!.streamErrors >= 1, 'the killed simulator was dropped');
+    assert.ok(logs.some((l) => /sim-b#\d+ dropped/.test(l)));
+    // Update-to-data ratio 0.25 after the 100-transition warm-up (the batch crossing it counts whole).
+    const expected = (result.steps - 100) * 0.25;
+    assert.ok(
+      Math.abs(result.updates - expected) <= 16 * 0.25 + 1,
+      `updates ${result.updates} vs ${expected}`,
+    );
+    assert.equal(agent.updates, result.updates);
+    assert.ok(result.evaluations.length >= 1);
+  });
+});
