@@ -46,6 +46,9 @@ export interface SimulatorStep {
   truncated: Uint8Array;
   /** numEnvs × obsDim: the last observation of episodes that ended on this step; NaN rows elsewhere. */
   finalObservations: Float32Array;
+  /** With `exact`: the same two arrays in float64, as the envs computed them. */
+  observationsF64?: Float64Array;
+  finalObservationsF64?: Float64Array;
 }
 
 /** A TransitionBatch, decoded and checked. */
@@ -128,23 +131,33 @@ export class SimulatorClient {
    * `envSeeds`, sub-env i gets envSeeds[i] (as a single Env.reset({seed})). Returns numEnvs × obsDim.
    */
   async reset(seed: number | { seed?: number; envSeeds?: number[] }): Promise<Float32Array> {
+    return (await this.resetExact(seed, false)).observations;
+  }
+
+  /** reset(), also returning the float64 observations when `exact` (see SimResetRequest). */
+  async resetExact(
+    seed: number | { seed?: number; envSeeds?: number[] },
+    exact = true,
+  ): Promise<{ observations: Float32Array; observationsF64: Float64Array | undefined }> {
     const req =
       typeof seed === 'number'
-        ? { seed, envSeeds: [] }
-        : { seed: seed.seed ?? 0, envSeeds: seed.envSeeds ?? [] };
+        ? { seed, envSeeds: [], exactObservations: exact }
+        : { seed: seed.seed ?? 0, envSeeds: seed.envSeeds ?? [], exactObservations: exact };
     const res = await this.call<SimResetResponse>('Reset', (md, deadline, cb) =>
       this.grpc.reset(req, md, { deadline }, cb),
     );
-    return decodeFloatBatch(res.observations, {
-      name: 'observations',
-      cols: this.meta.obsDim,
-      rows: this.meta.numEnvs,
-    });
+    const { obsDim, numEnvs } = this.meta;
+    return {
+      observations: decodeFloatBatch(res.observations, { name: 'observations', cols: obsDim, rows: numEnvs }),
+      observationsF64: exact
+        ? decodeFloat64(res.observationsF64, 'observations_f64', numEnvs * obsDim)
+        : undefined,
+    };
   }
 
-  /** Steps every sub-env with `actions` (numEnvs × actDim). */
-  async step(actions: Float32Array): Promise<SimulatorStep> {
-    const req = this.stepRequest(actions);
+  /** Steps every sub-env with `actions` (numEnvs × actDim); `exact`: also the float64 observations. */
+  async step(actions: Float32Array, exact = false): Promise<SimulatorStep> {
+    const req = this.stepRequest(actions, exact);
     const res = await this.call<SimStepResponse>('Step', (md, deadline, cb) =>
       this.grpc.step(req, md, { deadline }, cb),
     );
@@ -160,12 +173,12 @@ export class SimulatorClient {
   }
 
   /** @internal */
-  stepRequest(actions: Float32Array): SimStepRequest {
+  stepRequest(actions: Float32Array, exact: boolean): SimStepRequest {
     const { numEnvs, actDim } = this.meta;
     if (actions.length !== numEnvs * actDim) {
       throw new RangeError(`step: expected ${numEnvs}×${actDim} actions, got ${actions.length} values`);
     }
-    return { actions: encodeFloatBatch(actions, numEnvs, actDim) };
+    return { actions: encodeFloatBatch(actions, numEnvs, actDim), exactObservations: exact };
   }
 
   /** @internal */
@@ -185,13 +198,23 @@ export class SimulatorClient {
       if (env >= n) throw new ResponseError(`Step response: final_env_index ${env} out of range`);
       finalObservations.set(finals.subarray(k * obsDim, (k + 1) * obsDim), env * obsDim);
     });
-    return {
+    const step: SimulatorStep = {
       observations,
       rewards: Float64Array.from(res.rewards),
       terminated: Uint8Array.from(res.terminated, Number),
       truncated: Uint8Array.from(res.truncated, Number),
       finalObservations,
     };
+    if (res.observationsF64.length > 0) {
+      step.observationsF64 = decodeFloat64(res.observationsF64, 'observations_f64', n * obsDim);
+      const finals64 = decodeFloat64(res.finalObservationsF64, 'final_observations_f64', finals.length);
+      const finalsF64 = new Float64Array(n * obsDim).fill(Number.NaN);
+      step.finalObservationsF64 = finalsF64;
+      res.finalEnvIndex.forEach((env, k) => {
+        finalsF64.set(finals64.subarray(k * obsDim, (k + 1) * obsDim), env * obsDim);
+      });
+    }
+    return step;
   }
 
   /** Sends the policy the simulator acts with in actor mode (see policySnapshotFromAgent). */
@@ -228,6 +251,16 @@ export class SimulatorClient {
 }
 
 type Callback<T> = (err: Error | null, res: T) => void;
+
+/** Little-endian float64 bytes of exactly `count` values (a response field), copied into an aligned array. */
+function decodeFloat64(bytes: Uint8Array, name: string, count: number): Float64Array {
+  if (bytes.length !== count * 8) {
+    throw new ResponseError(`${name}: expected ${count * 8} bytes, got ${bytes.length}`);
+  }
+  const out = new Float64Array(count);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
 
 function unary<T>(invoke: (cb: Callback<T>) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => invoke((err, res) => (err ? reject(err) : resolve(res))));
@@ -285,10 +318,10 @@ export class LockstepSession {
     stream.on('end', () => fail(new Error('Lockstep stream ended by the server')));
   }
 
-  async step(actions: Float32Array): Promise<SimulatorStep> {
+  async step(actions: Float32Array, exact = false): Promise<SimulatorStep> {
     if (this.failure !== undefined) throw this.failure;
     if (this.pending !== undefined) throw new Error('LockstepSession.step: a step is already in flight');
-    const req = this.client.stepRequest(actions);
+    const req = this.client.stepRequest(actions, exact);
     const res = await new Promise<SimStepResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending = undefined;
@@ -330,7 +363,7 @@ export class RemoteEnv implements OnlineEnv {
   readonly observationSpace: BoxSpace;
   readonly actionSpace: BoxSpace;
   readonly maxEpisodeSteps: number;
-  private nextEpisodeObs: Float32Array | undefined;
+  private nextEpisodeObs: Float64Array | undefined;
   private readonly action: Float32Array;
   private readonly session: LockstepSession | undefined;
 
@@ -362,15 +395,16 @@ export class RemoteEnv implements OnlineEnv {
   async reset(options?: ResetOptions): Promise<ResetResult> {
     if (options?.seed !== undefined) {
       this.nextEpisodeObs = undefined;
-      const obs = await this.client.reset({ envSeeds: [options.seed] });
-      return { obs: Float64Array.from(obs), info: {} };
+      const { observationsF64 } = await this.client.resetExact({ envSeeds: [options.seed] });
+      if (observationsF64 === undefined) throw new ResponseError('Reset: no float64 observations');
+      return { obs: observationsF64, info: {} };
     }
     const obs = this.nextEpisodeObs;
     if (obs === undefined) {
       throw new Error('RemoteEnv.reset(): without a seed only right after an episode ended (pass a seed)');
     }
     this.nextEpisodeObs = undefined;
-    return { obs: Float64Array.from(obs), info: {} };
+    return { obs, info: {} };
   }
 
   async step(action: ArrayLike<number>): Promise<StepResult> {
@@ -380,13 +414,20 @@ export class RemoteEnv implements OnlineEnv {
       );
     }
     for (let i = 0; i < action.length; i++) this.action[i] = action[i]!;
-    const r = this.session ? await this.session.step(this.action) : await this.client.step(this.action);
+    const r = this.session
+      ? await this.session.step(this.action, true)
+      : await this.client.step(this.action, true);
     const terminated = r.terminated[0] === 1;
     const truncated = r.truncated[0] === 1;
     const done = terminated || truncated;
-    this.nextEpisodeObs = done ? r.observations : undefined;
+    const observations = r.observationsF64;
+    const finals = r.finalObservationsF64;
+    if (observations === undefined || finals === undefined) {
+      throw new ResponseError('Step: the simulator sent no float64 observations');
+    }
+    this.nextEpisodeObs = done ? observations : undefined;
     return {
-      obs: Float64Array.from(done ? r.finalObservations : r.observations),
+      obs: done ? finals.slice(0, this.observationSpace.shape[0]) : observations,
       reward: r.rewards[0]!,
       terminated,
       truncated,

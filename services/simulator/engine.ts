@@ -46,6 +46,11 @@ function decode(batch: FloatBatch | undefined, expect: Parameters<typeof decodeF
   }
 }
 
+/** float64 values as little-endian bytes (a copy). */
+function float64Bytes(values: Float64Array): Buffer {
+  return Buffer.from(values.slice().buffer);
+}
+
 export class SimulatorEngine {
   readonly options: EngineOptions;
   readonly vec: VectorEnv;
@@ -125,7 +130,10 @@ export class SimulatorEngine {
     for (let i = 0; i < req.envSeeds.length; i++)
       this.vec.env(i).resetInto(obs, i * this.obsDim, req.envSeeds[i]!);
     this.lockstepStarted = true;
-    return { observations: encodeFloatBatch(Float32Array.from(obs), n, this.obsDim) };
+    return {
+      observations: encodeFloatBatch(Float32Array.from(obs), n, this.obsDim),
+      observationsF64: req.exactObservations ? float64Bytes(obs) : Buffer.alloc(0),
+    };
   }
 
   step(req: SimStepRequest): SimStepResponse {
@@ -138,11 +146,12 @@ export class SimulatorEngine {
     this.stepsTotal++;
     const finalIndex: number[] = [];
     for (let i = 0; i < n; i++) if (r.terminated[i] === 1 || r.truncated[i] === 1) finalIndex.push(i);
-    const finals = new Float32Array(finalIndex.length * this.obsDim);
+    const finals64 = new Float64Array(finalIndex.length * this.obsDim);
     for (let k = 0; k < finalIndex.length; k++) {
       const env = finalIndex[k]!;
-      finals.set(r.finalObservations.subarray(env * this.obsDim, (env + 1) * this.obsDim), k * this.obsDim);
+      finals64.set(r.finalObservations.subarray(env * this.obsDim, (env + 1) * this.obsDim), k * this.obsDim);
     }
+    const finals = Float32Array.from(finals64);
     return {
       observations: encodeFloatBatch(Float32Array.from(r.observations), n, this.obsDim),
       rewards: Array.from(r.rewards),
@@ -150,6 +159,8 @@ export class SimulatorEngine {
       truncated: Array.from(r.truncated, (t) => t === 1),
       finalObservations: encodeFloatBatch(finals, finalIndex.length, this.obsDim),
       finalEnvIndex: finalIndex,
+      observationsF64: req.exactObservations ? float64Bytes(r.observations) : Buffer.alloc(0),
+      finalObservationsF64: req.exactObservations ? float64Bytes(finals64) : Buffer.alloc(0),
     };
   }
 
