@@ -24,11 +24,10 @@ async function main(): Promise<void> {
   }
   const running = await startServer(config);
   const stops: (() => Promise<void>)[] = [];
-  if (config.phaseWorker) {
+  if (config.phaseWorker && config.natsUrl !== 'none') {
     const { startPhaseWorker } = await import('./phase-wiring.ts');
-    const stop = await startPhaseWorker(config, running.state, log);
-    if (stop !== undefined) stops.push(stop);
-  }
+    stops.push(await startPhaseWorker(config, running.state, log));
+  } else log('no NATS phase worker (O2O_WM_PHASE_WORKER=false or O2O_NATS_URL=none): gRPC only');
   log(
     `serving ${config.impl} on ${running.address}, run root ${config.runRoot}, batch ≤ ${config.maxBatchRows} rows / ${config.maxWaitMs} ms, queue ≤ ${config.maxQueueRows} rows${config.model === undefined ? ', no model loaded' : `, model ${config.model}`}`,
   );

@@ -1,13 +1,34 @@
-// Hooks the world-model phase handler to NATS once lib/services/phase-worker.ts (the coordinator
-// helper's durable JetStream consumer) exists; until then the service runs gRPC only and says so.
+// Connects to NATS and consumes PHASE_WORLD_MODEL requests with the durable phase worker
+// (lib/services/phase-worker.ts); returns the function that stops the worker and closes the connection.
+import { connect } from 'nats';
+import { Phase } from '../../generated/proto/o2o/v1/events.js';
+import { natsOptionsFromEnv } from '../../lib/services/nats-options.ts';
+import { runPhaseWorker } from '../../lib/services/phase-worker.ts';
 import type { WorldModelServiceConfig } from './config.ts';
+import { worldModelPhaseHandler } from './phase-handler.ts';
 import type { WorldModelState } from './server.ts';
 
+export const WORLD_MODEL_DURABLE = 'world-model';
+
 export async function startPhaseWorker(
-  _config: WorldModelServiceConfig,
-  _state: WorldModelState,
+  config: WorldModelServiceConfig,
+  state: WorldModelState,
   log: (msg: string) => void,
-): Promise<(() => Promise<void>) | undefined> {
-  log('NATS phase worker not wired yet (lib/services/phase-worker.ts missing): gRPC only');
-  return undefined;
+): Promise<() => Promise<void>> {
+  const nc = await connect({
+    ...natsOptionsFromEnv({ ...process.env, O2O_NATS_URL: config.natsUrl }),
+    name: `o2o-world-model-${process.pid}`,
+  });
+  const worker = await runPhaseWorker(nc, Phase.PHASE_WORLD_MODEL, worldModelPhaseHandler(state), {
+    durableName: WORLD_MODEL_DURABLE,
+    service: 'world-model',
+    runRoot: config.runRoot,
+    log,
+  });
+  worker.done.catch((e: unknown) => log(`phase worker stopped: ${(e as Error).message}`));
+  log(`consuming world-model phase requests from ${config.natsUrl}`);
+  return async () => {
+    await worker.stop({ abandon: true });
+    await nc.drain();
+  };
 }

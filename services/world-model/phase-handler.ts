@@ -1,0 +1,103 @@
+// The world-model phase (PHASE_WORLD_MODEL over NATS): train on the run's dataset (inputs.dataset,
+// relative to run_dir) with the spec's world-model settings, save world-model.safetensors and the
+// baseline report into the run directory, serve the new model, and report held-out MSE against the
+// copy-state and linear baselines.
+
+import { relative } from 'node:path';
+import { z } from 'zod';
+import type { PhaseContext, PhaseOutcome } from '../../lib/services/phase-worker.ts';
+import { PathError, resolveInRunRoot } from './paths.ts';
+import type { WorldModelState } from './server.ts';
+import { MODEL_FILE, type TrainSpec } from './training.ts';
+
+const count = (min: number) => z.number().int().min(min);
+
+/** The part of the experiment spec this phase reads (loose: the full spec has more sections). */
+export const worldModelSpecSchema = z.looseObject({
+  env: z.string().min(1).optional(),
+  seed: count(0)
+    .max(2 ** 31 - 2)
+    .default(0),
+  worldModel: z
+    .looseObject({
+      epochs: count(1).max(100_000).default(300),
+      batchSize: count(1)
+        .max(1 << 20)
+        .optional(),
+      lr: z.number().positive().lt(1).optional(),
+      latentDim: count(1).max(1024).optional(),
+      hidden: z.array(count(1).max(8192)).min(1).max(16).optional(),
+    })
+    .prefault({}),
+});
+
+export type WorldModelSpec = z.output<typeof worldModelSpecSchema>;
+
+export function parseWorldModelSpec(specJson: string): WorldModelSpec {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(specJson === '' ? '{}' : specJson);
+  } catch (e) {
+    throw new Error(`spec_json is not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = worldModelSpecSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `spec.${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`invalid experiment spec: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+function inRunDir(runDir: string, rel: string | undefined, field: string): string {
+  if (rel === undefined || rel === '') throw new Error(`${field}: missing`);
+  try {
+    return resolveInRunRoot(runDir, rel, field);
+  } catch (e) {
+    if (e instanceof PathError) throw new Error(e.message);
+    throw e;
+  }
+}
+
+/** The PhaseHandler for PHASE_WORLD_MODEL, training through the service's state (so it serves the result). */
+export function worldModelPhaseHandler(state: WorldModelState) {
+  return async (ctx: PhaseContext): Promise<PhaseOutcome> => {
+    const spec = parseWorldModelSpec(ctx.request.specJson);
+    const wm = spec.worldModel;
+    const trainSpec: TrainSpec = {
+      datasetPath: inRunDir(ctx.runDir, ctx.request.inputs['dataset'], 'inputs.dataset'),
+      ...(spec.env === undefined ? {} : { envId: spec.env }),
+      epochs: wm.epochs,
+      seed: spec.seed,
+      outputPath: inRunDir(ctx.runDir, MODEL_FILE, 'output'),
+      ...(wm.batchSize === undefined ? {} : { batchSize: wm.batchSize }),
+      ...(wm.lr === undefined ? {} : { lr: wm.lr }),
+      model: {
+        ...(wm.latentDim === undefined ? {} : { latentDim: wm.latentDim }),
+        ...(wm.hidden === undefined
+          ? {}
+          : { encoderHidden: wm.hidden, decoderHidden: wm.hidden, transitionHidden: wm.hidden }),
+      },
+    };
+    const outcome = await state.train(trainSpec, (p) =>
+      ctx.progress({
+        step: p.epoch,
+        total: p.epochs,
+        metrics: { loss: p.loss.total, ...(p.heldOutMse === undefined ? {} : { heldout_mse: p.heldOutMse }) },
+        message: `world model epoch ${p.epoch}/${p.epochs}`,
+      }),
+    );
+    return {
+      outputs: {
+        world_model: relative(ctx.runDir, outcome.modelPath).split('\\').join('/'),
+        world_model_report: relative(ctx.runDir, outcome.reportPath).split('\\').join('/'),
+      },
+      metrics: {
+        heldout_mse: outcome.heldoutMse,
+        copy_mse: outcome.copyMse,
+        linear_mse: outcome.linearMse,
+        epochs: outcome.epochsRun,
+        best_epoch: outcome.bestEpoch,
+      },
+    };
+  };
+}
