@@ -3,7 +3,7 @@
 // exit 0 on SIGTERM, and config errors naming the variable.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -68,7 +68,8 @@ describe('services/simulator process', function () {
       await first.stop('SIGKILL');
     }
 
-    const second = await spawnSimulator(env);
+    const traceDir = join(runRoot, 'traces');
+    const second = await spawnSimulator({ ...env, O2O_TRACE_DIR: traceDir });
     try {
       await watch.waitFor((live) => live.get('sim-a')?.heartbeat.incarnation === 2, 15_000);
       const client = await SimulatorClient.connect(second.address);
@@ -95,6 +96,11 @@ describe('services/simulator process', function () {
         received.map((_, i) => i + 1),
       );
       assert.match(second.stderr(), /\[simulator\] stopped/);
+      // Its spans were flushed at shutdown: SERVER spans of the calls, with the service name.
+      const spans = readFileSync(join(traceDir, `simulator-${second.pid}.jsonl`), 'utf8');
+      assert.match(spans, /o2o\.v1\.Simulator\/Info/);
+      assert.match(spans, /o2o\.v1\.Simulator\/StreamTransitions/);
+      assert.match(spans, /o2o-simulator/);
     } finally {
       await second.stop('SIGKILL');
       watch.stop();
