@@ -20,6 +20,9 @@ export const commands: Record<string, Command> = {
   dataset: lazy('offline datasets (Minari, D4RL): info, seeded subsets, conversion', async () => {
     return (await import('./commands/dataset.ts')).datasetCommand;
   }),
+  run: lazy('an experiment spec through the services (starts NATS and each service)', async () => {
+    return (await import('./commands/run.ts')).runCommand;
+  }),
   trace: lazy('span files written by the services: per-operation latency, services per trace', async () => {
     return (await import('./commands/trace.ts')).traceCommand;
   }),

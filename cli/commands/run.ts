@@ -1,0 +1,86 @@
+// `o2o run [SPEC] [--run-dir DIR] | --resume DIR`: one experiment through the services. Starts its own
+// nats-server, world-model service, simulators and learner (services/launcher), runs the coordinator on
+// the spec (default: services/coordinator/specs/default.yaml), stops everything and prints the report path.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { loadSpecFile } from '../../lib/services/spec.ts';
+import { DEFAULT_SPEC_PATH } from '../../services/coordinator/config.ts';
+import { launch } from '../../services/launcher/launch.ts';
+import { type CommandSpec, parseFlags } from '../args.ts';
+import type { Command } from '../commands.ts';
+
+const spec = {
+  flags: {
+    'run-dir': { type: 'string' },
+    resume: { type: 'string' },
+    simulators: { type: 'string' },
+  },
+  schema: z
+    .object({
+      'run-dir': z.string().min(1).optional(),
+      resume: z.string().min(1).optional(),
+      simulators: z.coerce.number().int().min(1).max(64).optional(),
+      _: z.array(z.string()).max(1, 'run takes at most one SPEC'),
+    })
+    .refine((f) => f.resume === undefined || (f['run-dir'] === undefined && f._.length === 0), {
+      message: '--resume DIR continues a run with its own spec: give no SPEC or --run-dir with it',
+      path: ['resume'],
+    }),
+  help: [
+    'usage: o2o run [SPEC] [--run-dir DIR] [--simulators N]',
+    '       o2o run --resume DIR',
+    '',
+    'Runs an experiment spec (YAML/JSON, see lib/services/spec.ts; default: the small Hopper-v5 run in',
+    'services/coordinator/specs/default.yaml) through the services: starts nats-server, the world-model',
+    'service, simulators and the learner, drives the phases, writes DIR/report.md, stops everything.',
+    '',
+    '  --run-dir DIR     where the run goes (default runs/<spec name>-<UTC time>)',
+    '  --resume DIR      continue the run in DIR, skipping the phases state.json marks finished',
+    "  --simulators N    simulator processes (default: the spec's online.simulators)",
+    '',
+    'Spans of every service go to DIR/traces (o2o trace summary DIR/traces).',
+  ].join('\n'),
+} satisfies CommandSpec<z.ZodType>;
+
+export const runCommand: Command = {
+  summary: 'one experiment spec through the services (starts NATS and every service, writes report.md)',
+  async run(argv: string[]): Promise<number> {
+    const flags = parseFlags(argv, spec);
+    if (flags === 'help') {
+      console.log(spec.help);
+      return 0;
+    }
+    const specPath = flags._[0] ?? DEFAULT_SPEC_PATH;
+    let runDir: string;
+    if (flags.resume !== undefined) {
+      runDir = resolve(flags.resume);
+    } else {
+      const parsed = loadSpecFile(specPath); // fail on a bad spec before starting anything
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+      runDir = resolve(flags['run-dir'] ?? `runs/${parsed.name}-${stamp}`);
+    }
+    const abort = new AbortController();
+    const onSignal = (): void => abort.abort();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const result = await launch({
+        ...(flags.resume === undefined ? { specPath } : { resume: true }),
+        runDir,
+        ...(flags.simulators === undefined ? {} : { simulators: flags.simulators }),
+        signal: abort.signal,
+      });
+      if (!result.ok) {
+        console.error(`[launcher] run failed: ${result.reason}`);
+        if (result.reportPath !== undefined) console.error(`[launcher] partial report: ${result.reportPath}`);
+        console.error(`[launcher] resume with: o2o run --resume ${result.runDir}`);
+        return abort.signal.aborted ? 130 : 1;
+      }
+      console.log(result.reportPath ?? `${result.runDir} (no report written)`);
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};

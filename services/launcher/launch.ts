@@ -1,0 +1,217 @@
+// The one-command run: a nats-server (JetStream, store under the run directory) on a free loopback port,
+// then the world-model service, the simulators and the learner (pointed at the world model's address),
+// and finally the coordinator on the spec. Every service writes its spans into <run dir>/traces, so the
+// report can summarise the run's trace. Ctrl-C, or any service dying before the run is over, stops
+// everything (SIGTERM, then SIGKILL after a grace period); the result says how it ended.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSpecFile, specFromJson } from '../../lib/services/spec.ts';
+import { loadState } from '../coordinator/state.ts';
+import { type ServiceChild, spawnService } from './child.ts';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const NATS_SERVER_BIN = process.env['O2O_NATS_SERVER'] ?? '/usr/sbin/nats-server';
+
+export interface LaunchOptions {
+  /** Spec file (not needed with `resume`). */
+  specPath?: string;
+  /** Run directory (created); with `resume`, the run to continue. */
+  runDir: string;
+  resume?: boolean;
+  /** Simulator processes (default: the spec's online.simulators). */
+  simulators?: number;
+  /** Extra environment for every service (e.g. O2O_LEARNER_PROGRESS_MS). */
+  env?: NodeJS.ProcessEnv;
+  readyTimeoutMs?: number;
+  graceMs?: number;
+  log?: (line: string) => void;
+  /** Abort to stop the run (the CLI wires SIGINT/SIGTERM to it). */
+  signal?: AbortSignal;
+}
+
+export interface LaunchResult {
+  ok: boolean;
+  /** report.md, when the coordinator wrote one. */
+  reportPath: string | undefined;
+  runDir: string;
+  /** Why the run did not finish, when !ok. */
+  reason?: string;
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => (port > 0 ? resolvePort(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      res(true);
+    });
+    sock.once('error', () => res(false));
+  });
+}
+
+async function startNats(
+  storeDir: string,
+  log: (l: string) => void,
+): Promise<{ proc: ChildProcess; url: string }> {
+  if (!existsSync(NATS_SERVER_BIN)) {
+    throw new Error(
+      `nats-server not found at ${NATS_SERVER_BIN} (apt-get install nats-server, or set O2O_NATS_SERVER)`,
+    );
+  }
+  mkdirSync(storeDir, { recursive: true });
+  const port = await freePort();
+  const proc = spawn(NATS_SERVER_BIN, ['-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let tail = '';
+  proc.stderr?.on('data', (b: Buffer) => {
+    tail = (tail + b.toString('utf8')).slice(-4000);
+  });
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`nats-server exited (${proc.exitCode}):\n${tail}`);
+    if (await canConnect(port)) {
+      log(`nats-server on 127.0.0.1:${port}, store ${storeDir}`);
+      return { proc, url: `nats://127.0.0.1:${port}` };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`nats-server did not accept connections on ${port}:\n${tail}`);
+}
+
+export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`[launcher] ${line}\n`));
+  const runDir = resolve(opts.runDir);
+  const runRoot = dirname(runDir);
+  const spec =
+    opts.resume === true
+      ? (() => {
+          const state = loadState(runDir);
+          if (state === undefined) throw new Error(`--resume ${runDir}: no state.json there`);
+          return specFromJson(state.specJson);
+        })()
+      : loadSpecFile(
+          opts.specPath ?? fileURLToPath(new URL('../coordinator/specs/default.yaml', import.meta.url)),
+        );
+  mkdirSync(runDir, { recursive: true });
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
+  const graceMs = opts.graceMs ?? 10_000;
+
+  const nats = await startNats(join(runDir, 'nats'), log);
+  const children: ServiceChild[] = [];
+  let finished = false;
+  let failure: string | undefined;
+  let wake: () => void = () => {};
+  const stopped = new Promise<void>((r) => {
+    wake = r;
+  });
+  const fail = (reason: string): void => {
+    failure ??= reason;
+    wake();
+  };
+  const onAbort = (): void => fail('interrupted');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted === true) onAbort();
+  const natsExit = (code: number | null): void => {
+    if (!finished) fail(`nats-server exited unexpectedly (${code})`);
+  };
+  nats.proc.once('exit', natsExit);
+
+  const baseEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    O2O_NATS_URL: nats.url,
+    O2O_RUN_ROOT: runRoot,
+    O2O_LISTEN: '127.0.0.1:0',
+    O2O_SEED: String(spec.seed),
+    O2O_TRACE_DIR: join(runDir, 'traces'),
+    ...opts.env,
+  };
+  delete baseEnv['O2O_TRACE_FILE']; // one file per process, in the run's trace directory
+  const start = async (label: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ServiceChild> => {
+    const child = spawnService({
+      label,
+      script: join(REPO_ROOT, script),
+      env: { ...baseEnv, ...env },
+      cwd: REPO_ROOT,
+      readyTimeoutMs,
+    });
+    children.push(child);
+    void child.exited.then((code) => {
+      if (!finished && !(label === 'coordinator' && code === 0))
+        fail(`${label} exited unexpectedly (${code})`);
+    });
+    const ready = await Promise.race([child.ready, stopped.then(() => undefined)]);
+    if (ready === undefined) throw new Error(failure ?? 'stopped');
+    log(`${label} ready${ready.address === undefined ? '' : ` on ${ready.address}`} (pid ${ready.pid})`);
+    return child;
+  };
+
+  let reportPath: string | undefined;
+  try {
+    const wm = await start('world-model', 'services/world-model/main.ts');
+    const wmAddress = (await wm.ready).address;
+    if (wmAddress === undefined) throw new Error('world-model: ready line without an address');
+    const sims = opts.simulators ?? spec.online.simulators;
+    await Promise.all(
+      Array.from({ length: sims }, (_, i) =>
+        start(`simulator-${i + 1}`, 'services/simulator/main.ts', {
+          O2O_SIM_ENV: spec.env,
+          O2O_SIM_ID: `sim-${i + 1}`,
+          O2O_SEED: String(spec.seed + 1000 * (i + 1)),
+        }),
+      ),
+    );
+    await start('learner', 'services/learner/main.ts', { O2O_LEARNER_WM_ADDRESS: wmAddress });
+    const coordinator = await start('coordinator', 'services/coordinator/main.ts', {
+      O2O_COORD_RUN_DIR: basename(runDir),
+      O2O_COORD_RESUME: opts.resume === true ? 'true' : 'false',
+      ...(opts.specPath === undefined ? {} : { O2O_COORD_SPEC: resolve(opts.specPath) }),
+    });
+    const code = await Promise.race([coordinator.exited, stopped.then(() => undefined)]);
+    const done = coordinator.events.find((e) => e.event === 'done');
+    if (typeof done?.['report'] === 'string') reportPath = done['report'];
+    if (code !== undefined && code !== 0) fail(`coordinator exited with ${code}`);
+    else if (code === undefined) fail(failure ?? 'stopped');
+  } catch (err) {
+    fail((err as Error).message);
+  } finally {
+    finished = true;
+    opts.signal?.removeEventListener('abort', onAbort);
+    // Coordinator first (it stops asking), then the learner, simulators and world model, then NATS.
+    for (const child of [...children].reverse()) await child.stop(graceMs);
+    if (nats.proc.exitCode === null) {
+      nats.proc.kill('SIGTERM');
+      await new Promise<void>((r) => {
+        const t = setTimeout(() => {
+          nats.proc.kill('SIGKILL');
+          r();
+        }, graceMs);
+        nats.proc.once('exit', () => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+  if (reportPath === undefined && existsSync(join(runDir, 'report.md')))
+    reportPath = join(runDir, 'report.md');
+  return failure === undefined
+    ? { ok: true, reportPath, runDir }
+    : { ok: false, reportPath, runDir, reason: failure };
+}
