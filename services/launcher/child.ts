@@ -52,16 +52,18 @@ export function spawnService(opts: SpawnServiceOptions): ServiceChild {
   });
   let onReady: (e: ServiceEvent) => void = () => {};
   const ready = new Promise<ServiceEvent>((resolve, reject) => {
-    onReady = resolve;
     const timer = setTimeout(
       () => reject(new Error(`${opts.label}: no ready line within ${opts.readyTimeoutMs} ms`)),
       opts.readyTimeoutMs,
     );
+    onReady = (e) => {
+      clearTimeout(timer);
+      resolve(e);
+    };
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`${opts.label} exited (${code}) before it was ready`));
     });
-    void ready.then(() => clearTimeout(timer)).catch(() => {});
   });
   ready.catch(() => {}); // observed by the caller; never an unhandled rejection here
   createInterface({ input: proc.stdout! }).on('line', (line) => {
