@@ -1,0 +1,215 @@
+// Predict throughput of the world-model service against the same model in-process: the paper-sized VAE
+// (Hopper dims 11/3, 500-wide encoder/decoder, 300-600-300 transition, latent 12; untrained weights
+// cost the same), deterministic predictions at batch 1, 32 and 256, through (a) the in-process
+// WorldModel, (b) RemoteWorldModel → a real service process over loopback gRPC with one caller, and
+// (c) the same with many concurrent callers (dynamic batching merges them). Modes are interleaved in
+// rounds so background load hits them alike; reported: rows/s, p50/p99 latency per call, and the
+// gRPC / in-process throughput ratio (target ≥ 0.7 at batch 256).
+//
+// usage: node --import tsx bench/services-wm.ts [--quick] [--json]
+//   --quick  short rounds (< 30 s);  --json  one JSON object on stdout
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { NnRng } from '../lib/nn/index.ts';
+import { NativeVaeWorldModel } from '../lib/world-model/native-vae-world-model.ts';
+import { StateNormalizer } from '../lib/world-model/normalizer.ts';
+import type { WorldModel } from '../lib/world-model/types.ts';
+import { Vae } from '../lib/world-model/vae.ts';
+import { RemoteWorldModel } from '../services/world-model/client.ts';
+
+const OBS = 11;
+const ACT = 3;
+export const WM_BENCH_BATCHES = [1, 32, 256] as const;
+export const WM_BENCH_TARGET_RATIO_AT_256 = 0.7;
+
+export interface WmBenchRow {
+  batch: number;
+  mode: 'in-process' | 'grpc' | 'grpc-concurrent';
+  callers: number;
+  rowsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  calls: number;
+}
+
+export interface WmBenchResult {
+  rows: WmBenchRow[];
+  /** grpc rows/s ÷ in-process rows/s per batch size (single caller, and concurrent callers). */
+  ratios: { batch: number; grpc: number; grpcConcurrent: number }[];
+  targetRatioAt256: number;
+  /** Best of the two gRPC ratios at batch 256 ≥ the target. */
+  meetsTarget: boolean;
+  concurrentCallers: number;
+  secondsPerMeasurement: number;
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** Runs `callers` loops of predict calls for `ms`; returns rows/s and per-call latencies. */
+async function measure(
+  model: WorldModel,
+  batch: number,
+  callers: number,
+  ms: number,
+): Promise<{ rowsPerSec: number; latencies: number[] }> {
+  const rng = new NnRng(batch * 31 + callers);
+  const inputs = Array.from({ length: callers }, () => ({
+    states: rng.fillNormal(new Float32Array(batch * OBS)),
+    actions: rng.fillNormal(new Float32Array(batch * ACT)),
+    out: new Float32Array(batch * OBS),
+  }));
+  const latencies: number[] = [];
+  let rows = 0;
+  const start = performance.now();
+  const end = start + ms;
+  await Promise.all(
+    inputs.map(async ({ states, actions, out }) => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        await model.predictNextStates(states, actions, batch, out, { deterministic: true });
+        latencies.push(performance.now() - t0);
+        rows += batch;
+      }
+    }),
+  );
+  return { rowsPerSec: rows / ((performance.now() - start) / 1000), latencies };
+}
+
+async function spawnService(root: string): Promise<{ child: ChildProcess; address: string }> {
+  const main = resolve(import.meta.dirname, '../services/world-model/main.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    env: { ...process.env, O2O_RUN_ROOT: root, O2O_WM_MODEL: 'wm.safetensors', O2O_WM_PHASE_WORKER: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const address = await new Promise<string>((res, rej) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('{')) res((JSON.parse(line) as { address: string }).address);
+    });
+    child.once('exit', (code) => rej(new Error(`world-model service exited (${code}):\n${err}`)));
+  });
+  return { child, address };
+}
+
+export async function runServicesWmBench(
+  options: { quick?: boolean; log?: (line: string) => void } = {},
+): Promise<WmBenchResult> {
+  const log = options.log ?? (() => {});
+  const quick = options.quick === true;
+  const rounds = quick ? 2 : 3;
+  const perRoundMs = quick ? 400 : 1500;
+  const concurrent = 8;
+  const root = mkdtempSync(join(tmpdir(), 'o2o-bench-wm-'));
+  const model = new NativeVaeWorldModel(
+    new Vae({ obsDim: OBS, actDim: ACT }, 1),
+    new StateNormalizer(new Float32Array(OBS), new Float32Array(OBS).fill(1)),
+    1,
+  );
+  model.save(join(root, 'wm.safetensors'));
+  const service = await spawnService(root);
+  const remote = await RemoteWorldModel.connect(service.address, { callTimeoutMs: 30_000 });
+  try {
+    const modes = [
+      { mode: 'in-process', model: model as WorldModel, callers: 1 },
+      { mode: 'grpc', model: remote as WorldModel, callers: 1 },
+      { mode: 'grpc-concurrent', model: remote as WorldModel, callers: concurrent },
+    ] as const;
+    // Warm-up: scratch buffers, JIT, the HTTP/2 connection.
+    for (const b of WM_BENCH_BATCHES) for (const m of modes) await measure(m.model, b, m.callers, 100);
+    const acc = new Map<string, { rows: number; seconds: number; latencies: number[] }>();
+    for (let r = 0; r < rounds; r++) {
+      for (const b of WM_BENCH_BATCHES) {
+        for (const m of modes) {
+          const res = await measure(m.model, b, m.callers, perRoundMs);
+          const key = `${b}/${m.mode}`;
+          const a = acc.get(key) ?? { rows: 0, seconds: 0, latencies: [] };
+          a.rows += res.rowsPerSec * (perRoundMs / 1000);
+          a.seconds += perRoundMs / 1000;
+          a.latencies.push(...res.latencies);
+          acc.set(key, a);
+        }
+      }
+      log(`round ${r + 1}/${rounds} done`);
+    }
+    const rows: WmBenchRow[] = [];
+    for (const b of WM_BENCH_BATCHES)
+      for (const m of modes) {
+        const a = acc.get(`${b}/${m.mode}`)!;
+        const sorted = a.latencies.sort((x, y) => x - y);
+        rows.push({
+          batch: b,
+          mode: m.mode,
+          callers: m.callers,
+          rowsPerSec: a.rows / a.seconds,
+          p50Ms: percentile(sorted, 0.5),
+          p99Ms: percentile(sorted, 0.99),
+          calls: sorted.length,
+        });
+      }
+    const rate = (b: number, mode: WmBenchRow['mode']) =>
+      rows.find((x) => x.batch === b && x.mode === mode)!.rowsPerSec;
+    const ratios = WM_BENCH_BATCHES.map((b) => ({
+      batch: b,
+      grpc: rate(b, 'grpc') / rate(b, 'in-process'),
+      grpcConcurrent: rate(b, 'grpc-concurrent') / rate(b, 'in-process'),
+    }));
+    const at256 = ratios.find((x) => x.batch === 256)!;
+    return {
+      rows,
+      ratios,
+      targetRatioAt256: WM_BENCH_TARGET_RATIO_AT_256,
+      meetsTarget: Math.max(at256.grpc, at256.grpcConcurrent) >= WM_BENCH_TARGET_RATIO_AT_256,
+      concurrentCallers: concurrent,
+      secondsPerMeasurement: (rounds * perRoundMs) / 1000,
+    };
+  } finally {
+    remote.close();
+    service.child.kill('SIGTERM');
+    await new Promise((r) => service.child.once('exit', r));
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export function formatWmBench(r: WmBenchResult): string {
+  const lines = [
+    'world-model Predict throughput (paper-sized VAE, Hopper dims, deterministic)',
+    `${'batch'.padStart(5)}  ${'mode'.padEnd(16)}  ${'callers'.padStart(7)}  ${'rows/s'.padStart(10)}  ${'p50 ms'.padStart(8)}  ${'p99 ms'.padStart(8)}  ${'vs in-process'.padStart(13)}`,
+  ];
+  for (const row of r.rows) {
+    const base = r.rows.find((x) => x.batch === row.batch && x.mode === 'in-process')!.rowsPerSec;
+    lines.push(
+      `${String(row.batch).padStart(5)}  ${row.mode.padEnd(16)}  ${String(row.callers).padStart(7)}  ${row.rowsPerSec.toFixed(0).padStart(10)}  ${row.p50Ms.toFixed(3).padStart(8)}  ${row.p99Ms.toFixed(3).padStart(8)}  ${(row.rowsPerSec / base).toFixed(2).padStart(13)}`,
+    );
+  }
+  const at256 = r.ratios.find((x) => x.batch === 256)!;
+  lines.push(
+    `target: gRPC ≥ ${r.targetRatioAt256} × in-process at batch 256: single caller ${at256.grpc.toFixed(2)}, ${r.concurrentCallers} callers ${at256.grpcConcurrent.toFixed(2)} → ${r.meetsTarget ? 'met' : 'NOT met'}`,
+  );
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  for (const a of args)
+    if (a !== '--quick' && a !== '--json') {
+      console.error(`bench/services-wm: unknown argument '${a}' (expected --quick, --json)`);
+      process.exit(2);
+    }
+  const json = args.includes('--json');
+  const result = await runServicesWmBench({
+    quick: args.includes('--quick'),
+    log: (l) => {
+      if (!json) console.error(l);
+    },
+  });
+  console.log(json ? JSON.stringify(result) : formatWmBench(result));
+}
