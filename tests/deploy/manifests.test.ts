@@ -16,6 +16,7 @@ const SERVICES = ['world-model', 'learner', 'coordinator', 'simulator'] as const
 type ServiceName = (typeof SERVICES)[number];
 const GRPC_SERVICES: ServiceName[] = ['world-model', 'learner', 'simulator'];
 const IMAGE = 'o2o:latest';
+const WORKLOAD_KINDS = ['Deployment', 'Job', 'StatefulSet'];
 
 // biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML
 type Doc = any;
@@ -93,17 +94,19 @@ function composeContainers(): Container[] {
 
 function k8sContainers(): Container[] {
   const docs = k8sDocs();
-  const configMap = docs.find((d) => d.doc.kind === 'ConfigMap' && d.doc.metadata.name === 'o2o-env')!.doc
-    .data;
+  const configMaps = new Map<string, Record<string, string>>(
+    docs.filter((d) => d.doc.kind === 'ConfigMap').map((d) => [d.doc.metadata.name, d.doc.data]),
+  );
   const out: Container[] = [];
   for (const { file, doc } of docs) {
-    if (doc.kind !== 'Deployment') continue;
+    if (!WORKLOAD_KINDS.includes(doc.kind)) continue;
     for (const ct of doc.spec.template.spec.containers) {
       if (!String(ct.image).startsWith('o2o')) continue;
       const env: Record<string, string> = {};
       for (const ref of ct.envFrom ?? []) {
-        assert.equal(ref.configMapRef?.name, 'o2o-env', `${file}: envFrom must use the shared ConfigMap`);
-        Object.assign(env, configMap);
+        const data = configMaps.get(ref.configMapRef?.name);
+        assert.ok(data, `${file}: envFrom names ConfigMap ${ref.configMapRef?.name}, which is not defined`);
+        Object.assign(env, data);
       }
       for (const e of ct.env ?? []) env[e.name] = e.value ?? '(from ref)';
       out.push({
@@ -291,9 +294,11 @@ describe('deploy/ manifests', () => {
     });
     const configMap = docs.find((d) => d.doc.kind === 'ConfigMap' && d.doc.metadata.name === 'o2o-env')!.doc
       .data;
-    for (const { doc } of docs.filter(
-      (d) => d.doc.kind === 'Deployment' && SERVICES.includes(d.doc.metadata.name),
-    )) {
+    const workloads = docs.filter(
+      (d) => WORKLOAD_KINDS.includes(d.doc.kind) && SERVICES.includes(d.doc.metadata.name),
+    );
+    assert.equal(workloads.length, SERVICES.length);
+    for (const { doc } of workloads) {
       const pod = doc.spec.template.spec;
       const mounts = pod.containers[0].volumeMounts as Doc[];
       for (const variable of ['O2O_NATS_TOKEN_FILE', 'O2O_NATS_TLS_CA']) {
@@ -347,6 +352,19 @@ describe('deploy/ manifests', () => {
     );
     const health = compose().services.nats.healthcheck.test.join(' ');
     assert.match(health, new RegExp(`127\\.0\\.0\\.1:${composeConf.monitor}/healthz`));
+  });
+
+  it('the coordinator runs once: a Job that is not retried, a compose service that is not restarted', () => {
+    const job = k8sDocs().find((d) => d.doc.metadata.name === 'coordinator')!.doc;
+    assert.equal(job.kind, 'Job');
+    assert.equal(job.spec.template.spec.restartPolicy, 'Never');
+    assert.equal(job.spec.backoffLimit, 0);
+    const svc = compose().services.coordinator;
+    assert.equal(svc.restart, 'no');
+    for (const dep of ['nats', 'world-model', 'learner', 'simulator'])
+      assert.ok(svc.depends_on[dep], `depends on ${dep}`);
+    for (const name of ['world-model', 'learner', 'simulator'])
+      assert.equal(compose().services[name].restart, 'unless-stopped');
   });
 
   it('simulators scale by their replica count alone', () => {
