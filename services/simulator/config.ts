@@ -20,29 +20,37 @@ export const SIMULATOR_ENV_VARS = {
 
 type Key = keyof typeof SIMULATOR_ENV_VARS;
 
+/** Rows per transition batch at most: keeps a batch of the widest env (Ant) far below the 64 MiB message limit. */
+export const MAX_BATCH_ROWS = 16_384;
+
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-export const configSchema = z.strictObject({
-  envId: z.string().refine(isEnvId, { message: 'not a known environment id' }).default('Hopper-v5'),
-  numEnvs: intIn(1, 1024).default(1),
-  simulatorId: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_", "-" (at most 128)')
-    .default(`${hostname()}-${process.pid}`),
-  heartbeatMs: intIn(20, 600_000).default(1000),
-  /** Unacknowledged transition batches held in actor mode; stepping pauses when this many are waiting. */
-  windowBatches: intIn(1, 100_000).default(32),
-  /** Vector steps per transition batch in actor mode (rows = batchSteps · numEnvs). */
-  batchSteps: intIn(1, 100_000).default(32),
-  listen: z
-    .string()
-    .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')
-    .default('127.0.0.1:0'),
-  /** 'none' runs without NATS (no heartbeats). */
-  natsUrl: z.string().min(1).default('nats://127.0.0.1:4222'),
-  runRoot: z.string().min(1).default('runs'),
-  seed: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-});
+export const configSchema = z
+  .strictObject({
+    envId: z.string().refine(isEnvId, { message: 'not a known environment id' }).default('Hopper-v5'),
+    numEnvs: intIn(1, 1024).default(1),
+    simulatorId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_", "-" (at most 128)')
+      .default(`${hostname()}-${process.pid}`),
+    heartbeatMs: intIn(20, 600_000).default(1000),
+    /** Unacknowledged transition batches held in actor mode; stepping pauses when this many are waiting. */
+    windowBatches: intIn(1, 100_000).default(32),
+    /** Vector steps per transition batch in actor mode (rows = batchSteps · numEnvs). */
+    batchSteps: intIn(1, 100_000).default(32),
+    listen: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')
+      .default('127.0.0.1:0'),
+    /** 'none' runs without NATS (no heartbeats). */
+    natsUrl: z.string().min(1).default('nats://127.0.0.1:4222'),
+    runRoot: z.string().min(1).default('runs'),
+    seed: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  })
+  .refine((c) => c.batchSteps * c.numEnvs <= MAX_BATCH_ROWS, {
+    message: `O2O_SIM_BATCH_STEPS × O2O_SIM_NUM_ENVS must be at most ${MAX_BATCH_ROWS} rows`,
+    path: ['batchSteps'],
+  });
 
 export type SimulatorConfig = z.output<typeof configSchema>;
 

@@ -18,6 +18,7 @@ import type {
 import { deriveSeed, Rng, VectorEnv } from '../../lib/envs/index.ts';
 import { decodeFloatBatch, encodeFloatBatch, FloatBatchError } from '../../lib/services/float-batch.ts';
 import { grpcError } from '../../lib/telemetry/grpc.ts';
+import { MAX_BATCH_ROWS } from './config.ts';
 import { SnapshotPolicy } from './policy.ts';
 import { TransitionWindow } from './transition-window.ts';
 
@@ -76,6 +77,11 @@ export class SimulatorEngine {
   private readonly episodeLength: Uint32Array;
 
   constructor(options: EngineOptions) {
+    if (options.batchSteps * options.numEnvs > MAX_BATCH_ROWS) {
+      throw new RangeError(
+        `batch of ${options.batchSteps} steps × ${options.numEnvs} envs exceeds ${MAX_BATCH_ROWS} rows; lower O2O_SIM_BATCH_STEPS`,
+      );
+    }
     this.options = options;
     this.vec = new VectorEnv(options.envId, { numEnvs: options.numEnvs });
     this.obsDim = this.vec.obsDim;
@@ -212,6 +218,9 @@ export class SimulatorEngine {
 
   /** Starts actor mode (if needed) for a consumer; sets the size of batches produced from now on. */
   openStream(maxBatchRows: number): void {
+    if (!Number.isInteger(maxBatchRows) || maxBatchRows < 0 || maxBatchRows > MAX_BATCH_ROWS) {
+      throw invalid(`max_batch_rows: must be in [0, ${MAX_BATCH_ROWS}], got ${maxBatchRows}`);
+    }
     this.enterActor('StreamTransitions');
     if (maxBatchRows > 0) this.batchSteps = Math.max(1, Math.floor(maxBatchRows / this.vec.numEnvs));
   }

@@ -89,6 +89,17 @@ describe('services/simulator actor mode', function () {
       assert.equal((await take(client, 0, 1))[0]!.seq, 5);
       // Asking for an acked seq never returns it: the stream starts at the oldest still held.
       assert.equal((await take(client, 3, 1))[0]!.seq, 5);
+      // max_batch_rows sizes the batches produced from then on (already buffered ones stay as they are).
+      await assert.rejects(client.streamTransitions(0, { maxBatchRows: 1_000_000 }).next(), /max_batch_rows/);
+      let small: Transitions | undefined;
+      for await (const b of client.streamTransitions(0, { maxBatchRows: 5 })) {
+        await client.ack(b.seq);
+        if (b.rows !== BATCH_STEPS * NUM_ENVS) {
+          small = b;
+          break;
+        }
+      }
+      assert.equal(small?.rows, 4, 'max_batch_rows 5 with 2 envs: 2 steps per batch');
       // Acks of unproduced seqs and from_seq far ahead are refused.
       await assert.rejects(client.ack(10_000), (e: { code: number }) => e.code === status.INVALID_ARGUMENT);
       await assert.rejects(take(client, 10_000, 1), /from_seq: 10000 is beyond/);

@@ -119,6 +119,10 @@ describe('services/simulator process', function () {
     );
     assert.throws(() => loadConfig({}, ['--num-envs', '-1']), /--num-envs="-1"/);
     assert.throws(() => loadConfig({}, ['--bogus', '1']), /unknown flag --bogus/);
+    assert.throws(
+      () => loadConfig({ O2O_SIM_NUM_ENVS: '64', O2O_SIM_BATCH_STEPS: '1000' }, []),
+      /O2O_SIM_BATCH_STEPS="1000": .* at most 16384 rows/,
+    );
     const ok = loadConfig({ O2O_SIM_ENV: 'Walker2d-v5', O2O_SEED: '9' }, ['--num-envs=4']);
     assert.deepEqual(
       [ok.envId, ok.numEnvs, ok.seed, ok.heartbeatMs, ok.listen],
