@@ -1,0 +1,72 @@
+// End to end: the launcher with real processes (nats-server, world model, two simulators, learner,
+// coordinator) runs a tiny InvertedPendulum-v5 td3bc-aug experiment; the report exists, every phase
+// finished, and one trace holds spans from all four services.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { summarizeTraceFiles, tracesSpanning } from '../../lib/telemetry/summary.ts';
+import { loadState, PHASE_ORDER } from '../../services/coordinator/state.ts';
+import { launch } from '../../services/launcher/launch.ts';
+
+const TINY_SPEC = `
+name: e2e-tiny
+seed: 3
+env: InvertedPendulum-v5
+variant: td3bc-aug
+dataset: { generate: { kind: random, transitions: 300 } }
+agent: { hidden: [32, 32] }
+worldModel: { epochs: 2, batchSize: 64, hidden: [32], latentDim: 4 }
+offline: { steps: 60, batchSize: 64, evalEvery: 60, evalEpisodes: 1 }
+online: { steps: 120, simulators: 2, startSteps: 40, warmupSteps: 40, batchSize: 64, evalEvery: 120, evalEpisodes: 1 }
+evaluation: { episodes: 2 }
+`;
+
+const SERVICES = ['o2o-coordinator', 'o2o-learner', 'o2o-simulator', 'o2o-world-model'];
+
+describe('end to end through the services', function () {
+  // Target well under 90 s on an idle machine; the limit leaves room for a shared, loaded one.
+  this.timeout(300_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'o2o-e2e-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs every phase, writes the report and records one trace across all four services', async () => {
+    const specPath = join(dir, 'spec.yaml');
+    writeFileSync(specPath, TINY_SPEC);
+    const lines: string[] = [];
+    const started = performance.now();
+    const result = await launch({
+      specPath,
+      runDir: join(dir, 'run'),
+      log: (line) => lines.push(`[launcher] ${line}`),
+      env: { O2O_LEARNER_PROGRESS_MS: '500', O2O_COORD_PROGRESS_MS: '0' },
+      graceMs: 10_000,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(result.ok, true, `run failed: ${result.reason}\n${lines.join('\n')}`);
+    assert.ok(result.reportPath !== undefined && existsSync(result.reportPath), 'report.md written');
+    const report = readFileSync(result.reportPath, 'utf8');
+    assert.match(report, /Final evaluation: mean return/);
+
+    const state = loadState(result.runDir);
+    assert.ok(state !== undefined);
+    for (const phase of PHASE_ORDER) assert.equal(state.phases[phase]?.status, 'done', `${phase} finished`);
+    assert.equal(state.phases.online?.metrics['steps'], 120);
+    assert.match(state.phases.world_model?.handledBy ?? '', /^world-model@/);
+    assert.match(state.phases.online?.handledBy ?? '', /^learner@/);
+
+    const summary = summarizeTraceFiles(join(result.runDir, 'traces'));
+    const whole = tracesSpanning(summary, SERVICES);
+    assert.equal(
+      whole.length,
+      1,
+      `one trace spans ${SERVICES.join(', ')}; services seen: ${summary.services}`,
+    );
+    assert.equal(whole[0]?.root, 'run e2e-tiny');
+    assert.equal(whole[0]?.missingParents, 0);
+    console.log(`      e2e run: ${seconds.toFixed(1)} s, ${whole[0]?.spans} spans in the run's trace`);
+  });
+});
