@@ -9,7 +9,7 @@
 // usage: npm run bench:services-sim -- [--quick] [--json]
 //   --quick  shorter windows (under 30 s once the processes are up)
 //   --json   print one JSON object instead of the table
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,6 +40,9 @@ export interface SimBenchResult {
     oneProcess: number;
     twoProcesses: number;
     ratio: number;
+    /** Transitions per CPU-second of the simulator processes (1 and 2 processes). */
+    perCpuSecondOne: number;
+    perCpuSecondTwo: number;
     batchesAcked: number;
     /** The same actor loop in the bench process, batches acked directly (no gRPC, no second process). */
     inProcessProducer: number;
@@ -47,12 +50,34 @@ export interface SimBenchResult {
   lockstep: { unaryStepsPerSec: number; streamStepsPerSec: number; inProcessStepsPerSec: number };
 }
 
-/** Streams from every client at once for `seconds` (after a warm-up), acking each batch; rows/s. */
+/** User + system CPU seconds a process has used so far (Linux /proc), or NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 (1-based).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** sysconf(_SC_CLK_TCK) is 100 on every Linux we run on. */
+const CLOCK_TICKS = 100;
+
+interface StreamMeasure {
+  rowsPerSec: number;
+  batches: number;
+  /** Transitions per CPU-second of the simulator processes: flat from 1 to 2 processes = no overhead. */
+  rowsPerCpuSec: number;
+}
+
+/** Streams from every client at once for `seconds` (after a warm-up), acking each batch. */
 async function streamRate(
   clients: SimulatorClient[],
+  pids: number[],
   warmupS: number,
   seconds: number,
-): Promise<[number, number]> {
+): Promise<StreamMeasure> {
   let counting = false;
   let stop = false;
   let rows = 0;
@@ -70,13 +95,15 @@ async function streamRate(
   });
   await new Promise((r) => setTimeout(r, warmupS * 1000));
   counting = true;
+  const cpu0 = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpu0;
   counting = false;
   stop = true;
   await Promise.all(loops);
-  return [rows / elapsed, batches];
+  return { rowsPerSec: rows / elapsed, batches, rowsPerCpuSec: rows / cpu };
 }
 
 /** Transitions/s of a SimulatorEngine's actor loop in this process, consumed and acked directly. */
@@ -171,18 +198,20 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
     const [a, b, lock] = clients as [SimulatorClient, SimulatorClient, SimulatorClient];
 
     // Alternating rounds, best of each: the machine is shared and the load shifts under us.
-    let one = 0;
-    let two = 0;
+    let one: StreamMeasure | undefined;
+    let two: StreamMeasure | undefined;
     let batchesAcked = 0;
+    const [pa, pb] = procs as [SpawnedSimulator, SpawnedSimulator];
     for (let round = 0; round < rounds; round++) {
       log(`actor mode, 1 process, ${seconds} s (round ${round + 1}/${rounds})`);
-      const [r1, b1] = await streamRate([a], warmup, seconds);
+      const m1 = await streamRate([a], [pa.pid], warmup, seconds);
       log(`actor mode, 2 processes, ${seconds} s (round ${round + 1}/${rounds})`);
-      const [r2, b2] = await streamRate([a, b], warmup, seconds);
-      one = Math.max(one, r1);
-      two = Math.max(two, r2);
-      batchesAcked += b1 + b2;
+      const m2 = await streamRate([a, b], [pa.pid, pb.pid], warmup, seconds);
+      if (one === undefined || m1.rowsPerSec > one.rowsPerSec) one = m1;
+      if (two === undefined || m2.rowsPerSec > two.rowsPerSec) two = m2;
+      batchesAcked += m1.batches + m2.batches;
     }
+    if (one === undefined || two === undefined) throw new Error('no rounds');
     log(`actor producer in this process without gRPC, ${seconds} s`);
     const producer = await inProcessProducerRate(envId, numEnvs, batchSteps, warmup, seconds);
 
@@ -204,9 +233,11 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
       seconds,
       startupSeconds,
       actor: {
-        oneProcess: one,
-        twoProcesses: two,
-        ratio: two / one,
+        oneProcess: one.rowsPerSec,
+        twoProcesses: two.rowsPerSec,
+        ratio: two.rowsPerSec / one.rowsPerSec,
+        perCpuSecondOne: one.rowsPerCpuSec,
+        perCpuSecondTwo: two.rowsPerCpuSec,
         batchesAcked,
         inProcessProducer: producer,
       },
@@ -228,6 +259,8 @@ export function formatSimBench(r: SimBenchResult): string {
     'actor mode (transitions/s received and acked)',
     `  1 process  ${f(r.actor.oneProcess)}`,
     `  2 processes${f(r.actor.twoProcesses)}   ratio ${r.actor.ratio.toFixed(2)}× (target ≥ 1.8×)`,
+    `  per simulator CPU-second: 1 process ${r.actor.perCpuSecondOne.toFixed(0)}, 2 processes ${r.actor.perCpuSecondTwo.toFixed(0)}` +
+      ' (equal: the processes scale until the cores run out)',
     `  in-process producer, no gRPC${f(r.actor.inProcessProducer)}   1 process streams ${(r.actor.oneProcess / r.actor.inProcessProducer).toFixed(2)}× of it`,
     '',
     'lockstep, 1 env (steps/s)',
