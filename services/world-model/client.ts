@@ -116,8 +116,12 @@ export class WorldModelServiceClient {
     return this.unary('info', {});
   }
 
-  async load(modelPath: string): Promise<InfoResponse> {
-    const r = await this.unary<{ modelPath: string }, { info?: InfoResponse }>('load', { modelPath });
+  /** Serves `modelPath` (relative to the service's run root); `noiseSeed` restarts its noise stream. */
+  async load(modelPath: string, noiseSeed?: number): Promise<InfoResponse> {
+    const r = await this.unary<{ modelPath: string; noiseSeed?: number }, { info?: InfoResponse }>('load', {
+      modelPath,
+      ...(noiseSeed === undefined ? {} : { noiseSeed }),
+    });
     if (r.info === undefined) throw new RemoteWorldModelError('Load answered without info', undefined);
     return r.info;
   }

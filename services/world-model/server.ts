@@ -85,13 +85,15 @@ export class WorldModelState {
   }
 
   /** Loads `rel` (run-root relative) with the implementation and serves it from the next batch on. */
-  async load(rel: string, field = 'model_path'): Promise<InfoResponse> {
+  async load(rel: string, field = 'model_path', noiseSeed = this.settings.seed): Promise<InfoResponse> {
+    if (!Number.isSafeInteger(noiseSeed) || noiseSeed < 0 || noiseSeed > 2 ** 31 - 2)
+      throw invalid(`noise_seed: must be 0..2^31-2, got ${noiseSeed}`);
     const full = checkPath(this.settings.runRoot, rel, field);
     if (!existsSync(full) || !statSync(full).isFile())
       throw grpcError(status.NOT_FOUND, `${field}: '${rel}' is not a file under the run root`);
     let next: ServedModel;
     try {
-      next = await this.impl.load(full, this.settings.seed);
+      next = await this.impl.load(full, noiseSeed);
     } catch (e) {
       throw grpcError(
         status.FAILED_PRECONDITION,
@@ -233,7 +235,7 @@ export function serviceHandlers(state: WorldModelState) {
       mapErrors(() => state.predict(req)),
     ),
     load: tracedUnary<LoadRequest, LoadResponse>(TRACER, METHOD('Load'), async (req) => ({
-      info: await state.load(req.modelPath),
+      info: await state.load(req.modelPath, 'model_path', req.noiseSeed ?? state.settings.seed),
     })),
     train: traceServerStreamHandler<TrainRequest, TrainProgress>(
       TRACER,

@@ -258,47 +258,96 @@ describe('world-model service', function () {
     );
   });
 
-  it('answers FAILED_PRECONDITION before a model is loaded, then trains one with streamed progress', async () => {
+  it('answers FAILED_PRECONDITION before a model is loaded, then serves the one Load names', async () => {
     const s = await serve({ model: undefined });
     const c = connect(s.address);
     const { states, actions } = inputs(2, 3);
-    await expectStatus(
-      rawPredict(c, { states: encodeFloatBatch(states, 2, OBS), actions: encodeFloatBatch(actions, 2, ACT) }),
-      status.FAILED_PRECONDITION,
-      /no world model loaded/,
-    );
+    const req = { states: encodeFloatBatch(states, 2, OBS), actions: encodeFloatBatch(actions, 2, ACT) };
+    await expectStatus(rawPredict(c, req), status.FAILED_PRECONDITION, /no world model loaded/);
     assert.equal((await c.info()).trained, false);
-    const progress: number[] = [];
-    const done = await c.train(
-      {
-        datasetPath: fx.dataset,
-        outputPath: 'trained',
-        epochs: 2,
-        seed: 3,
-        batchSize: 128,
-        latentDim: SMALL_MODEL.latentDim,
-        encoderHidden: SMALL_MODEL.encoderHidden,
-        decoderHidden: SMALL_MODEL.decoderHidden,
-        transitionHidden: SMALL_MODEL.transitionHidden,
-      },
-      (p) => {
-        if (!p.done) progress.push(p.epoch);
-      },
-    );
-    assert.deepEqual(progress, [1, 2]);
+    const info = await c.load(fx.model);
+    assert.equal(info.trained, true);
+    assert.equal(info.modelPath, fx.model);
+    assert.equal(info.envId, 'InvertedPendulum-v5');
+    assert.equal((await rawPredict(c, req)).nextStates?.rows, 2);
+  });
+
+  it('Load with noise_seed restarts the stochastic stream: same samples as the native model with that seed', async () => {
+    const s = await serve({ maxWaitMs: 0 });
+    const c = connect(s.address);
+    const info = await c.load(fx.model, 77);
+    assert.equal(info.modelPath, fx.model);
+    const remote = await RemoteWorldModel.connect(s.address);
+    clients.push(remote);
+    const { states, actions } = inputs(16, 4);
+    const want = new Float32Array(16 * OBS);
+    const got = new Float32Array(16 * OBS);
+    const native = NativeVaeWorldModel.load(join(fx.root, fx.model));
+    native.reseedNoise(77);
+    await native.predictNextStates(states, actions, 16, want);
+    await remote.predictNextStates(states, actions, 16, got);
+    assert.deepEqual(got, want);
+    await expectStatus(c.load(fx.model, 2 ** 40), status.INVALID_ARGUMENT, /noise_seed: must be 0..2\^31-2/);
+  });
+
+  it('trains with streamed progress in a worker thread, answering Predict meanwhile, then serves the new model', async () => {
+    const s = await serve();
+    const c = connect(s.address);
+    const { states, actions } = inputs(8, 8);
+    const req = {
+      states: encodeFloatBatch(states, 8, OBS),
+      actions: encodeFloatBatch(actions, 8, ACT),
+      deterministic: true,
+    };
+    const epochs: number[] = [];
+    let answeredDuringTraining = 0;
+    let trainingDone = false;
+    let firstEpoch: () => void = () => {};
+    const started = new Promise<void>((r) => {
+      firstEpoch = r;
+    });
+    const training = c
+      .train(
+        {
+          datasetPath: fx.dataset,
+          outputPath: 'trained',
+          epochs: 30,
+          seed: 5,
+          batchSize: 64,
+          latentDim: SMALL_MODEL.latentDim,
+          encoderHidden: SMALL_MODEL.encoderHidden,
+          decoderHidden: SMALL_MODEL.decoderHidden,
+          transitionHidden: SMALL_MODEL.transitionHidden,
+        },
+        (p) => {
+          if (!p.done) epochs.push(p.epoch);
+          firstEpoch();
+        },
+      )
+      .then((done) => {
+        trainingDone = true;
+        return done;
+      });
+    await started;
+    while (!trainingDone && answeredDuringTraining < 5) {
+      await rawPredict(c, req);
+      if (!trainingDone) answeredDuringTraining++;
+    }
+    const done = await training;
+    assert.ok(answeredDuringTraining >= 1, 'no Predict was answered while training ran');
+    assert.ok(epochs.length >= 1 && epochs.every((e, i) => e === i + 1), `epochs ${epochs}`);
     assert.equal(done.modelPath, 'trained/world-model.safetensors');
     assert.ok(done.heldoutMse > 0 && Number.isFinite(done.heldoutMse));
     assert.ok(existsSync(join(fx.root, 'trained', 'world-model.safetensors')));
     assert.ok(existsSync(join(fx.root, 'trained', 'world-model-report.json')));
     const info = await c.info();
-    assert.equal(info.trained, true);
     assert.equal(info.modelPath, 'trained/world-model.safetensors');
     assert.equal(info.envId, 'InvertedPendulum-v5');
-    const r = await rawPredict(c, {
-      states: encodeFloatBatch(states, 2, OBS),
-      actions: encodeFloatBatch(actions, 2, ACT),
-    });
-    assert.equal(r.nextStates?.rows, 2);
+    const served = NativeVaeWorldModel.load(join(fx.root, 'trained', 'world-model.safetensors'));
+    const want = new Float32Array(8 * OBS);
+    await served.predictNextStates(states, actions, 8, want, { deterministic: true });
+    const r = await rawPredict(c, req);
+    assert.deepEqual(new Float32Array(new Uint8Array(r.nextStates!.data).buffer), want);
   });
 
   it('client gives up with a clear error after its retry budget when nothing listens', async () => {
