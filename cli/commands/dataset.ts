@@ -5,8 +5,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { trainBehaviour } from '../../lib/data/behaviour.ts';
-import { BEHAVIOUR_KINDS, type BehaviourKind, behaviourDataset } from '../../lib/data/behaviour-datasets.ts';
+import { BEHAVIOUR_KINDS, type BehaviourKind, BehaviourRunError } from '../../lib/data/behaviour-store.ts';
 import type { OfflineDataset } from '../../lib/data/dataset.ts';
 import { DatasetError } from '../../lib/data/errors.ts';
 import { type DatasetInfo, datasetInfo } from '../../lib/data/info.ts';
@@ -370,6 +369,12 @@ async function runGenerate(argv: string[]): Promise<number> {
     }
   } else {
     const kind: BehaviourKind = flags.kind;
+    // Loaded here: the policy code brings lib/nn, which info/subset/convert do not need.
+    const { behaviourDataset, openRun } = await import('../../lib/data/behaviour-datasets.ts');
+    const trained = openRun(flags.behaviour!).run.envId;
+    if (trained !== flags.env) {
+      throw new UsageError(`--behaviour ${flags.behaviour} trained ${trained}, not --env ${flags.env}`);
+    }
     dataset = behaviourDataset(flags.behaviour!, {
       kind,
       transitions: flags.transitions,
@@ -377,11 +382,6 @@ async function runGenerate(argv: string[]): Promise<number> {
       noise: flags.noise,
       progress: throttledProgress(`${flags.env} ${kind}`),
     });
-    if (dataset.metadata.envId !== flags.env) {
-      throw new UsageError(
-        `--behaviour ${flags.behaviour} trained ${dataset.metadata.envId}, not --env ${flags.env}`,
-      );
-    }
   }
   const written = await saveDataset(dataset, formatOfOutput(flags.out), flags.out);
   const m = dataset.metadata;
@@ -413,6 +413,7 @@ async function runBehaviour(argv: string[]): Promise<number> {
     console.log(behaviourSpec.help);
     return 0;
   }
+  const { trainBehaviour } = await import('../../lib/data/behaviour.ts');
   let stopRequested = false;
   const onSignal = () => {
     stopRequested = true;
@@ -487,7 +488,7 @@ export const datasetCommand: Command = {
     try {
       return await sub(rest);
     } catch (err) {
-      if (err instanceof DatasetError) {
+      if (err instanceof DatasetError || err instanceof BehaviourRunError) {
         console.error(`o2o dataset ${name}: ${err.message}`);
         return 1;
       }

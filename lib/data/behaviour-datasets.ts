@@ -15,6 +15,8 @@ import { makeEnv } from '../envs/registry.ts';
 import { deriveSeed, Rng } from '../envs/rng.ts';
 import { loadAgent } from '../rl/agent-checkpoint.ts';
 import {
+  type BehaviourKind,
+  BehaviourRunError,
   END,
   paths,
   type RunFile,
@@ -32,8 +34,7 @@ import {
   type OfflineDataset,
 } from './dataset.ts';
 
-export const BEHAVIOUR_KINDS = ['medium', 'medium-replay', 'expert', 'medium-expert'] as const;
-export type BehaviourKind = (typeof BEHAVIOUR_KINDS)[number];
+export { BEHAVIOUR_KINDS, type BehaviourKind } from './behaviour-store.ts';
 
 export interface SnapshotChoice {
   expert: TrainingLine;
@@ -44,7 +45,7 @@ export interface SnapshotChoice {
 
 /** The expert (best return, later on ties) and medium (closest to a third of it, earlier on ties). */
 export function chooseSnapshots(log: readonly TrainingLine[]): SnapshotChoice {
-  if (log.length === 0) throw new Error('the training log has no snapshots yet');
+  if (log.length === 0) throw new BehaviourRunError('the training log has no snapshots yet');
   let expert = log[0]!;
   for (const line of log) if (line.evalReturn >= expert.evalReturn) expert = line;
   const mediumTarget = expert.evalReturn / 3;
@@ -59,7 +60,8 @@ export function chooseSnapshots(log: readonly TrainingLine[]): SnapshotChoice {
 export function openRun(dir: string): { run: RunFile; log: TrainingLine[]; step: number } {
   const run = readRunFile(dir);
   const cp = readCheckpoint(dir);
-  if (cp === undefined) throw new Error(`${dir}: no checkpoint.json (behaviour training never checkpointed)`);
+  if (cp === undefined)
+    throw new BehaviourRunError(`${dir}: no checkpoint.json (behaviour training never checkpointed)`);
   // Lines past the checkpoint are a crash's leftovers; the next resume drops them, so do we.
   const log = readTrainingLog(paths(dir).training).filter((l) => l.step <= cp.step);
   return { run, log, step: cp.step };
@@ -139,7 +141,9 @@ export function rolloutSnapshot(
 export function replayUpTo(dir: string, run: RunFile, step: number): DatasetColumns {
   const cp = readCheckpoint(dir);
   if (cp === undefined || cp.step < step) {
-    throw new Error(`${dir}: transitions up to step ${step} asked for, the run has ${cp?.step ?? 0}`);
+    throw new BehaviourRunError(
+      `${dir}: transitions up to step ${step} asked for, the run has ${cp?.step ?? 0}`,
+    );
   }
   const { obsDim, actDim } = run;
   const columns = emptyColumns(step, obsDim, actDim);
@@ -166,7 +170,8 @@ export function replayUpTo(dir: string, run: RunFile, step: number): DatasetColu
 }
 
 export function concatColumns(a: DatasetColumns, b: DatasetColumns): DatasetColumns {
-  if (a.obsDim !== b.obsDim || a.actDim !== b.actDim) throw new Error('concatColumns: dimensions differ');
+  if (a.obsDim !== b.obsDim || a.actDim !== b.actDim)
+    throw new BehaviourRunError('concatColumns: dimensions differ');
   const cat = <T extends Float32Array | Uint8Array>(x: T, y: T, make: (n: number) => T): T => {
     const out = make(x.length + y.length);
     out.set(x);
@@ -214,7 +219,7 @@ export function behaviourDataset(dir: string, options: BehaviourDatasetOptions):
   const noisy = noise > 0 ? ` + N(0, ${noise}·maxAction) noise` : ' (deterministic)';
   if (kind === 'medium-replay') {
     if (medium.step === 0) {
-      throw new Error(
+      throw new BehaviourRunError(
         `${dir}: the medium snapshot is the untrained one (step 0), so there is no replay before it`,
       );
     }

@@ -12,6 +12,14 @@ import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileS
 import { join } from 'node:path';
 import { z } from 'zod';
 
+/** A behaviour run directory that is missing, damaged or asked for something it cannot give. */
+export class BehaviourRunError extends Error {
+  override name = 'BehaviourRunError';
+}
+
+export const BEHAVIOUR_KINDS = ['medium', 'medium-replay', 'expert', 'medium-expert'] as const;
+export type BehaviourKind = (typeof BEHAVIOUR_KINDS)[number];
+
 /** How a recorded transition ends its episode. */
 export const END = {
   /** The episode goes on in the next row. */
@@ -89,14 +97,22 @@ function readJson<T>(file: string, schema: z.ZodType<T>): T {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file}: not readable JSON (${(err as Error).message})`);
+    throw new BehaviourRunError(`${file}: not readable JSON (${(err as Error).message})`);
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new BehaviourRunError(`${file}: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 
-export const readRunFile = (dir: string): RunFile => readJson(paths(dir).run, runFileSchema);
+export function readRunFile(dir: string): RunFile {
+  const file = paths(dir).run;
+  if (!existsSync(file)) {
+    throw new BehaviourRunError(
+      `${dir}: not a behaviour run (no run.json; make one with o2o dataset behaviour)`,
+    );
+  }
+  return readJson(file, runFileSchema);
+}
 
 export function readCheckpoint(dir: string): Checkpoint | undefined {
   const file = paths(dir).checkpoint;
@@ -115,10 +131,10 @@ export function readTrainingLog(file: string): TrainingLine[] {
       raw = JSON.parse(line);
     } catch (err) {
       if (i === lines.length - 1) return;
-      throw new Error(`${file}:${i + 1}: not JSON (${(err as Error).message})`);
+      throw new BehaviourRunError(`${file}:${i + 1}: not JSON (${(err as Error).message})`);
     }
     const parsed = trainingLineSchema.safeParse(raw);
-    if (!parsed.success) throw new Error(`${file}:${i + 1}: ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success) throw new BehaviourRunError(`${file}:${i + 1}: ${z.prettifyError(parsed.error)}`);
     out.push(parsed.data);
   });
   return out;
@@ -156,7 +172,7 @@ export function readChunk(file: string, obsDim: number, actDim: number, expectRo
   const bytes = readFileSync(file);
   const size = rowBytes(obsDim, actDim);
   if (bytes.length !== expectRows * size) {
-    throw new Error(
+    throw new BehaviourRunError(
       `${file}: ${bytes.length} bytes, expected ${expectRows} rows × ${size} bytes (truncated or wrong dims)`,
     );
   }
@@ -174,7 +190,8 @@ export function readChunk(file: string, obsDim: number, actDim: number, expectRo
   const nextObs = floats(expectRows * obsDim);
   const ends = aligned.subarray(at, at + expectRows);
   for (let i = 0; i < ends.length; i++) {
-    if (ends[i]! > END.cut) throw new Error(`${file}: row ${i} has end flag ${ends[i]}, expected 0..3`);
+    if (ends[i]! > END.cut)
+      throw new BehaviourRunError(`${file}: row ${i} has end flag ${ends[i]}, expected 0..3`);
   }
   return { rows: expectRows, obs, actions, rewards, nextObs, ends };
 }

@@ -26,6 +26,7 @@ import { evaluatePolicy } from '../rl/evaluate.ts';
 import { ReplayBuffer } from '../rl/replay-buffer.ts';
 import { Td3Agent } from '../rl/td3.ts';
 import {
+  BehaviourRunError,
   type Checkpoint,
   END,
   encodeRows,
@@ -116,7 +117,7 @@ function settleRunFile(dir: string, wanted: RunFile): RunFile {
   const stored = readRunFile(dir);
   for (const key of Object.keys(wanted) as (keyof RunFile)[]) {
     if (JSON.stringify(stored[key]) !== JSON.stringify(wanted[key])) {
-      throw new Error(
+      throw new BehaviourRunError(
         `${file}: this run was started with ${key} = ${JSON.stringify(stored[key])}, now asked for ` +
           `${JSON.stringify(wanted[key])} (use another --out, or the original settings to resume)`,
       );
@@ -130,7 +131,9 @@ function maxActionOf(env: Env): number {
   const low = env.actionSpace.low;
   for (let i = 0; i < high.length; i++) {
     if (high[i] !== high[0] || low[i] !== -high[0]!) {
-      throw new Error(`${env.id}: TD3 needs a symmetric action box with one bound, got [${low}]..[${high}]`);
+      throw new BehaviourRunError(
+        `${env.id}: TD3 needs a symmetric action box with one bound, got [${low}]..[${high}]`,
+      );
     }
   }
   return high[0]!;
@@ -253,7 +256,7 @@ export async function trainBehaviour(dir: string, options: BehaviourOptions): Pr
     writeAtomic(p.training, log.map((l) => `${JSON.stringify(l)}\n`).join(''));
     for (const stray of strayFiles(dir, cp, [...log.map((l) => l.snapshot)])) rmSync(stray, { force: true });
     if (cp !== undefined && cp.step > options.totalSteps) {
-      throw new Error(
+      throw new BehaviourRunError(
         `${p.checkpoint}: the run is already at step ${cp.step} > --steps ${options.totalSteps}`,
       );
     }

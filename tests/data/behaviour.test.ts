@@ -267,6 +267,16 @@ describe('data: behaviour-policy runs and D4RL-style kinds', function () {
     );
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /--behaviour: required/);
+    const notRun = spawnSync(
+      process.execPath,
+      [
+        ...[bin, 'dataset', 'generate', '--env', ENV, '--kind', 'medium', '--behaviour', dir.path],
+        ...['--out', join(dir.path, 'y.hdf5')],
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(notRun.status, 1);
+    assert.match(notRun.stderr, /not a behaviour run \(no run\.json/);
   });
 });
 
