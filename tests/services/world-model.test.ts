@@ -3,11 +3,12 @@
 // queue bound holds, paths cannot escape the run root, Train works, and the process starts and stops
 // cleanly. Tiny InvertedPendulum-v5 model (32-wide layers).
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import type { PredictResponse } from '../../generated/proto/o2o/v1/world_model.js';
 import { encodeFloatBatch } from '../../lib/services/float-batch.ts';
+import type { SpanRecord } from '../../lib/telemetry/span-record.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import {
   RemoteWorldModel,
@@ -363,6 +364,48 @@ describe('world-model service', function () {
       return true;
     });
     assert.ok(Date.now() - t0 < 5_000);
+  });
+
+  it('traces each merged model call as a span linked to every merged caller', async () => {
+    const traceFile = join(fx.root, 'spans.jsonl');
+    const svc = await spawnWorldModelService({
+      O2O_RUN_ROOT: fx.root,
+      O2O_WM_MODEL: fx.model,
+      O2O_WM_MAX_WAIT_MS: '150',
+      O2O_TRACE_FILE: traceFile,
+    });
+    const c = connect(svc.address);
+    const answers = await Promise.all(
+      [2, 3, 4].map((rows) => {
+        const { states, actions } = inputs(rows, rows);
+        return rawPredict(c, {
+          states: encodeFloatBatch(states, rows, OBS),
+          actions: encodeFloatBatch(actions, rows, ACT),
+          deterministic: true,
+        });
+      }),
+    );
+    assert.equal(await svc.stop(), 0);
+    const spans = readFileSync(traceFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as SpanRecord);
+    const merged = Math.max(...answers.map((a) => a.mergedCallers));
+    const batch = spans.find(
+      (sp) => sp.name === 'wm.predict_batch' && sp.attributes['o2o.wm.callers_merged'] === merged,
+    );
+    assert.ok(batch !== undefined && merged > 1, `no merged batch span among ${spans.map((sp) => sp.name)}`);
+    assert.equal(
+      batch.attributes['o2o.wm.rows'],
+      answers.filter((a) => a.mergedCallers === merged).reduce((n, a) => n + a.nextStates!.rows, 0),
+    );
+    assert.equal(typeof batch.attributes['o2o.wm.queue_wait_ms_max'], 'number');
+    const serverSpans = new Set(
+      spans.filter((sp) => sp.name === 'o2o.v1.WorldModel/Predict').map((sp) => sp.spanId),
+    );
+    assert.equal(batch.links.length, merged);
+    for (const link of batch.links)
+      assert.ok(serverSpans.has(link.spanId), 'each link names a Predict server span');
   });
 
   it('runs as a process: ready line, loads O2O_WM_MODEL, exits 0 on SIGTERM; bad config names the variable', async () => {
