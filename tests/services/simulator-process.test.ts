@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, type NatsConnection } from 'nats';
+import { SimulatorHeartbeat } from '../../generated/proto/o2o/v1/events.js';
+import { subjects } from '../../lib/services/subjects.ts';
 import { type SimulatorChange, SimulatorClient, watchSimulators } from '../../services/simulator/client.ts';
 import { loadConfig } from '../../services/simulator/config.ts';
 import { spawnSimulator } from '../../services/simulator/spawn.ts';
@@ -103,6 +105,44 @@ describe('services/simulator process', function () {
       assert.match(spans, /o2o-simulator/);
     } finally {
       await second.stop('SIGKILL');
+      watch.stop();
+    }
+  });
+
+  it('watchSimulators: restarts by incarnation, stale and foreign beats ignored, gone after 3 missed beats', async () => {
+    const changes: string[] = [];
+    const watch = watchSimulators(nc, {
+      envId: 'Hopper-v5',
+      heartbeatMs: 100,
+      onChange: (c) =>
+        changes.push(`${c.type}:${c.simulator.heartbeat.simulatorId}:${c.simulator.heartbeat.incarnation}`),
+    });
+    const beat = (simulatorId: string, incarnation: number, envId = 'Hopper-v5') =>
+      nc.publish(
+        subjects.simulatorHeartbeat,
+        SimulatorHeartbeat.encode({
+          simulatorId,
+          address: '127.0.0.1:1',
+          envId,
+          numEnvs: 1,
+          mode: 'idle',
+          stepsTotal: 0,
+          unixMs: Date.now(),
+          incarnation,
+        }).finish(),
+      );
+    try {
+      beat('w1', 1);
+      beat('w2', 1, 'Walker2d-v5'); // another env: not ours
+      nc.publish(subjects.simulatorHeartbeat, new TextEncoder().encode('not a heartbeat'));
+      await watch.waitFor((live) => live.has('w1'), 5_000);
+      beat('w1', 2);
+      await watch.waitFor((live) => live.get('w1')?.heartbeat.incarnation === 2, 5_000);
+      beat('w1', 1); // a late beat of the former incarnation
+      await nc.flush();
+      await watch.waitFor((live) => !live.has('w1'), 5_000);
+      assert.deepEqual(changes, ['added:w1:1', 'restarted:w1:2', 'gone:w1:2']);
+    } finally {
       watch.stop();
     }
   });
