@@ -22,6 +22,8 @@ export async function ensurePhaseStream(jsm: JetStreamManager): Promise<void> {
       retention: RetentionPolicy.Limits,
       // Two minutes of msgID de-duplication (the server default) is enough to absorb a re-published request.
       duplicate_window: 120_000_000_000,
+      // Bounded history: a durable created later (a new service) replays at most a week of requests.
+      max_age: 7 * 24 * 3600 * 1_000_000_000,
     });
   } catch (err) {
     // Another process created it between our info() and add(): that is fine.

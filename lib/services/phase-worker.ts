@@ -103,7 +103,8 @@ export async function runPhaseWorker(
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(ackWaitMs),
-    max_ack_pending: 1,
+    // Each instance holds one request at a time (next() below); this only caps instances × 1.
+    max_ack_pending: 256,
   };
   try {
     await jsm.consumers.add(PHASE_STREAM, consumerConfig);
@@ -112,7 +113,7 @@ export async function runPhaseWorker(
     if (!/already in use|exists|different/i.test(describeError(err))) throw err;
     await jsm.consumers.update(PHASE_STREAM, opts.durableName, {
       ack_wait: nanos(ackWaitMs),
-      max_ack_pending: 1,
+      max_ack_pending: 256,
     });
   }
   const js = nc.jetstream();
