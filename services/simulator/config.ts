@@ -1,6 +1,6 @@
 // Simulator settings from environment variables (what deploy/ sets), with optional `--flag value`
 // overrides for running one by hand. Every problem names the variable it came from.
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import { isEnvId } from '../../lib/envs/index.ts';
 
@@ -13,6 +13,7 @@ export const SIMULATOR_ENV_VARS = {
   windowBatches: ['O2O_SIM_WINDOW', 'window'],
   batchSteps: ['O2O_SIM_BATCH_STEPS', 'batch-steps'],
   listen: ['O2O_LISTEN', 'listen'],
+  advertise: ['O2O_SIM_ADVERTISE', 'advertise'],
   natsUrl: ['O2O_NATS_URL', 'nats-url'],
   runRoot: ['O2O_RUN_ROOT', 'run-root'],
   seed: ['O2O_SEED', 'seed'],
@@ -42,6 +43,15 @@ export const configSchema = z
       .string()
       .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')
       .default('127.0.0.1:0'),
+    /**
+     * Address announced in heartbeats and the ready line: `host` or `host:port` (port: the bound one).
+     * Default: the bind address, or this machine's first non-loopback IPv4 address when binding to all
+     * interfaces (a container's or pod's own IP). In k8s: O2O_SIM_ADVERTISE=$(POD_IP).
+     */
+    advertise: z
+      .string()
+      .regex(/^[^\s:/]+(:\d{1,5})?$/, 'expected host or host:port')
+      .optional(),
     /** 'none' runs without NATS (no heartbeats). */
     natsUrl: z.string().min(1).default('nats://127.0.0.1:4222'),
     runRoot: z.string().min(1).default('runs'),
@@ -53,6 +63,21 @@ export const configSchema = z
   });
 
 export type SimulatorConfig = z.output<typeof configSchema>;
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '']);
+
+/** The address other machines should use to reach a server bound to `bound` (host:port). */
+export function advertisedAddress(bound: string, advertise: string | undefined): string {
+  const colon = bound.lastIndexOf(':');
+  const host = bound.slice(0, colon);
+  const port = bound.slice(colon + 1);
+  if (advertise !== undefined) return advertise.includes(':') ? advertise : `${advertise}:${port}`;
+  if (!WILDCARD_HOSTS.has(host)) return bound;
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return `${a.address}:${port}`;
+  }
+  return `${hostname()}:${port}`;
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

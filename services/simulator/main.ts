@@ -3,7 +3,7 @@
 // gRPC API, announces itself on NATS, prints one JSON ready line on stdout and shuts down cleanly on
 // SIGINT/SIGTERM (exit 0).
 import { startTelemetry } from '../../lib/telemetry/index.ts';
-import { loadConfig } from './config.ts';
+import { advertisedAddress, loadConfig } from './config.ts';
 import { type Heartbeats, startHeartbeats } from './heartbeat.ts';
 import { nextIncarnation } from './incarnation.ts';
 import { startSimulatorServer } from './server.ts';
@@ -28,13 +28,14 @@ async function main(): Promise<void> {
     },
     config.listen,
   );
+  const address = advertisedAddress(sim.address, config.advertise);
   let heartbeats: Heartbeats | undefined;
   if (config.natsUrl !== 'none') {
     heartbeats = startHeartbeats(
       {
         heartbeat: () => ({
           simulatorId: config.simulatorId,
-          address: sim.address,
+          address,
           envId: config.envId,
           numEnvs: config.numEnvs,
           mode: sim.engine.mode,
@@ -50,10 +51,11 @@ async function main(): Promise<void> {
     log('O2O_NATS_URL=none: no heartbeats');
   }
   log(
-    `${config.simulatorId} (incarnation ${incarnation}) serving ${config.numEnvs}× ${config.envId} on ${sim.address}`,
+    `${config.simulatorId} (incarnation ${incarnation}) serving ${config.numEnvs}× ${config.envId} on ${sim.address}` +
+      (address === sim.address ? '' : `, announced as ${address}`),
   );
   process.stdout.write(
-    `${JSON.stringify({ event: 'ready', service: 'simulator', address: sim.address, pid: process.pid })}\n`,
+    `${JSON.stringify({ event: 'ready', service: 'simulator', address, pid: process.pid })}\n`,
   );
 
   let stopping = false;

@@ -11,7 +11,7 @@ import { connect, type NatsConnection } from 'nats';
 import { SimulatorHeartbeat } from '../../generated/proto/o2o/v1/events.js';
 import { subjects } from '../../lib/services/subjects.ts';
 import { type SimulatorChange, SimulatorClient, watchSimulators } from '../../services/simulator/client.ts';
-import { loadConfig } from '../../services/simulator/config.ts';
+import { advertisedAddress, loadConfig } from '../../services/simulator/config.ts';
 import { spawnSimulator } from '../../services/simulator/spawn.ts';
 import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.ts';
 
@@ -168,6 +168,11 @@ describe('services/simulator process', function () {
       [ok.envId, ok.numEnvs, ok.seed, ok.heartbeatMs, ok.listen],
       ['Walker2d-v5', 4, 9, 1000, '127.0.0.1:0'],
     );
+    assert.throws(() => loadConfig({ O2O_SIM_ADVERTISE: 'http://x' }, []), /O2O_SIM_ADVERTISE="http:\/\/x"/);
+    assert.equal(advertisedAddress('127.0.0.1:5000', undefined), '127.0.0.1:5000');
+    assert.equal(advertisedAddress('0.0.0.0:5000', '10.1.2.3'), '10.1.2.3:5000');
+    assert.equal(advertisedAddress('0.0.0.0:5000', 'sim-0.sims:6000'), 'sim-0.sims:6000');
+    assert.match(advertisedAddress('0.0.0.0:5000', undefined), /^(?!0\.0\.0\.0)[^:]+:5000$/);
     // And the process exits non-zero with that message on stderr.
     const main = join(import.meta.dirname, '../../services/simulator/main.ts');
     await assert.rejects(
