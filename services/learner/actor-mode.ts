@@ -82,7 +82,7 @@ interface Link {
   id: string;
   incarnation: number;
   client: SimulatorClient;
-  /** Next seq expected from this incarnation. */
+  /** Next seq expected from this incarnation; 0 until the first batch of a fresh link sets it. */
   nextSeq: number;
   tally: SimulatorTally;
   closed: boolean;
@@ -138,20 +138,23 @@ export async function trainActorMode(
   const stored = new Map<string, number>();
   const retryAfter = new Map<string, number>();
   const evaluations: ActorModeResult['evaluations'] = [];
-  let policyVersion = 0;
+  // Simulators accept only newer versions than the last they saw (possibly from an earlier run or
+  // learner), so versions start from the clock: ms · 1000 stays below 2^53 for millennia.
+  const versionBase = Date.now() * 1000;
+  let policyCount = 0;
   let steps = 0;
   let updates = 0;
   let updateDebt = 0;
   let episodes = 0;
   let linkCount = 0;
 
-  const policyActive = () => policyVersion > 0;
+  const policyActive = () => policyCount > 0;
   // Each simulator explores with its own noise stream: the seed depends on the version and the link.
   const snapshotFor = (link: Link) =>
     policySnapshotFromAgent(agent, {
-      policyVersion,
+      policyVersion: versionBase + policyCount,
       explorationNoise: config.explorationNoise,
-      seed: deriveSeed(deriveSeed(config.seed, 7), policyVersion * 1024 + (link.index % 1024)),
+      seed: deriveSeed(deriveSeed(config.seed, 7), policyCount * 1024 + (link.index % 1024)),
     });
   const sendPolicy = async (link: Link) => {
     try {
@@ -161,7 +164,7 @@ export async function trainActorMode(
     }
   };
   const broadcastPolicy = async () => {
-    policyVersion++;
+    policyCount++;
     await Promise.all([...links.values()].map(sendPolicy));
   };
   const drop = (link: Link, why: string) => {
@@ -225,7 +228,8 @@ export async function trainActorMode(
         incarnation: hb.incarnation,
         client,
         index: linkCount++,
-        nextSeq: (stored.get(key) ?? 0) + 1,
+        // A simulator new to this run streams from its oldest unacked batch (seq 0 asks for that).
+        nextSeq: stored.has(key) ? stored.get(key)! + 1 : 0,
         tally,
         closed: false,
       };
@@ -268,6 +272,7 @@ export async function trainActorMode(
       const arrival = await queue.take(discoverEvery);
       if (arrival === undefined || arrival.link.closed) continue;
       const { link, batch } = arrival;
+      if (link.nextSeq === 0) link.nextSeq = batch.seq;
       if (batch.seq < link.nextSeq) {
         link.tally.duplicates++;
         continue;

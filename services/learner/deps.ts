@@ -4,6 +4,7 @@ import type { PhaseRequest } from '../../generated/proto/o2o/v1/events.js';
 import type { OnlineEnv } from '../../lib/rl/online.ts';
 import type { Td3Agent } from '../../lib/rl/td3.ts';
 import type { WorldModel } from '../../lib/world-model/types.ts';
+import type { SimulatorDirectory } from './actor-mode.ts';
 
 export interface ClosableWorldModel extends WorldModel {
   close?(): void | Promise<void>;
@@ -41,6 +42,10 @@ export interface PhaseDeps {
   openWorldModel(path: string, seed: number): Promise<ClosableWorldModel>;
   /** The environment online training acts in (lockstep: a simulator service). */
   openTrainEnv(envId: string, seed: number): Promise<ClosableOnlineEnv>;
+  /** How PHASE_ONLINE collects transitions: one lockstep env, or simulators acting on their own. */
+  onlineMode: 'lockstep' | 'actor';
+  /** Actor mode: the live simulators of `envId` (e.g. from heartbeats); stopped when the phase ends. */
+  openSimulatorDirectory?(envId: string): Promise<SimulatorDirectory & { stop(): void }>;
   /** Online steps between checkpoints. */
   checkpointEvery: number;
   /** Called often; implementations throttle (e.g. publish on NATS every few seconds). */

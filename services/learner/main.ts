@@ -12,6 +12,7 @@ import {
   runPhaseWorker,
 } from '../../lib/services/phase-worker.ts';
 import { startTelemetry } from '../../lib/telemetry/index.ts';
+import { watchSimulators } from '../simulator/client.ts';
 import { loadConfig } from './config.ts';
 import { newStatus, type PhaseDeps, type PhaseHandler, PhaseInterrupted } from './deps.ts';
 import { runEvaluationPhase } from './evaluation-phase.ts';
@@ -27,9 +28,6 @@ function log(message: string): void {
 async function main(): Promise<void> {
   const telemetry = startTelemetry({ service: 'learner' });
   const config = loadConfig();
-  if (config.onlineMode === 'actor') {
-    throw new Error('O2O_LEARNER_ONLINE_MODE=actor: not wired into the service yet; use lockstep');
-  }
   const status = newStatus();
   let stopping = false;
   let nc: NatsConnection | undefined;
@@ -39,6 +37,11 @@ async function main(): Promise<void> {
     runRoot: config.runRoot,
     openWorldModel: (path, seed) => openWorldModel(config, path, seed),
     openTrainEnv: (envId) => openLockstepEnv(config, nc, envId),
+    onlineMode: config.onlineMode,
+    openSimulatorDirectory: async (envId) => {
+      if (nc === undefined) throw new Error('actor mode needs NATS (O2O_NATS_URL is none)');
+      return watchSimulators(nc, { envId });
+    },
     checkpointEvery: config.checkpointEvery,
     progress: (request: PhaseRequest, report) => {
       const key = `${request.runId}/${request.phase}`;

@@ -8,6 +8,7 @@ import { makeEnv } from '../../lib/envs/registry.ts';
 import { loadAgent, saveAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { type OnlineCheckpointState, type OnlineConfig, trainOnline } from '../../lib/rl/online.ts';
 import { Td3Agent } from '../../lib/rl/td3.ts';
+import { runActorOnlinePhase } from './actor-online-phase.ts';
 import { loadOnlineCheckpoint, saveOnlineCheckpoint } from './checkpoint.ts';
 import { type ClosableOnlineEnv, type PhaseDeps, type PhaseHandler, PhaseInterrupted } from './deps.ts';
 import { MetricsLog, RateMeter } from './metrics-log.ts';
@@ -71,6 +72,7 @@ export function resumable(dir: string, runId: string, deps: PhaseDeps) {
 }
 
 export const runOnlinePhase: PhaseHandler = async (request, deps) => {
+  if (deps.onlineMode === 'actor') return runActorOnlinePhase(request, deps);
   const spec = parseLearnerSpec(request.specJson);
   const run = runPaths(deps.runRoot, request.runDir);
   mkdirSync(run.dir, { recursive: true });

@@ -2,13 +2,19 @@
 // from the start, a third joins mid-run and one is killed mid-run. Every stored transition is accounted
 // for per simulator incarnation by sequence number: contiguous from 1, no gaps, no duplicates stored.
 import assert from 'node:assert/strict';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
+import { Phase } from '../../generated/proto/o2o/v1/events.js';
 import { makeEnv } from '../../lib/envs/registry.ts';
+import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { Td3Agent } from '../../lib/rl/td3.ts';
 import { trainActorMode } from '../../services/learner/actor-mode.ts';
+import { runOnlinePhase } from '../../services/learner/online-phase.ts';
 import { watchSimulators } from '../../services/simulator/client.ts';
 import { type SpawnedSimulator, spawnSimulator } from '../../services/simulator/spawn.ts';
 import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.ts';
+import { inProcessDeps, RUN_DIR, request, tinySpec } from './learner-fixture.ts';
 
 const ENV_ID = 'InvertedPendulum-v5';
 
@@ -118,5 +124,36 @@ describe('services/learner actor mode', function () {
     );
     assert.equal(agent.updates, result.updates);
     assert.ok(result.evaluations.length >= 1);
+  });
+
+  it('PHASE_ONLINE in actor mode: from scratch, random actions first, then policy snapshots; final agent saved', async () => {
+    const root = join(nats.storeDir, '..', `learner-actor-${process.pid}`);
+    mkdirSync(join(root, RUN_DIR), { recursive: true });
+    try {
+      const spec = tinySpec({
+        variant: 'scratch',
+        online: {
+          steps: 600,
+          startSteps: 100,
+          batchSize: 32,
+          evalEvery: 300,
+          evalEpisodes: 1,
+          policySyncEvery: 20,
+        },
+      });
+      const deps = inProcessDeps(root, {
+        onlineMode: 'actor',
+        openSimulatorDirectory: async (envId) => watchSimulators(nc, { envId, heartbeatMs: 200 }),
+      });
+      const out = await runOnlinePhase(request(Phase.PHASE_ONLINE, spec, {}), deps);
+      assert.equal(out.metrics.steps, 600);
+      assert.equal(out.metrics.seq_gaps, 0);
+      assert.ok(out.metrics.simulators! >= 1);
+      const { agent } = loadAgent(join(root, RUN_DIR, 'final.safetensors'));
+      assert.equal(agent.updates, out.metrics.updates);
+      assert.ok(agent.updates >= 450 && agent.updates <= 600, `updates ${agent.updates}`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -79,6 +79,7 @@ export function inProcessDeps(root: string, overrides: Partial<PhaseDeps> = {}):
       return m;
     },
     openTrainEnv: async (envId) => makeEnv(envId),
+    onlineMode: 'lockstep',
     checkpointEvery: 100_000,
     progress: () => {},
     stopping: () => false,
