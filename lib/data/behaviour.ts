@@ -384,6 +384,8 @@ export async function trainBehaviour(dir: string, options: BehaviourOptions): Pr
         lastEpisodeReturn,
         resumedFrom,
       });
+      // The loop is synchronous: let the event loop run now and then so signal handlers can fire.
+      if (step % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
       if (step < options.totalSteps && options.shouldStop?.()) {
         return { step: cp?.step ?? 0, resumedFrom, stopped: true, log };
       }
