@@ -1,12 +1,13 @@
 // `o2o run [SPEC] [--run-dir DIR] | --resume DIR`: one experiment through the services. Starts its own
 // nats-server, world-model service, simulators and learner (services/launcher), runs the coordinator on
 // the spec (default: services/coordinator/specs/default.yaml), stops everything and prints the report path.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadSpecFile } from '../../lib/services/spec.ts';
+import { type ExperimentSpec, loadSpecFile, SpecError } from '../../lib/services/spec.ts';
 import { DEFAULT_SPEC_PATH } from '../../services/coordinator/config.ts';
 import { launch } from '../../services/launcher/launch.ts';
-import { type CommandSpec, parseFlags } from '../args.ts';
+import { type CommandSpec, parseFlags, UsageError } from '../args.ts';
 import type { Command } from '../commands.ts';
 
 const spec = {
@@ -54,8 +55,17 @@ export const runCommand: Command = {
     let runDir: string;
     if (flags.resume !== undefined) {
       runDir = resolve(flags.resume);
+      if (!existsSync(join(runDir, 'state.json'))) {
+        throw new UsageError(`--resume ${flags.resume}: no state.json there (not a run directory)`);
+      }
     } else {
-      const parsed = loadSpecFile(specPath); // fail on a bad spec before starting anything
+      let parsed: ExperimentSpec;
+      try {
+        parsed = loadSpecFile(specPath); // fail on a bad spec before starting anything
+      } catch (err) {
+        if (err instanceof SpecError) throw new UsageError(err.message);
+        throw err;
+      }
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
       runDir = resolve(flags['run-dir'] ?? `runs/${parsed.name}-${stamp}`);
     }
