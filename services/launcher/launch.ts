@@ -177,7 +177,11 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
         }),
       ),
     );
-    await start('learner', 'services/learner/main.ts', { O2O_LEARNER_WM_ADDRESS: wmAddress });
+    // The learner takes its online mode from its environment, the spec says which one this run uses.
+    await start('learner', 'services/learner/main.ts', {
+      O2O_LEARNER_WM_ADDRESS: wmAddress,
+      O2O_LEARNER_ONLINE_MODE: spec.online.mode,
+    });
     const coordinator = await start('coordinator', 'services/coordinator/main.ts', {
       O2O_COORD_RUN_DIR: basename(runDir),
       O2O_COORD_RESUME: opts.resume === true ? 'true' : 'false',
