@@ -1,6 +1,9 @@
 // Training off the main thread: trainWorldModel is synchronous and a real run takes minutes to hours, so
 // the service runs it in a worker thread and relays its progress.
 import { Worker } from 'node:worker_threads';
+// Loads OpenBLAS here first: a worker's process.env is a copy, so lib/nn could not drop an image's pinned
+// OPENBLAS_CORETYPE for it, and the library (one per process) would start with the older kernels.
+import '../../lib/nn/gemm.ts';
 import type { EpochProgress } from '../../lib/world-model/train.ts';
 import type { TrainWorkerMessage } from './train-worker.ts';
 import type { TrainOutcome, TrainSpec } from './training.ts';
