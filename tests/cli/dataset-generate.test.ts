@@ -38,7 +38,7 @@ describe('cli/o2o dataset generate', function () {
     assert.notEqual(a!.dataset.metadata.checksum, c!.dataset.metadata.checksum);
   });
 
-  it('refuses kinds that need trained policies, and an existing output without --force', async () => {
+  it('needs a behaviour run for kinds other than random, and refuses an existing output without --force', async () => {
     await assert.rejects(
       datasetCommand.run([
         'generate',
@@ -49,7 +49,8 @@ describe('cli/o2o dataset generate', function () {
         '--out',
         join(dir, 'm.hdf5'),
       ]),
-      (e: unknown) => e instanceof UsageError && /--kind: only random for now/.test(e.message),
+      (e: unknown) =>
+        e instanceof UsageError && /--behaviour: required for every kind but random/.test(e.message),
     );
     await assert.rejects(generate(4, join(dir, 'a.hdf5')), /already exists \(pass --force/);
   });
