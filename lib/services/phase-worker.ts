@@ -138,6 +138,8 @@ export async function runPhaseWorker(
       return;
     }
     const parent = extractFromNatsHeaders(msg.headers);
+    // This request's signal: stop({abandon}) replaces the controller, so later checks must not re-read it.
+    const signal = abort.signal;
     await tracer.startActiveSpan(
       `phase ${token}`,
       {
@@ -155,6 +157,8 @@ export async function runPhaseWorker(
       async (span) => {
         const started = performance.now();
         const keepAlive = setInterval(() => msg.working(), Math.max(50, Math.floor(ackWaitMs / 3)));
+        // An abandoned handler may never settle; its keep-alive must not outlive the abandonment.
+        signal.addEventListener('abort', () => clearInterval(keepAlive), { once: true });
         try {
           let result: PhaseResult;
           const base = { runId: request.runId, phase, attempt: request.attempt, handledBy };
@@ -175,7 +179,7 @@ export async function runPhaseWorker(
               const outcome = await handler({
                 request,
                 runDir,
-                signal: abort.signal,
+                signal,
                 progress: (u) => {
                   const p = PhaseProgress.fromPartial({
                     runId: request.runId,
@@ -190,7 +194,7 @@ export async function runPhaseWorker(
                   nc.publish(subjects.phaseProgress(phase), PhaseProgress.encode(p).finish());
                 },
               });
-              if (abort.signal.aborted) return; // abandoned: the nak below hands it to someone else
+              if (signal.aborted) return; // abandoned: the nak below hands it to someone else
               result = PhaseResult.fromPartial({
                 ...base,
                 ok: true,
@@ -201,7 +205,7 @@ export async function runPhaseWorker(
               saveResultRecord(runDir, result);
             }
           } catch (err) {
-            if (abort.signal.aborted) return;
+            if (signal.aborted) return;
             const message = describeError(err);
             span.setStatus({ code: SpanStatusCode.ERROR, message });
             log(`${token} ${request.runId}#${request.attempt} failed: ${message}`);
