@@ -156,7 +156,14 @@ export async function runPhaseWorker(
       parent,
       async (span) => {
         const started = performance.now();
-        const keepAlive = setInterval(() => msg.working(), Math.max(50, Math.floor(ackWaitMs / 3)));
+        const keepAlive = setInterval(
+          () => {
+            // With the connection gone there is nothing to keep alive (the request will be redelivered).
+            if (nc.isClosed()) clearInterval(keepAlive);
+            else msg.working();
+          },
+          Math.max(50, Math.floor(ackWaitMs / 3)),
+        );
         // An abandoned handler may never settle; its keep-alive must not outlive the abandonment.
         signal.addEventListener('abort', () => clearInterval(keepAlive), { once: true });
         try {
