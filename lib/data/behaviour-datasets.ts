@@ -8,12 +8,12 @@
 //   medium-replay  every transition the run recorded up to the medium snapshot's step, in order (the
 //                  run's own exploration, random start steps included), whatever --transitions says;
 //   medium-expert  medium rollouts for the first half of the transitions, expert rollouts for the rest.
-// A rollout with seed S resets episode k with deriveSeed(deriveSeed(S, 0), k) and draws the action noise
-// from deriveSeed(S, 1), so a shorter rollout is a prefix of a longer one with the same seed.
+// A rollout with seed S is lib/rl's collectDataset (episode k reset with deriveSeed(S, k), action noise
+// from deriveSeed(S, 1)), so a shorter rollout is a prefix of a longer one with the same seed.
 import { join } from 'node:path';
 import { makeEnv } from '../envs/registry.ts';
-import { deriveSeed, Rng } from '../envs/rng.ts';
 import { loadAgent } from '../rl/agent-checkpoint.ts';
+import { type BehaviourPolicy, collectDataset } from '../rl/collect.ts';
 import {
   type BehaviourKind,
   BehaviourRunError,
@@ -97,14 +97,9 @@ export function rolloutSnapshot(
   const { agent } = loadAgent(join(dir, snapshot.snapshot));
   const env = makeEnv(run.envId);
   try {
-    const { obsDim, actDim, maxAction } = agent.config;
-    const columns = emptyColumns(transitions, obsDim, actDim);
-    const rng = new Rng(deriveSeed(seed, 1));
-    const resetSeeds = deriveSeed(seed, 0);
-    const ends: number[] = [];
+    const { actDim, maxAction } = agent.config;
     const action = new Float32Array(actDim);
-    let obs = env.reset({ seed: deriveSeed(resetSeeds, 0) }).obs;
-    for (let row = 0; row < transitions; row++) {
+    const policy: BehaviourPolicy = (obs, rng) => {
       agent.act(obs, action);
       if (noise > 0) {
         for (let i = 0; i < actDim; i++) {
@@ -114,23 +109,11 @@ export function rolloutSnapshot(
           );
         }
       }
-      const t = env.step(action);
-      columns.observations.set(obs, row * obsDim);
-      columns.actions.set(action, row * actDim);
-      columns.rewards[row] = t.reward;
-      columns.nextObservations.set(t.obs, row * obsDim);
-      columns.terminals[row] = t.terminated ? 1 : 0;
-      columns.timeouts[row] = t.truncated && !t.terminated ? 1 : 0;
-      if (t.terminated || t.truncated) {
-        ends.push(row + 1);
-        obs = env.reset({ seed: deriveSeed(resetSeeds, ends.length) }).obs;
-      } else {
-        obs = t.obs;
-      }
-      if ((row + 1) % 10_000 === 0) progress?.(row + 1, transitions);
-    }
-    if (ends.at(-1) !== transitions) ends.push(transitions);
-    columns.episodeEnds = Uint32Array.from(ends);
+      return action;
+    };
+    const { metadata: _described, ...columns } = collectDataset(env, policy, transitions, seed, '', {
+      progress,
+    });
     return columns;
   } finally {
     env.close();

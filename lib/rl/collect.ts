@@ -13,12 +13,18 @@ export function uniformRandomPolicy(env: Env): BehaviourPolicy {
   return (_obs, rng) => Array.from(low, (lo, i) => rng.uniform(lo, high[i]!));
 }
 
+export interface CollectOptions {
+  /** Called every 10,000 transitions (long rollouts report progress). */
+  progress?: (done: number, total: number) => void;
+}
+
 export function collectDataset(
   env: Env,
   policy: BehaviourPolicy,
   transitions: number,
   seed: number,
   description: string,
+  options: CollectOptions = {},
 ): OfflineDataset {
   if (!Number.isInteger(transitions) || transitions < 1) {
     throw new RangeError(`collectDataset: transitions must be a positive integer, got ${transitions}`);
@@ -56,6 +62,7 @@ export function collectDataset(
     } else {
       obs = t.obs;
     }
+    if ((row + 1) % 10_000 === 0) options.progress?.(row + 1, transitions);
   }
   if (ends.at(-1) !== transitions) ends.push(transitions);
   columns.episodeEnds = Uint32Array.from(ends);
