@@ -1,7 +1,9 @@
 // Coordinator settings from environment variables, with `--flag value` overrides; every problem names
 // the variable (or flag) it came from.
+
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ConfigError, parseServiceFlags } from '../../lib/services/service-flags.ts';
 
 /** The spec `npm start` runs when none is given. */
 export const DEFAULT_SPEC_PATH = fileURLToPath(new URL('./specs/default.yaml', import.meta.url));
@@ -33,7 +35,7 @@ export const configSchema = z.strictObject({
 
 export type CoordinatorConfig = z.output<typeof configSchema>;
 
-export class ConfigError extends Error {}
+export { ConfigError };
 
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
@@ -51,17 +53,8 @@ export function loadConfig(
       source.set(key, variable);
     }
   }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const name = arg.startsWith('--') ? arg.slice(2).split('=')[0]! : undefined;
-    const key = name === undefined ? undefined : byFlag.get(name);
-    if (key === undefined) {
-      throw new ConfigError(
-        `unknown argument ${JSON.stringify(arg)} (flags: --${[...byFlag.keys()].join(', --')})`,
-      );
-    }
-    const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
-    if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+  for (const [name, value] of parseServiceFlags(argv, byFlag.keys())) {
+    const key = byFlag.get(name)!;
     raw[key] = value;
     source.set(key, `--${name}`);
   }

@@ -1,8 +1,10 @@
 // Simulator settings from environment variables (what deploy/ sets), with optional `--flag value`
 // overrides for running one by hand. Every problem names the variable it came from.
+
 import { hostname, networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import { isEnvId } from '../../lib/envs/index.ts';
+import { ConfigError, parseServiceFlags } from '../../lib/services/service-flags.ts';
 
 /** Variable name of each setting; `--<flag>` on the command line overrides it. */
 export const SIMULATOR_ENV_VARS = {
@@ -79,33 +81,16 @@ export function advertisedAddress(bound: string, advertise: string | undefined):
   return `${hostname()}:${port}`;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-/** `--flag value` / `--flag=value` pairs; unknown flags are an error. */
-function parseFlags(argv: readonly string[]): Map<string, string> {
-  const known = new Set<string>(Object.values(SIMULATOR_ENV_VARS).map(([, flag]) => flag));
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    if (!known.has(name))
-      throw new ConfigError(`unknown flag --${name} (known: --${[...known].join(', --')})`);
-    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new ConfigError(`--${name} needs a value`);
-    flags.set(name, value);
-  }
-  return flags;
-}
+export { ConfigError };
 
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   argv: readonly string[] = process.argv.slice(2),
 ): SimulatorConfig {
-  const flags = parseFlags(argv);
+  const flags = parseServiceFlags(
+    argv,
+    Object.values(SIMULATOR_ENV_VARS).map(([, flag]) => flag),
+  );
   const raw: Partial<Record<Key, string>> = {};
   for (const [key, [variable, flag]] of Object.entries(SIMULATOR_ENV_VARS) as [
     Key,

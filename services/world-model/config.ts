@@ -1,6 +1,8 @@
 // Settings of the world-model service, from environment variables (shared O2O_* names plus O2O_WM_*)
 // with optional `--flag value` overrides; every failure names the variable it came from.
+
 import { z } from 'zod';
+import { ConfigError, parseServiceFlags } from '../../lib/services/service-flags.ts';
 
 export const IMPLEMENTATIONS = ['native', 'tfjs', 'onnx'] as const;
 export type ImplementationName = (typeof IMPLEMENTATIONS)[number];
@@ -42,25 +44,7 @@ const SOURCES: Record<keyof WorldModelServiceConfig, { env: string; flag: string
   phaseWorker: { env: 'O2O_WM_PHASE_WORKER', flag: 'phase-worker', fallback: 'true' },
 };
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-function parseFlags(argv: readonly string[]): Map<string, string> {
-  const known = new Set(Object.values(SOURCES).map((s) => s.flag));
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument '${arg}' (flags are --name value)`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    if (!known.has(name)) throw new ConfigError(`unknown flag --${name} (known: ${[...known].join(', ')})`);
-    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new ConfigError(`flag --${name} needs a value`);
-    flags.set(name, value);
-  }
-  return flags;
-}
+export { ConfigError };
 
 function parseBool(raw: string, where: string): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
@@ -73,7 +57,10 @@ export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   argv: readonly string[] = [],
 ): WorldModelServiceConfig {
-  const flags = parseFlags(argv);
+  const flags = parseServiceFlags(
+    argv,
+    Object.values(SOURCES).map((src) => src.flag),
+  );
   const out: Record<string, unknown> = {};
   for (const [key, src] of Object.entries(SOURCES) as [
     keyof WorldModelServiceConfig,
