@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine of this kind lacks, idempotently:
-#   1. Debian packages (OpenBLAS for lib/nn's native GEMM, nats-server for the services, protoc),
+#   1. Debian packages (OpenBLAS for lib/nn's native GEMM, nats-server for the services, protoc, and
+#      Chromium + a font for the report's headless-browser check),
 #   2. node_modules from package-lock.json (npm ci),
 #   3. native addons (every binding.gyp under lib/ and services/),
 #   4. generated code (proto/ via scripts/gen-proto.sh, once it exists).
@@ -8,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libopenblas-dev nats-server protobuf-compiler)
+APT_PACKAGES=(libopenblas-dev nats-server protobuf-compiler chromium fonts-dejavu-core)
 STAMP=.cache/bootstrap.stamp
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
