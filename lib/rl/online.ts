@@ -39,6 +39,12 @@ export interface OnlineConfig {
   recordEvaluations?: boolean;
   /** Call `hooks.onCheckpoint` every this many steps (absent or 0: never, except on interruption). */
   checkpointEvery?: number;
+  /**
+   * Checkpoint (and honour `hooks.interrupt`) only at the first episode end after every `checkpointEvery`
+   * steps; the next episode then starts from the reset seed a resumed run uses, so resuming from any
+   * checkpoint repeats the uninterrupted run exactly (no episode is in flight at a checkpoint).
+   */
+  checkpointAtEpisodeEnd?: boolean;
 }
 
 /** Everything trainOnline needs, besides the agent itself, to continue a run where it stopped. */
@@ -147,6 +153,8 @@ export async function trainOnline(
       evaluations: [...evaluations],
     });
   if (resume === undefined) evaluate(0);
+  const atEpisodeEnd = config.checkpointAtEpisodeEnd === true;
+  let checkpointDue = false;
   for (let step = (resume?.step ?? 0) + 1; step <= config.totalSteps; step++) {
     if (step <= config.startSteps) {
       for (let i = 0; i < actDim; i++) action[i] = rng.uniform(-maxAction, maxAction);
@@ -160,18 +168,35 @@ export async function trainOnline(
     replay.add(obs, action, t.reward, t.obs, t.terminated);
     episodeReturn += t.reward;
     obs = t.obs;
-    if (t.terminated || t.truncated) {
+    const episodeEnded = t.terminated || t.truncated;
+    if (episodeEnded) {
       episodes++;
       lastEpisodeReturn = episodeReturn;
       hooks.onEpisode?.({ step, episodes, lastEpisodeReturn, update: lastUpdate });
       episodeReturn = 0;
-      obs = (await env.reset()).obs;
+      if (!atEpisodeEnd) obs = (await env.reset()).obs;
     }
     if (step > config.startSteps + config.warmupSteps) {
       lastUpdate = agent.update(replay.sample(config.batchSize));
     }
     hooks.onStep?.(step);
     if (step % config.evalEvery === 0 && evaluate(step)) break;
+    if (atEpisodeEnd) {
+      if (config.checkpointEvery && step % config.checkpointEvery === 0) checkpointDue = true;
+      if (!episodeEnded) continue;
+      // Between episodes: checkpoint if due or asked to stop, then start the next episode from the seed
+      // a run resumed from this step would use.
+      const stop = step < config.totalSteps && hooks.interrupt?.() === true;
+      if (checkpointDue || stop) {
+        checkpointDue = false;
+        await checkpoint(step);
+        if (stop) return { evaluations, episodes, interrupted: true };
+        obs = (await env.reset({ seed: deriveSeed(deriveSeed(config.seed, 4), step) })).obs;
+      } else {
+        obs = (await env.reset()).obs;
+      }
+      continue;
+    }
     if (config.checkpointEvery && step % config.checkpointEvery === 0) await checkpoint(step);
     if (step < config.totalSteps && hooks.interrupt?.()) {
       if (!(config.checkpointEvery && step % config.checkpointEvery === 0)) await checkpoint(step);
