@@ -1,0 +1,196 @@
+// Reads a results tree (`results/<env>/<dataset>/<variant>/seed-<s>/`, and shared offline pre-training
+// under `_pretrained/`) into typed records. Every field comes from the files' contents (config.json,
+// metrics.jsonl, critic.jsonl, done.json), never from directory names, which only say where to look.
+// Unknown extra fields are tolerated; a malformed file fails with its path and the field that was wrong.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { z } from 'zod';
+
+const count = z.number().int().nonnegative();
+
+const datasetSchema = z
+  .object({
+    kind: z.string().min(1),
+    transitions: count,
+    by: z.string().optional(),
+    subsetSeed: count.optional(),
+    source: z.string().optional(),
+    sha256: z.string().optional(),
+  })
+  .passthrough();
+
+const tagsSchema = z
+  .union([z.string(), z.array(z.string())])
+  .transform((t) => (typeof t === 'string' ? [t] : t))
+  .optional();
+
+export const runConfigSchema = z
+  .object({
+    env: z.string().min(1),
+    dataset: datasetSchema.nullable().optional(),
+    variant: z.enum(['scratch', 'td3bc', 'td3bc-aug']),
+    pretrain: z.enum(['both', 'actor', 'critic']).nullable().optional(),
+    augFraction: z.number().min(0).max(1).nullable().optional(),
+    offlineSteps: count.nullable().optional(),
+    onlineSteps: count,
+    startSteps: count.nullable().optional(),
+    warmupSteps: count.nullable().optional(),
+    wmEpochs: count.nullable().optional(),
+    evalEvery: count.nullable().optional(),
+    evalEpisodes: count.nullable().optional(),
+    seed: count,
+    groups: tagsSchema,
+    tags: tagsSchema,
+    group: tagsSchema,
+    commit: z.string().optional(),
+  })
+  .passthrough();
+
+export type RunConfig = z.output<typeof runConfigSchema>;
+
+const distributionSchema = z.object({ mean: z.number(), p05: z.number(), p50: z.number(), p95: z.number() });
+const vsReturnsSchema = z
+  .object({
+    samples: count,
+    q: distributionSchema,
+    monteCarlo: distributionSchema,
+    overestimation: distributionSchema,
+  })
+  .passthrough();
+
+const metricsRowSchema = z
+  .object({
+    phase: z.enum(['offline', 'online']),
+    step: count,
+    returnMean: z.number(),
+    returnStd: z.number().optional(),
+    normalizedScore: z.number().nullable().optional(),
+  })
+  .passthrough();
+
+export type MetricsRow = z.output<typeof metricsRowSchema>;
+
+const criticRowSchema = z.union([
+  z
+    .object({
+      phase: z.literal('offline'),
+      update: count,
+      vsReturns: vsReturnsSchema.nullable().optional(),
+      targetShift: z
+        .object({ qDifference: distributionSchema, predictionError: distributionSchema })
+        .passthrough()
+        .nullable()
+        .optional(),
+    })
+    .passthrough(),
+  z
+    .object({
+      phase: z.literal('online'),
+      step: count,
+      onPolicy: vsReturnsSchema.nullable().optional(),
+      vsReturns: vsReturnsSchema.nullable().optional(),
+    })
+    .passthrough(),
+]);
+
+export type CriticRow = z.output<typeof criticRowSchema>;
+
+const doneSchema = z
+  .object({
+    finishedAt: z.string().optional(),
+    seconds: z.number().optional(),
+    finalReturn: z.number(),
+    finalNormalizedScore: z.number().nullable().optional(),
+  })
+  .passthrough();
+
+export type Done = z.output<typeof doneSchema>;
+
+export interface RunRecord {
+  /** Directory relative to the results root (for messages and the report's run list). */
+  dir: string;
+  config: RunConfig;
+  /** Tags from `groups` / `tags` / `group`, deduplicated and sorted. */
+  tags: string[];
+  metrics: MetricsRow[];
+  critic: CriticRow[];
+  done: Done | null;
+  /** True for shared offline pre-training (no online phase): read by the critic analysis only. */
+  offlineOnly: boolean;
+}
+
+export class ResultsError extends Error {}
+
+function parseJson(path: string, text: string, line?: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const where = line === undefined ? path : `${path}:${line}`;
+    throw new ResultsError(`${where}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+function check<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new ResultsError(`${where}: ${problems.join('; ')}`);
+}
+
+function readJsonl<T extends z.ZodType>(path: string, schema: T): z.output<T>[] {
+  if (!existsSync(path)) return [];
+  const rows: z.output<T>[] = [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    // A run killed mid-write can leave a partial last line: skip it rather than reject the run.
+    if (i === lines.length - 1 && !line.trimEnd().endsWith('}')) return;
+    rows.push(check(schema, parseJson(path, line, i + 1), `${path}:${i + 1}`));
+  });
+  return rows;
+}
+
+/** Every directory under `root` holding a config.json, in sorted order (deterministic). */
+function findRunDirs(root: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    const entries = readdirSync(dir).sort();
+    if (entries.includes('config.json')) found.push(dir);
+    for (const name of entries) {
+      if (name.startsWith('.')) continue;
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+    }
+  };
+  walk(root);
+  return found;
+}
+
+export function readRun(root: string, dir: string): RunRecord {
+  const configPath = join(dir, 'config.json');
+  const config = check(runConfigSchema, parseJson(configPath, readFileSync(configPath, 'utf8')), configPath);
+  const donePath = join(dir, 'done.json');
+  const done = existsSync(donePath)
+    ? check(doneSchema, parseJson(donePath, readFileSync(donePath, 'utf8')), donePath)
+    : null;
+  const tags = [
+    ...new Set([...(config.groups ?? []), ...(config.tags ?? []), ...(config.group ?? [])]),
+  ].sort();
+  return {
+    dir: relative(root, dir) || '.',
+    config,
+    tags,
+    metrics: readJsonl(join(dir, 'metrics.jsonl'), metricsRowSchema),
+    critic: readJsonl(join(dir, 'critic.jsonl'), criticRowSchema),
+    done,
+    offlineOnly: config.onlineSteps === 0 && config.variant !== 'scratch',
+  };
+}
+
+/** All runs under `root`, sorted by directory. */
+export function readResults(root: string): RunRecord[] {
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new ResultsError(`results directory ${root} does not exist`);
+  }
+  return findRunDirs(root).map((dir) => readRun(root, dir));
+}

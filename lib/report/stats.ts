@@ -1,0 +1,207 @@
+// Statistics for the experiment report, following rliable (Agarwal et al., 2021, "Deep RL at the Edge of
+// the Statistical Precipice"): interquartile mean, stratified percentile-bootstrap confidence intervals
+// over seeds, and the paper's headline number, environment steps to reach TD3-from-scratch's final return.
+// Every function is pure; everything random takes a seed.
+import { Rng } from '../envs/rng.ts';
+
+export function mean(values: readonly number[]): number {
+  if (values.length === 0) throw new Error('mean: no values');
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}
+
+/** Sample standard deviation (n − 1 in the denominator, as numpy's std(ddof=1)); 0 for a single value. */
+export function std(values: readonly number[]): number {
+  if (values.length === 0) throw new Error('std: no values');
+  if (values.length === 1) return 0;
+  const m = mean(values);
+  let sq = 0;
+  for (const v of values) sq += (v - m) ** 2;
+  return Math.sqrt(sq / (values.length - 1));
+}
+
+/**
+ * Mean after cutting `proportion` of the values from each end of the sorted sample. Follows
+ * scipy.stats.trim_mean, which rliable's IQM calls with proportiontocut = 0.25: it cuts
+ * floor(proportion · n) values from each end and keeps whole values only (no fractional weights), so
+ * with 5 seeds the IQM is the mean of the middle 3, with 6 the middle 4, and with 3 or fewer the plain mean.
+ */
+export function trimmedMean(values: readonly number[], proportion: number): number {
+  if (values.length === 0) throw new Error('trimmedMean: no values');
+  if (!(proportion >= 0 && proportion < 0.5)) {
+    throw new Error(`trimmedMean: proportion must be in [0, 0.5), got ${proportion}`);
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+  const cut = Math.floor(proportion * sorted.length);
+  return mean(sorted.slice(cut, sorted.length - cut));
+}
+
+/** Interquartile mean: the 25% trimmed mean (rliable's aggregate_iqm). */
+export function iqm(values: readonly number[]): number {
+  return trimmedMean(values, 0.25);
+}
+
+/** Percentile with linear interpolation between order statistics (numpy's default method). */
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new Error('percentile: no values');
+  if (!(q >= 0 && q <= 100)) throw new Error(`percentile: q must be in [0, 100], got ${q}`);
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = (q / 100) * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export interface Interval {
+  /** The statistic on the observed sample. */
+  point: number;
+  low: number;
+  high: number;
+}
+
+export interface BootstrapOptions {
+  /** Number of bootstrap resamples (default 2,000). */
+  resamples?: number;
+  /** Coverage of the percentile interval (default 0.95). */
+  confidence?: number;
+  seed: number;
+}
+
+/**
+ * Stratified percentile bootstrap: each stratum (one task / environment, holding one score per seed) is
+ * resampled with replacement on its own, keeping its size, and `statistic` is recomputed on the
+ * resampled strata; the interval is the (1 − c)/2 and (1 + c)/2 percentiles of those values.
+ */
+export function stratifiedBootstrap(
+  strata: readonly (readonly number[])[],
+  statistic: (strata: readonly (readonly number[])[]) => number,
+  options: BootstrapOptions,
+): Interval {
+  const resamples = options.resamples ?? 2000;
+  const confidence = options.confidence ?? 0.95;
+  if (strata.length === 0 || strata.some((s) => s.length === 0)) {
+    throw new Error('stratifiedBootstrap: every stratum needs at least one value');
+  }
+  if (!Number.isInteger(resamples) || resamples < 1) {
+    throw new Error(`stratifiedBootstrap: resamples must be a positive integer, got ${resamples}`);
+  }
+  if (!(confidence > 0 && confidence < 1)) {
+    throw new Error(`stratifiedBootstrap: confidence must be in (0, 1), got ${confidence}`);
+  }
+  const rng = new Rng(options.seed);
+  const values: number[] = [];
+  const drawn = strata.map((s) => new Array<number>(s.length));
+  for (let r = 0; r < resamples; r++) {
+    strata.forEach((s, k) => {
+      const out = drawn[k]!;
+      for (let i = 0; i < s.length; i++) out[i] = s[Math.floor(rng.nextDouble() * s.length)]!;
+    });
+    values.push(statistic(drawn));
+  }
+  const tail = ((1 - confidence) / 2) * 100;
+  return { point: statistic(strata), low: percentile(values, tail), high: percentile(values, 100 - tail) };
+}
+
+/** IQM over all seeds of all strata (pooled, as rliable does), with its stratified bootstrap interval. */
+export function iqmInterval(strata: readonly (readonly number[])[], options: BootstrapOptions): Interval {
+  return stratifiedBootstrap(strata, (s) => iqm(s.flat()), options);
+}
+
+/** One evaluation of a learning curve: online environment steps and the return measured there. */
+export interface CurvePoint {
+  step: number;
+  value: number;
+}
+
+export interface StepsToThreshold {
+  /** The step of the first evaluation at or above the threshold, or `budget` when never reached. */
+  steps: number;
+  /** True when the run never reached the threshold: the true value is larger than `steps`. */
+  censored: boolean;
+}
+
+/**
+ * The online environment steps a run needs to reach `threshold`: the step of the first evaluation whose
+ * return, averaged with the `window − 1` evaluations before it (a trailing moving average; window 1 means
+ * no smoothing; the first evaluations average what exists so far), is at or above the threshold. A run
+ * that never gets there is censored at `budget` (its online step budget).
+ */
+export function stepsToThreshold(
+  curve: readonly CurvePoint[],
+  threshold: number,
+  budget: number,
+  window = 1,
+): StepsToThreshold {
+  if (!Number.isInteger(window) || window < 1) {
+    throw new Error(`stepsToThreshold: window must be a positive integer, got ${window}`);
+  }
+  const points = [...curve].sort((a, b) => a.step - b.step);
+  let sum = 0;
+  for (let i = 0; i < points.length; i++) {
+    sum += points[i]!.value;
+    if (i >= window) sum -= points[i - window]!.value;
+    const smoothed = sum / Math.min(i + 1, window);
+    if (smoothed >= threshold) return { steps: points[i]!.step, censored: false };
+  }
+  return { steps: budget, censored: true };
+}
+
+/** A finished run as the steps-to-threshold analysis needs it. */
+export interface ThresholdRun {
+  finalReturn: number;
+  curve: readonly CurvePoint[];
+  budget: number;
+}
+
+export interface ThresholdComparison {
+  /** Scratch's mean final return: the return every run has to reach. */
+  threshold: number;
+  scratch: { steps: StepsToThreshold[]; iqm: Interval };
+  variant: { steps: StepsToThreshold[]; iqm: Interval };
+  /** IQM(variant steps) / IQM(scratch steps): below 1 means fewer environment steps than scratch. */
+  ratio: Interval;
+}
+
+/**
+ * The paper's headline comparison for one environment: steps each variant run needs to reach the scratch
+ * runs' mean final return, IQM over seeds, and the ratio to scratch's own steps. The bootstrap resamples
+ * scratch and variant seeds separately (two strata) and recomputes the threshold from the resampled
+ * scratch runs, since the threshold is itself estimated from them. Censored runs count at their budget,
+ * which makes a ratio involving them a bound, not an estimate: callers report the censored counts.
+ */
+export function compareStepsToThreshold(
+  scratch: readonly ThresholdRun[],
+  variant: readonly ThresholdRun[],
+  options: BootstrapOptions & { window?: number },
+): ThresholdComparison {
+  if (scratch.length === 0) throw new Error('compareStepsToThreshold: no scratch runs');
+  if (variant.length === 0) throw new Error('compareStepsToThreshold: no variant runs');
+  const window = options.window ?? 1;
+  const stepsOf = (runs: readonly ThresholdRun[], threshold: number) =>
+    runs.map((r) => stepsToThreshold(r.curve, threshold, r.budget, window));
+  const evaluate = (s: readonly ThresholdRun[], v: readonly ThresholdRun[]) => {
+    const threshold = mean(s.map((r) => r.finalReturn));
+    const scratchSteps = iqm(stepsOf(s, threshold).map((x) => x.steps));
+    const variantSteps = iqm(stepsOf(v, threshold).map((x) => x.steps));
+    return { scratchSteps, variantSteps, ratio: variantSteps / Math.max(1, scratchSteps) };
+  };
+  // Resample indices, not runs, so one bootstrap stream yields all three intervals consistently.
+  const indices = [scratch.map((_, i) => i), variant.map((_, i) => i + scratch.length)];
+  const all = [...scratch, ...variant];
+  const pick = (s: readonly (readonly number[])[]) =>
+    evaluate(
+      s[0]!.map((i) => all[i]!),
+      s[1]!.map((i) => all[i]!),
+    );
+  const ratio = stratifiedBootstrap(indices, (s) => pick(s).ratio, options);
+  const scratchIqm = stratifiedBootstrap(indices, (s) => pick(s).scratchSteps, options);
+  const variantIqm = stratifiedBootstrap(indices, (s) => pick(s).variantSteps, options);
+  const threshold = mean(scratch.map((r) => r.finalReturn));
+  return {
+    threshold,
+    scratch: { steps: stepsOf(scratch, threshold), iqm: scratchIqm },
+    variant: { steps: stepsOf(variant, threshold), iqm: variantIqm },
+    ratio,
+  };
+}

@@ -1,0 +1,167 @@
+// Line charts with shaded confidence bands: learning curves (IQM with its bootstrap interval per
+// evaluation), the critic analysis, the sweeps. Legend to the right of the plot area.
+import { drawAxes, formatTick, linearScale, niceDomain, niceTicks } from './axes.ts';
+import { legend, svgDocument } from './document.ts';
+import { GREY } from './palette.ts';
+import { el, num, text } from './xml.ts';
+
+export interface LinePoint {
+  x: number;
+  y: number;
+  /** Band around y (both or neither). */
+  low?: number;
+  high?: number;
+}
+
+export interface LineSeries {
+  label: string;
+  colour: string;
+  points: readonly LinePoint[];
+  dashed?: boolean;
+  /** Thin, lighter line without a legend entry (e.g. one unfinished run). */
+  faint?: boolean;
+  /** Draw a dot at each point (for sparse x values such as sweeps). */
+  markers?: boolean;
+}
+
+export interface LineChartSpec {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: readonly LineSeries[];
+  /** Vertical reference lines, e.g. where the online phase starts. */
+  vLines?: readonly { x: number; label: string }[];
+  /** Horizontal reference lines, e.g. the threshold return. */
+  hLines?: readonly { y: number; label: string }[];
+  /** Categorical x ticks (sweeps): these values only, with these labels. */
+  xTicks?: readonly { x: number; label: string }[];
+  width?: number;
+  height?: number;
+}
+
+function path(points: readonly { x: number; y: number }[]): string {
+  return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${num(p.x)} ${num(p.y)}`).join(' ');
+}
+
+export function lineChart(spec: LineChartSpec): string {
+  const width = spec.width ?? 760;
+  const height = spec.height ?? 380;
+  const legendWidth = 220;
+  const frame = { left: 70, top: 36, width: width - 70 - legendWidth - 20, height: height - 36 - 52 };
+  const all = spec.series.flatMap((s) => s.points);
+  const xs = [
+    ...all.map((p) => p.x),
+    ...(spec.vLines ?? []).map((l) => l.x),
+    ...(spec.xTicks ?? []).map((t) => t.x),
+  ];
+  const ys = [
+    ...all.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]),
+    ...(spec.hLines ?? []).map((l) => l.y),
+  ].filter(Number.isFinite);
+  if (xs.length === 0 || ys.length === 0) {
+    return svgDocument(
+      width,
+      height,
+      spec.title,
+      text(
+        { x: width / 2, y: height / 2, 'text-anchor': 'middle', 'font-size': 13, fill: '#555' },
+        'no data',
+      ),
+    );
+  }
+  const xDomain: [number, number] = spec.xTicks
+    ? [Math.min(...xs), Math.max(...xs)]
+    : niceDomain(Math.min(...xs), Math.max(...xs), 7);
+  if (xDomain[0] === xDomain[1]) xDomain[1] = xDomain[0] + 1;
+  const yDomain = niceDomain(Math.min(...ys), Math.max(...ys), 6);
+  const pad = spec.xTicks ? (xDomain[1] - xDomain[0]) * 0.06 : 0;
+  const x = linearScale([xDomain[0] - pad, xDomain[1] + pad], [frame.left, frame.left + frame.width]);
+  const y = linearScale(yDomain, [frame.top + frame.height, frame.top]);
+  const xTickValues = spec.xTicks ? spec.xTicks.map((t) => t.x) : niceTicks(xDomain[0], xDomain[1], 7);
+  const xLabels = new Map((spec.xTicks ?? []).map((t) => [t.x, t.label]));
+  const parts = [
+    drawAxes(
+      frame,
+      x,
+      y,
+      xTickValues,
+      niceTicks(yDomain[0], yDomain[1], 6),
+      spec.xLabel,
+      spec.yLabel,
+      (v) => xLabels.get(v) ?? formatTick(v),
+    ),
+  ];
+  for (const l of spec.vLines ?? []) {
+    const px = x(l.x);
+    parts.push(
+      el('line', {
+        x1: px,
+        x2: px,
+        y1: frame.top,
+        y2: frame.top + frame.height,
+        stroke: GREY,
+        'stroke-dasharray': '3 3',
+      }),
+    );
+    parts.push(text({ x: px + 4, y: frame.top + 12, 'font-size': 10, fill: '#555' }, l.label));
+  }
+  for (const l of spec.hLines ?? []) {
+    const py = y(l.y);
+    parts.push(
+      el('line', {
+        x1: frame.left,
+        x2: frame.left + frame.width,
+        y1: py,
+        y2: py,
+        stroke: GREY,
+        'stroke-dasharray': '6 3',
+      }),
+    );
+    parts.push(
+      text(
+        { x: frame.left + frame.width - 4, y: py - 4, 'text-anchor': 'end', 'font-size': 10, fill: '#555' },
+        l.label,
+      ),
+    );
+  }
+  // Bands first, so that every line stays visible on top of every band.
+  for (const s of spec.series) {
+    const banded = s.points.filter((p) => p.low !== undefined && p.high !== undefined);
+    if (banded.length < 2 || s.faint) continue;
+    const upper = banded.map((p) => ({ x: x(p.x), y: y(p.high!) }));
+    const lower = banded.map((p) => ({ x: x(p.x), y: y(p.low!) })).reverse();
+    parts.push(
+      el('path', {
+        d: `${path([...upper, ...lower])} Z`,
+        fill: s.colour,
+        'fill-opacity': 0.18,
+        stroke: 'none',
+      }),
+    );
+  }
+  for (const s of spec.series) {
+    const pts = s.points.map((p) => ({ x: x(p.x), y: y(p.y) }));
+    if (pts.length >= 2) {
+      parts.push(
+        el('path', {
+          d: path(pts),
+          fill: 'none',
+          stroke: s.colour,
+          'stroke-width': s.faint ? 1 : 2,
+          'stroke-opacity': s.faint ? 0.55 : 1,
+          'stroke-dasharray': s.dashed ? '6 4' : undefined,
+        }),
+      );
+    }
+    if (s.markers || pts.length === 1) {
+      for (const p of pts) parts.push(el('circle', { cx: p.x, cy: p.y, r: 3.5, fill: s.colour }));
+    }
+  }
+  const entries = spec.series
+    .filter((s) => !s.faint)
+    .map((s) => ({ label: s.label, colour: s.colour, dashed: s.dashed }));
+  if (spec.series.some((s) => s.faint))
+    entries.push({ label: 'unfinished run (partial)', colour: GREY, dashed: true });
+  parts.push(legend(frame.left + frame.width + 20, frame.top + 8, entries));
+  return svgDocument(width, height, spec.title, parts.join(''));
+}
