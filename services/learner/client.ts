@@ -1,11 +1,12 @@
 // A small client of the learner's gRPC API (Status, Evaluate), with a deadline on every call.
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
   LearnerClient,
   type LearnerEvaluateRequest,
   type LearnerEvaluateResponse,
   type LearnerStatusResponse,
 } from '../../generated/proto/o2o/v1/learner.js';
+import { type ClientTls, channelCredentials, defaultClientTls } from '../../lib/services/grpc-security.ts';
 import { injectIntoMetadata } from '../../lib/telemetry/propagation.ts';
 
 export class LearnerServiceClient {
@@ -14,8 +15,12 @@ export class LearnerServiceClient {
   constructor(
     readonly address: string,
     private readonly deadlineMs = 30_000,
+    /** TLS to dial with; undefined: this process's O2O_TLS_* settings; null: plaintext. */
+    tls?: ClientTls | null,
   ) {
-    this.client = new LearnerClient(address, credentials.createInsecure(), {
+    const channel = channelCredentials(tls === undefined ? defaultClientTls() : (tls ?? undefined));
+    this.client = new LearnerClient(address, channel.credentials, {
+      ...channel.options,
       'grpc.max_receive_message_length': 64 << 20,
     });
   }

@@ -2,6 +2,11 @@
 // overrides for running one by hand. Every problem names the variable it came from.
 
 import { z } from 'zod';
+import {
+  GrpcTlsConfigError,
+  type GrpcTlsSettings,
+  grpcTlsFromEnv,
+} from '../../lib/services/grpc-security.ts';
 import { ConfigError, parseServiceFlags } from '../../lib/services/service-flags.ts';
 
 /** Variable name of each setting; `--<flag>` on the command line overrides it. */
@@ -41,7 +46,8 @@ export const configSchema = z.strictObject({
   seed: intIn(0, Number.MAX_SAFE_INTEGER).default(0),
 });
 
-export type LearnerConfig = z.output<typeof configSchema>;
+/** The schema's settings plus gRPC TLS (O2O_TLS_*, lib/services/grpc-security.ts). */
+export type LearnerConfig = z.output<typeof configSchema> & { grpcTls: GrpcTlsSettings };
 
 export { ConfigError };
 
@@ -75,5 +81,10 @@ export function loadConfig(
     });
     throw new ConfigError(problems.join('; '));
   }
-  return parsed.data;
+  try {
+    return { ...parsed.data, grpcTls: grpcTlsFromEnv(env) };
+  } catch (err) {
+    if (err instanceof GrpcTlsConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
 }

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       }
     };
 
-  const server = await startLearnerServer(status, config.onlineMode, config.listen);
+  const server = await startLearnerServer(status, config.onlineMode, config.listen, config.grpcTls.server);
   const workers: PhaseWorkerHandle[] = [];
   if (config.natsUrl !== 'none') {
     nc = await connect(natsOptionsFromEnv({ ...process.env, O2O_NATS_URL: config.natsUrl }));
@@ -103,7 +103,9 @@ async function main(): Promise<void> {
   } else {
     log('O2O_NATS_URL=none: no phase requests, gRPC only');
   }
-  log(`serving on ${server.address} (online mode ${config.onlineMode}, run root ${config.runRoot})`);
+  log(
+    `serving on ${server.address} (gRPC ${config.grpcTls.description}, online mode ${config.onlineMode}, run root ${config.runRoot})`,
+  );
   process.stdout.write(
     `${JSON.stringify({ event: 'ready', service: 'learner', address: server.address, pid: process.pid })}\n`,
   );

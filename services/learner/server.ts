@@ -1,12 +1,13 @@
 // The learner's gRPC server: Status (what the current phase is doing) and Evaluate (a deterministic
 // evaluation of the current agent in-process). Every request is validated; bad input is INVALID_ARGUMENT.
-import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { Server, status } from '@grpc/grpc-js';
 import {
   type LearnerEvaluateRequest,
   LearnerEvaluateResponse,
   LearnerService,
   LearnerStatusResponse,
 } from '../../generated/proto/o2o/v1/learner.js';
+import { type ServerTls, serverCredentials } from '../../lib/services/grpc-security.ts';
 import { grpcError, tracedUnary } from '../../lib/telemetry/grpc.ts';
 import type { LearnerStatus } from './deps.ts';
 import { evaluateAgent } from './evaluation-phase.ts';
@@ -66,6 +67,7 @@ export async function startLearnerServer(
   state: LearnerStatus,
   onlineMode: string,
   listen: string,
+  tls?: ServerTls,
 ): Promise<LearnerServer> {
   const server = new Server({
     'grpc.max_receive_message_length': 64 << 20,
@@ -78,9 +80,7 @@ export async function startLearnerServer(
     ),
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(listen, ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
+    server.bindAsync(listen, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
   const host = listen.slice(0, listen.lastIndexOf(':'));
   return {

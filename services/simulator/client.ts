@@ -4,7 +4,7 @@
 //   - RemoteEnv: one lockstep sub-env as an OnlineEnv, so trainOnline(remoteEnv, localEvalEnv, ...) runs
 //     TD3 through the service and reproduces the in-process run exactly.
 //   - watchSimulators: the live set of simulators from their NATS heartbeats.
-import { type ClientDuplexStream, credentials, type Metadata, status } from '@grpc/grpc-js';
+import { type ClientDuplexStream, type Metadata, status } from '@grpc/grpc-js';
 import type { NatsConnection, Subscription } from 'nats';
 import { SimulatorHeartbeat } from '../../generated/proto/o2o/v1/events.js';
 import {
@@ -21,6 +21,7 @@ import {
 import type { BoxSpace, ResetOptions, ResetResult, StepResult } from '../../lib/envs/types.ts';
 import type { OnlineEnv } from '../../lib/rl/online.ts';
 import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
+import { type ClientTls, channelCredentials, defaultClientTls } from '../../lib/services/grpc-security.ts';
 import { subjects } from '../../lib/services/subjects.ts';
 import { traceClientCall, tracedMetadata } from '../../lib/telemetry/grpc.ts';
 import { MAX_MESSAGE_BYTES } from './server.ts';
@@ -35,6 +36,8 @@ export interface SimulatorClientOptions {
   deadlineMs?: number;
   /** How long connect() waits for the server to answer Info (ms); default 10 s. */
   connectTimeoutMs?: number;
+  /** TLS to dial with; undefined: this process's O2O_TLS_* settings; null: plaintext. */
+  tls?: ClientTls | null;
 }
 
 /** One lockstep step of all sub-envs, decoded. */
@@ -95,7 +98,11 @@ export class SimulatorClient {
   /** Connects to host:port and fetches Info (retrying until the server answers or the timeout). */
   static async connect(address: string, options: SimulatorClientOptions = {}): Promise<SimulatorClient> {
     const deadlineMs = options.deadlineMs ?? 10_000;
-    const grpc = new GrpcSimulatorClient(address, credentials.createInsecure(), {
+    const channel = channelCredentials(
+      options.tls === undefined ? defaultClientTls() : (options.tls ?? undefined),
+    );
+    const grpc = new GrpcSimulatorClient(address, channel.credentials, {
+      ...channel.options,
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });

@@ -4,6 +4,11 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import { isEnvId } from '../../lib/envs/index.ts';
+import {
+  GrpcTlsConfigError,
+  type GrpcTlsSettings,
+  grpcTlsFromEnv,
+} from '../../lib/services/grpc-security.ts';
 import { ConfigError, parseServiceFlags } from '../../lib/services/service-flags.ts';
 
 /** Variable name of each setting; `--<flag>` on the command line overrides it. */
@@ -64,7 +69,8 @@ export const configSchema = z
     path: ['batchSteps'],
   });
 
-export type SimulatorConfig = z.output<typeof configSchema>;
+/** The schema's settings plus gRPC TLS (O2O_TLS_*, lib/services/grpc-security.ts). */
+export type SimulatorConfig = z.output<typeof configSchema> & { grpcTls: GrpcTlsSettings };
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '']);
 
@@ -109,5 +115,10 @@ export function loadConfig(
     });
     throw new ConfigError(`simulator config: ${problems.join('; ')}`);
   }
-  return parsed.data;
+  try {
+    return { ...parsed.data, grpcTls: grpcTlsFromEnv(env) };
+  } catch (err) {
+    if (err instanceof GrpcTlsConfigError) throw new ConfigError(`simulator config: ${err.message}`);
+    throw err;
+  }
 }

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
       batchSteps: config.batchSteps,
     },
     config.listen,
+    config.grpcTls.server,
   );
   const address = advertisedAddress(sim.address, config.advertise);
   let heartbeats: Heartbeats | undefined;
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     log('O2O_NATS_URL=none: no heartbeats');
   }
   log(
-    `${config.simulatorId} (incarnation ${incarnation}) serving ${config.numEnvs}× ${config.envId} on ${sim.address}` +
+    `${config.simulatorId} (incarnation ${incarnation}) serving ${config.numEnvs}× ${config.envId} on ${sim.address} (gRPC ${config.grpcTls.description})` +
       (address === sim.address ? '' : `, announced as ${address}`),
   );
   process.stdout.write(

@@ -2,13 +2,7 @@
 // statuses (lib/telemetry/grpc.ts); the transition stream serves batches from the engine's window in
 // seq order, waiting for new ones and honouring the HTTP/2 flow control. One consumer at a time: a new
 // StreamTransitions call (a reconnect) ends the previous one, which may be a half-dead connection.
-import {
-  Server,
-  ServerCredentials,
-  type ServerDuplexStream,
-  type ServerWritableStream,
-  status,
-} from '@grpc/grpc-js';
+import { Server, type ServerDuplexStream, type ServerWritableStream, status } from '@grpc/grpc-js';
 import {
   type SimStepRequest,
   type SimStepResponse,
@@ -17,6 +11,7 @@ import {
   type StreamTransitionsRequest,
   type TransitionBatch,
 } from '../../generated/proto/o2o/v1/simulator.js';
+import { type ServerTls, serverCredentials } from '../../lib/services/grpc-security.ts';
 import { grpcError, grpcStatusOf, tracedUnary, traceServerStreamHandler } from '../../lib/telemetry/grpc.ts';
 import { type EngineOptions, SimulatorEngine } from './engine.ts';
 
@@ -114,10 +109,11 @@ export function simulatorHandlers(engine: SimulatorEngine): SimulatorServer {
   };
 }
 
-/** Builds the engine, binds `listen` (host:port, port 0 = any) and starts serving. */
+/** Builds the engine, binds `listen` (host:port, port 0 = any) and starts serving (TLS with `tls`). */
 export async function startSimulatorServer(
   options: EngineOptions,
   listen: string,
+  tls?: ServerTls,
 ): Promise<RunningSimulator> {
   const engine = new SimulatorEngine(options);
   const server = new Server({
@@ -128,9 +124,7 @@ export async function startSimulatorServer(
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(listen, ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
-      ),
+      server.bindAsync(listen, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p))),
     );
   } catch (err) {
     await engine.close();

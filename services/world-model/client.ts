@@ -2,7 +2,7 @@
 // learner's augmenter uses it exactly like an in-process model. Every call has a deadline; UNAVAILABLE
 // and DEADLINE_EXCEEDED are retried with exponential backoff until a total wait is spent, then the call
 // fails with a message saying so (there is no silent fallback to anything else).
-import { credentials, type Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { type Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import {
   type InfoResponse,
   type PredictResponse,
@@ -11,6 +11,7 @@ import {
   WorldModelClient,
 } from '../../generated/proto/o2o/v1/world_model.js';
 import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
+import { type ClientTls, channelCredentials, defaultClientTls } from '../../lib/services/grpc-security.ts';
 import { traceClientCall } from '../../lib/telemetry/grpc.ts';
 import type { WorldModel, WorldModelInfo } from '../../lib/world-model/types.ts';
 
@@ -24,6 +25,8 @@ export interface RemoteWorldModelOptions {
   maxBackoffMs?: number;
   /** Largest message (bytes) sent or received; default 64 MiB. */
   maxMessageBytes?: number;
+  /** TLS to dial with; undefined: this process's O2O_TLS_* settings; null: plaintext. */
+  tls?: ClientTls | null;
 }
 
 const DEFAULTS = {
@@ -52,17 +55,20 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** A thin promise-based client with deadlines and retries, for Info/Predict/Load/Train. */
 export class WorldModelServiceClient {
   readonly client: WorldModelClient;
-  readonly options: Required<RemoteWorldModelOptions>;
+  readonly options: Required<Omit<RemoteWorldModelOptions, 'tls'>>;
 
   constructor(
     readonly address: string,
     options: RemoteWorldModelOptions = {},
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    const { tls, ...numbers } = options;
+    this.options = { ...DEFAULTS, ...numbers };
     for (const [k, v] of Object.entries(this.options))
       if (!(v > 0) || !Number.isFinite(v))
         throw new RangeError(`RemoteWorldModel: ${k} must be > 0, got ${v}`);
-    this.client = new WorldModelClient(address, credentials.createInsecure(), {
+    const channel = channelCredentials(tls === undefined ? defaultClientTls() : (tls ?? undefined));
+    this.client = new WorldModelClient(address, channel.credentials, {
+      ...channel.options,
       'grpc.max_receive_message_length': this.options.maxMessageBytes,
       'grpc.max_send_message_length': this.options.maxMessageBytes,
     });

@@ -2,6 +2,11 @@
 // with optional `--flag value` overrides; every failure names the variable it came from.
 
 import { z } from 'zod';
+import {
+  GrpcTlsConfigError,
+  type GrpcTlsSettings,
+  grpcTlsFromEnv,
+} from '../../lib/services/grpc-security.ts';
 import { ConfigError, parseServiceFlags } from '../../lib/services/service-flags.ts';
 
 export const IMPLEMENTATIONS = ['native', 'tfjs', 'onnx'] as const;
@@ -27,22 +32,28 @@ export const configSchema = z.object({
   phaseWorker: z.boolean(),
 });
 
-export type WorldModelServiceConfig = z.infer<typeof configSchema>;
+/** The schema's settings plus gRPC TLS (O2O_TLS_*, lib/services/grpc-security.ts). */
+export type WorldModelServiceConfig = z.infer<typeof configSchema> & { grpcTls: GrpcTlsSettings };
 
 /** Each setting's environment variable and `--flag`. */
-const SOURCES: Record<keyof WorldModelServiceConfig, { env: string; flag: string; fallback?: string }> = {
-  natsUrl: { env: 'O2O_NATS_URL', flag: 'nats-url', fallback: 'nats://127.0.0.1:4222' },
-  listen: { env: 'O2O_LISTEN', flag: 'listen', fallback: '127.0.0.1:0' },
-  runRoot: { env: 'O2O_RUN_ROOT', flag: 'run-root', fallback: 'runs' },
-  seed: { env: 'O2O_SEED', flag: 'seed', fallback: '0' },
-  impl: { env: 'O2O_WM_IMPL', flag: 'impl', fallback: 'native' },
-  model: { env: 'O2O_WM_MODEL', flag: 'model' },
-  maxBatchRows: { env: 'O2O_WM_MAX_BATCH', flag: 'max-batch', fallback: '4096' },
-  maxWaitMs: { env: 'O2O_WM_MAX_WAIT_MS', flag: 'max-wait-ms', fallback: '2' },
-  maxQueueRows: { env: 'O2O_WM_MAX_QUEUE', flag: 'max-queue', fallback: '65536' },
-  maxMessageBytes: { env: 'O2O_WM_MAX_MESSAGE_BYTES', flag: 'max-message-bytes', fallback: String(64 << 20) },
-  phaseWorker: { env: 'O2O_WM_PHASE_WORKER', flag: 'phase-worker', fallback: 'true' },
-};
+const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag: string; fallback?: string }> =
+  {
+    natsUrl: { env: 'O2O_NATS_URL', flag: 'nats-url', fallback: 'nats://127.0.0.1:4222' },
+    listen: { env: 'O2O_LISTEN', flag: 'listen', fallback: '127.0.0.1:0' },
+    runRoot: { env: 'O2O_RUN_ROOT', flag: 'run-root', fallback: 'runs' },
+    seed: { env: 'O2O_SEED', flag: 'seed', fallback: '0' },
+    impl: { env: 'O2O_WM_IMPL', flag: 'impl', fallback: 'native' },
+    model: { env: 'O2O_WM_MODEL', flag: 'model' },
+    maxBatchRows: { env: 'O2O_WM_MAX_BATCH', flag: 'max-batch', fallback: '4096' },
+    maxWaitMs: { env: 'O2O_WM_MAX_WAIT_MS', flag: 'max-wait-ms', fallback: '2' },
+    maxQueueRows: { env: 'O2O_WM_MAX_QUEUE', flag: 'max-queue', fallback: '65536' },
+    maxMessageBytes: {
+      env: 'O2O_WM_MAX_MESSAGE_BYTES',
+      flag: 'max-message-bytes',
+      fallback: String(64 << 20),
+    },
+    phaseWorker: { env: 'O2O_WM_PHASE_WORKER', flag: 'phase-worker', fallback: 'true' },
+  };
 
 export { ConfigError };
 
@@ -63,8 +74,8 @@ export function loadConfig(
   );
   const out: Record<string, unknown> = {};
   for (const [key, src] of Object.entries(SOURCES) as [
-    keyof WorldModelServiceConfig,
-    (typeof SOURCES)[keyof WorldModelServiceConfig],
+    keyof typeof SOURCES,
+    (typeof SOURCES)[keyof typeof SOURCES],
   ][]) {
     const fromFlag = flags.get(src.flag);
     const fromEnv = env[src.env]?.trim();
@@ -80,5 +91,10 @@ export function loadConfig(
     }
     out[key] = parsed.data;
   }
-  return configSchema.parse(out);
+  try {
+    return { ...configSchema.parse(out), grpcTls: grpcTlsFromEnv(env) };
+  } catch (e) {
+    if (e instanceof GrpcTlsConfigError) throw new ConfigError(e.message);
+    throw e;
+  }
 }

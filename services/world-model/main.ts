@@ -22,14 +22,14 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const running = await startServer(config);
+  const running = await startServer({ ...config, serverTls: config.grpcTls.server });
   const stops: (() => Promise<void>)[] = [];
   if (config.phaseWorker && config.natsUrl !== 'none') {
     const { startPhaseWorker } = await import('./phase-wiring.ts');
     stops.push(await startPhaseWorker(config, running.state, log));
   } else log('no NATS phase worker (O2O_WM_PHASE_WORKER=false or O2O_NATS_URL=none): gRPC only');
   log(
-    `serving ${config.impl} on ${running.address}, run root ${config.runRoot}, batch ≤ ${config.maxBatchRows} rows / ${config.maxWaitMs} ms, queue ≤ ${config.maxQueueRows} rows${config.model === undefined ? ', no model loaded' : `, model ${config.model}`}`,
+    `serving ${config.impl} on ${running.address}, run root ${config.runRoot}, batch ≤ ${config.maxBatchRows} rows / ${config.maxWaitMs} ms, queue ≤ ${config.maxQueueRows} rows, gRPC ${config.grpcTls.description}${config.model === undefined ? ', no model loaded' : `, model ${config.model}`}`,
   );
   process.stdout.write(
     `${JSON.stringify({ event: 'ready', service: 'world-model', address: running.address, pid: process.pid })}\n`,

@@ -3,7 +3,7 @@
 // validated; bad input is answered with INVALID_ARGUMENT naming the field, never a crash.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Server, ServerCredentials, type ServerWritableStream, status } from '@grpc/grpc-js';
+import { Server, type ServerWritableStream, status } from '@grpc/grpc-js';
 import {
   type InfoResponse,
   type LoadRequest,
@@ -15,6 +15,7 @@ import {
   WorldModelService,
 } from '../../generated/proto/o2o/v1/world_model.js';
 import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
+import { type ServerTls, serverCredentials } from '../../lib/services/grpc-security.ts';
 import { grpcError, tracedUnary, traceServerStreamHandler } from '../../lib/telemetry/grpc.ts';
 import type { EpochProgress } from '../../lib/world-model/train.ts';
 import { BatcherClosedError, PredictBatcher, QueueFullError } from './batcher.ts';
@@ -30,7 +31,10 @@ const METHOD = (name: string): string => `o2o.v1.WorldModel/${name}`;
 export type ServerSettings = Pick<
   WorldModelServiceConfig,
   'listen' | 'runRoot' | 'seed' | 'impl' | 'maxBatchRows' | 'maxWaitMs' | 'maxQueueRows' | 'maxMessageBytes'
-> & { model?: string | undefined };
+> & {
+  model?: string | undefined /** TLS of the gRPC server; absent: plaintext. */;
+  serverTls?: ServerTls | undefined;
+};
 
 const invalid = (message: string) => grpcError(status.INVALID_ARGUMENT, message);
 
@@ -290,7 +294,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
   });
   server.addService(WorldModelService, serviceHandlers(state));
   const port = await new Promise<number>((res, rej) =>
-    server.bindAsync(settings.listen, ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync(settings.listen, serverCredentials(settings.serverTls), (err, p) =>
       err ? rej(err) : res(p),
     ),
   );
