@@ -23,6 +23,18 @@ export const NATS_ENV_VARS = [
 
 export class NatsConfigError extends Error {}
 
+/**
+ * Reconnect settings every service uses: keep trying for ever, once a second (plus jitter). nats.js's
+ * default (10 attempts, 2 s apart) closes the connection for good when nats-server is down for ~20 s, and
+ * a service with a closed connection never gets its phase requests again. JetStream state (file storage,
+ * durable consumers) survives the restart, so reconnecting is all a service has to do.
+ */
+export const NATS_RECONNECT = {
+  maxReconnectAttempts: -1,
+  reconnectTimeWait: 1000,
+  reconnectJitter: 200,
+} as const satisfies ConnectionOptions;
+
 function get(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
@@ -55,7 +67,7 @@ export function natsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Connec
       );
     }
   }
-  const opts: ConnectionOptions = { servers };
+  const opts: ConnectionOptions = { servers, ...NATS_RECONNECT };
 
   const tokenValue = get(env, 'O2O_NATS_TOKEN');
   const tokenFile = get(env, 'O2O_NATS_TOKEN_FILE');

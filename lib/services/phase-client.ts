@@ -1,7 +1,9 @@
 // The coordinator's side of a phase: publish a PhaseRequest into JetStream and wait for the PhaseResult
 // with the same (run_id, phase, attempt). The request's msgID is run_id/phase/attempt, so re-publishing
 // it (e.g. after a coordinator restart) is de-duplicated by the server, and results are read from the
-// start of the stream, so a result published while nobody was waiting is still found.
+// start of the stream, so a result published while nobody was waiting is still found. Survives a
+// nats-server restart: the publish is retried (de-duplicated by its msgID) and the result reader, which
+// lives in the server's memory, is made anew after a reconnect.
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   AckPolicy,
@@ -56,6 +58,8 @@ export async function resultReader(nc: NatsConnection, phase: Phase): Promise<Co
   return await nc.jetstream().consumers.get(PHASE_STREAM, info.name);
 }
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 export async function requestPhase(
   nc: NatsConnection,
   request: PhaseRequest,
@@ -79,18 +83,36 @@ export async function requestPhase(
       }
     },
   });
-  // Created before publishing, and reading from the start, so the result cannot slip past.
-  const consumer = await resultReader(nc, request.phase);
-  const messages = await consumer.consume();
 
-  let timer: NodeJS.Timeout | undefined;
   let stopReason: Error | undefined;
   const stopWith = (err: Error): void => {
     stopReason ??= err;
-    messages.stop();
   };
+  const timer = setTimeout(
+    () =>
+      stopWith(
+        new PhaseTimeoutError(
+          `no ${token} result for run ${request.runId} (attempt ${request.attempt}) within ${opts.timeoutMs} ms` +
+            ' — is the service handling this phase running?',
+        ),
+      ),
+    opts.timeoutMs,
+  );
   const onAbort = (): void => stopWith(new Error(`${token} request for ${request.runId} aborted`));
+  if (opts.signal?.aborted === true) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // A nats-server restart drops the (in-memory) result reader: after a reconnect, make a new one.
+  let reconnected = false;
+  let finished = false;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (finished) break; // ends this watcher at the connection's next status event
+      if (s.type === 'reconnect') reconnected = true;
+    }
+  })().catch(() => {});
   try {
+    // Created before publishing, and reading from the start, so the result cannot slip past.
+    let reader: Consumer | undefined = await resultReader(nc, request.phase);
     await tracer.startActiveSpan(
       `${subjects.phaseRequest(request.phase)} publish`,
       {
@@ -105,11 +127,20 @@ export async function requestPhase(
       },
       async (span) => {
         try {
-          const h = injectIntoNatsHeaders(natsHeaders());
-          await js.publish(subjects.phaseRequest(request.phase), PhaseRequest.encode(request).finish(), {
-            msgID: phaseMsgId(request),
-            headers: h,
-          });
+          // Retried while NATS is away (until the timeout): the msgID makes a repeat a no-op.
+          for (;;) {
+            try {
+              const h = injectIntoNatsHeaders(natsHeaders());
+              await js.publish(subjects.phaseRequest(request.phase), PhaseRequest.encode(request).finish(), {
+                msgID: phaseMsgId(request),
+                headers: h,
+              });
+              return;
+            } catch (err) {
+              if (stopReason !== undefined) throw err;
+              await sleep(500);
+            }
+          }
         } catch (err) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
           throw err;
@@ -118,33 +149,35 @@ export async function requestPhase(
         }
       },
     );
-    timer = setTimeout(
-      () =>
-        stopWith(
-          new PhaseTimeoutError(
-            `no ${token} result for run ${request.runId} (attempt ${request.attempt}) within ${opts.timeoutMs} ms` +
-              ' — is the service handling this phase running?',
-          ),
-        ),
-      opts.timeoutMs,
-    );
-    if (opts.signal?.aborted === true) onAbort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    for await (const msg of messages) {
-      let result: PhaseResult;
+    for (;;) {
+      if (stopReason !== undefined) throw stopReason;
       try {
-        result = PhaseResult.decode(msg.data);
+        if (reconnected) {
+          reconnected = false;
+          reader = undefined;
+        }
+        reader ??= await resultReader(nc, request.phase);
+        const batch = await reader.fetch({ max_messages: 256, expires: 1000 });
+        for await (const msg of batch) {
+          let result: PhaseResult;
+          try {
+            result = PhaseResult.decode(msg.data);
+          } catch {
+            continue; // not ours to judge; skip what cannot be decoded
+          }
+          if (matches(result, request)) return result;
+        }
       } catch {
-        continue; // not ours to judge; skip what cannot be decoded
+        // The reader or the connection is gone (e.g. nats-server restarting): read again with a new reader.
+        reader = undefined;
+        await sleep(500);
       }
-      if (matches(result, request)) return result;
     }
-    throw stopReason ?? new Error(`${token} result stream ended before a result for ${request.runId}`);
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
-    messages.stop();
     progressSub.unsubscribe();
+    finished = true;
   }
 }
 

@@ -4,7 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
-import { describeNatsOptions, NatsConfigError, natsOptionsFromEnv } from '../../lib/services/nats-options.ts';
+import {
+  describeNatsOptions,
+  NATS_RECONNECT,
+  NatsConfigError,
+  natsOptionsFromEnv,
+} from '../../lib/services/nats-options.ts';
 import { redactString } from '../../lib/telemetry/redact.ts';
 import { startNatsServer } from '../helpers/nats-server.ts';
 
@@ -17,7 +22,8 @@ describe('lib/services/nats-options', () => {
 
   it('defaults to the loopback server without auth or TLS', () => {
     const opts = natsOptionsFromEnv({});
-    assert.deepEqual(opts, { servers: ['nats://127.0.0.1:4222'] });
+    assert.deepEqual(opts, { servers: ['nats://127.0.0.1:4222'], ...NATS_RECONNECT });
+    assert.equal(opts.maxReconnectAttempts, -1, 'services keep reconnecting through a nats-server restart');
     assert.equal(describeNatsOptions(opts), 'nats://127.0.0.1:4222 auth=none plain');
   });
 
