@@ -1,8 +1,10 @@
 // Dynamic batching of Predict calls: requests wait in a bounded queue and are merged into one model call
-// of up to `maxBatchRows` rows, dispatched as soon as that many rows are waiting or the oldest request
-// has waited `maxWaitMs`; the merged output is split back per caller. Deterministic and stochastic
-// requests queue separately (a merged call has one mode). One model call runs at a time: requests that
-// arrive meanwhile pile up and form the next, larger batch.
+// of up to `maxBatchRows` rows, dispatched as soon as that many rows are waiting, or as many requests
+// are waiting as the previous batch of that queue merged (every caller of that batch is back: a lone
+// caller never waits, closed-loop callers are merged without waiting out the window), or the oldest
+// request has waited `maxWaitMs`; the merged output is split back per caller. Deterministic and
+// stochastic requests queue separately (a merged call has one mode). One model call runs at a time:
+// requests that arrive meanwhile pile up and form the next, larger batch.
 import { context, type Link, SpanKind, trace } from '@opentelemetry/api';
 import type { WorldModel } from '../../lib/world-model/types.ts';
 
@@ -29,13 +31,20 @@ export interface BatchResult {
   batchRows: number;
 }
 
+/** Why a batch was dispatched when it was. */
+export type DispatchReason = 'full' | 'callers-back' | 'waited' | 'drain';
+
 export interface BatcherStats {
   batches: number;
   rows: number;
   requests: number;
   /** Largest number of callers merged into one model call. */
   maxMerged: number;
+  /** Batches per dispatch reason. */
+  dispatched: Record<DispatchReason, number>;
 }
+
+type QueueKey = 'det' | 'stoch';
 
 interface Pending {
   states: Float32Array;
@@ -48,14 +57,25 @@ interface Pending {
 }
 
 export class PredictBatcher {
-  private readonly queues: { det: Pending[]; stoch: Pending[] } = { det: [], stoch: [] };
+  private readonly queues: Record<QueueKey, Pending[]> = { det: [], stoch: [] };
+  /** Callers merged into each queue's previous batch; unknown before its first batch (then it waits). */
+  private readonly lastMerged: Record<QueueKey, number> = {
+    det: Number.POSITIVE_INFINITY,
+    stoch: Number.POSITIVE_INFINITY,
+  };
   private queuedRows = 0;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly tracer;
-  readonly stats: BatcherStats = { batches: 0, rows: 0, requests: 0, maxMerged: 0 };
+  readonly stats: BatcherStats = {
+    batches: 0,
+    rows: 0,
+    requests: 0,
+    maxMerged: 0,
+    dispatched: { full: 0, 'callers-back': 0, waited: 0, drain: 0 },
+  };
 
   constructor(
     private model: WorldModel,
@@ -170,31 +190,45 @@ export class PredictBatcher {
     }
     const now = performance.now();
     let earliest = Number.POSITIVE_INFINITY;
-    let pick: 'det' | 'stoch' | undefined;
+    let pick: QueueKey | undefined;
+    let pickReason: DispatchReason = 'waited';
     let pickAge = -1;
     for (const key of ['det', 'stoch'] as const) {
       const q = this.queues[key];
       const first = q[0];
       if (first === undefined) continue;
-      const rows = q.reduce((s, p) => s + p.rows, 0);
       const age = now - first.enqueuedAt;
-      const ready = force || rows >= this.options.maxBatchRows || age >= this.options.maxWaitMs;
-      if (ready && age > pickAge) {
+      const reason = this.readiness(key, age, force);
+      if (reason !== undefined && age > pickAge) {
         pick = key;
+        pickReason = reason;
         pickAge = age;
       }
       earliest = Math.min(earliest, first.enqueuedAt + this.options.maxWaitMs);
     }
     if (pick !== undefined) {
-      void this.run(pick);
+      void this.run(pick, pickReason);
       return;
     }
     if (Number.isFinite(earliest))
       this.timer = setTimeout(() => this.schedule(), Math.max(0, earliest - now));
   }
 
+  /** Why queue `key` (non-empty, oldest request `age` ms old) should run now, or undefined to keep waiting. */
+  private readiness(key: QueueKey, age: number, force: boolean): DispatchReason | undefined {
+    if (force) return 'drain';
+    const q = this.queues[key];
+    let rows = 0;
+    for (const p of q) rows += p.rows;
+    if (rows >= this.options.maxBatchRows) return 'full';
+    // Waiting only pays when more callers are coming; the last batch's callers are all back already.
+    if (q.length >= this.lastMerged[key]) return 'callers-back';
+    if (age >= this.options.maxWaitMs) return 'waited';
+    return undefined;
+  }
+
   /** Takes up to maxBatchRows rows (always at least one request) from a queue and runs them as one call. */
-  private async run(key: 'det' | 'stoch'): Promise<void> {
+  private async run(key: QueueKey, reason: DispatchReason): Promise<void> {
     this.running = true;
     const q = this.queues[key];
     const batch: Pending[] = [];
@@ -205,6 +239,8 @@ export class PredictBatcher {
       rows += p.rows;
     }
     this.queuedRows -= rows;
+    this.lastMerged[key] = batch.length;
+    this.stats.dispatched[reason]++;
     const started = performance.now();
     const waits = batch.map((p) => started - p.enqueuedAt);
     const links = batch.flatMap((p) => (p.link === undefined ? [] : [p.link]));
@@ -217,6 +253,7 @@ export class PredictBatcher {
           'o2o.wm.rows': rows,
           'o2o.wm.callers_merged': batch.length,
           'o2o.wm.deterministic': key === 'det',
+          'o2o.wm.dispatch': reason,
           'o2o.wm.queue_wait_ms_max': Math.max(...waits),
           'o2o.wm.queue_wait_ms_mean': waits.reduce((a, b) => a + b, 0) / waits.length,
         },

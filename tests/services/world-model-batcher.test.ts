@@ -1,5 +1,6 @@
 // The dynamic batcher on its own, over a real (small, untrained) native VAE: batch-size limits, the
-// wait window, oversize requests, the queue bound, and drain on shutdown.
+// wait window, oversize requests, the queue bound, drain on shutdown, and when a batch goes without waiting
+// (full, or every caller of the previous batch is back).
 import assert from 'node:assert/strict';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import { StateNormalizer } from '../../lib/world-model/normalizer.ts';
@@ -70,5 +71,58 @@ describe('world-model PredictBatcher', () => {
     assert.equal(r1.mergedCallers, 2);
     assert.equal(r2.batchRows, 4);
     assert.ok(waited >= 75, `dispatched after ${waited} ms, before the window closed`);
+  });
+
+  it('dispatches a full batch without waiting out the window', async () => {
+    const b = new PredictBatcher(model, { maxBatchRows: 4, maxWaitMs: 5000, maxQueueRows: 64 });
+    const { s, a } = rowsOf(4, 4);
+    const t0 = performance.now();
+    const r = await b.submit(s, a, 4, true);
+    const took = performance.now() - t0;
+    assert.equal(r.batchRows, 4);
+    assert.ok(took < 2500, `a full batch waited ${took} ms`);
+    assert.deepEqual(b.stats.dispatched, { full: 1, 'callers-back': 0, waited: 0, drain: 0 });
+  });
+
+  it('a lone caller waits for company once, then is answered without waiting', async () => {
+    const maxWaitMs = 600;
+    const b = new PredictBatcher(model, { maxBatchRows: 64, maxWaitMs, maxQueueRows: 64 });
+    const { s, a } = rowsOf(2, 5);
+    const t0 = performance.now();
+    await b.submit(s, a, 2, true);
+    const first = performance.now() - t0;
+    assert.ok(first >= maxWaitMs - 5, `the first call was dispatched after ${first} ms`);
+    const t1 = performance.now();
+    for (let k = 0; k < 3; k++) assert.equal((await b.submit(s, a, 2, true)).mergedCallers, 1);
+    const next = (performance.now() - t1) / 3;
+    assert.ok(next < maxWaitMs / 2, `later calls of the lone caller took ${next} ms each`);
+    assert.deepEqual(b.stats.dispatched, { full: 0, 'callers-back': 3, waited: 1, drain: 0 });
+  });
+
+  it('merges the previous batch’s callers as soon as all are back, and waits while some are missing', async () => {
+    const maxWaitMs = 600;
+    const b = new PredictBatcher(model, { maxBatchRows: 64, maxWaitMs, maxQueueRows: 64 });
+    const { s, a } = rowsOf(1, 6);
+    const round = async (callers: number, gapMs: number) => {
+      const t0 = performance.now();
+      const answers = [];
+      for (let c = 0; c < callers; c++) {
+        if (c > 0) await new Promise((r) => setTimeout(r, gapMs));
+        answers.push(b.submit(s, a, 1, true));
+      }
+      const results = await Promise.all(answers);
+      return { merged: results.map((r) => r.mergedCallers), ms: performance.now() - t0 };
+    };
+    // First round: nothing known about the callers, the window is waited out.
+    assert.deepEqual((await round(3, 0)).merged, [3, 3, 3]);
+    // All three back 20 ms apart: dispatched when the third arrives, long before the window closes.
+    const back = await round(3, 20);
+    assert.deepEqual(back.merged, [3, 3, 3]);
+    assert.ok(back.ms < maxWaitMs - 100, `three returning callers took ${back.ms} ms`);
+    // Only two of three come back: the window is waited out again, then the two are merged.
+    const partial = await round(2, 0);
+    assert.deepEqual(partial.merged, [2, 2]);
+    assert.ok(partial.ms >= maxWaitMs - 5, `two of three callers were dispatched after ${partial.ms} ms`);
+    assert.deepEqual(b.stats.dispatched, { full: 0, 'callers-back': 1, waited: 2, drain: 0 });
   });
 });
