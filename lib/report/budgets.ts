@@ -1,0 +1,134 @@
+// Our budgets next to the paper's (from /work/shared/reference/PAPER-DETAILS.md: the author's code and the
+// paper's text), per environment, read from the runs' configs: where ours are smaller, the report says so.
+import { groupRuns } from './groups.ts';
+import type { RunRecord } from './results.ts';
+
+export interface PaperBudget {
+  parameter: string;
+  /** The config field it is read from, or a derived quantity. */
+  field: string;
+  /** The paper's value; for a range, the smallest value the paper used. */
+  paper: number;
+  paperText: string;
+  /** Which runs the field applies to. */
+  appliesTo: 'all' | 'pretrained' | 'augmented' | 'scratch';
+}
+
+export const PAPER_BUDGETS: readonly PaperBudget[] = [
+  {
+    parameter: 'online environment steps',
+    field: 'onlineSteps',
+    paper: 300_000,
+    paperText: '300k–500k',
+    appliesTo: 'all',
+  },
+  {
+    parameter: 'offline TD3+BC updates',
+    field: 'offlineSteps',
+    paper: 200_000,
+    paperText: '200k',
+    appliesTo: 'pretrained',
+  },
+  {
+    parameter: 'world-model epochs',
+    field: 'wmEpochs',
+    paper: 300,
+    paperText: '300',
+    appliesTo: 'augmented',
+  },
+  {
+    parameter: 'dataset transitions (main runs)',
+    field: 'dataset.transitions',
+    paper: 10_000,
+    paperText: '10k',
+    appliesTo: 'pretrained',
+  },
+  {
+    parameter: 'scratch uniform-random start steps',
+    field: 'startSteps',
+    paper: 25_000,
+    paperText: '25k',
+    appliesTo: 'scratch',
+  },
+  {
+    parameter: 'fine-tuning warm-up steps (no updates)',
+    field: 'warmupSteps',
+    paper: 25_000,
+    paperText: '25k',
+    appliesTo: 'pretrained',
+  },
+  {
+    parameter: 'episodes per evaluation',
+    field: 'evalEpisodes',
+    paper: 10,
+    paperText: '10',
+    appliesTo: 'all',
+  },
+  { parameter: 'seeds per variant', field: 'seeds', paper: 5, paperText: '5', appliesTo: 'all' },
+];
+
+/** Evaluating more often than the paper is not a smaller budget, but a different curve resolution. */
+export const PAPER_EVAL_EVERY = 5_000;
+
+export interface BudgetRow {
+  env: string;
+  parameter: string;
+  paper: string;
+  /** Our smallest and largest value over the runs it applies to. */
+  oursMin: number;
+  oursMax: number;
+  smaller: boolean;
+  /** Why a smaller value matters (or does not), when that needs saying. */
+  note: string;
+}
+
+function fieldOf(run: RunRecord, field: string): number | undefined {
+  if (field === 'dataset.transitions') return run.config.dataset?.transitions;
+  const v = (run.config as Record<string, unknown>)[field];
+  return typeof v === 'number' ? v : undefined;
+}
+
+function applies(run: RunRecord, to: PaperBudget['appliesTo']): boolean {
+  const v = run.config.variant;
+  if (to === 'all') return true;
+  if (to === 'scratch') return v === 'scratch';
+  if (to === 'pretrained') return v !== 'scratch';
+  return v === 'td3bc-aug' && (run.config.augFraction ?? 0.5) > 0;
+}
+
+export function compareBudgets(runs: readonly RunRecord[]): BudgetRow[] {
+  const online = runs.filter((r) => !r.offlineOnly);
+  const rows: BudgetRow[] = [];
+  for (const env of [...new Set(online.map((r) => r.config.env))].sort()) {
+    const inEnv = runs.filter((r) => r.config.env === env);
+    for (const b of PAPER_BUDGETS) {
+      let values: number[];
+      if (b.field === 'seeds') {
+        values = groupRuns(inEnv).map((g) => g.runs.length);
+      } else {
+        // The size sweep varies the dataset on purpose: the main runs are the ones it is compared on.
+        const pool = inEnv.filter(
+          (r) =>
+            applies(r, b.appliesTo) && (b.field !== 'dataset.transitions' || !r.tags.includes('size-sweep')),
+        );
+        values = pool.map((r) => fieldOf(r, b.field)).filter((v): v is number => v !== undefined);
+      }
+      if (values.length === 0) continue;
+      const oursMin = Math.min(...values);
+      const oursMax = Math.max(...values);
+      rows.push({
+        env,
+        parameter: b.parameter,
+        paper: b.paperText,
+        oursMin,
+        oursMax,
+        smaller: oursMin < b.paper,
+        note:
+          b.field === 'dataset.transitions' && oursMin < b.paper
+            ? 'smaller data is a harder task, not a cheaper run'
+            : '',
+      });
+    }
+  }
+  return rows;
+}

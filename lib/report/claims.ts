@@ -1,0 +1,153 @@
+// The paper's claims checked against our numbers, per env × dataset, each with a verdict and one
+// sentence that quotes the intervals it rests on. "Holds" needs the 95% intervals to separate; when
+// they overlap the verdict is "inconclusive", never a win.
+import type { Analysis, GroupSummary, ThresholdRow, ThresholdTable } from './analysis.ts';
+import { formatInterval, formatSteps } from './format.ts';
+import type { Interval } from './stats.ts';
+
+export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not run';
+
+export interface Claim {
+  env: string;
+  dataset: string;
+  claim: string;
+  verdict: Verdict;
+  text: string;
+}
+
+const above = (a: Interval, b: Interval) => a.low > b.high;
+
+function isMainAug(g: { variant: string; pretrain: string | null; augFraction: number }) {
+  return g.variant === 'td3bc-aug' && g.pretrain === 'both' && g.augFraction === 0.5;
+}
+
+function isMainPlain(g: { variant: string; pretrain: string | null }) {
+  return g.variant === 'td3bc' && g.pretrain === 'both';
+}
+
+function stepsClaim(t: ThresholdTable, row: ThresholdRow | undefined, label: string): Claim {
+  const base = {
+    env: t.env,
+    dataset: t.dataset,
+    claim: `${label} reaches scratch's final return with fewer steps`,
+  };
+  if (!row?.ratio) return { ...base, verdict: 'not run', text: `no finished ${label} runs` };
+  const r = row.ratio;
+  const censored = row.runs - row.reached;
+  const censorNote =
+    censored > 0
+      ? ` ${censored} of ${row.runs} runs never reached it and count at their budget (a lower bound).`
+      : '';
+  const scratch = t.rows[0]!;
+  const where = `${row.label} needs ${formatSteps(row.stepsIqm, row)} steps (IQM) against scratch's ${formatSteps(scratch.stepsIqm, scratch)} to reach ${t.threshold.toFixed(0)}${t.thresholdScore === null ? '' : ` (score ${t.thresholdScore.toFixed(1)})`}: ratio ${formatInterval(r, 2)}`;
+  if (r.high < 1) {
+    const fewer = 1 / r.point;
+    const tenfold = r.point <= 0.1 ? " — the paper's up-to-10× reduction" : '';
+    return {
+      ...base,
+      verdict: 'holds',
+      text: `${where}, ${fewer.toFixed(1)}× fewer${tenfold}.${censorNote}`,
+    };
+  }
+  if (r.low > 1)
+    return { ...base, verdict: 'does not hold', text: `${where}: more steps than scratch.${censorNote}` };
+  return { ...base, verdict: 'inconclusive', text: `${where}; the interval contains 1.${censorNote}` };
+}
+
+function compareScores(
+  env: string,
+  dataset: string,
+  claim: string,
+  better: GroupSummary | undefined,
+  worse: GroupSummary | undefined,
+): Claim {
+  const base = { env, dataset, claim };
+  const a = better?.finalScore?.iqm;
+  const b = worse?.finalScore?.iqm;
+  if (!better || !worse || !a || !b)
+    return { ...base, verdict: 'not run', text: 'the runs it needs are missing' };
+  const text = `final score ${better.label} ${formatInterval(a, 1)} vs ${worse.label} ${formatInterval(b, 1)}`;
+  if (above(a, b)) return { ...base, verdict: 'holds', text: `${text}.` };
+  if (above(b, a)) return { ...base, verdict: 'does not hold', text: `${text}: the opposite.` };
+  return { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.` };
+}
+
+export function checkClaims(a: Analysis): Claim[] {
+  const claims: Claim[] = [];
+  for (const t of a.thresholds) {
+    const groups = a.groups.filter((g) => g.env === t.env && g.dataset === t.dataset);
+    const rowOf = (pred: (g: GroupSummary) => boolean) => {
+      const g = groups.find(pred);
+      return g ? t.rows.find((r) => r.groupId === g.id) : undefined;
+    };
+    claims.push(stepsClaim(t, rowOf(isMainAug), 'TD3+BC+aug → TD3'));
+    claims.push(stepsClaim(t, rowOf(isMainPlain), 'TD3+BC → TD3'));
+    const aug = groups.find(isMainAug);
+    const plain = groups.find(isMainPlain);
+    claims.push(compareScores(t.env, t.dataset, 'augmentation improves the final score', aug, plain));
+    const augRow = rowOf(isMainAug);
+    const plainRow = rowOf(isMainPlain);
+    if (augRow?.ratio && plainRow?.ratio) {
+      const base = {
+        env: t.env,
+        dataset: t.dataset,
+        claim: 'augmentation needs fewer steps than no augmentation',
+      };
+      const text = `steps IQM with ${formatSteps(augRow.stepsIqm, augRow)} vs without ${formatSteps(plainRow.stepsIqm, plainRow)}`;
+      claims.push(
+        above(plainRow.stepsIqm, augRow.stepsIqm)
+          ? { ...base, verdict: 'holds', text: `${text}.` }
+          : above(augRow.stepsIqm, plainRow.stepsIqm)
+            ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.` }
+            : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.` },
+      );
+    }
+    for (const [variant, name] of [
+      ['td3bc-aug', 'with augmentation'],
+      ['td3bc', 'without augmentation'],
+    ] as const) {
+      const of = (p: string) =>
+        groups.find(
+          (g) => g.variant === variant && g.pretrain === p && (variant === 'td3bc' || g.augFraction === 0.5),
+        );
+      const both = of('both');
+      if (!of('actor') && !of('critic')) continue;
+      claims.push(
+        compareScores(t.env, t.dataset, `actor matters (${name}): both beat critic only`, both, of('critic')),
+      );
+      claims.push(
+        compareScores(t.env, t.dataset, `critic matters (${name}): both beat actor only`, both, of('actor')),
+      );
+    }
+  }
+  for (const c of a.critic) {
+    const withAug =
+      c.offline.find((s) => s.augmented && s.augFraction === 0.5) ?? c.offline.find((s) => s.augmented);
+    const without = c.offline.find((s) => !s.augmented);
+    const base = {
+      env: c.env,
+      dataset: c.dataset,
+      claim: 'augmentation reduces critic overestimation offline',
+    };
+    if (!withAug?.finalOverestimation || !without?.finalOverestimation) {
+      claims.push({
+        ...base,
+        verdict: 'not run',
+        text: 'needs offline critic diagnostics with and without augmentation',
+      });
+      continue;
+    }
+    const w = withAug.finalOverestimation;
+    const wo = without.finalOverestimation;
+    const text = `Q − G at the end of pre-training: with ${formatInterval(w, 1)}, without ${formatInterval(wo, 1)}`;
+    // Smaller overestimation means closer to the Monte-Carlo return from above: compare Q − G directly.
+    claims.push(
+      above(wo, w)
+        ? { ...base, verdict: 'holds', text: `${text}.` }
+        : above(w, wo)
+          ? { ...base, verdict: 'does not hold', text: `${text}: augmentation overestimates more.` }
+          : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.` },
+    );
+  }
+  return claims;
+}

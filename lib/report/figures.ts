@@ -1,0 +1,259 @@
+// The report's figures as standalone SVG documents: learning curves per env × dataset (offline phase
+// before the online one, as in the paper), ablation bars, the critic analysis, the sweeps.
+import type { Analysis, Curve, GroupSummary } from './analysis.ts';
+import { type BarGroup, barChart } from './svg/bar-chart.ts';
+import { type LineSeries, lineChart } from './svg/line-chart.ts';
+import { colour, GREY } from './svg/palette.ts';
+
+export interface Figure {
+  /** File name under figures/, e.g. "curves-Hopper-v5-medium-10k.svg". */
+  file: string;
+  title: string;
+  caption: string;
+  svg: string;
+  /** Which section of the page it belongs to. */
+  section: 'curves' | 'ablations' | 'critic' | 'sweeps';
+  env: string;
+  dataset: string;
+}
+
+const slug = (s: string) => s.replace(/[^A-Za-z0-9.]+/g, '-').replace(/^-|-$/g, '');
+
+/** The variants a learning-curve figure shows: scratch and everything pre-trained on both parts. */
+function curveSeries(curves: Curve[], groups: Map<string, GroupSummary>): LineSeries[] {
+  const series: LineSeries[] = [];
+  curves.forEach((c, i) => {
+    const c2 = colour(i);
+    const online = c.online.map((p) => ({ x: p.x, y: p.y, low: p.low, high: p.high }));
+    const offline = c.offline.map((p) => ({ x: p.x, y: p.y, low: p.low, high: p.high }));
+    const n = groups.get(c.groupId)?.finished ?? 0;
+    series.push({ label: `${c.label} (n=${n})`, colour: c2, points: online });
+    if (offline.length > 0)
+      series.push({ label: `${c.label}: offline`, colour: c2, points: offline, dashed: true });
+    for (const p of c.partial) {
+      series.push({
+        label: `${c.label} seed ${p.seed} (unfinished)`,
+        colour: c2,
+        points: p.points,
+        dashed: true,
+        faint: true,
+      });
+    }
+  });
+  return series;
+}
+
+export function buildFigures(a: Analysis): Figure[] {
+  const figures: Figure[] = [];
+  const groups = new Map(a.groups.map((g) => [g.id, g]));
+  const scored = (env: string) => a.groups.some((g) => g.env === env && g.finalScore !== null);
+  // Learning curves: for each env × dataset, scratch (the env's) plus the dataset's variants that
+  // pre-train both parts; ablation variants get their own bars below.
+  const pairs = [
+    ...new Set(a.groups.filter((g) => g.variant !== 'scratch').map((g) => `${g.env}|${g.dataset}`)),
+  ];
+  for (const pair of pairs) {
+    const [env, dataset] = pair.split('|') as [string, string];
+    const chosen = [
+      ...(a.curves[`${env}|none`] ?? []),
+      ...(a.curves[pair] ?? []).filter((c) => groups.get(c.groupId)?.pretrain === 'both'),
+    ].filter((c) => c.online.length > 0 || c.partial.length > 0);
+    if (chosen.length === 0) continue;
+    const yLabel = scored(env) ? 'D4RL-normalised score (IQM)' : 'return (IQM)';
+    const hasOffline = chosen.some((c) => c.offline.length > 0);
+    const threshold = a.thresholds.find((t) => t.env === env && t.dataset === dataset);
+    const title = `${env}, ${dataset}: learning curves`;
+    figures.push({
+      file: `curves-${slug(env)}-${slug(dataset)}.svg`,
+      title,
+      caption:
+        `IQM over seeds with 95% stratified bootstrap bands${hasOffline ? '; the offline phase (dashed, x < 0: TD3+BC updates) before online fine-tuning (x ≥ 0: environment steps)' : ''}. ` +
+        'Faint dashed lines are unfinished runs, excluded from the statistics.',
+      svg: lineChart({
+        title,
+        xLabel: hasOffline
+          ? 'offline updates (< 0) · online environment steps (≥ 0)'
+          : 'online environment steps',
+        yLabel,
+        series: curveSeries(chosen, groups),
+        vLines: hasOffline ? [{ x: 0, label: 'online starts' }] : [],
+        hLines:
+          threshold && (threshold.thresholdScore !== null || !scored(env))
+            ? [{ y: threshold.thresholdScore ?? threshold.threshold, label: "scratch's final (threshold)" }]
+            : [],
+        width: 900,
+        height: 420,
+      }),
+      section: 'curves',
+      env,
+      dataset,
+    });
+  }
+  // Ablations: final score by pre-trained parts × with / without augmentation (and scratch for scale).
+  for (const pair of pairs) {
+    const [env, dataset] = pair.split('|') as [string, string];
+    const members = a.groups.filter((g) => g.env === env && g.dataset === dataset && g.finalScore !== null);
+    if (!members.some((g) => g.pretrain === 'actor' || g.pretrain === 'critic')) continue;
+    const main = members.filter((g) => g.variant === 'td3bc' || g.augFraction === 0.5);
+    const scratch = a.groups.find((g) => g.env === env && g.variant === 'scratch' && g.finalScore !== null);
+    const seriesOf = (g: GroupSummary) =>
+      g.variant === 'td3bc' ? 'without augmentation' : 'with augmentation (p=0.5)';
+    const bars: BarGroup[] = (['actor', 'critic', 'both'] as const).map((p) => ({
+      label: p === 'both' ? 'actor + critic' : `${p} only`,
+      bars: main
+        .filter((g) => g.pretrain === p)
+        .map((g) => ({
+          series: seriesOf(g),
+          colour: g.variant === 'td3bc' ? colour(1) : colour(2),
+          value: g.finalScore!.iqm.point,
+          low: g.finalScore!.iqm.low,
+          high: g.finalScore!.iqm.high,
+          note: `n=${g.finished}`,
+        })),
+    }));
+    if (scratch) {
+      bars.unshift({
+        label: 'scratch',
+        bars: [
+          {
+            series: 'TD3 from scratch',
+            colour: colour(0),
+            value: scratch.finalScore!.iqm.point,
+            low: scratch.finalScore!.iqm.low,
+            high: scratch.finalScore!.iqm.high,
+            note: `n=${scratch.finished}`,
+          },
+        ],
+      });
+    }
+    const title = `${env}, ${dataset}: which pre-trained parts (final score)`;
+    figures.push({
+      file: `ablation-${slug(env)}-${slug(dataset)}.svg`,
+      title,
+      caption:
+        'Final D4RL-normalised score after online fine-tuning, IQM over seeds with 95% bootstrap intervals.',
+      svg: barChart({ title, yLabel: 'final normalised score (IQM)', groups: bars, width: 820, height: 380 }),
+      section: 'ablations',
+      env,
+      dataset,
+    });
+  }
+  // Critic analysis: offline Q against Monte-Carlo returns, and overestimation, with vs without augmentation.
+  for (const c of a.critic) {
+    if (c.offline.length > 0) {
+      const series: LineSeries[] = [];
+      c.offline.forEach((s, i) => {
+        const name = s.augmented ? `with augmentation (p=${s.augFraction})` : 'without augmentation';
+        series.push({ label: `Q: ${name}`, colour: colour(i + 1), points: s.q });
+      });
+      const mc = c.offline[0]!.monteCarlo;
+      series.push({
+        label: 'Monte-Carlo return',
+        colour: GREY,
+        points: mc.map((p) => ({ x: p.x, y: p.y })),
+        dashed: true,
+      });
+      const title = `${c.env}, ${c.dataset}: critic during offline pre-training`;
+      figures.push({
+        file: `critic-q-${slug(c.env)}-${slug(c.dataset)}.svg`,
+        title,
+        caption:
+          'Mean Q1(s, a) on dataset transitions against their Monte-Carlo discounted returns, over offline updates; IQM over seeds with 95% bands.',
+        svg: lineChart({
+          title,
+          xLabel: 'offline TD3+BC updates',
+          yLabel: 'value',
+          series,
+          width: 900,
+          height: 400,
+        }),
+        section: 'critic',
+        env: c.env,
+        dataset: c.dataset,
+      });
+      const overTitle = `${c.env}, ${c.dataset}: overestimation Q − G (offline)`;
+      figures.push({
+        file: `critic-over-${slug(c.env)}-${slug(c.dataset)}.svg`,
+        title: overTitle,
+        caption:
+          'Mean of Q − G on dataset transitions (positive: the critic overestimates); IQM over seeds with 95% bands.',
+        svg: lineChart({
+          title: overTitle,
+          xLabel: 'offline TD3+BC updates',
+          yLabel: 'Q − Monte-Carlo return',
+          series: c.offline.map((s, i) => ({
+            label: s.augmented ? `with augmentation (p=${s.augFraction})` : 'without augmentation',
+            colour: colour(i + 1),
+            points: s.overestimation,
+          })),
+          hLines: [{ y: 0, label: 'unbiased' }],
+          width: 900,
+          height: 400,
+        }),
+        section: 'critic',
+        env: c.env,
+        dataset: c.dataset,
+      });
+    }
+    if (c.online.length > 0) {
+      const title = `${c.env}, ${c.dataset}: on-policy overestimation while fine-tuning`;
+      figures.push({
+        file: `critic-online-${slug(c.env)}-${slug(c.dataset)}.svg`,
+        title,
+        caption:
+          "Mean Q1(s, π(s)) − G along the policy's own evaluation episodes; IQM over seeds with 95% bands.",
+        svg: lineChart({
+          title,
+          xLabel: 'online environment steps',
+          yLabel: 'Q − Monte-Carlo return',
+          series: c.online.map((s, i) => ({ label: s.label, colour: colour(i), points: s.overestimation })),
+          hLines: [{ y: 0, label: 'unbiased' }],
+          width: 900,
+          height: 400,
+        }),
+        section: 'critic',
+        env: c.env,
+        dataset: c.dataset,
+      });
+    }
+  }
+  for (const s of a.sweeps) {
+    const title =
+      s.kind === 'size'
+        ? `${s.env}, ${s.dataset}: dataset size sweep`
+        : `${s.env}, ${s.dataset}: augmentation ratio sweep`;
+    const xs = [...new Set(s.series.flatMap((x) => x.points.map((p) => p.x)))].sort((a, b) => a - b);
+    // Sizes span 2.5k to 50k: evenly spaced categories read better than a linear axis.
+    const at = (x: number) => (s.kind === 'size' ? xs.indexOf(x) : x);
+    figures.push({
+      file: `sweep-${s.kind}-${slug(s.env)}-${slug(s.dataset)}.svg`,
+      title,
+      caption: 'Final D4RL-normalised score, IQM over seeds with 95% bootstrap intervals.',
+      svg: lineChart({
+        title,
+        xLabel: s.kind === 'size' ? 'dataset transitions' : 'share of next states from the world model (p)',
+        yLabel: 'final normalised score (IQM)',
+        series: s.series.map((x, i) => ({
+          label: x.label,
+          colour: colour(i + 2),
+          markers: true,
+          points: x.points
+            .filter((p) => p.finalScore !== null)
+            .map((p) => ({
+              x: at(p.x),
+              y: p.finalScore!.point,
+              low: p.finalScore!.low,
+              high: p.finalScore!.high,
+            })),
+        })),
+        xTicks: xs.map((x) => ({ x: at(x), label: s.kind === 'size' ? `${x / 1000}k` : String(x) })),
+        width: 760,
+        height: 360,
+      }),
+      section: 'sweeps',
+      env: s.env,
+      dataset: s.dataset,
+    });
+  }
+  return figures;
+}

@@ -1,0 +1,108 @@
+// Groups runs by configuration (env × dataset × variant × pretrain × augFraction) and names the groups.
+// Seeds of one configuration form a group; everything in the report is a statistic over a group's seeds.
+import { normalizedScore, scoreFamily } from '../data/normalized-score.ts';
+import type { RunConfig, RunRecord } from './results.ts';
+
+export type Variant = RunConfig['variant'];
+export type Pretrain = 'both' | 'actor' | 'critic';
+
+export interface GroupKey {
+  env: string;
+  /** Dataset label, e.g. "medium-10k"; "none" for TD3 from scratch. */
+  dataset: string;
+  variant: Variant;
+  /** Null for scratch. */
+  pretrain: Pretrain | null;
+  /** Share of next states replaced by the world model (0 without augmentation). */
+  augFraction: number;
+}
+
+export interface Group {
+  id: string;
+  key: GroupKey;
+  label: string;
+  /** Every run of the configuration, finished or not, sorted by seed. */
+  runs: RunRecord[];
+  finished: RunRecord[];
+  unfinished: RunRecord[];
+  tags: string[];
+}
+
+/** "medium-10k" for {kind: medium, transitions: 10000}; "none" without a dataset. */
+export function datasetLabel(dataset: RunConfig['dataset']): string {
+  if (!dataset) return 'none';
+  const n = dataset.transitions;
+  const size = n >= 1000 && n % 100 === 0 ? `${n / 1000}k` : String(n);
+  return `${dataset.kind}-${size}`;
+}
+
+export function keyOf(config: RunConfig): GroupKey {
+  const scratch = config.variant === 'scratch';
+  return {
+    env: config.env,
+    dataset: scratch ? 'none' : datasetLabel(config.dataset),
+    variant: config.variant,
+    pretrain: scratch ? null : (config.pretrain ?? 'both'),
+    augFraction: config.variant === 'td3bc-aug' ? (config.augFraction ?? 0.5) : 0,
+  };
+}
+
+export function groupId(k: GroupKey): string {
+  return `${k.env}|${k.dataset}|${k.variant}|${k.pretrain ?? '-'}|${k.augFraction}`;
+}
+
+/** A human label: "TD3 (scratch)", "TD3+BC → TD3", "TD3+BC+aug p=0.5 → TD3 (actor only)". */
+export function variantLabel(k: Pick<GroupKey, 'variant' | 'pretrain' | 'augFraction'>): string {
+  if (k.variant === 'scratch') return 'TD3 (scratch)';
+  const base = k.variant === 'td3bc' ? 'TD3+BC → TD3' : `TD3+BC+aug p=${k.augFraction} → TD3`;
+  return k.pretrain === 'both' || k.pretrain === null ? base : `${base} (${k.pretrain} only)`;
+}
+
+/** Stable order: scratch, then no augmentation, then by fraction; both, actor, critic; dataset; env. */
+export function compareKeys(a: GroupKey, b: GroupKey): number {
+  const variantRank = { scratch: 0, td3bc: 1, 'td3bc-aug': 2 } as const;
+  const pretrainRank = (p: Pretrain | null) => (p === null ? 0 : { both: 0, actor: 1, critic: 2 }[p]);
+  return (
+    a.env.localeCompare(b.env) ||
+    a.dataset.localeCompare(b.dataset, 'en', { numeric: true }) ||
+    variantRank[a.variant] - variantRank[b.variant] ||
+    a.augFraction - b.augFraction ||
+    pretrainRank(a.pretrain) - pretrainRank(b.pretrain)
+  );
+}
+
+/** Groups of online runs (offline-only records are left to the critic analysis), in stable order. */
+export function groupRuns(runs: readonly RunRecord[]): Group[] {
+  const byId = new Map<string, Group>();
+  for (const run of runs) {
+    if (run.offlineOnly) continue;
+    const key = keyOf(run.config);
+    const id = groupId(key);
+    let g = byId.get(id);
+    if (!g) {
+      g = { id, key, label: variantLabel(key), runs: [], finished: [], unfinished: [], tags: [] };
+      byId.set(id, g);
+    }
+    g.runs.push(run);
+  }
+  for (const g of byId.values()) {
+    g.runs.sort((a, b) => a.config.seed - b.config.seed || a.dir.localeCompare(b.dir));
+    g.finished = g.runs.filter((r) => r.done !== null);
+    g.unfinished = g.runs.filter((r) => r.done === null);
+    g.tags = [...new Set(g.runs.flatMap((r) => r.tags))].sort();
+  }
+  return [...byId.values()].sort((a, b) => compareKeys(a.key, b.key));
+}
+
+/** D4RL-normalised score of a return on `env`, or null for an env without reference returns. */
+export function scoreOf(env: string, episodeReturn: number): number | null {
+  const family = scoreFamily(env);
+  return family === undefined ? null : normalizedScore(family, episodeReturn);
+}
+
+/** A finished run's final return and normalised score (done.json first, else computed from the return). */
+export function finalOf(run: RunRecord): { finalReturn: number; finalScore: number | null } {
+  if (!run.done) throw new Error(`${run.dir}: not finished (no done.json)`);
+  const finalReturn = run.done.finalReturn;
+  return { finalReturn, finalScore: run.done.finalNormalizedScore ?? scoreOf(run.config.env, finalReturn) };
+}

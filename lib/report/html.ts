@@ -1,0 +1,125 @@
+// The report page: one self-contained HTML file with the figures inline (also written to figures/), the
+// tables, the claims and the method notes. No scripts, no external resources.
+import type { Analysis } from './analysis.ts';
+import type { BudgetRow } from './budgets.ts';
+import type { Claim } from './claims.ts';
+import type { Figure } from './figures.ts';
+import { escapeXml as esc } from './svg/xml.ts';
+import {
+  aggregateTable,
+  budgetTable,
+  criticTable,
+  finalScoresTable,
+  sweepTable,
+  type Table,
+  thresholdTable,
+} from './tables.ts';
+
+export interface PageInput {
+  analysis: Analysis;
+  figures: Figure[];
+  claims: Claim[];
+  budgets: BudgetRow[];
+  commit: string;
+  resultCommits: string[];
+  unfinishedDirs: string[];
+}
+
+const STYLE = `
+body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 1200px; color: #111; line-height: 1.45; padding: 0 16px; }
+h1 { font-size: 24px; } h2 { font-size: 19px; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 32px; } h3 { font-size: 15px; }
+table { border-collapse: collapse; margin: 8px 0 20px; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; } caption { text-align: left; font-weight: bold; padding: 4px 0; }
+figure { margin: 16px 0 24px; } figcaption { font-size: 13px; color: #444; max-width: 900px; }
+.meta { color: #555; font-size: 13px; }
+.holds { color: #006d44; font-weight: bold; } .does-not-hold { color: #b33a00; font-weight: bold; }
+.inconclusive { color: #7a5a00; font-weight: bold; } .not-run { color: #777; font-weight: bold; }
+`;
+
+function table(t: Table): string {
+  if (t.rows.length === 0) return `<p class="meta">${esc(t.caption)}: no data.</p>`;
+  const head = t.header.map((h) => `<th>${esc(h)}</th>`).join('');
+  const body = t.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<table>\n<caption>${esc(t.caption)}</caption>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+
+function figures(list: Figure[], section: Figure['section']): string {
+  const chosen = list.filter((f) => f.section === section);
+  if (chosen.length === 0) return '<p class="meta">No runs for this section yet.</p>';
+  return chosen
+    .map(
+      (f) =>
+        `<figure id="${esc(f.file)}">\n${f.svg}<figcaption>${esc(f.caption)} (<a href="figures/${esc(f.file)}">${esc(f.file)}</a>)</figcaption>\n</figure>`,
+    )
+    .join('\n');
+}
+
+function claims(list: Claim[]): string {
+  if (list.length === 0)
+    return '<p class="meta">No comparisons yet: needs finished scratch and pre-trained runs.</p>';
+  const rows = list.map(
+    (c) =>
+      `<tr><td>${esc(c.env)}</td><td>${esc(c.dataset)}</td><td>${esc(c.claim)}</td>` +
+      `<td class="${c.verdict.replace(/ /g, '-')}">${esc(c.verdict)}</td><td>${esc(c.text)}</td></tr>`,
+  );
+  return `<table>\n<thead><tr><th>env</th><th>dataset</th><th>claim</th><th>verdict</th><th>evidence</th></tr></thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
+}
+
+export function renderPage(p: PageInput): string {
+  const a = p.analysis;
+  const smaller = p.budgets.filter((b) => b.smaller);
+  const smallerList =
+    smaller.length === 0
+      ? '<p>None of our budgets is smaller than the paper’s.</p>'
+      : `<ul>\n${smaller.map((b) => `<li>${esc(b.env)}: ${esc(b.parameter)} — ours ${esc(b.oursMin === b.oursMax ? String(b.oursMin) : `${b.oursMin}–${b.oursMax}`)}, the paper’s ${esc(b.paper)}</li>`).join('\n')}\n</ul>`;
+  const unfinished =
+    p.unfinishedDirs.length === 0
+      ? ''
+      : `<details><summary>${p.unfinishedDirs.length} unfinished runs (excluded from final statistics)</summary><ul>${p.unfinishedDirs.map((d) => `<li>${esc(d)}</li>`).join('')}</ul></details>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>o2o: reproduction report</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>Small Dataset, Big Gains — reproduction report</h1>
+<p class="meta">Generated from commit ${esc(p.commit)}; results written by commits ${esc(p.resultCommits.join(', ') || 'unknown')}.
+${a.runs.total} runs (${a.runs.finished} finished, ${a.runs.unfinished} unfinished), ${a.runs.offlineOnly} shared offline pre-trainings.
+Intervals: 95% percentile bootstrap over seeds, ${a.settings.resamples} resamples, seed ${a.settings.seed}.</p>
+${unfinished}
+<h2>Headline: environment steps to reach TD3-from-scratch's final return</h2>
+${a.thresholds.map((t) => table(thresholdTable(t))).join('\n') || '<p class="meta">Needs finished TD3-from-scratch runs and pre-trained runs on the same env.</p>'}
+<h2>The paper's claims</h2>
+${claims(p.claims)}
+<h2>Learning curves</h2>
+${figures(p.figures, 'curves')}
+<h2>Final scores</h2>
+${table(finalScoresTable(a))}
+${table(aggregateTable(a))}
+<h2>Ablations: which pre-trained parts, with and without augmentation</h2>
+${figures(p.figures, 'ablations')}
+<h2>Critic analysis</h2>
+${table(criticTable(a))}
+${figures(p.figures, 'critic')}
+<h2>Sweeps</h2>
+${a.sweeps.length > 0 ? table(sweepTable(a)) : ''}
+${figures(p.figures, 'sweeps')}
+<h2>Budgets vs the paper</h2>
+<p>Where our budgets are smaller than the paper's:</p>
+${smallerList}
+${table(budgetTable(p.budgets))}
+<h2>Method</h2>
+<ul>
+<li>Runs are grouped by their config.json (env × dataset × variant × pre-trained parts × augmentation fraction); seeds of a group are its samples. Unfinished runs (no done.json) are counted and drawn faint, never used in a statistic.</li>
+<li>IQM is the 25% trimmed mean as scipy.stats.trim_mean computes it for rliable: floor(n/4) runs cut from each end, so with 5 seeds it is the mean of the middle 3.</li>
+<li>Confidence intervals are percentile bootstrap intervals (rliable's method): seeds are resampled with replacement within each env (stratified), the statistic is recomputed, and the 2.5th and 97.5th percentiles are reported.</li>
+<li>Threshold: the mean final evaluation return of the env's TD3-from-scratch runs. A run reaches it at the first online evaluation whose return${a.settings.window > 1 ? `, averaged over the last ${a.settings.window} evaluations,` : ''} is at or above it; a run that never does is censored at its budget (“&gt; budget”; an IQM over censored runs is a lower bound, shown “≥”). The ratio is IQM(variant steps) / IQM(scratch steps); its bootstrap resamples scratch and variant seeds separately and recomputes the threshold from the resampled scratch runs.</li>
+<li>Scores are D4RL-normalised: 100 · (return − random) / (expert − random) with D4RL's reference returns.</li>
+</ul>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,55 @@
+// report/summary.md: the headline tables, the claims with verdicts, the aggregate, and where budgets are
+// smaller than the paper's, for reading without a browser.
+import type { PageInput } from './html.ts';
+import { aggregateTable, type Table, thresholdTable } from './tables.ts';
+
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+function markdownTable(t: Table): string {
+  if (t.rows.length === 0) return `*${t.caption}: no data.*\n`;
+  return [
+    `**${t.caption}**`,
+    '',
+    `| ${t.header.map(cell).join(' | ')} |`,
+    `| ${t.header.map(() => '---').join(' | ')} |`,
+    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    '',
+  ].join('\n');
+}
+
+export function renderSummary(p: PageInput): string {
+  const a = p.analysis;
+  const lines = [
+    '# Reproduction summary',
+    '',
+    `Generated from commit ${p.commit}. ${a.runs.total} runs (${a.runs.finished} finished, ${a.runs.unfinished} unfinished). ` +
+      `IQM over seeds with 95% stratified bootstrap intervals (${a.settings.resamples} resamples). Full report: index.html.`,
+    '',
+    '## Steps to reach TD3-from-scratch’s final return',
+    '',
+    ...(a.thresholds.length > 0
+      ? a.thresholds.map((t) => markdownTable(thresholdTable(t)))
+      : ['*No env has finished scratch and pre-trained runs yet.*', '']),
+    '## Claims',
+    '',
+    ...(p.claims.length > 0
+      ? p.claims.map((c) => `- **${c.env} ${c.dataset}** — ${c.claim}: **${c.verdict}**. ${c.text}`)
+      : ['*Nothing to compare yet.*']),
+    '',
+    '## Over all environments',
+    '',
+    markdownTable(aggregateTable(a)),
+    '## Budgets smaller than the paper’s',
+    '',
+    ...(p.budgets.some((b) => b.smaller)
+      ? p.budgets
+          .filter((b) => b.smaller)
+          .map(
+            (b) =>
+              `- ${b.env}: ${b.parameter} — ours ${b.oursMin === b.oursMax ? b.oursMin : `${b.oursMin}–${b.oursMax}`}, the paper’s ${b.paper}`,
+          )
+      : ['None.']),
+    '',
+  ];
+  return lines.join('\n');
+}

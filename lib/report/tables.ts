@@ -1,0 +1,155 @@
+// The report's tables as rows of cells, rendered by both the HTML page and the markdown summary.
+import type { Analysis, ThresholdTable } from './analysis.ts';
+import type { BudgetRow } from './budgets.ts';
+import { formatCount, formatInterval, formatRunSteps, formatSteps } from './format.ts';
+
+export interface Table {
+  caption: string;
+  header: string[];
+  rows: string[][];
+}
+
+export function thresholdTable(t: ThresholdTable): Table {
+  return {
+    caption:
+      `${t.env}, ${t.dataset}: online steps to reach TD3-from-scratch's final return ` +
+      `${t.threshold.toFixed(1)}${t.thresholdScore === null ? '' : ` (normalised ${t.thresholdScore.toFixed(1)})`}, ` +
+      `mean over ${t.scratchRuns} scratch runs`,
+    header: [
+      'variant',
+      'reached',
+      'steps IQM [95% CI]',
+      'ratio to scratch [95% CI]',
+      'fewer steps',
+      'per run',
+    ],
+    rows: t.rows.map((r) => [
+      r.label,
+      `${r.reached}/${r.runs}`,
+      formatSteps(r.stepsIqm, r),
+      r.ratio ? formatInterval(r.ratio, 2) : '1 (reference)',
+      r.ratio ? `${(1 / Math.max(1e-9, r.ratio.point)).toFixed(1)}×` : '',
+      r.steps.map(formatRunSteps).join(', '),
+    ]),
+  };
+}
+
+export function finalScoresTable(a: Analysis): Table {
+  return {
+    caption:
+      'Final evaluation after online fine-tuning, finished runs only (unfinished runs are counted, not used)',
+    header: [
+      'env',
+      'dataset',
+      'variant',
+      'finished',
+      'unfinished',
+      'budget',
+      'return mean ± std',
+      'score IQM [95% CI]',
+      'score mean ± std',
+    ],
+    rows: a.groups.map((g) => [
+      g.env,
+      g.dataset,
+      g.label,
+      String(g.finished),
+      String(g.unfinished),
+      g.budgets.map(formatCount).join(', '),
+      g.finalReturn ? `${g.finalReturn.mean.toFixed(1)} ± ${g.finalReturn.std.toFixed(1)}` : '–',
+      g.finalScore ? formatInterval(g.finalScore.iqm, 1) : '–',
+      g.finalScore ? `${g.finalScore.mean.toFixed(1)} ± ${g.finalScore.std.toFixed(1)}` : '–',
+    ]),
+  };
+}
+
+export function aggregateTable(a: Analysis): Table {
+  return {
+    caption:
+      'Final normalised score over all environments: IQM of every run pooled, bootstrap stratified by env',
+    header: ['variant', 'dataset', 'envs', 'runs', 'score IQM [95% CI]'],
+    rows: a.aggregate.map((r) => [
+      r.label,
+      r.dataset,
+      r.envs.join(', '),
+      String(r.runs),
+      formatInterval(r.score, 1),
+    ]),
+  };
+}
+
+export function criticTable(a: Analysis): Table {
+  return {
+    caption:
+      'Critic at the end of offline pre-training: Q − G on dataset transitions (IQM over seeds [95% CI]) and the ' +
+      "world model's target shift",
+    header: [
+      'env',
+      'dataset',
+      'augmentation',
+      'seeds',
+      'source',
+      'Q − G',
+      'mean Q(s′) − Q(ŝ′)',
+      'mean ‖s′ − ŝ′‖²',
+    ],
+    rows: a.critic.flatMap((c) =>
+      c.offline.map((s) => [
+        c.env,
+        c.dataset,
+        s.augmented ? `p=${s.augFraction}` : 'none',
+        String(s.seeds.length),
+        s.source === 'pretrained' ? 'shared pre-training' : 'runs',
+        s.finalOverestimation ? formatInterval(s.finalOverestimation, 1) : '–',
+        s.finalTargetShift ? s.finalTargetShift.qDifference.toFixed(2) : '–',
+        s.finalTargetShift ? s.finalTargetShift.predictionError.toFixed(4) : '–',
+      ]),
+    ),
+  };
+}
+
+export function sweepTable(a: Analysis): Table {
+  return {
+    caption: 'Sweeps: final normalised score and steps ratio to scratch per setting',
+    header: [
+      'sweep',
+      'env',
+      'dataset',
+      'variant',
+      'setting',
+      'finished',
+      'score IQM [95% CI]',
+      'ratio [95% CI]',
+    ],
+    rows: a.sweeps.flatMap((s) =>
+      s.series.flatMap((x) =>
+        x.points.map((p) => [
+          s.kind === 'size' ? 'dataset size' : 'augmentation ratio',
+          s.env,
+          s.dataset,
+          x.label,
+          s.kind === 'size' ? formatCount(p.x) : `p=${p.x}`,
+          String(p.finished),
+          p.finalScore ? formatInterval(p.finalScore, 1) : '–',
+          p.ratio ? formatInterval(p.ratio, 2) : '–',
+        ]),
+      ),
+    ),
+  };
+}
+
+export function budgetTable(rows: BudgetRow[]): Table {
+  return {
+    caption: "Our budgets (smallest–largest over the env's runs) against the paper's",
+    header: ['env', 'parameter', 'ours', 'paper', 'smaller than the paper'],
+    rows: rows.map((r) => [
+      r.env,
+      r.parameter,
+      r.oursMin === r.oursMax
+        ? formatCount(r.oursMin)
+        : `${formatCount(r.oursMin)}–${formatCount(r.oursMax)}`,
+      r.paper,
+      r.smaller ? `yes${r.note ? ` (${r.note})` : ''}` : 'no',
+    ]),
+  };
+}
