@@ -8,6 +8,7 @@ import {
   LearnerStatusResponse,
 } from '../../generated/proto/o2o/v1/learner.js';
 import { type ServerTls, serverCredentials } from '../../lib/services/grpc-security.ts';
+import { strictDecoding } from '../../lib/services/strict-decoding.ts';
 import { grpcError, tracedUnary } from '../../lib/telemetry/grpc.ts';
 import type { LearnerStatus } from './deps.ts';
 import { evaluateAgent } from './evaluation-phase.ts';
@@ -73,12 +74,14 @@ export async function startLearnerServer(
     'grpc.max_receive_message_length': 64 << 20,
     'grpc.max_send_message_length': 64 << 20,
   });
-  server.addService(LearnerService, {
-    status: tracedUnary(TRACER, 'o2o.v1.Learner/Status', () => statusResponse(state, onlineMode)),
-    evaluate: tracedUnary(TRACER, 'o2o.v1.Learner/Evaluate', (req: LearnerEvaluateRequest) =>
-      evaluate(state, req),
-    ),
-  });
+  server.addService(
+    ...strictDecoding(LearnerService, {
+      status: tracedUnary(TRACER, 'o2o.v1.Learner/Status', () => statusResponse(state, onlineMode)),
+      evaluate: tracedUnary(TRACER, 'o2o.v1.Learner/Evaluate', (req: LearnerEvaluateRequest) =>
+        evaluate(state, req),
+      ),
+    }),
+  );
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p))),
   );

@@ -12,6 +12,7 @@ import {
   type TransitionBatch,
 } from '../../generated/proto/o2o/v1/simulator.js';
 import { type ServerTls, serverCredentials } from '../../lib/services/grpc-security.ts';
+import { strictDecoding } from '../../lib/services/strict-decoding.ts';
 import { grpcError, grpcStatusOf, tracedUnary, traceServerStreamHandler } from '../../lib/telemetry/grpc.ts';
 import { type EngineOptions, SimulatorEngine } from './engine.ts';
 
@@ -120,7 +121,7 @@ export async function startSimulatorServer(
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
-  server.addService(SimulatorService, simulatorHandlers(engine));
+  server.addService(...strictDecoding(SimulatorService, simulatorHandlers(engine)));
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>

@@ -16,6 +16,7 @@ import {
 } from '../../generated/proto/o2o/v1/world_model.js';
 import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
 import { type ServerTls, serverCredentials } from '../../lib/services/grpc-security.ts';
+import { strictDecoding } from '../../lib/services/strict-decoding.ts';
 import { grpcError, tracedUnary, traceServerStreamHandler } from '../../lib/telemetry/grpc.ts';
 import type { EpochProgress } from '../../lib/world-model/train.ts';
 import { BatcherClosedError, PredictBatcher, QueueFullError } from './batcher.ts';
@@ -136,8 +137,9 @@ export class WorldModelState {
     if (rows === 0) throw invalid('states: empty batch (at least one row is required)');
     if (rows > this.settings.maxQueueRows)
       throw invalid(`states: ${rows} rows exceed O2O_WM_MAX_QUEUE (${this.settings.maxQueueRows})`);
-    const states = decodeFloatBatch(req.states, { name: 'states', cols: obsDim });
-    const actions = decodeFloatBatch(req.actions, { name: 'actions', cols: actDim, rows });
+    // Views of the request's bytes where aligned (read once by the model, then dropped).
+    const states = decodeFloatBatch(req.states, { name: 'states', cols: obsDim, view: true });
+    const actions = decodeFloatBatch(req.actions, { name: 'actions', cols: actDim, rows, view: true });
     try {
       const r = await this.batcher.submit(states, actions, rows, req.deterministic);
       return {
@@ -292,7 +294,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     'grpc.max_receive_message_length': settings.maxMessageBytes,
     'grpc.max_send_message_length': settings.maxMessageBytes,
   });
-  server.addService(WorldModelService, serviceHandlers(state));
+  server.addService(...strictDecoding(WorldModelService, serviceHandlers(state)));
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync(settings.listen, serverCredentials(settings.serverTls), (err, p) =>
       err ? rej(err) : res(p),
