@@ -23,7 +23,7 @@ export const commands: Record<string, Command> = {
   run: lazy('an experiment spec through the services (starts NATS and each service)', async () => {
     return (await import('./commands/run.ts')).runCommand;
   }),
-  report: lazy('the experiment report from results/: HTML with SVG figures, markdown summary, JSON', async () => {
+  report: lazy('the experiment report from results/: HTML + SVG figures, summary, JSON', async () => {
     return (await import('./commands/report.ts')).reportCommand;
   }),
   trace: lazy('span files written by the services: per-operation latency, services per trace', async () => {

@@ -48,7 +48,7 @@ function currentCommit(): string {
 }
 
 export const reportCommand: Command = {
-  summary: 'the experiment report from results/: HTML with SVG figures, markdown summary, JSON',
+  summary: 'the experiment report from results/: HTML + SVG figures, summary, JSON',
   async run(argv: string[]): Promise<number> {
     const flags = parseFlags(argv, spec);
     if (flags === 'help') {
