@@ -5,32 +5,17 @@
 // Writes config.json, metrics.jsonl and metrics.csv (one row per evaluation), critic.jsonl (Q against
 // Monte-Carlo returns on the dataset and on the policy's own evaluation episodes), agent checkpoints (and
 // the world model) into --out; prints a line per evaluation and a progress line with steps/s.
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// The pipeline itself is lib/experiment's (shared with `o2o experiment`): Ctrl-C checkpoints, and the
+// same command on the same --out resumes where it stopped (done.json marks a finished run).
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadDataset } from '../../lib/data/load.ts';
-import { normalizedScore, scoreFamily } from '../../lib/data/normalized-score.ts';
-import { ENV_IDS, makeEnv } from '../../lib/envs/registry.ts';
-import { saveAgent } from '../../lib/rl/agent-checkpoint.ts';
-import { NextStateAugmenter } from '../../lib/rl/augment.ts';
-import {
-  type CriticVsReturns,
-  criticVsReturns,
-  distribution,
-  type MonteCarloTargets,
-  monteCarloTargets,
-  onPolicyCriticVsReturns,
-  targetShift,
-} from '../../lib/rl/critic-diagnostics.ts';
-import type { EvaluationResult } from '../../lib/rl/evaluate.ts';
-import { ObsNormalizer } from '../../lib/rl/normalizer.ts';
-import { pretrainOffline } from '../../lib/rl/offline.ts';
-import { trainOnline } from '../../lib/rl/online.ts';
-import { ReplayBuffer } from '../../lib/rl/replay-buffer.ts';
-import { Td3Agent } from '../../lib/rl/td3.ts';
-import { compareOneStep, formatComparison } from '../../lib/world-model/baselines.ts';
-import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
-import { trainWorldModel } from '../../lib/world-model/train.ts';
+import { ENV_IDS } from '../../lib/envs/registry.ts';
+import { manifestSha256 } from '../../lib/experiment/dataset-source.ts';
+import { writeJsonAtomic } from '../../lib/experiment/fs-atomic.ts';
+import { trainPaths } from '../../lib/experiment/paths.ts';
+import { runPipeline } from '../../lib/experiment/pipeline.ts';
+import { parseRunConfig, type RunConfig } from '../../lib/experiment/run-config.ts';
 import { type CommandSpec, integerFlag, parseFlags, UsageError } from '../args.ts';
 import type { Command } from '../commands.ts';
 import { ProgressLine } from '../progress.ts';
@@ -104,29 +89,6 @@ const spec = {
 
 type Flags = z.output<typeof spec.schema>;
 
-/** One evaluation row, as written to metrics.jsonl / metrics.csv. */
-interface MetricsRow {
-  phase: 'offline' | 'online';
-  step: number;
-  returnMean: number;
-  returnStd: number;
-  normalizedScore: number | null;
-  criticLoss: number | null;
-  q1Mean: number | null;
-  stepsPerSecond: number;
-}
-
-const CSV_COLUMNS: (keyof MetricsRow)[] = [
-  'phase',
-  'step',
-  'returnMean',
-  'returnStd',
-  'normalizedScore',
-  'criticLoss',
-  'q1Mean',
-  'stepsPerSecond',
-];
-
 export const trainCommand: Command = {
   summary: 'one variant end to end in-process: (world model,) TD3+BC offline, TD3 online',
   async run(argv: string[]): Promise<number> {
@@ -140,195 +102,74 @@ export const trainCommand: Command = {
   },
 };
 
+/** The run the flags describe (a dataset file is used whole; the grid draws subsets). */
+export function runConfigFromFlags(f: Flags): RunConfig {
+  const scratch = f.variant === 'scratch';
+  return parseRunConfig(
+    {
+      env: f.env,
+      dataset: scratch
+        ? null
+        : {
+            file: f.dataset!,
+            kind: null,
+            transitions: null,
+            by: null,
+            subsetSeed: null,
+            sha256: manifestSha256(f.dataset!),
+          },
+      variant: f.variant,
+      pretrain: scratch ? null : f.pretrain,
+      augFraction: f.variant === 'td3bc-aug' ? f['aug-fraction'] : 0,
+      offlineSteps: scratch ? 0 : f['offline-steps'],
+      onlineSteps: f['online-steps'],
+      startSteps: f['start-steps'],
+      warmupSteps: f['warmup-steps'],
+      wmEpochs: f['wm-epochs'],
+      evalEvery: f['eval-every'],
+      evalEpisodes: f['eval-episodes'],
+      seed: f.seed,
+    },
+    'o2o train flags',
+  );
+}
+
 async function train(f: Flags): Promise<void> {
   const out = f.out ?? join('runs', `${f.env}-${f.variant}-${f.pretrain}-s${f.seed}`);
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'config.json'), `${JSON.stringify(f, null, 2)}\n`);
-  const jsonl = join(out, 'metrics.jsonl');
-  const csv = join(out, 'metrics.csv');
-  writeFileSync(jsonl, '');
-  writeFileSync(csv, `${CSV_COLUMNS.join(',')}\n`);
-  const family = scoreFamily(f.env);
-  let clock = performance.now();
-  let clockStep = 0;
+  if (f.dataset !== undefined && f.variant !== 'scratch' && !existsSync(f.dataset)) {
+    throw new UsageError(`--dataset: ${f.dataset} does not exist`);
+  }
+  const config = runConfigFromFlags(f);
+  const paths = trainPaths(out);
   let progress: ProgressLine | undefined;
-  let lastEval = '';
-  const criticLog = join(out, 'critic.jsonl');
-  writeFileSync(criticLog, '');
-  const logCritic = (entry: Record<string, unknown>) =>
-    appendFileSync(criticLog, `${JSON.stringify(entry)}\n`);
-  const record = (
-    phase: MetricsRow['phase'],
-    step: number,
-    r: EvaluationResult,
-    u?: { criticLoss: number; q1Mean: number },
-  ) => {
-    const now = performance.now();
-    const rate = ((step - clockStep) * 1000) / Math.max(1, now - clock);
-    clock = now;
-    clockStep = step;
-    const row: MetricsRow = {
-      phase,
-      step,
-      returnMean: r.meanReturn,
-      returnStd: r.stdReturn,
-      normalizedScore: family === undefined ? null : normalizedScore(family, r.meanReturn),
-      criticLoss: u?.criticLoss ?? null,
-      q1Mean: u?.q1Mean ?? null,
-      stepsPerSecond: rate,
-    };
-    appendFileSync(jsonl, `${JSON.stringify(row)}\n`);
-    appendFileSync(csv, `${CSV_COLUMNS.map((c) => row[c] ?? '').join(',')}\n`);
-    const score = row.normalizedScore === null ? '' : `  score ${row.normalizedScore.toFixed(1)}`;
-    lastEval = `last eval ${r.meanReturn.toFixed(1)}`;
-    progress?.clear();
-    console.log(
-      `[${phase}] ${String(step).padStart(7)}  return ${r.meanReturn.toFixed(1)} ± ${r.stdReturn.toFixed(1)}${score}  ${rate.toFixed(0)}/s`,
-    );
+  // A run directory resumes only the same run: its stage markers check their settings.
+  mkdirSync(out, { recursive: true });
+  writeJsonAtomic(join(out, 'config.json'), { ...f, run: config });
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
   };
-
-  const env = makeEnv(f.env);
-  const evalEnv = makeEnv(f.env);
-  const obsDim = env.observationSpace.shape[0];
-  const actDim = env.actionSpace.shape[0];
-  const maxAction = env.actionSpace.high[0]!;
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
-    let online: Td3Agent;
-    // The dataset and its Monte-Carlo returns, for critic diagnostics during fine-tuning too.
-    let datasetTargets: { dataset: Parameters<typeof criticVsReturns>[1]; mc: MonteCarloTargets } | undefined;
-    if (f.variant === 'scratch') {
-      online = new Td3Agent({ obsDim, actDim, maxAction, seed: f.seed });
-    } else {
-      const { dataset } = await loadDataset(f.dataset!, { envId: f.env });
-      if (dataset.obsDim !== obsDim || dataset.actDim !== actDim) {
-        throw new UsageError(
-          `--dataset: ${f.dataset} has obs/action dims ${dataset.obsDim}/${dataset.actDim}, ${f.env} has ${obsDim}/${actDim}`,
-        );
-      }
-      console.log(`dataset ${f.dataset}: ${dataset.rewards.length} transitions`);
-      const normalizer = ObsNormalizer.fit(dataset.observations, obsDim, 1e-3);
-      const offline = new Td3Agent({ obsDim, actDim, maxAction, bcAlpha: 2.5, seed: f.seed }, normalizer);
-      let augmenter: NextStateAugmenter | undefined;
-      if (f.variant === 'td3bc-aug') {
-        const wm = trainWorldModel(dataset, {
-          seed: f.seed,
-          epochs: f['wm-epochs'],
-          onProgress: (p) => {
-            if (p.heldOutMse !== undefined) {
-              console.log(
-                `[world model] epoch ${p.epoch}/${p.epochs}  held-out MSE ${p.heldOutMse.toFixed(4)}`,
-              );
-            }
-          },
-        });
-        const model = new NativeVaeWorldModel(wm.vae, wm.normalizer, f.seed);
-        model.save(join(out, 'world-model.safetensors'));
-        // The model's held-out one-step error next to the copy-state and linear baselines.
-        const report = formatComparison(
-          await compareOneStep({
-            data: dataset,
-            trainRows: wm.split.train,
-            evalRows: wm.split.heldOut.length > 0 ? wm.split.heldOut : wm.split.train,
-            normalizer: wm.normalizer,
-            worldModel: model,
-          }),
-        );
-        writeFileSync(join(out, 'world-model-report.txt'), `${report}\n`);
-        console.log(report);
-        model.reseedNoise(f.seed);
-        augmenter = new NextStateAugmenter(model, f['aug-fraction'], f.seed);
-      }
-      const data = ReplayBuffer.fromColumns(dataset, f.seed);
-      // Critic diagnostics at every offline evaluation: Q1 against Monte-Carlo returns on the dataset,
-      // and with a world model the paper's target shift, into critic.jsonl.
-      const mc = monteCarloTargets(dataset, offline.config.gamma);
-      datasetTargets = { dataset, mc };
-      const hasCompleteEpisode = mc.complete.includes(1);
-      const diagnose = async (update: number) => {
-        const vsReturns = hasCompleteEpisode ? criticVsReturns(offline, dataset, mc, 1024, f.seed) : null;
-        let shift = null;
-        if (augmenter !== undefined) {
-          const t = await targetShift(offline, augmenter.model, dataset, 1024, f.seed);
-          shift = {
-            qDifference: distribution(Array.from(t.qDifference)),
-            predictionError: distribution(Array.from(t.predictionError)),
-          };
-        }
-        logCritic({ phase: 'offline', update, vsReturns, targetShift: shift });
-      };
-      progress = new ProgressLine('offline', f['offline-steps']);
-      await pretrainOffline(
-        offline,
-        data,
-        evalEnv,
-        {
-          updates: f['offline-steps'],
-          batchSize: 256,
-          evalEvery: f['eval-every'],
-          evalEpisodes: f['eval-episodes'],
-          seed: f.seed,
-        },
-        augmenter,
-        {
-          onEvaluation: async (u, r, last) => {
-            record('offline', u, r, last);
-            await diagnose(u);
-          },
-          onUpdate: (u) => progress?.update(u, lastEval),
-        },
-      );
-      progress.done();
-      saveAgent(join(out, 'offline.safetensors'), offline, { phase: 'offline', variant: f.variant });
-      online = Td3Agent.fineTuneFrom(
-        offline,
-        { actor: f.pretrain !== 'critic', critic: f.pretrain !== 'actor' },
-        f.seed + 1,
-      );
+    const result = await runPipeline(config, paths, {
+      log: (line) => {
+        progress?.clear();
+        console.log(line);
+      },
+      progress: (stage, total) => {
+        progress = new ProgressLine(stage, total);
+        return progress;
+      },
+      shouldStop: () => stop,
+    });
+    if (result.status === 'interrupted') {
+      console.log(`interrupted; checkpointed in ${out} (the same command resumes it)`);
+      return;
     }
-    if (f['online-steps'] > 0) {
-      clock = performance.now();
-      clockStep = 0;
-      let last: { criticLoss: number; q1Mean: number } | undefined;
-      progress = new ProgressLine('online', f['online-steps']);
-      await trainOnline(
-        env,
-        evalEnv,
-        online,
-        {
-          totalSteps: f['online-steps'],
-          startSteps: f.variant === 'scratch' ? f['start-steps'] : 0,
-          warmupSteps: f.variant === 'scratch' ? 0 : f['warmup-steps'],
-          explorationNoise: 0.1,
-          batchSize: 256,
-          replayCapacity: Math.max(1, f['online-steps']),
-          evalEvery: f['eval-every'],
-          evalEpisodes: f['eval-episodes'],
-          seed: f.seed,
-          recordEvaluations: true,
-        },
-        {
-          onEpisode: (p) => {
-            last = p.update;
-          },
-          onEvaluation: (s, r) => {
-            record('online', s, r, last);
-            // The critic on the policy's own evaluation episodes and (when there is one) on the dataset.
-            const onPolicy = onPolicyCriticVsReturns(online, r.trajectories ?? [], online.config.gamma);
-            let onDataset: CriticVsReturns | null = null;
-            if (datasetTargets?.mc.complete.includes(1)) {
-              onDataset = criticVsReturns(online, datasetTargets.dataset, datasetTargets.mc, 1024, f.seed);
-            }
-            logCritic({ phase: 'online', step: s, onPolicy, vsReturns: onDataset });
-          },
-          onStep: (s) => progress?.update(s, lastEval),
-        },
-      );
-      progress.done();
-      saveAgent(join(out, 'final.safetensors'), online, { phase: 'online', variant: f.variant });
-    }
-    console.log(`wrote ${out}${existsSync(join(out, 'final.safetensors')) ? ' (final.safetensors)' : ''}`);
+    console.log(`wrote ${out}${existsSync(paths.finalAgent) ? ' (final.safetensors)' : ''}`);
   } finally {
-    env.close();
-    evalEnv.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

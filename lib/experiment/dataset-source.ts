@@ -1,0 +1,32 @@
+// The offline data of a run: a dataset file, optionally cut to a seeded subset, and the file's sha256
+// from its committed manifest (datasets/<env>/<kind>.json next to <kind>.hdf5).
+import { existsSync } from 'node:fs';
+import type { OfflineDataset } from '../data/dataset.ts';
+import { loadDataset } from '../data/load.ts';
+import { subsetDataset } from '../data/subset.ts';
+import { readJsonIfExists } from './fs-atomic.ts';
+import type { DatasetSource } from './run-config.ts';
+
+/** The manifest next to a dataset file, if there is one. */
+export function manifestPath(file: string): string {
+  return file.replace(/\.hdf5$/, '') + '.json';
+}
+
+/** The sha256 recorded in the dataset's manifest, or null without a manifest. */
+export function manifestSha256(file: string): string | null {
+  const path = manifestPath(file);
+  if (path === file) return null;
+  const manifest = readJsonIfExists(path) as { sha256?: unknown } | undefined;
+  return typeof manifest?.sha256 === 'string' ? manifest.sha256 : null;
+}
+
+export async function loadRunDataset(source: DatasetSource, envId: string): Promise<OfflineDataset> {
+  if (!existsSync(source.file)) throw new Error(`dataset ${source.file} does not exist`);
+  const { dataset } = await loadDataset(source.file, { envId });
+  if (source.transitions === null) return dataset;
+  return subsetDataset(
+    dataset,
+    { count: source.transitions, mode: source.by ?? 'transition', seed: source.subsetSeed ?? 0 },
+    source.file,
+  );
+}

@@ -1,0 +1,223 @@
+// Stage 2: offline TD3+BC (with world-model augmentation when augFraction > 0) of (env, dataset, seed,
+// augFraction, offlineSteps), built once and shared by the pretrain=both|actor|critic runs.
+// It runs in segments of `offlineCheckpointEvery` updates (a multiple of evalEvery). Each segment draws its
+// batches, augmentation choices and world-model noise from generators seeded by (seed, segment), and the
+// agent (with its own noise generator) is checkpointed at every segment end, so a run resumed from any
+// segment end repeats the uninterrupted run exactly.
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { OfflineDataset } from '../data/dataset.ts';
+import { deriveSeed } from '../envs/rng.ts';
+import type { Env } from '../envs/types.ts';
+import { loadAgent, saveAgent } from '../rl/agent-checkpoint.ts';
+import { NextStateAugmenter } from '../rl/augment.ts';
+import { criticVsReturns, distribution, monteCarloTargets, targetShift } from '../rl/critic-diagnostics.ts';
+import { ObsNormalizer } from '../rl/normalizer.ts';
+import { pretrainOffline } from '../rl/offline.ts';
+import { ReplayBuffer } from '../rl/replay-buffer.ts';
+import { Td3Agent } from '../rl/td3.ts';
+import type { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
+import { type StageContext, sameKey, yieldToEventLoop } from './context.ts';
+import { EvalRecorder, upTo } from './eval-recorder.ts';
+import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
+import { acquireLock } from './lock.ts';
+import type { OfflinePaths } from './paths.ts';
+import { usesWorldModel } from './run-config.ts';
+import { CriticLog, MetricsLog } from './run-log.ts';
+
+export const OFFLINE_BATCH_SIZE = 256;
+export const BC_ALPHA = 2.5;
+
+export function offlineKey(c: StageContext['config']) {
+  return {
+    env: c.env,
+    dataset: c.dataset,
+    seed: c.seed,
+    augFraction: c.augFraction,
+    offlineSteps: c.offlineSteps,
+    wmEpochs: usesWorldModel(c) ? c.wmEpochs : null,
+    evalEvery: c.evalEvery,
+    evalEpisodes: c.evalEpisodes,
+    hidden: c.hidden,
+    segment: offlineSegment(c),
+  };
+}
+
+/** Updates per segment: the checkpoint interval rounded up to a multiple of the evaluation interval. */
+export function offlineSegment(c: StageContext['config']): number {
+  return Math.max(1, Math.ceil(c.offlineCheckpointEvery / c.evalEvery)) * c.evalEvery;
+}
+
+interface Marker {
+  key: unknown;
+  finishedAt: string;
+  seconds: number;
+}
+
+interface SegmentPointer {
+  key: unknown;
+  update: number;
+  file: string;
+  seconds: number;
+}
+
+function readMarker(paths: OfflinePaths, key: unknown): Marker | undefined {
+  const marker = readJsonIfExists(paths.marker) as Marker | undefined;
+  if (marker !== undefined && !sameKey(marker.key, key)) {
+    throw new Error(
+      `${paths.marker}: this pre-training was done with ${JSON.stringify(marker.key)}, the run needs ` +
+        `${JSON.stringify(key)}; remove the directory or use another output directory`,
+    );
+  }
+  return marker;
+}
+
+export async function ensureOfflineAgent(
+  ctx: StageContext,
+  dataset: OfflineDataset,
+  evalEnv: Env,
+  model: NativeVaeWorldModel | undefined,
+  paths: OfflinePaths,
+): Promise<{ agent: Td3Agent; seconds: number } | 'interrupted'> {
+  const key = offlineKey(ctx.config);
+  let marker = readMarker(paths, key);
+  if (marker === undefined) {
+    mkdirSync(dirname(paths.lock), { recursive: true });
+    const lock = await acquireLock(paths.lock, {
+      shouldStop: ctx.shouldStop,
+      onWait: (who) =>
+        ctx.log(`[offline] waiting for ${who}, who is pre-training into ${dirname(paths.marker)}`),
+    });
+    if (lock === undefined) return 'interrupted';
+    try {
+      marker = readMarker(paths, key);
+      if (marker === undefined) {
+        const built = await pretrain(ctx, dataset, evalEnv, model, paths, key);
+        if (built === 'interrupted') return built;
+        marker = built;
+      }
+    } finally {
+      lock.release();
+    }
+  } else {
+    ctx.log(`[offline] reusing ${paths.agent}`);
+  }
+  return { agent: loadAgent(paths.agent).agent, seconds: marker.seconds };
+}
+
+async function pretrain(
+  ctx: StageContext,
+  dataset: OfflineDataset,
+  evalEnv: Env,
+  model: NativeVaeWorldModel | undefined,
+  paths: OfflinePaths,
+  key: unknown,
+): Promise<Marker | 'interrupted'> {
+  const c = ctx.config;
+  const obsDim = evalEnv.observationSpace.shape[0];
+  const actDim = evalEnv.actionSpace.shape[0];
+  const maxAction = evalEnv.actionSpace.high[0]!;
+  const metrics = new MetricsLog(paths.metrics);
+  const critic = new CriticLog(paths.critic);
+  const pointerPath = join(paths.checkpoints, 'latest.json');
+  const pointer = readJsonIfExists(pointerPath) as SegmentPointer | undefined;
+  let agent: Td3Agent;
+  let done = 0;
+  let seconds = 0;
+  if (pointer !== undefined && sameKey(pointer.key, key)) {
+    agent = loadAgent(join(paths.checkpoints, pointer.file)).agent;
+    done = pointer.update;
+    seconds = pointer.seconds;
+    metrics.reset(upTo(metrics.rows(), done));
+    critic.reset(upTo(critic.rows(), done));
+    ctx.log(`[offline] resuming at update ${done}/${c.offlineSteps}`);
+  } else {
+    const normalizer = ObsNormalizer.fit(dataset.observations, obsDim, 1e-3);
+    agent = new Td3Agent(
+      { obsDim, actDim, maxAction, bcAlpha: BC_ALPHA, seed: c.seed, hidden: c.hidden },
+      normalizer,
+    );
+    metrics.reset([]);
+    critic.reset([]);
+  }
+  // Critic diagnostics at every evaluation: Q1 against Monte-Carlo returns on the dataset, and with a
+  // world model the paper's target shift.
+  const mc = monteCarloTargets(dataset, agent.config.gamma);
+  const hasCompleteEpisode = mc.complete.includes(1);
+  const recorder = new EvalRecorder(c.env);
+  recorder.restart(done);
+  const segment = offlineSegment(c);
+  const progress = ctx.progress('offline', c.offlineSteps);
+  while (done < c.offlineSteps) {
+    if (ctx.shouldStop()) {
+      progress.done();
+      return 'interrupted';
+    }
+    const started = performance.now();
+    const segmentSeed = deriveSeed(c.seed, 1000 + done / segment);
+    const data = ReplayBuffer.fromColumns(dataset, segmentSeed);
+    let augmenter: NextStateAugmenter | undefined;
+    if (model !== undefined && c.augFraction > 0) {
+      model.reseedNoise(segmentSeed);
+      augmenter = new NextStateAugmenter(model, c.augFraction, segmentSeed);
+    }
+    const base = done;
+    const updates = Math.min(segment, c.offlineSteps - done);
+    await pretrainOffline(
+      agent,
+      data,
+      evalEnv,
+      {
+        updates,
+        batchSize: OFFLINE_BATCH_SIZE,
+        evalEvery: c.evalEvery,
+        evalEpisodes: c.evalEpisodes,
+        seed: c.seed,
+      },
+      augmenter,
+      {
+        onEvaluation: async (u, r, last) => {
+          const row = recorder.row('offline', base + u, r, last);
+          metrics.append(row);
+          progress.clear();
+          ctx.log(EvalRecorder.describe(row));
+          const vsReturns = hasCompleteEpisode ? criticVsReturns(agent, dataset, mc, 1024, c.seed) : null;
+          let shift = null;
+          if (augmenter !== undefined) {
+            const t = await targetShift(agent, augmenter.model, dataset, 1024, c.seed);
+            shift = {
+              qDifference: distribution(Array.from(t.qDifference)),
+              predictionError: distribution(Array.from(t.predictionError)),
+            };
+          }
+          critic.append({ phase: 'offline', update: base + u, vsReturns, targetShift: shift });
+        },
+        onUpdate: (u) => progress.update(base + u, recorder.lastEval),
+      },
+    );
+    done += updates;
+    seconds += (performance.now() - started) / 1000;
+    saveSegment(paths, agent, { key, update: done, file: `update-${done}.safetensors`, seconds });
+    await yieldToEventLoop();
+  }
+  progress.done();
+  mkdirSync(dirname(paths.agent), { recursive: true });
+  // saveAgent writes to a temporary file and renames it: never half-written.
+  saveAgent(paths.agent, agent, { phase: 'offline', variant: c.variant });
+  const marker: Marker = { key, finishedAt: new Date().toISOString(), seconds };
+  writeJsonAtomic(paths.marker, marker);
+  rmSync(paths.checkpoints, { recursive: true, force: true });
+  return marker;
+}
+
+/** The agent after `pointer.update` updates, then the pointer to it, then older segments removed. */
+function saveSegment(paths: OfflinePaths, agent: Td3Agent, pointer: SegmentPointer): void {
+  mkdirSync(paths.checkpoints, { recursive: true });
+  const file = join(paths.checkpoints, pointer.file);
+  saveAgent(file, agent, { phase: 'offline', update: String(pointer.update) });
+  const previous = readJsonIfExists(join(paths.checkpoints, 'latest.json')) as SegmentPointer | undefined;
+  writeJsonAtomic(join(paths.checkpoints, 'latest.json'), pointer);
+  if (previous !== undefined && previous.file !== pointer.file) {
+    rmSync(join(paths.checkpoints, previous.file), { force: true });
+  }
+}

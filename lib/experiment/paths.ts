@@ -1,0 +1,111 @@
+// Where a run's files go. `o2o train` keeps everything in its --out directory; the grid keeps each run in
+// results/<env>/<dataset>/<variant>/seed-<s>/ and shares world models and offline pre-trainings between
+// runs in results/<env>/<dataset>/_pretrained/. Large files always live under a `checkpoints/` folder
+// (git-ignored) except in `o2o train`'s --out, which is not committed anyway.
+import { join } from 'node:path';
+
+export interface WorldModelPaths {
+  file: string;
+  report: string;
+  /** Written last: the key it was built for, when, how long it took. */
+  marker: string;
+  lock: string;
+}
+
+export interface OfflinePaths {
+  agent: string;
+  marker: string;
+  lock: string;
+  /** The offline evaluation rows and critic diagnostics, copied into every run that starts from it. */
+  metrics: string;
+  critic: string;
+  /** Segment checkpoints while pre-training runs. */
+  checkpoints: string;
+}
+
+export interface PipelinePaths {
+  runDir: string;
+  metrics: string;
+  metricsCsv: string;
+  critic: string;
+  /** Written last, atomically: the run is complete. */
+  done: string;
+  onlineCheckpoints: string;
+  finalAgent: string;
+  worldModel: WorldModelPaths;
+  offline: OfflinePaths;
+}
+
+function runFiles(runDir: string) {
+  return {
+    runDir,
+    metrics: join(runDir, 'metrics.jsonl'),
+    metricsCsv: join(runDir, 'metrics.csv'),
+    critic: join(runDir, 'critic.jsonl'),
+    done: join(runDir, 'done.json'),
+  };
+}
+
+/** `o2o train --out DIR`: the file names it has always written, nothing shared. */
+export function trainPaths(out: string): PipelinePaths {
+  return {
+    ...runFiles(out),
+    onlineCheckpoints: join(out, 'checkpoints', 'online'),
+    finalAgent: join(out, 'final.safetensors'),
+    worldModel: {
+      file: join(out, 'world-model.safetensors'),
+      report: join(out, 'world-model-report.txt'),
+      marker: join(out, 'world-model.json'),
+      lock: join(out, 'world-model.lock'),
+    },
+    offline: {
+      agent: join(out, 'offline.safetensors'),
+      marker: join(out, 'offline.json'),
+      lock: join(out, 'offline.lock'),
+      metrics: join(out, 'offline-metrics.jsonl'),
+      critic: join(out, 'offline-critic.jsonl'),
+      checkpoints: join(out, 'checkpoints', 'offline'),
+    },
+  };
+}
+
+/** The shared cache of one (env, dataset) under the grid's results directory. */
+export function pretrainedDir(datasetDir: string): string {
+  return join(datasetDir, '_pretrained');
+}
+
+/** The offline cache entry's name: TD3+BC with or without augmentation, seed. */
+export function offlineEntryName(augFraction: number, seed: number): string {
+  return augFraction > 0 ? `aug-${augFraction}-seed-${seed}` : `bc-seed-${seed}`;
+}
+
+/** A grid run: its own directory plus the shared cache of its (env, dataset). */
+export function gridPaths(
+  runDir: string,
+  datasetDir: string,
+  augFraction: number,
+  seed: number,
+): PipelinePaths {
+  const shared = pretrainedDir(datasetDir);
+  const wm = join(shared, `world-model-seed-${seed}`);
+  const off = join(shared, offlineEntryName(augFraction, seed));
+  return {
+    ...runFiles(runDir),
+    onlineCheckpoints: join(runDir, 'checkpoints', 'online'),
+    finalAgent: join(runDir, 'checkpoints', 'final.safetensors'),
+    worldModel: {
+      file: join(wm, 'checkpoints', 'world-model.safetensors'),
+      report: join(wm, 'world-model-report.txt'),
+      marker: join(wm, 'world-model.json'),
+      lock: join(wm, '.lock'),
+    },
+    offline: {
+      agent: join(off, 'checkpoints', 'offline.safetensors'),
+      marker: join(off, 'offline.json'),
+      lock: join(off, '.lock'),
+      metrics: join(off, 'metrics.jsonl'),
+      critic: join(off, 'critic.jsonl'),
+      checkpoints: join(off, 'checkpoints', 'segments'),
+    },
+  };
+}

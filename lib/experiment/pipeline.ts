@@ -1,0 +1,144 @@
+// The paper's pipeline for one run, the single copy `o2o train` and the grid share:
+//   (td3bc-aug) world model → (td3bc, td3bc-aug) offline TD3+BC → online TD3 → done.json.
+// Every stage resumes: the world model and the offline agent are cached (and shared between runs
+// through `paths`), offline pre-training checkpoints every segment, online training at episode ends.
+import { existsSync, mkdirSync } from 'node:fs';
+import type { OfflineDataset } from '../data/dataset.ts';
+import { makeEnv } from '../envs/registry.ts';
+import { saveAgent } from '../rl/agent-checkpoint.ts';
+import { Td3Agent } from '../rl/td3.ts';
+import type { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
+import { type ProgressFactory, type StageContext, silentProgress } from './context.ts';
+import { loadRunDataset } from './dataset-source.ts';
+import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
+import { ensureOfflineAgent } from './offline-stage.ts';
+import { runOnline } from './online-stage.ts';
+import type { PipelinePaths } from './paths.ts';
+import { type RunConfig, usesWorldModel } from './run-config.ts';
+import { CriticLog, MetricsLog, type MetricsRow, readJsonl } from './run-log.ts';
+import { ensureWorldModel } from './world-model-stage.ts';
+
+export interface DoneRecord {
+  finishedAt: string;
+  /** Wall-clock seconds of this run's own online stage, summed over sessions. */
+  seconds: number;
+  finalReturn: number | null;
+  finalNormalizedScore: number | null;
+  /** Seconds each stage took when it was built (shared stages may have been built by another run). */
+  stageSeconds: { worldModel: number | null; offline: number | null; online: number };
+}
+
+export interface PipelineOptions {
+  log?(line: string): void;
+  progress?: ProgressFactory;
+  shouldStop?(): boolean;
+  /** Called as each stage starts (for status reporting). */
+  onStage?(stage: 'dataset' | 'world model' | 'offline' | 'online'): void;
+}
+
+export type PipelineResult = { status: 'done'; done: DoneRecord } | { status: 'interrupted' };
+
+export function readDone(path: string): DoneRecord | undefined {
+  return readJsonIfExists(path) as DoneRecord | undefined;
+}
+
+export async function runPipeline(
+  config: RunConfig,
+  paths: PipelinePaths,
+  options: PipelineOptions = {},
+): Promise<PipelineResult> {
+  const finished = readDone(paths.done);
+  if (finished !== undefined) return { status: 'done', done: finished };
+  mkdirSync(paths.runDir, { recursive: true });
+  const ctx: StageContext = {
+    config,
+    log: options.log ?? (() => {}),
+    progress: options.progress ?? silentProgress,
+    shouldStop: options.shouldStop ?? (() => false),
+  };
+  const env = makeEnv(config.env);
+  const evalEnv = makeEnv(config.env);
+  const obsDim = env.observationSpace.shape[0];
+  const actDim = env.actionSpace.shape[0];
+  const maxAction = env.actionSpace.high[0]!;
+  try {
+    let dataset: OfflineDataset | undefined;
+    let start: () => Td3Agent;
+    let offlineMetrics: MetricsRow[] = [];
+    let offlineCritic: unknown[] = [];
+    let worldModelSeconds: number | null = null;
+    let offlineSeconds: number | null = null;
+    let offlineAgent: Td3Agent | undefined;
+    if (config.variant === 'scratch') {
+      start = () => new Td3Agent({ obsDim, actDim, maxAction, seed: config.seed, hidden: config.hidden });
+    } else {
+      options.onStage?.('dataset');
+      const source = config.dataset!;
+      dataset = await loadRunDataset(source, config.env);
+      if (dataset.obsDim !== obsDim || dataset.actDim !== actDim) {
+        throw new Error(
+          `dataset ${source.file} has obs/action dims ${dataset.obsDim}/${dataset.actDim}, ` +
+            `${config.env} has ${obsDim}/${actDim}`,
+        );
+      }
+      ctx.log(`dataset ${source.file}: ${dataset.rewards.length} transitions`);
+      let model: NativeVaeWorldModel | undefined;
+      if (usesWorldModel(config)) {
+        options.onStage?.('world model');
+        const built = await ensureWorldModel(ctx, dataset, paths.worldModel);
+        if (built === 'interrupted') return { status: 'interrupted' };
+        worldModelSeconds = built.seconds;
+        model = built.model;
+      }
+      options.onStage?.('offline');
+      const offline = await ensureOfflineAgent(ctx, dataset, evalEnv, model, paths.offline);
+      if (offline === 'interrupted') return { status: 'interrupted' };
+      offlineSeconds = offline.seconds;
+      offlineAgent = offline.agent;
+      offlineMetrics = new MetricsLog(paths.offline.metrics).rows();
+      offlineCritic = readJsonl(paths.offline.critic);
+      const parts = { actor: config.pretrain !== 'critic', critic: config.pretrain !== 'actor' };
+      start = () => Td3Agent.fineTuneFrom(offline.agent, parts, config.seed + 1);
+    }
+    const metrics = new MetricsLog(paths.metrics, paths.metricsCsv);
+    const critic = new CriticLog(paths.critic);
+    let online = { agent: offlineAgent, lastRow: offlineMetrics.at(-1), seconds: 0 };
+    if (config.onlineSteps > 0) {
+      options.onStage?.('online');
+      const result = await runOnline(ctx, {
+        env,
+        evalEnv,
+        start,
+        offlineMetrics,
+        offlineCritic,
+        dataset,
+        checkpoints: paths.onlineCheckpoints,
+        metrics,
+        critic,
+      });
+      if (result === 'interrupted') return { status: 'interrupted' };
+      online = result;
+      saveAgent(paths.finalAgent, result.agent, { phase: 'online', variant: config.variant });
+    } else {
+      metrics.reset(offlineMetrics);
+      critic.reset(offlineCritic);
+    }
+    const done: DoneRecord = {
+      finishedAt: new Date().toISOString(),
+      seconds: online.seconds,
+      finalReturn: online.lastRow?.returnMean ?? null,
+      finalNormalizedScore: online.lastRow?.normalizedScore ?? null,
+      stageSeconds: { worldModel: worldModelSeconds, offline: offlineSeconds, online: online.seconds },
+    };
+    writeJsonAtomic(paths.done, done);
+    return { status: 'done', done };
+  } finally {
+    env.close();
+    evalEnv.close();
+  }
+}
+
+/** Whether the final agent of a finished run exists (o2o train says so). */
+export function hasFinalAgent(paths: PipelinePaths): boolean {
+  return existsSync(paths.finalAgent);
+}

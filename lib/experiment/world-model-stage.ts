@@ -1,0 +1,106 @@
+// Stage 1 (td3bc-aug only): the VAE world model of (env, dataset, seed, epochs), built once and shared.
+// Training is one synchronous call, so an interruption during it loses that stage's work; the model is
+// saved, with a marker written last, as soon as it ends.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { OfflineDataset } from '../data/dataset.ts';
+import { compareOneStep, formatComparison } from '../world-model/baselines.ts';
+import { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
+import { trainWorldModel } from '../world-model/train.ts';
+import { type StageContext, sameKey } from './context.ts';
+import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
+import { acquireLock } from './lock.ts';
+import type { WorldModelPaths } from './paths.ts';
+
+export function worldModelKey(c: StageContext['config']) {
+  return { env: c.env, dataset: c.dataset, seed: c.seed, wmEpochs: c.wmEpochs };
+}
+
+interface Marker {
+  key: unknown;
+  finishedAt: string;
+  seconds: number;
+}
+
+/** The finished model's marker, or undefined; a marker for other settings is an error. */
+function readMarker(paths: WorldModelPaths, key: unknown): Marker | undefined {
+  const marker = readJsonIfExists(paths.marker) as Marker | undefined;
+  if (marker !== undefined && !sameKey(marker.key, key)) {
+    throw new Error(
+      `${paths.marker}: this world model was built for ${JSON.stringify(marker.key)}, the run needs ` +
+        `${JSON.stringify(key)}; remove the directory or use another output directory`,
+    );
+  }
+  return marker;
+}
+
+export async function ensureWorldModel(
+  ctx: StageContext,
+  dataset: OfflineDataset,
+  paths: WorldModelPaths,
+): Promise<{ model: NativeVaeWorldModel; seconds: number } | 'interrupted'> {
+  const key = worldModelKey(ctx.config);
+  let marker = readMarker(paths, key);
+  if (marker === undefined) {
+    mkdirSync(dirname(paths.lock), { recursive: true });
+    const lock = await acquireLock(paths.lock, {
+      shouldStop: ctx.shouldStop,
+      onWait: (who) => ctx.log(`[world model] waiting for ${who}, who is building ${paths.file}`),
+    });
+    if (lock === undefined) return 'interrupted';
+    try {
+      marker = readMarker(paths, key) ?? (await build(ctx, dataset, paths, key));
+    } finally {
+      lock.release();
+    }
+  } else {
+    ctx.log(`[world model] reusing ${paths.file}`);
+  }
+  // Always the saved model, so that a run that built it and one that reused it continue identically.
+  return { model: NativeVaeWorldModel.load(paths.file), seconds: marker.seconds };
+}
+
+async function build(
+  ctx: StageContext,
+  dataset: OfflineDataset,
+  paths: WorldModelPaths,
+  key: unknown,
+): Promise<Marker> {
+  const { seed, wmEpochs } = ctx.config;
+  const started = performance.now();
+  const progress = ctx.progress('world model', wmEpochs);
+  const wm = trainWorldModel(dataset, {
+    seed,
+    epochs: wmEpochs,
+    onProgress: (p) => {
+      progress.update(p.epoch);
+      if (p.heldOutMse !== undefined) {
+        progress.clear();
+        ctx.log(`[world model] epoch ${p.epoch}/${p.epochs}  held-out MSE ${p.heldOutMse.toFixed(4)}`);
+      }
+    },
+  });
+  progress.done();
+  const model = new NativeVaeWorldModel(wm.vae, wm.normalizer, seed);
+  mkdirSync(dirname(paths.file), { recursive: true });
+  model.save(paths.file); // written to a temporary file and renamed
+  // The model's held-out one-step error next to the copy-state and linear baselines.
+  const report = formatComparison(
+    await compareOneStep({
+      data: dataset,
+      trainRows: wm.split.train,
+      evalRows: wm.split.heldOut.length > 0 ? wm.split.heldOut : wm.split.train,
+      normalizer: wm.normalizer,
+      worldModel: model,
+    }),
+  );
+  writeFileSync(paths.report, `${report}\n`);
+  ctx.log(report);
+  const marker: Marker = {
+    key,
+    finishedAt: new Date().toISOString(),
+    seconds: (performance.now() - started) / 1000,
+  };
+  writeJsonAtomic(paths.marker, marker);
+  return marker;
+}
