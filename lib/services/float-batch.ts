@@ -35,11 +35,18 @@ export interface DecodeExpectation {
   maxRows?: number;
   /** Reject NaN and ±Infinity (default true). */
   finite?: boolean;
+  /**
+   * Return a view of the message's bytes instead of a copy when they are 4-byte aligned (default false).
+   * The view shares memory with the decoded message: for values that are read once and dropped (a
+   * Predict request, a response copied into the caller's buffer), not for values kept or mutated.
+   */
+  view?: boolean;
 }
 
 /**
- * Unpacks a FloatBatch into a fresh Float32Array (aligned, owned by the caller), validating the
- * declared shape, the byte length, the expected dimensions and (by default) that every value is finite.
+ * Unpacks a FloatBatch into a Float32Array, validating the declared shape, the byte length, the
+ * expected dimensions and (by default) that every value is finite. A fresh aligned copy owned by the
+ * caller, unless `view` is set and the bytes are aligned.
  */
 export function decodeFloatBatch(batch: FloatBatch | undefined, expect: DecodeExpectation): Float32Array {
   const { name } = expect;
@@ -57,8 +64,13 @@ export function decodeFloatBatch(batch: FloatBatch | undefined, expect: DecodeEx
   if (data.length !== want) {
     throw new FloatBatchError(`${name}: ${rows}×${cols} float32 needs ${want} bytes, got ${data.length}`);
   }
-  const out = new Float32Array(rows * cols);
-  new Uint8Array(out.buffer).set(data);
+  let out: Float32Array;
+  if (expect.view === true && data.byteOffset % 4 === 0) {
+    out = new Float32Array(data.buffer, data.byteOffset, rows * cols);
+  } else {
+    out = new Float32Array(rows * cols);
+    new Uint8Array(out.buffer).set(data);
+  }
   if (expect.finite ?? true) {
     for (let i = 0; i < out.length; i++) {
       if (!Number.isFinite(out[i]!)) {

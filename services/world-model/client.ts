@@ -241,8 +241,15 @@ export class RemoteWorldModel implements WorldModel {
       actions: encodeFloatBatch(actions, count, actDim),
       deterministic: options?.deterministic === true,
     });
+    // A view where aligned: the only copy is the one into the caller's `out`.
     out.set(
-      decodeFloatBatch(res.nextStates, { name: 'next_states', cols: obsDim, rows: count, finite: false }),
+      decodeFloatBatch(res.nextStates, {
+        name: 'next_states',
+        cols: obsDim,
+        rows: count,
+        finite: false,
+        view: true,
+      }),
     );
     this.lastMergedCallers = res.mergedCallers;
   }
