@@ -1,8 +1,11 @@
 // The one-command run: a nats-server (JetStream, store under the run directory) on a free loopback port,
 // then the world-model service, the simulators and the learner (pointed at the world model's address),
 // and finally the coordinator on the spec. Every service writes its spans into <run dir>/traces, so the
-// report can summarise the run's trace. Ctrl-C, or any service dying before the run is over, stops
-// everything (SIGTERM, then SIGKILL after a grace period); the result says how it ended.
+// report can summarise the run's trace. Once up, the launcher supervises them: nats-server, the world
+// model, the simulators and the learner are restarted when they die (restart-policy.ts: same settings,
+// same address, exponential backoff, a bounded number of times), and a service it gives up on stops the
+// run. Ctrl-C, a service dying before it was ready, the coordinator failing or a restart budget spent
+// stops everything (SIGTERM, then SIGKILL after a grace period); the result says how it ended.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
@@ -11,6 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { loadSpecFile, specFromJson } from '../../lib/services/spec.ts';
 import { loadState } from '../coordinator/state.ts';
 import { type ServiceChild, spawnService } from './child.ts';
+import {
+  describeRestartPolicy,
+  type RestartPolicy,
+  restartDelayMs,
+  restartPolicy,
+  restartPolicyFromEnv,
+} from './restart-policy.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const NATS_SERVER_BIN = process.env['O2O_NATS_SERVER'] ?? '/usr/sbin/nats-server';
@@ -30,6 +40,24 @@ export interface LaunchOptions {
   log?: (line: string) => void;
   /** Abort to stop the run (the CLI wires SIGINT/SIGTERM to it). */
   signal?: AbortSignal;
+  /** What to do when a service dies mid-run (default: O2O_RUN_* variables, else DEFAULT_RESTART_POLICY). */
+  restart?: Partial<RestartPolicy>;
+  /** Where the services' prefixed stderr lines go (default process.stderr). */
+  forward?: (line: string) => void;
+  /** Called whenever a process is up: at start and after every restart ('nats-server' included). */
+  onReady?: (label: string, info: { pid: number; address?: string }) => void;
+}
+
+/** A service under supervision: how to start it again, and its current process. */
+interface Supervised {
+  label: string;
+  script: string;
+  env: NodeJS.ProcessEnv;
+  child: ServiceChild;
+  restarts: number;
+  /** The gRPC address it first announced (kept across restarts). */
+  address?: string;
+  wasReady?: boolean;
 }
 
 export interface LaunchResult {
@@ -67,14 +95,15 @@ function canConnect(port: number): Promise<boolean> {
 async function startNats(
   storeDir: string,
   log: (l: string) => void,
-): Promise<{ proc: ChildProcess; url: string }> {
+  fixedPort?: number,
+): Promise<{ proc: ChildProcess; url: string; port: number }> {
   if (!existsSync(NATS_SERVER_BIN)) {
     throw new Error(
       `nats-server not found at ${NATS_SERVER_BIN} (apt-get install nats-server, or set O2O_NATS_SERVER)`,
     );
   }
   mkdirSync(storeDir, { recursive: true });
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const proc = spawn(NATS_SERVER_BIN, ['-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -87,7 +116,7 @@ async function startNats(
     if (proc.exitCode !== null) throw new Error(`nats-server exited (${proc.exitCode}):\n${tail}`);
     if (await canConnect(port)) {
       log(`nats-server on 127.0.0.1:${port}, store ${storeDir}`);
-      return { proc, url: `nats://127.0.0.1:${port}` };
+      return { proc, url: `nats://127.0.0.1:${port}`, port };
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -113,8 +142,12 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
   const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
   const graceMs = opts.graceMs ?? 10_000;
 
-  const nats = await startNats(join(runDir, 'nats'), log);
-  const children: ServiceChild[] = [];
+  const policy = restartPolicy(opts.restart ?? restartPolicyFromEnv());
+  const natsStore = join(runDir, 'nats');
+  let nats = await startNats(natsStore, log);
+  opts.onReady?.('nats-server', { pid: nats.proc.pid ?? 0, address: `127.0.0.1:${nats.port}` });
+  /** Every service in start order; `child` is the current process (replaced on a restart). */
+  const services: Supervised[] = [];
   let finished = false;
   let failure: string | undefined;
   let wake: () => void = () => {};
@@ -128,10 +161,41 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
   const onAbort = (): void => fail('interrupted');
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted === true) onAbort();
-  const natsExit = (code: number | null): void => {
-    if (!finished) fail(`nats-server exited unexpectedly (${code})`);
+  /** Sleeps `ms`, or less when the run ends meanwhile. */
+  const pause = (ms: number): Promise<void> =>
+    Promise.race([new Promise<void>((r) => setTimeout(r, ms).unref()), stopped]);
+
+  // nats-server: restarted on the same port and store, so clients reconnect by themselves and JetStream
+  // (file storage) keeps every phase request, result and durable consumer.
+  let natsRestarts = 0;
+  const superviseNats = (): void => {
+    nats.proc.once('exit', (code, signal) => {
+      if (finished) return;
+      void (async () => {
+        const how = code ?? signal;
+        if (natsRestarts >= policy.maxRestarts) {
+          fail(`nats-server exited unexpectedly (${how}) after ${natsRestarts} restart(s); giving up`);
+          return;
+        }
+        natsRestarts++;
+        const delay = restartDelayMs(policy, natsRestarts);
+        log(
+          `nats-server exited unexpectedly (${how}); restart ${natsRestarts}/${policy.maxRestarts} in ${delay} ms`,
+        );
+        await pause(delay);
+        if (finished || failure !== undefined) return;
+        try {
+          nats = await startNats(natsStore, log, nats.port);
+        } catch (err) {
+          fail(`nats-server could not be restarted: ${(err as Error).message}`);
+          return;
+        }
+        opts.onReady?.('nats-server', { pid: nats.proc.pid ?? 0, address: `127.0.0.1:${nats.port}` });
+        superviseNats();
+      })();
+    });
   };
-  nats.proc.once('exit', natsExit);
+  superviseNats();
 
   const baseEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -143,27 +207,84 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
     ...opts.env,
   };
   delete baseEnv['O2O_TRACE_FILE']; // one file per process, in the run's trace directory
-  const start = async (label: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ServiceChild> => {
-    const child = spawnService({
-      label,
-      script: join(REPO_ROOT, script),
-      env: { ...baseEnv, ...env },
+
+  const spawnChild = (svc: Pick<Supervised, 'label' | 'script' | 'env'>): ServiceChild =>
+    spawnService({
+      label: svc.label,
+      script: join(REPO_ROOT, svc.script),
+      env: svc.env,
       cwd: REPO_ROOT,
       readyTimeoutMs,
+      ...(opts.forward === undefined ? {} : { forward: opts.forward }),
     });
-    children.push(child);
+
+  /** Restarts `svc` after its (ready) process exited, or fails the run when its budget is spent. */
+  const supervise = (svc: Supervised, child: ServiceChild): void => {
+    void child.exited.then(async (code) => {
+      if (finished || failure !== undefined || svc.child !== child) return;
+      if (svc.label === 'coordinator') {
+        if (code !== 0) fail(`coordinator exited unexpectedly (${code})`);
+        return;
+      }
+      if (svc.restarts >= policy.maxRestarts) {
+        fail(
+          `${svc.label} exited unexpectedly (${code}) after ${svc.restarts} restart(s); giving up ` +
+            `(${describeRestartPolicy(policy)})`,
+        );
+        return;
+      }
+      svc.restarts++;
+      const delay = restartDelayMs(policy, svc.restarts);
+      log(
+        `${svc.label} exited unexpectedly (${code}); restart ${svc.restarts}/${policy.maxRestarts} in ${delay} ms`,
+      );
+      await pause(delay);
+      if (finished || failure !== undefined) return;
+      // Same address as before, so clients holding it (the learner's world-model address) reconnect.
+      if (svc.address !== undefined) svc.env = { ...svc.env, O2O_LISTEN: svc.address };
+      const next = spawnChild(svc);
+      svc.child = next;
+      supervise(svc, next);
+      const ready = await next.ready.catch((err: unknown) => {
+        log(`${svc.label}: restart ${svc.restarts} failed: ${(err as Error).message}`);
+        return undefined;
+      });
+      if (ready === undefined) return; // its exit is handled by supervise(), with the next restart
+      log(
+        `${svc.label} restarted${ready.address === undefined ? '' : ` on ${ready.address}`} (pid ${ready.pid})`,
+      );
+      opts.onReady?.(svc.label, {
+        pid: ready.pid ?? 0,
+        ...(ready.address === undefined ? {} : { address: ready.address }),
+      });
+    });
+  };
+
+  const start = async (label: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ServiceChild> => {
+    const settings = { label, script, env: { ...baseEnv, ...env } };
+    const child = spawnChild(settings);
+    const svc: Supervised = { ...settings, child, restarts: 0 };
+    services.push(svc);
+    // Until it is ready, a dying service stops the run (a bad setting would only die again).
     void child.exited.then((code) => {
-      if (!finished && !(label === 'coordinator' && code === 0))
-        fail(`${label} exited unexpectedly (${code})`);
+      if (!finished && svc.wasReady !== true) fail(`${label} exited unexpectedly (${code})`);
     });
     const ready = await Promise.race([child.ready, stopped.then(() => undefined)]);
     if (ready === undefined) throw new Error(failure ?? 'stopped');
+    svc.wasReady = true;
+    if (ready.address !== undefined) svc.address = ready.address;
+    supervise(svc, child);
     log(`${label} ready${ready.address === undefined ? '' : ` on ${ready.address}`} (pid ${ready.pid})`);
+    opts.onReady?.(label, {
+      pid: ready.pid ?? 0,
+      ...(ready.address === undefined ? {} : { address: ready.address }),
+    });
     return child;
   };
 
   let reportPath: string | undefined;
   try {
+    log(`restart policy: ${describeRestartPolicy(policy)}`);
     const wm = await start('world-model', 'services/world-model/main.ts');
     const wmAddress = (await wm.ready).address;
     if (wmAddress === undefined) throw new Error('world-model: ready line without an address');
@@ -198,15 +319,16 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
     finished = true;
     opts.signal?.removeEventListener('abort', onAbort);
     // Coordinator first (it stops asking), then the learner, simulators and world model, then NATS.
-    for (const child of [...children].reverse()) await child.stop(graceMs);
-    if (nats.proc.exitCode === null) {
-      nats.proc.kill('SIGTERM');
+    for (const svc of [...services].reverse()) await svc.child.stop(graceMs);
+    const proc = nats.proc;
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
       await new Promise<void>((r) => {
         const t = setTimeout(() => {
-          nats.proc.kill('SIGKILL');
+          proc.kill('SIGKILL');
           r();
         }, graceMs);
-        nats.proc.once('exit', () => {
+        proc.once('exit', () => {
           clearTimeout(t);
           r();
         });

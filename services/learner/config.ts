@@ -17,6 +17,8 @@ export const LEARNER_ENV_VARS = {
   onlineMode: ['O2O_LEARNER_ONLINE_MODE', 'online-mode'],
   progressMs: ['O2O_LEARNER_PROGRESS_MS', 'progress-ms'],
   simWaitMs: ['O2O_LEARNER_SIM_WAIT_MS', 'sim-wait-ms'],
+  wmWaitMs: ['O2O_LEARNER_WM_WAIT_MS', 'wm-wait-ms'],
+  ackWaitMs: ['O2O_LEARNER_ACK_WAIT_MS', 'ack-wait-ms'],
   listen: ['O2O_LISTEN', 'listen'],
   natsUrl: ['O2O_NATS_URL', 'nats-url'],
   runRoot: ['O2O_RUN_ROOT', 'run-root'],
@@ -40,6 +42,13 @@ export const configSchema = z.strictObject({
   progressMs: intIn(100, 600_000).default(2_000),
   /** How long to wait for simulators to appear on NATS. */
   simWaitMs: intIn(100, 3_600_000).default(60_000),
+  /** How long a phase waits for an unreachable world-model service (backoff retries) before it fails. */
+  wmWaitMs: intIn(100, 3_600_000).default(120_000),
+  /**
+   * JetStream ack wait of the phase requests: after a crash, the request is redelivered (to the restarted
+   * learner) this long after the last keep-alive. Keep-alives go out every third of it.
+   */
+  ackWaitMs: intIn(1_000, 3_600_000).default(60_000),
   listen: hostPort.default('127.0.0.1:0'),
   natsUrl: z.string().min(1).default('nats://127.0.0.1:4222'),
   runRoot: z.string().min(1).default('runs'),

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
           service: 'learner',
           runRoot: config.runRoot,
           // Offline updates and online steps can take a while between keep-alives on a busy machine.
-          ackWaitMs: 60_000,
+          ackWaitMs: config.ackWaitMs,
           log,
         }),
       );

@@ -1,6 +1,6 @@
 // One evaluation row per line in a phase's metrics JSONL (the same fields as `o2o train`'s metrics.jsonl),
 // plus a steps/s rate measured between rows.
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { normalizedScore, scoreFamily } from '../../lib/data/normalized-score.ts';
 import type { EvaluationResult } from '../../lib/rl/evaluate.ts';
 
@@ -58,6 +58,31 @@ export class MetricsLog {
     appendFileSync(this.path, `${JSON.stringify(row)}\n`);
     return row;
   }
+}
+
+/**
+ * Drops the rows after `step` from a metrics file: a learner killed after its last checkpoint may have
+ * logged evaluations that the resumed run repeats, and the history must hold each step once. Returns
+ * how many rows were dropped (a torn last line counts as one).
+ */
+export function truncateMetricsAfter(path: string, step: number): number {
+  if (!existsSync(path)) return 0;
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  const kept = lines.filter((line) => {
+    try {
+      const row = JSON.parse(line) as Partial<MetricsRow>;
+      return typeof row.step === 'number' && row.step <= step;
+    } catch {
+      return false;
+    }
+  });
+  if (kept.length === lines.length) return 0;
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, kept.map((l) => `${l}\n`).join(''));
+  renameSync(tmp, path);
+  return lines.length - kept.length;
 }
 
 /** Measures a rate of events per second between calls of `sample`. */

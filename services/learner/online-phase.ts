@@ -11,7 +11,7 @@ import { Td3Agent } from '../../lib/rl/td3.ts';
 import { runActorOnlinePhase } from './actor-online-phase.ts';
 import { loadOnlineCheckpoint, saveOnlineCheckpoint } from './checkpoint.ts';
 import { type ClosableOnlineEnv, type PhaseDeps, type PhaseHandler, PhaseInterrupted } from './deps.ts';
-import { MetricsLog, RateMeter } from './metrics-log.ts';
+import { MetricsLog, RateMeter, truncateMetricsAfter } from './metrics-log.ts';
 import { runPaths } from './paths.ts';
 import { type LearnerSpec, parseLearnerSpec } from './spec.ts';
 
@@ -89,6 +89,10 @@ export const runOnlinePhase: PhaseHandler = async (request, deps) => {
     const agent = resume?.agent ?? startingAgent(spec, request, run.file, dims);
     const config = onlineConfig(spec, deps.checkpointEvery);
     const metricsPath = run.file(ONLINE_METRICS, 'metrics');
+    if (resume !== undefined) {
+      const dropped = truncateMetricsAfter(metricsPath, resume.state.step);
+      if (dropped > 0) deps.log(`${ONLINE_METRICS}: dropped ${dropped} row(s) logged after the checkpoint`);
+    }
     const metrics = new MetricsLog(metricsPath, spec.env, resume !== undefined && existsSync(metricsPath));
     env = await deps.openTrainEnv(spec.env, spec.seed);
     const total = config.totalSteps;

@@ -1,0 +1,149 @@
+// Fault: the learner is killed with SIGKILL in the middle of online fine-tuning, during `o2o run` (the
+// launcher with real processes: nats-server, world model, a simulator, learner, coordinator). The
+// launcher restarts it, JetStream redelivers the unacked PHASE_ONLINE request, and the new learner
+// resumes from the last online checkpoint. Checked: it resumed at the checkpoint's step, evaluations
+// logged after the checkpoint by the dead learner were dropped and redone (each step's row once), and the
+// run counted every step once: the final checkpoint's replay holds exactly `online.steps` rows and the
+// agent made exactly `steps - startSteps` updates.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
+import { loadState } from '../../services/coordinator/state.ts';
+import { launch } from '../../services/launcher/launch.ts';
+import { loadOnlineCheckpoint } from '../../services/learner/checkpoint.ts';
+import { LearnerServiceClient } from '../../services/learner/client.ts';
+
+const STEPS = 400;
+const START_STEPS = 50;
+const EVAL_EVERY = 100;
+const CHECKPOINT_EVERY = 80; // not a multiple of EVAL_EVERY: a kill can fall after an evaluation and before the next checkpoint
+const SPEC = `
+name: faults-learner
+seed: 5
+env: InvertedPendulum-v5
+variant: scratch
+dataset: { generate: { kind: random, transitions: 20 } }
+agent: { hidden: [16, 16] }
+online: { steps: ${STEPS}, simulators: 1, startSteps: ${START_STEPS}, batchSize: 32, evalEvery: ${EVAL_EVERY}, evalEpisodes: 1 }
+evaluation: { episodes: 1 }
+`;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+describe('fault: learner killed mid online fine-tuning (o2o run)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'o2o-fault-learner-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is restarted by the launcher and resumes the redelivered request from its checkpoint, counting each step once', async () => {
+    writeFileSync(join(dir, 'spec.yaml'), SPEC);
+    const runDir = join(dir, 'run');
+    const launcherLines: string[] = [];
+    const serviceLines: string[] = [];
+    let learner: { pid: number; address?: string } | undefined;
+    let learnerStarts = 0;
+    let killed: { atStep: number; checkpointStep: number; checkpointEvals: number[] } | undefined;
+    let killer: Promise<void> | undefined;
+
+    // Kills the first learner once it is past its first checkpoint (and the evaluation after it).
+    const killMidOnline = async (pid: number, address: string): Promise<void> => {
+      const client = new LearnerServiceClient(address);
+      try {
+        for (;;) {
+          const s = await client.status().catch(() => undefined);
+          if (s !== undefined && s.phase === 'online' && s.step >= CHECKPOINT_EVERY + 30) {
+            process.kill(pid, 'SIGKILL');
+            const saved = loadOnlineCheckpoint(join(runDir, 'online-checkpoints'));
+            assert.ok(saved, 'a checkpoint existed when the learner was killed');
+            killed = {
+              atStep: s.step,
+              checkpointStep: saved.state.step,
+              checkpointEvals: saved.state.evaluations.map((e) => e.step),
+            };
+            return;
+          }
+          await sleep(20);
+        }
+      } finally {
+        client.close();
+      }
+    };
+
+    const result = await launch({
+      specPath: join(dir, 'spec.yaml'),
+      runDir,
+      env: {
+        O2O_LEARNER_CHECKPOINT_EVERY: String(CHECKPOINT_EVERY),
+        O2O_LEARNER_ACK_WAIT_MS: '3000',
+        O2O_LEARNER_PROGRESS_MS: '200',
+        O2O_COORD_PROGRESS_MS: '0',
+      },
+      restart: { maxRestarts: 2, initialBackoffMs: 200, maxBackoffMs: 1000 },
+      log: (line) => launcherLines.push(line),
+      forward: (line) => serviceLines.push(line),
+      onReady: (label, info) => {
+        if (label !== 'learner') return;
+        learnerStarts++;
+        learner = info;
+        if (learnerStarts === 1) killer = killMidOnline(info.pid, info.address!);
+      },
+      graceMs: 10_000,
+    });
+    const transcript = () => [...launcherLines, ...serviceLines].join('\n');
+    assert.equal(result.ok, true, `run failed: ${result.reason}\n${transcript()}`);
+    await killer;
+    assert.ok(killed !== undefined, `the learner was killed mid-run\n${transcript()}`);
+    assert.equal(learnerStarts, 2, 'one restart');
+    assert.ok(learner !== undefined);
+    assert.ok(
+      launcherLines.some((l) => /learner exited unexpectedly \(SIGKILL\); restart 1\/2/.test(l)),
+      transcript(),
+    );
+
+    // The redelivered request resumed at the checkpoint's step, once.
+    const state = loadState(runDir)!;
+    const runId = state.runId;
+    const resumed = serviceLines.filter((l) => l.includes(`resuming ${runId} online at step`));
+    assert.deepEqual(
+      resumed.map((l) => Number(/at step (\d+)/.exec(l)?.[1])),
+      [killed.checkpointStep],
+      transcript(),
+    );
+    assert.ok(killed.checkpointStep >= CHECKPOINT_EVERY && killed.checkpointStep <= killed.atStep);
+    assert.equal(state.phases.online?.status, 'done');
+    assert.equal(state.phases.online?.attempt, 1, 'the same request, redelivered, not a new attempt');
+    assert.equal(state.phases.online?.metrics['steps'], STEPS);
+
+    // Evaluation history: the checkpoint's evaluations are kept, and every evaluation step is logged once.
+    const expectedEvals = Array.from({ length: STEPS / EVAL_EVERY + 1 }, (_, i) => i * EVAL_EVERY);
+    assert.deepEqual(
+      killed.checkpointEvals,
+      expectedEvals.filter((s) => s <= killed!.checkpointStep),
+    );
+    const rows = readFileSync(join(runDir, 'online-metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { step: number }).step);
+    assert.deepEqual(rows, expectedEvals, 'each evaluation step logged exactly once');
+
+    // No step counted twice (or lost): the last checkpoint is at the budget with one replay row per step.
+    const last = loadOnlineCheckpoint(join(runDir, 'online-checkpoints'));
+    assert.ok(last);
+    assert.equal(last.state.step, STEPS);
+    assert.equal(last.state.replay.size, STEPS);
+    assert.deepEqual(
+      last.state.evaluations.map((e) => e.step),
+      expectedEvals,
+    );
+    assert.equal(loadAgent(join(runDir, 'final.safetensors')).agent.updates, STEPS - START_STEPS);
+    console.log(
+      `      killed at step ${killed.atStep}, resumed from checkpoint ${killed.checkpointStep}; ` +
+        `${killed.atStep - killed.checkpointStep} step(s) redone`,
+    );
+  });
+});
