@@ -14,6 +14,7 @@ import {
   type TrainRequest,
   WorldModelService,
 } from '../../generated/proto/o2o/v1/world_model.js';
+import { isEnvId } from '../../lib/envs/registry.ts';
 import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
 import { type ServerTls, serverCredentials } from '../../lib/services/grpc-security.ts';
 import { strictDecoding } from '../../lib/services/strict-decoding.ts';
@@ -172,8 +173,9 @@ export class WorldModelState {
     if (req.learningRate !== 0 && !(req.learningRate > 0 && req.learningRate < 1))
       throw invalid(`learning_rate: must be in (0, 1) or 0 for the default, got ${req.learningRate}`);
     if (req.latentDim > 1024) throw invalid(`latent_dim: at most 1024, got ${req.latentDim}`);
-    if (req.envId !== '' && !/^[A-Za-z0-9_./-]{1,128}$/.test(req.envId))
-      throw invalid(`env_id: '${req.envId}' is not a Gymnasium id`);
+    // A known id only: it labels the saved model, and the learner builds envs from it.
+    if (req.envId !== '' && !isEnvId(req.envId))
+      throw invalid(`env_id: '${req.envId.slice(0, 128)}' is not a known environment id`);
     const model: NonNullable<TrainSpec['model']> = {};
     if (req.latentDim > 0) model.latentDim = req.latentDim;
     const enc = positiveIntList(req.encoderHidden, 'encoder_hidden');
