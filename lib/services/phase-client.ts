@@ -69,7 +69,6 @@ export async function requestPhase(
   const token = phaseToken(request.phase);
   if (!(opts.timeoutMs > 0)) throw new Error(`requestPhase: timeoutMs must be > 0, got ${opts.timeoutMs}`);
   const tracer = trace.getTracer(opts.tracerName ?? 'o2o-coordinator');
-  await ensurePhaseStream(await nc.jetstreamManager());
   const js = nc.jetstream();
 
   const progressSub = nc.subscribe(subjects.phaseProgress(request.phase), {
@@ -111,8 +110,24 @@ export async function requestPhase(
     }
   })().catch(() => {});
   try {
+    /** Runs `step` until it succeeds, retrying while NATS is away, until the timeout or an abort. */
+    const retrying = async <T>(step: () => Promise<T>): Promise<T> => {
+      for (;;) {
+        try {
+          return await step();
+        } catch (err) {
+          if (nc.isClosed()) throw err;
+          if (stopReason instanceof PhaseTimeoutError) {
+            throw new PhaseTimeoutError(`${stopReason.message} (last NATS error: ${(err as Error).message})`);
+          }
+          if (stopReason !== undefined) throw stopReason;
+          await sleep(500);
+        }
+      }
+    };
+    await retrying(async () => ensurePhaseStream(await nc.jetstreamManager()));
     // Created before publishing, and reading from the start, so the result cannot slip past.
-    let reader: Consumer | undefined = await resultReader(nc, request.phase);
+    let reader: Consumer | undefined = await retrying(() => resultReader(nc, request.phase));
     await tracer.startActiveSpan(
       `${subjects.phaseRequest(request.phase)} publish`,
       {
@@ -127,20 +142,13 @@ export async function requestPhase(
       },
       async (span) => {
         try {
-          // Retried while NATS is away (until the timeout): the msgID makes a repeat a no-op.
-          for (;;) {
-            try {
-              const h = injectIntoNatsHeaders(natsHeaders());
-              await js.publish(subjects.phaseRequest(request.phase), PhaseRequest.encode(request).finish(), {
-                msgID: phaseMsgId(request),
-                headers: h,
-              });
-              return;
-            } catch (err) {
-              if (stopReason !== undefined) throw err;
-              await sleep(500);
-            }
-          }
+          // The msgID makes a repeat after a lost acknowledgement a no-op.
+          await retrying(() =>
+            js.publish(subjects.phaseRequest(request.phase), PhaseRequest.encode(request).finish(), {
+              msgID: phaseMsgId(request),
+              headers: injectIntoNatsHeaders(natsHeaders()),
+            }),
+          );
         } catch (err) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
           throw err;
