@@ -23,6 +23,9 @@ export const commands: Record<string, Command> = {
   run: lazy('an experiment spec through the services (starts NATS and each service)', async () => {
     return (await import('./commands/run.ts')).runCommand;
   }),
+  experiment: lazy('the paper grid, resumable, into results/: run, paper, status', async () => {
+    return (await import('./commands/experiment.ts')).experimentCommand;
+  }),
   report: lazy('the experiment report from results/: HTML + SVG figures, summary, JSON', async () => {
     return (await import('./commands/report.ts')).reportCommand;
   }),

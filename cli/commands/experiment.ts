@@ -1,0 +1,227 @@
+// `o2o experiment`: the paper's experiment grid (experiments/paper.yaml), resumable and accumulating.
+//   run SPEC     runs the spec's pending runs in priority order (child processes, one BLAS thread each)
+//   paper        run experiments/paper.yaml
+//   status [SPEC]  per env / dataset / variant: seeds done, running, started, waiting, blocked, failed
+//   run-one SPEC --id ID   (internal) one run in this process; what `run` starts as a child
+
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { expandGrid, type GridRun, matchesFilters } from '../../lib/experiment/grid.ts';
+import { tryLock } from '../../lib/experiment/lock.ts';
+import { runPipeline } from '../../lib/experiment/pipeline.ts';
+import { runLockPath } from '../../lib/experiment/run-state.ts';
+import { EXIT_INTERRUPTED, runGrid } from '../../lib/experiment/scheduler.ts';
+import { type GridSpec, loadSpec, SpecError } from '../../lib/experiment/spec.ts';
+import { formatStatus, gridStatus } from '../../lib/experiment/status.ts';
+import { type CommandSpec, integerFlag, parseFlags, UsageError } from '../args.ts';
+import type { Command } from '../commands.ts';
+import { ProgressLine } from '../progress.ts';
+
+export const PAPER_SPEC = 'experiments/paper.yaml';
+const BIN = fileURLToPath(new URL('../../bin/o2o.mjs', import.meta.url));
+
+const clock = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, local time)')
+  .optional();
+
+const flagSpec = {
+  flags: {
+    jobs: { type: 'string' },
+    only: { type: 'string' },
+    'max-runs': { type: 'string' },
+    'stop-at': { type: 'string' },
+    'time-budget': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    id: { type: 'string' },
+  },
+  schema: z
+    .object({
+      jobs: integerFlag('jobs', 1).default(1),
+      only: z.string().min(1).optional(),
+      'max-runs': integerFlag('max-runs', 1).optional(),
+      'stop-at': clock,
+      'time-budget': integerFlag('time-budget', 1).optional(),
+      'dry-run': z.boolean().default(false),
+      id: z.string().min(1).optional(),
+      _: z.array(z.string()),
+    })
+    .refine((f) => f['stop-at'] === undefined || f['time-budget'] === undefined, {
+      path: ['stop-at'],
+      message: 'give --stop-at or --time-budget, not both',
+    }),
+  help: [
+    'usage: o2o experiment paper [flags]          (= o2o experiment run experiments/paper.yaml)',
+    '       o2o experiment run SPEC [flags]',
+    '       o2o experiment status [SPEC] [--only FILTER]',
+    '',
+    'Runs the grid of a spec into results/<env>/<dataset>/<variant>/seed-<s>/, highest priority first;',
+    'finished runs (done.json) are skipped, unfinished ones resume from their checkpoints, runs whose',
+    'dataset file is missing are reported as blocked. Ctrl-C / SIGTERM checkpoint and stop cleanly.',
+    '  --jobs N            runs in parallel, each a child process with one OpenBLAS thread (default 1)',
+    '  --only FILTER       env=ID, dataset=LABEL, variant=LABEL, group=NAME, seed=S (comma = any of;',
+    '                      several filters, separated by spaces or repeated, must all match)',
+    '  --max-runs N        start at most N runs this invocation',
+    '  --stop-at HH:MM     checkpoint and stop at this local time (today, or tomorrow if past)',
+    '  --time-budget MIN   checkpoint and stop after MIN minutes',
+    '  --dry-run           list what would run, in order, and stop',
+  ].join('\n'),
+} satisfies CommandSpec<z.ZodType>;
+
+type Flags = z.output<typeof flagSpec.schema>;
+
+function readSpec(file: string): GridSpec {
+  try {
+    return loadSpec(file);
+  } catch (e) {
+    if (e instanceof SpecError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function filtersOf(f: Flags): string[] {
+  return f.only === undefined ? [] : f.only.split(/\s+/).filter((s) => s !== '');
+}
+
+function deadlineOf(f: Flags, now = new Date()): number | undefined {
+  if (f['time-budget'] !== undefined) return now.getTime() + f['time-budget'] * 60_000;
+  if (f['stop-at'] === undefined) return undefined;
+  const [h, m] = f['stop-at'].split(':').map(Number) as [number, number];
+  const at = new Date(now);
+  at.setHours(h, m, 0, 0);
+  if (at.getTime() <= now.getTime()) at.setDate(at.getDate() + 1);
+  return at.getTime();
+}
+
+/** Calls `onStop` on the first SIGINT / SIGTERM; returns a function removing the handlers. */
+function onStopSignals(onStop: (signal: string) => void): () => void {
+  const handler = (signal: string) => onStop(signal);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+async function runSpec(specFile: string, f: Flags): Promise<number> {
+  const spec = readSpec(specFile);
+  let stop = false;
+  const removeHandlers = onStopSignals((signal) => {
+    if (!stop) console.error(`[grid] ${signal}: checkpointing the running runs, then stopping`);
+    stop = true;
+  });
+  try {
+    const deadline = deadlineOf(f);
+    if (deadline !== undefined) console.error(`[grid] stops at ${new Date(deadline).toISOString()}`);
+    const summary = await runGrid(spec, {
+      specFile,
+      jobs: f.jobs,
+      only: filtersOf(f),
+      maxRuns: f['max-runs'],
+      deadline,
+      dryRun: f['dry-run'],
+      childCommand: (run) => ({
+        command: process.execPath,
+        args: [BIN, 'experiment', 'run-one', specFile, '--id', run.id],
+      }),
+      log: (line) => console.error(line),
+      shouldStop: () => stop,
+    });
+    console.error(
+      `[grid] finished ${summary.finished.length}, stopped ${summary.interrupted.length}, ` +
+        `failed ${summary.failed.length}, blocked ${summary.blocked.length}, not started ${summary.notStarted}, ` +
+        `done before ${summary.alreadyDone} (of ${summary.selected} selected)`,
+    );
+    return summary.failed.length > 0 ? 1 : 0;
+  } finally {
+    removeHandlers();
+  }
+}
+
+/** One run, in this process: what `run` starts as a child. Exit 0 done, 75 stopped (checkpointed). */
+async function runOne(specFile: string, id: string): Promise<number> {
+  const spec = readSpec(specFile);
+  const run: GridRun | undefined = expandGrid(spec).find((r) => r.id === id);
+  if (run === undefined) throw new UsageError(`--id ${id}: no such run in ${specFile}`);
+  mkdirSync(run.paths.runDir, { recursive: true });
+  const lock = tryLock(runLockPath(run));
+  if ('heldBy' in lock) {
+    console.error(`[${id}] already running (${lock.heldBy})`);
+    return EXIT_INTERRUPTED;
+  }
+  let stop = false;
+  const removeHandlers = onStopSignals(() => {
+    stop = true;
+  });
+  const logFile = join(run.paths.runDir, 'run.log');
+  let progress: ProgressLine | undefined;
+  const log = (line: string) => {
+    progress?.clear();
+    const stamped = `[${id}] ${line}`;
+    console.error(stamped);
+    appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+  };
+  try {
+    const result = await runPipeline(run.config, run.paths, {
+      log,
+      progress: (stage, total) => {
+        progress = new ProgressLine(`${id} ${stage}`, total);
+        return progress;
+      },
+      shouldStop: () => stop,
+      onStage: (stage) => log(`stage: ${stage}`),
+    });
+    if (result.status === 'interrupted') {
+      log('stopped; checkpointed');
+      return EXIT_INTERRUPTED;
+    }
+    log(
+      `done: final return ${result.done.finalReturn?.toFixed(1) ?? '-'} in ${result.done.seconds.toFixed(0)} s online`,
+    );
+    return 0;
+  } finally {
+    removeHandlers();
+    lock.release();
+  }
+}
+
+function status(specFile: string, f: Flags): number {
+  const spec = readSpec(specFile);
+  const filters = filtersOf(f);
+  const runs = expandGrid(spec).filter((r) => matchesFilters(r, filters));
+  console.log(formatStatus(gridStatus(runs)));
+  return 0;
+}
+
+export const experimentCommand: Command = {
+  summary: "the paper's experiment grid: run (resumable, accumulating into results/), status",
+  async run(argv: string[]): Promise<number> {
+    const f = parseFlags(argv, flagSpec);
+    if (f === 'help') {
+      console.log(flagSpec.help);
+      return 0;
+    }
+    const [sub, ...rest] = f._;
+    switch (sub) {
+      case 'paper':
+        if (rest.length > 0) throw new UsageError(`paper takes no SPEC (it is ${PAPER_SPEC})`);
+        return runSpec(PAPER_SPEC, f);
+      case 'run':
+        if (rest.length !== 1) throw new UsageError(`run takes one SPEC\n\n${flagSpec.help}`);
+        return runSpec(rest[0]!, f);
+      case 'status':
+        if (rest.length > 1) throw new UsageError('status takes at most one SPEC');
+        return status(rest[0] ?? PAPER_SPEC, f);
+      case 'run-one':
+        if (rest.length !== 1 || f.id === undefined) throw new UsageError('run-one takes SPEC and --id ID');
+        return runOne(rest[0]!, f.id);
+      default:
+        throw new UsageError(
+          `${sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'`}\n\n${flagSpec.help}`,
+        );
+    }
+  },
+};

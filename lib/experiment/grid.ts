@@ -1,0 +1,131 @@
+// A spec expanded into runs, in priority order: by tier, then seed (so a partial grid is balanced: seed 0
+// of every run of a tier before seed 1 of any), then the order the spec lists groups, envs, datasets and
+// variants. A run listed by several groups (the size sweep's 10k is the main comparison's) is one run
+// carrying every group's tag, at its highest priority.
+import { join } from 'node:path';
+import { manifestSha256 } from './dataset-source.ts';
+import { gridPaths, type PipelinePaths } from './paths.ts';
+import { parseRunConfig, type RunConfig } from './run-config.ts';
+import type { GridSpec } from './spec.ts';
+
+export interface GridRun {
+  /** `<env>/<dataset-label>/<variant-label>/seed-<s>`, also its directory under resultsDir. */
+  id: string;
+  env: string;
+  datasetLabel: string;
+  variantLabel: string;
+  seed: number;
+  groups: string[];
+  tier: number;
+  config: RunConfig;
+  /** The dataset file the run needs (null for scratch). */
+  datasetFile: string | null;
+  paths: PipelinePaths;
+}
+
+/** Scratch runs have no dataset: they live under this dataset label. */
+export const NO_DATASET = 'none';
+
+export function expandGrid(spec: GridSpec): GridRun[] {
+  const byId = new Map<string, GridRun & { key: number[] }>();
+  spec.groups.forEach((group, gi) => {
+    for (const seed of group.seeds ?? spec.seeds) {
+      group.envs.forEach((env, ei) => {
+        group.datasets.forEach((datasetLabel, di) => {
+          group.variants.forEach((variantLabel, vi) => {
+            const v = spec.variants[variantLabel]!;
+            const d = spec.datasets[datasetLabel]!;
+            const scratch = v.variant === 'scratch';
+            const dsLabel = scratch ? NO_DATASET : datasetLabel;
+            const id = `${env}/${dsLabel}/${variantLabel}/seed-${seed}`;
+            const key = [group.tier, seed, gi, ei, di, vi];
+            const existing = byId.get(id);
+            if (existing !== undefined) {
+              if (!existing.groups.includes(group.name)) existing.groups.push(group.name);
+              if (compareKeys(key, existing.key) < 0) {
+                existing.key = key;
+                existing.tier = group.tier;
+              }
+              return;
+            }
+            const datasetFile = scratch ? null : join(spec.datasetsDir, env, `${d.kind}.hdf5`);
+            const b = spec.budgets;
+            const config = parseRunConfig(
+              {
+                env,
+                dataset: scratch
+                  ? null
+                  : {
+                      file: datasetFile,
+                      kind: d.kind,
+                      transitions: d.transitions,
+                      by: d.by,
+                      subsetSeed: seed,
+                      sha256: manifestSha256(datasetFile!),
+                    },
+                variant: v.variant,
+                pretrain: scratch ? null : v.pretrain,
+                augFraction: v.variant === 'td3bc-aug' ? v.augFraction : 0,
+                offlineSteps: scratch ? 0 : b.offlineSteps,
+                onlineSteps: b.onlineSteps,
+                startSteps: b.startSteps,
+                warmupSteps: b.warmupSteps,
+                wmEpochs: b.wmEpochs,
+                evalEvery: b.evalEvery,
+                evalEpisodes: b.evalEpisodes,
+                seed,
+                hidden: b.hidden,
+                offlineCheckpointEvery: b.offlineCheckpointEvery,
+                onlineCheckpointEvery: b.onlineCheckpointEvery,
+              },
+              `run ${id}`,
+            );
+            const runDir = join(spec.resultsDir, id);
+            const datasetDir = join(spec.resultsDir, env, dsLabel);
+            byId.set(id, {
+              id,
+              env,
+              datasetLabel: dsLabel,
+              variantLabel,
+              seed,
+              groups: [group.name],
+              tier: group.tier,
+              config,
+              datasetFile,
+              paths: gridPaths(runDir, datasetDir, config.augFraction, seed),
+              key,
+            });
+          });
+        });
+      });
+    }
+  });
+  return [...byId.values()].sort((a, b) => compareKeys(a.key, b.key)).map(({ key: _key, ...run }) => run);
+}
+
+function compareKeys(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+/** `--only` filters: `env=Hopper-v5`, `dataset=medium-10k`, `variant=scratch`, `group=main`, or a bare
+ * word matching any of them; several filters must all match, comma-separated values any of theirs. */
+export function matchesFilters(run: GridRun, filters: string[]): boolean {
+  return filters.every((f) => {
+    const eq = f.indexOf('=');
+    const field = eq < 0 ? undefined : f.slice(0, eq);
+    const values = (eq < 0 ? f : f.slice(eq + 1)).split(',');
+    const fields: Record<string, string[]> = {
+      env: [run.env],
+      dataset: [run.datasetLabel],
+      variant: [run.variantLabel],
+      group: run.groups,
+      seed: [String(run.seed)],
+    };
+    if (field !== undefined && !(field in fields)) {
+      throw new Error(`--only ${f}: unknown field '${field}' (env, dataset, variant, group, seed)`);
+    }
+    const candidates = field === undefined ? Object.values(fields).flat() : fields[field]!;
+    return values.some((v) => candidates.includes(v));
+  });
+}

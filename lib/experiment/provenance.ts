@@ -1,0 +1,42 @@
+// What a grid run records about the code that produced it: the commit, "-dirty" when lib/ or cli/ have
+// uncommitted changes, and the generator version. config.json keeps the commit the run started with and
+// every commit that later resumed it.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
+import type { GridRun } from './grid.ts';
+
+export const GENERATOR_VERSION = 'o2o-experiment 1';
+
+export function gitCommit(cwd = process.cwd()): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'cli'], {
+      cwd,
+      encoding: 'utf8',
+    });
+    return dirty.trim() === '' ? head : `${head}-dirty`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Writes (or updates) the run's config.json: the run config, labels, groups and provenance. */
+export function writeRunConfigFile(run: GridRun, commit: string, specFile: string): void {
+  const path = join(run.paths.runDir, 'config.json');
+  const previous = existsSync(path)
+    ? (readJsonIfExists(path) as { commit?: string; commits?: string[] } | undefined)
+    : undefined;
+  const commits = previous?.commits ?? [];
+  if (!commits.includes(commit)) commits.push(commit);
+  writeJsonAtomic(path, {
+    ...run.config,
+    groups: run.groups,
+    labels: { env: run.env, dataset: run.datasetLabel, variant: run.variantLabel },
+    commit: previous?.commit ?? commit,
+    commits,
+    generator: GENERATOR_VERSION,
+    spec: specFile,
+  });
+}

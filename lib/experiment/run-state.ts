@@ -1,0 +1,58 @@
+// Where a grid run stands, from its files alone: done, running (its lock's owner is alive), started
+// (checkpoints, resumable), waiting, blocked (its dataset file is missing) or failed (the last attempt).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJsonIfExists } from './fs-atomic.ts';
+import type { GridRun } from './grid.ts';
+import { readDone } from './pipeline.ts';
+
+export type RunStateKind = 'done' | 'running' | 'started' | 'waiting' | 'blocked' | 'failed';
+
+export interface RunState {
+  kind: RunStateKind;
+  /** Why it is blocked, what failed, or how far it got. */
+  detail: string;
+}
+
+export function runLockPath(run: GridRun): string {
+  return join(run.paths.runDir, '.lock');
+}
+
+export function failedPath(run: GridRun): string {
+  return join(run.paths.runDir, 'failed.json');
+}
+
+export function blockedReason(run: GridRun): string | undefined {
+  if (run.datasetFile === null || existsSync(run.datasetFile)) return undefined;
+  return `${run.datasetFile} missing: run scripts/make-datasets.sh`;
+}
+
+function lockOwnerAlive(path: string): number | undefined {
+  try {
+    const { pid } = JSON.parse(readFileSync(path, 'utf8')) as { pid: number };
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+export function runState(run: GridRun): RunState {
+  const done = readDone(run.paths.done);
+  if (done !== undefined) {
+    const score = done.finalReturn === null ? '' : `final return ${done.finalReturn.toFixed(1)}`;
+    return { kind: 'done', detail: score };
+  }
+  const blocked = blockedReason(run);
+  if (blocked !== undefined) return { kind: 'blocked', detail: blocked };
+  const pid = lockOwnerAlive(runLockPath(run));
+  if (pid !== undefined) return { kind: 'running', detail: `pid ${pid}` };
+  const failed = readJsonIfExists(failedPath(run)) as { message?: string } | undefined;
+  if (failed !== undefined) return { kind: 'failed', detail: failed.message ?? 'failed' };
+  const pointer = readJsonIfExists(join(run.paths.onlineCheckpoints, 'latest.json')) as
+    | { step?: number }
+    | undefined;
+  if (pointer?.step !== undefined) return { kind: 'started', detail: `online step ${pointer.step}` };
+  if (existsSync(join(run.paths.runDir, 'config.json'))) return { kind: 'started', detail: 'pre-training' };
+  return { kind: 'waiting', detail: '' };
+}

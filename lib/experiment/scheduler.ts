@@ -1,0 +1,198 @@
+// Runs a grid: the pending runs in priority order, `jobs` at a time, each in a child process (one
+// OpenBLAS thread) that resumes the run from its checkpoints. Finished runs are skipped, runs whose
+// dataset is missing are reported as blocked and the rest go on; a run that fails is recorded
+// (failed.json) and retried by the next invocation. At the deadline or on a stop request the children
+// are asked (SIGTERM) to checkpoint and exit; no new run starts.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeJsonAtomic } from './fs-atomic.ts';
+import { expandGrid, type GridRun, matchesFilters } from './grid.ts';
+import { gitCommit, writeRunConfigFile } from './provenance.ts';
+import { blockedReason, failedPath, runState } from './run-state.ts';
+import type { GridSpec } from './spec.ts';
+
+/** Exit code of a child that checkpointed and stopped before finishing (EX_TEMPFAIL). */
+export const EXIT_INTERRUPTED = 75;
+
+export interface GridOptions {
+  specFile: string;
+  jobs: number;
+  only: string[];
+  maxRuns?: number;
+  /** Epoch milliseconds after which children are stopped and no run starts. */
+  deadline?: number;
+  dryRun: boolean;
+  /** How to start the child process that runs one run. */
+  childCommand(run: GridRun): { command: string; args: string[] };
+  log(line: string): void;
+  shouldStop(): boolean;
+  /** Seconds a stopped child may take to checkpoint before it is killed. */
+  stopGraceSeconds?: number;
+  tickMs?: number;
+}
+
+export interface GridSummary {
+  selected: number;
+  alreadyDone: number;
+  blocked: { id: string; reason: string }[];
+  finished: string[];
+  interrupted: string[];
+  failed: { id: string; message: string }[];
+  notStarted: number;
+}
+
+interface Running {
+  run: GridRun;
+  child: ChildProcess;
+  startedAt: number;
+  tail: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Shared cache entries a run would build (those still unbuilt conflict with a running builder). */
+function unbuiltEntries(run: GridRun): string[] {
+  if (run.config.variant === 'scratch') return [];
+  const entries: string[] = [];
+  if (!existsSync(run.paths.offline.marker)) entries.push(dirname(run.paths.offline.marker));
+  if (run.config.augFraction > 0 && !existsSync(run.paths.worldModel.marker)) {
+    entries.push(dirname(run.paths.worldModel.marker));
+  }
+  return entries;
+}
+
+export function selectRuns(spec: GridSpec, only: string[]): GridRun[] {
+  return expandGrid(spec).filter((r) => matchesFilters(r, only));
+}
+
+export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSummary> {
+  const runs = selectRuns(spec, o.only);
+  const summary: GridSummary = {
+    selected: runs.length,
+    alreadyDone: 0,
+    blocked: [],
+    finished: [],
+    interrupted: [],
+    failed: [],
+    notStarted: 0,
+  };
+  const queue: GridRun[] = [];
+  for (const run of runs) {
+    const state = runState(run);
+    if (state.kind === 'done') summary.alreadyDone++;
+    else if (state.kind === 'blocked') {
+      // Still queued: a dataset that appears while the grid runs unblocks it.
+      summary.blocked.push({ id: run.id, reason: state.detail });
+      queue.push(run);
+    } else if (state.kind === 'running')
+      o.log(`[grid] ${run.id}: running in another process (${state.detail}), skipped`);
+    else queue.push(run);
+  }
+  o.log(
+    `[grid] ${runs.length} runs selected: ${summary.alreadyDone} done, ${summary.blocked.length} blocked, ` +
+      `${queue.length - summary.blocked.length} to run`,
+  );
+  const reasons = [...new Set(summary.blocked.map((b) => b.reason))];
+  for (const reason of reasons) o.log(`[grid] blocked: ${reason}`);
+  if (o.dryRun) {
+    const ready = queue.filter((run) => blockedReason(run) === undefined);
+    ready.slice(0, o.maxRuns ?? ready.length).forEach((run, i) => {
+      o.log(
+        `[grid] would run ${String(i + 1).padStart(4)}. ${run.id}  [${run.groups.join(', ')}]  ${runState(run).kind}`,
+      );
+    });
+    summary.notStarted = ready.length;
+    return summary;
+  }
+  const commit = gitCommit();
+  const running = new Map<string, Running>();
+  let started = 0;
+  let stopping = false;
+  let killTimer: NodeJS.Timeout | undefined;
+
+  const launch = (run: GridRun) => {
+    mkdirSync(run.paths.runDir, { recursive: true });
+    rmSync(failedPath(run), { force: true });
+    writeRunConfigFile(run, commit, o.specFile);
+    const { command, args } = o.childCommand(run);
+    const child = spawn(command, args, {
+      env: { ...process.env, O2O_BLAS_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const tail: string[] = [];
+    const forward = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        o.log(line);
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+      }
+    };
+    child.stdout!.on('data', forward);
+    child.stderr!.on('data', forward);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.on('exit', (code, signal) => resolve({ code, signal }));
+      child.on('error', (e) => {
+        tail.push(`spawn failed: ${e.message}`);
+        resolve({ code: 1, signal: null });
+      });
+    });
+    running.set(run.id, { run, child, startedAt: Date.now(), tail, exited });
+    started++;
+    o.log(`[grid] start ${run.id} [${run.groups.join(', ')}] (${started} started this session)`);
+  };
+
+  const settle = (r: Running, exit: { code: number | null; signal: NodeJS.Signals | null }) => {
+    running.delete(r.run.id);
+    const minutes = ((Date.now() - r.startedAt) / 60_000).toFixed(1);
+    if (exit.code === 0) {
+      summary.finished.push(r.run.id);
+      o.log(`[grid] done ${r.run.id} after ${minutes} min: ${runState(r.run).detail}`);
+    } else if (exit.code === EXIT_INTERRUPTED) {
+      summary.interrupted.push(r.run.id);
+      o.log(`[grid] stopped ${r.run.id} after ${minutes} min (checkpointed; the next invocation resumes it)`);
+    } else {
+      const why = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
+      const message = `${why}: ${r.tail.slice(-3).join(' | ')}`;
+      summary.failed.push({ id: r.run.id, message });
+      writeJsonAtomic(failedPath(r.run), { at: new Date().toISOString(), message, tail: r.tail });
+      o.log(`[grid] FAILED ${r.run.id}: ${message}`);
+    }
+  };
+
+  const stopAll = () => {
+    if (stopping) return;
+    stopping = true;
+    o.log(`[grid] stopping: ${running.size} running run(s) checkpoint and exit`);
+    for (const r of running.values()) r.child.kill('SIGTERM');
+    killTimer = setTimeout(
+      () => {
+        for (const r of running.values()) {
+          o.log(`[grid] ${r.run.id} did not stop in time: killed (it resumes from its last checkpoint)`);
+          r.child.kill('SIGKILL');
+        }
+      },
+      (o.stopGraceSeconds ?? 600) * 1000,
+    );
+  };
+
+  for (;;) {
+    if (!stopping && (o.shouldStop() || (o.deadline !== undefined && Date.now() >= o.deadline))) stopAll();
+    while (!stopping && running.size < o.jobs && (o.maxRuns === undefined || started < o.maxRuns)) {
+      const busy = new Set([...running.values()].flatMap((r) => unbuiltEntries(r.run)));
+      const index = queue.findIndex(
+        (run) => blockedReason(run) === undefined && !unbuiltEntries(run).some((e) => busy.has(e)),
+      );
+      if (index < 0) break;
+      launch(queue.splice(index, 1)[0]!);
+    }
+    if (running.size === 0) break;
+    const tick = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), o.tickMs ?? 2000));
+    const exits = [...running.values()].map((r) => r.exited.then((exit) => ({ r, exit })));
+    const first = await Promise.race([...exits, tick]);
+    if (first !== undefined) settle(first.r, first.exit);
+  }
+  if (killTimer !== undefined) clearTimeout(killTimer);
+  summary.notStarted = queue.filter((run) => blockedReason(run) === undefined).length;
+  return summary;
+}
