@@ -2,7 +2,7 @@
 // bootstrap intervals), steps to scratch's final return and the ratio, ablations, sweeps, the critic
 // analysis, learning curves, and the aggregate over environments. Pure and seeded: the same results give
 // the same numbers.
-import { finalOf, type Group, groupRuns, keyOf, scoreOf } from './groups.ts';
+import { finalOf, type Group, groupRuns, isFinished, isSweepOnly, keyOf, scoreOf } from './groups.ts';
 import type { CriticRow, RunRecord } from './results.ts';
 import {
   compareStepsToThreshold,
@@ -143,6 +143,8 @@ export interface AggregateRow {
 
 export interface Analysis {
   settings: ReportSettings;
+  /** Every env × dataset with pre-trained runs: main datasets first, then the ones only a sweep uses. */
+  datasets: { env: string; dataset: string; sweepOnly: boolean }[];
   runs: { total: number; finished: number; unfinished: number; offlineOnly: number };
   groups: GroupSummary[];
   thresholds: ThresholdTable[];
@@ -232,6 +234,13 @@ function summariseGroup(g: Group, s: ReportSettings): GroupSummary {
   };
 }
 
+/** The env's dataset labels, main datasets before the ones only a sweep uses, each part in group order. */
+function mainFirst(env: string, groups: Group[]): string[] {
+  const labels = [...new Set(groups.filter((g) => g.key.env === env).map((g) => g.key.dataset))];
+  const sweep = (d: string) => isSweepOnly(groups.filter((g) => g.key.env === env && g.key.dataset === d));
+  return [...labels.filter((d) => !sweep(d)), ...labels.filter(sweep)];
+}
+
 function thresholdTables(groups: Group[], s: ReportSettings): ThresholdTable[] {
   const tables: ThresholdTable[] = [];
   const envs = [...new Set(groups.map((g) => g.key.env))];
@@ -241,11 +250,10 @@ function thresholdTables(groups: Group[], s: ReportSettings): ThresholdTable[] {
       .flatMap((g) => g.finished);
     if (scratch.length === 0) continue;
     const scratchRuns = scratch.map(thresholdRun);
-    const datasets = [
-      ...new Set(
-        groups.filter((g) => g.key.env === env && g.key.variant !== 'scratch').map((g) => g.key.dataset),
-      ),
-    ];
+    const datasets = mainFirst(
+      env,
+      groups.filter((g) => g.key.variant !== 'scratch'),
+    );
     for (const dataset of datasets) {
       const candidates = groups.filter(
         (g) => g.key.env === env && g.key.dataset === dataset && g.finished.length > 0,
@@ -357,7 +365,15 @@ function criticAnalysis(groups: Group[], offlineOnly: RunRecord[], s: ReportSett
     const k = keyOf(o.config);
     pairs.set(`${k.env}|${k.dataset}`, k);
   }
-  for (const [pairKey, { env, dataset }] of [...pairs].sort(([a], [b]) => a.localeCompare(b))) {
+  const order = [...new Set(groups.map((g) => g.key.env))].flatMap((env) =>
+    mainFirst(
+      env,
+      groups.filter((g) => g.key.variant !== 'scratch'),
+    ).map((d) => `${env}|${d}`),
+  );
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
+  const sortedPairs = [...pairs].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  for (const [pairKey, { env, dataset }] of sortedPairs) {
     const shared = offlineOnly.filter((o) => {
       const k = keyOf(o.config);
       return k.env === env && k.dataset === dataset;
@@ -411,7 +427,10 @@ function criticAnalysis(groups: Group[], offlineOnly: RunRecord[], s: ReportSett
             : null,
       });
     }
-    const onlineGroups = groups.filter(
+    const sweepOnly = isSweepOnly(
+      groups.filter((g) => g.key.env === env && g.key.dataset === dataset && g.key.variant !== 'scratch'),
+    );
+    const onlineGroups = (sweepOnly ? [] : groups).filter(
       (g) =>
         g.key.env === env &&
         (g.key.variant === 'scratch' || (g.key.dataset === dataset && g.key.pretrain === 'both')),
@@ -531,12 +550,21 @@ export function analyse(runs: readonly RunRecord[], settings: Partial<ReportSett
   const offlineOnly = runs.filter((r) => r.offlineOnly);
   const summaries = groups.map((g) => summariseGroup(g, s));
   const thresholds = thresholdTables(groups, s);
+  const pretrained = groups.filter((g) => g.key.variant !== 'scratch');
+  const datasets = [...new Set(groups.map((g) => g.key.env))].flatMap((env) =>
+    mainFirst(env, pretrained).map((dataset) => ({
+      env,
+      dataset,
+      sweepOnly: isSweepOnly(pretrained.filter((g) => g.key.env === env && g.key.dataset === dataset)),
+    })),
+  );
   return {
     settings: s,
+    datasets,
     runs: {
       total: runs.length - offlineOnly.length,
-      finished: runs.filter((r) => !r.offlineOnly && r.done).length,
-      unfinished: runs.filter((r) => !r.offlineOnly && !r.done).length,
+      finished: runs.filter((r) => !r.offlineOnly && isFinished(r)).length,
+      unfinished: runs.filter((r) => !r.offlineOnly && !isFinished(r)).length,
       offlineOnly: offlineOnly.length,
     },
     groups: summaries,

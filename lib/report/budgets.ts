@@ -64,11 +64,8 @@ export const PAPER_BUDGETS: readonly PaperBudget[] = [
     paperText: '10',
     appliesTo: 'all',
   },
-  { parameter: 'seeds per variant', field: 'seeds', paper: 5, paperText: '5', appliesTo: 'all' },
+  { parameter: 'finished seeds per variant', field: 'seeds', paper: 5, paperText: '5', appliesTo: 'all' },
 ];
-
-/** Evaluating more often than the paper is not a smaller budget, but a different curve resolution. */
-export const PAPER_EVAL_EVERY = 5_000;
 
 export interface BudgetRow {
   env: string;
@@ -83,7 +80,7 @@ export interface BudgetRow {
 }
 
 function fieldOf(run: RunRecord, field: string): number | undefined {
-  if (field === 'dataset.transitions') return run.config.dataset?.transitions;
+  if (field === 'dataset.transitions') return run.config.dataset?.transitions ?? undefined;
   const v = (run.config as Record<string, unknown>)[field];
   return typeof v === 'number' ? v : undefined;
 }
@@ -101,15 +98,19 @@ export function compareBudgets(runs: readonly RunRecord[]): BudgetRow[] {
   const rows: BudgetRow[] = [];
   for (const env of [...new Set(online.map((r) => r.config.env))].sort()) {
     const inEnv = runs.filter((r) => r.config.env === env);
+    // Shared pre-trainings have no online phase: they count for the offline budgets only.
+    const offlineField = (f: string) => f === 'offlineSteps' || f === 'wmEpochs';
     for (const b of PAPER_BUDGETS) {
       let values: number[];
       if (b.field === 'seeds') {
-        values = groupRuns(inEnv).map((g) => g.runs.length);
+        values = groupRuns(inEnv).map((g) => g.finished.length);
       } else {
         // The size sweep varies the dataset on purpose: the main runs are the ones it is compared on.
         const pool = inEnv.filter(
           (r) =>
-            applies(r, b.appliesTo) && (b.field !== 'dataset.transitions' || !r.tags.includes('size-sweep')),
+            applies(r, b.appliesTo) &&
+            (!r.offlineOnly || offlineField(b.field)) &&
+            (b.field !== 'dataset.transitions' || !r.tags.includes('size-sweep')),
         );
         values = pool.map((r) => fieldOf(r, b.field)).filter((v): v is number => v !== undefined);
       }

@@ -7,6 +7,7 @@ import { type Analysis, analyse, type ReportSettings } from './analysis.ts';
 import { type BudgetRow, compareBudgets } from './budgets.ts';
 import { type Claim, checkClaims } from './claims.ts';
 import { buildFigures } from './figures.ts';
+import { isFinished } from './groups.ts';
 import { renderPage } from './html.ts';
 import { renderSummary } from './markdown.ts';
 import { readResults } from './results.ts';
@@ -56,7 +57,7 @@ export function buildReport(o: BuildOptions): BuiltReport {
     budgets,
     commit: o.commit,
     resultCommits: [...new Set(runs.map((r) => r.config.commit).filter((c): c is string => !!c))].sort(),
-    unfinishedDirs: runs.filter((r) => !r.offlineOnly && !r.done).map((r) => r.dir),
+    unfinishedDirs: runs.filter((r) => !r.offlineOnly && !isFinished(r)).map((r) => r.dir),
   };
   write(join(o.out, 'index.html'), renderPage(page));
   write(join(o.out, 'summary.md'), renderSummary(page));

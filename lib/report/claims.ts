@@ -3,6 +3,7 @@
 // they overlap the verdict is "inconclusive", never a win.
 import type { Analysis, GroupSummary, ThresholdRow, ThresholdTable } from './analysis.ts';
 import { formatInterval, formatSteps } from './format.ts';
+import { isSweepOnly } from './groups.ts';
 import type { Interval } from './stats.ts';
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not run';
@@ -80,6 +81,12 @@ export function checkClaims(a: Analysis): Claim[] {
       const g = groups.find(pred);
       return g ? t.rows.find((r) => r.groupId === g.id) : undefined;
     };
+    // A sweep's extra datasets get the headline comparison for what ran there, nothing "not run".
+    if (isSweepOnly(groups)) {
+      if (rowOf(isMainAug)) claims.push(stepsClaim(t, rowOf(isMainAug), 'TD3+BC+aug → TD3'));
+      if (rowOf(isMainPlain)) claims.push(stepsClaim(t, rowOf(isMainPlain), 'TD3+BC → TD3'));
+      continue;
+    }
     claims.push(stepsClaim(t, rowOf(isMainAug), 'TD3+BC+aug → TD3'));
     claims.push(stepsClaim(t, rowOf(isMainPlain), 'TD3+BC → TD3'));
     const aug = groups.find(isMainAug);
@@ -121,6 +128,7 @@ export function checkClaims(a: Analysis): Claim[] {
     }
   }
   for (const c of a.critic) {
+    if (c.offline.length === 0) continue;
     const withAug =
       c.offline.find((s) => s.augmented && s.augFraction === 0.5) ?? c.offline.find((s) => s.augmented);
     const without = c.offline.find((s) => !s.augmented);

@@ -49,9 +49,7 @@ export function buildFigures(a: Analysis): Figure[] {
   const scored = (env: string) => a.groups.some((g) => g.env === env && g.finalScore !== null);
   // Learning curves: for each env × dataset, scratch (the env's) plus the dataset's variants that
   // pre-train both parts; ablation variants get their own bars below.
-  const pairs = [
-    ...new Set(a.groups.filter((g) => g.variant !== 'scratch').map((g) => `${g.env}|${g.dataset}`)),
-  ];
+  const pairs = a.datasets.map((d) => `${d.env}|${d.dataset}`);
   for (const pair of pairs) {
     const [env, dataset] = pair.split('|') as [string, string];
     const chosen = [

@@ -4,8 +4,13 @@ import type { Interval, StepsToThreshold } from './stats.ts';
 /** 45000 → "45k", 7500 → "7.5k", 1250000 → "1.25M", 800 → "800". */
 export function formatCount(n: number): string {
   if (Math.abs(n) >= 1e6) return `${Number((n / 1e6).toFixed(2))}M`;
-  if (Math.abs(n) >= 1e3) return `${Number((n / 1e3).toFixed(n >= 1e4 ? 0 : 1))}k`;
+  if (Math.abs(n) >= 1e3) return `${Number((n / 1e3).toFixed(1))}k`;
   return String(Math.round(n));
+}
+
+/** "50k", or "3–6" for a range of values. */
+export function formatRange(min: number, max: number): string {
+  return min === max ? formatCount(min) : `${formatCount(min)}–${formatCount(max)}`;
 }
 
 export function formatInterval(i: Interval, digits: number): string {

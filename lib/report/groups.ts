@@ -1,5 +1,6 @@
 // Groups runs by configuration (env × dataset × variant × pretrain × augFraction) and names the groups.
 // Seeds of one configuration form a group; everything in the report is a statistic over a group's seeds.
+import { basename } from 'node:path';
 import { normalizedScore, scoreFamily } from '../data/normalized-score.ts';
 import type { RunConfig, RunRecord } from './results.ts';
 
@@ -31,9 +32,12 @@ export interface Group {
 /** "medium-10k" for {kind: medium, transitions: 10000}; "none" without a dataset. */
 export function datasetLabel(dataset: RunConfig['dataset']): string {
   if (!dataset) return 'none';
+  const file = dataset.file ?? dataset.source ?? 'dataset';
+  const kind = dataset.kind ?? basename(file).replace(/\.(hdf5|h5)$/, '');
   const n = dataset.transitions;
+  if (n === null || n === undefined) return `${kind}-full`;
   const size = n >= 1000 && n % 100 === 0 ? `${n / 1000}k` : String(n);
-  return `${dataset.kind}-${size}`;
+  return `${kind}-${size}`;
 }
 
 export function keyOf(config: RunConfig): GroupKey {
@@ -71,6 +75,20 @@ export function compareKeys(a: GroupKey, b: GroupKey): number {
   );
 }
 
+/** done.json exists and a final return is known (from it or from an online evaluation). */
+export function isFinished(run: RunRecord): boolean {
+  return (
+    run.done !== null && (run.done.finalReturn !== null || run.metrics.some((m) => m.phase === 'online'))
+  );
+}
+
+/** True when every group is tagged only as part of a sweep (a sweep's extra datasets, not a main one). */
+export function isSweepOnly(groups: readonly { tags: readonly string[] }[]): boolean {
+  return (
+    groups.length > 0 && groups.every((g) => g.tags.length > 0 && g.tags.every((t) => t.endsWith('-sweep')))
+  );
+}
+
 /** Groups of online runs (offline-only records are left to the critic analysis), in stable order. */
 export function groupRuns(runs: readonly RunRecord[]): Group[] {
   const byId = new Map<string, Group>();
@@ -87,8 +105,8 @@ export function groupRuns(runs: readonly RunRecord[]): Group[] {
   }
   for (const g of byId.values()) {
     g.runs.sort((a, b) => a.config.seed - b.config.seed || a.dir.localeCompare(b.dir));
-    g.finished = g.runs.filter((r) => r.done !== null);
-    g.unfinished = g.runs.filter((r) => r.done === null);
+    g.finished = g.runs.filter(isFinished);
+    g.unfinished = g.runs.filter((r) => !isFinished(r));
     g.tags = [...new Set(g.runs.flatMap((r) => r.tags))].sort();
   }
   return [...byId.values()].sort((a, b) => compareKeys(a.key, b.key));
@@ -100,9 +118,16 @@ export function scoreOf(env: string, episodeReturn: number): number | null {
   return family === undefined ? null : normalizedScore(family, episodeReturn);
 }
 
-/** A finished run's final return and normalised score (done.json first, else computed from the return). */
+/**
+ * A finished run's final return and normalised score: done.json's, else the last online evaluation's
+ * (done.json has null there when the run wrote no online row).
+ */
 export function finalOf(run: RunRecord): { finalReturn: number; finalScore: number | null } {
   if (!run.done) throw new Error(`${run.dir}: not finished (no done.json)`);
-  const finalReturn = run.done.finalReturn;
-  return { finalReturn, finalScore: run.done.finalNormalizedScore ?? scoreOf(run.config.env, finalReturn) };
+  const last = run.metrics.filter((m) => m.phase === 'online').at(-1);
+  const finalReturn = run.done.finalReturn ?? last?.returnMean;
+  if (finalReturn === undefined)
+    throw new Error(`${run.dir}: done.json has no final return and no online evaluation`);
+  const score = run.done.finalReturn === null ? last?.normalizedScore : run.done.finalNormalizedScore;
+  return { finalReturn, finalScore: score ?? scoreOf(run.config.env, finalReturn) };
 }

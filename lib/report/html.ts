@@ -4,6 +4,7 @@ import type { Analysis } from './analysis.ts';
 import type { BudgetRow } from './budgets.ts';
 import type { Claim } from './claims.ts';
 import type { Figure } from './figures.ts';
+import { formatRange } from './format.ts';
 import { escapeXml as esc } from './svg/xml.ts';
 import {
   aggregateTable,
@@ -72,7 +73,7 @@ export function renderPage(p: PageInput): string {
   const smallerList =
     smaller.length === 0
       ? '<p>None of our budgets is smaller than the paper’s.</p>'
-      : `<ul>\n${smaller.map((b) => `<li>${esc(b.env)}: ${esc(b.parameter)} — ours ${esc(b.oursMin === b.oursMax ? String(b.oursMin) : `${b.oursMin}–${b.oursMax}`)}, the paper’s ${esc(b.paper)}</li>`).join('\n')}\n</ul>`;
+      : `<ul>\n${smaller.map((b) => `<li>${esc(b.env)}: ${esc(b.parameter)} — ours ${esc(formatRange(b.oursMin, b.oursMax))}, the paper’s ${esc(b.paper)}</li>`).join('\n')}\n</ul>`;
   const unfinished =
     p.unfinishedDirs.length === 0
       ? ''

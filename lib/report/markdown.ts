@@ -1,5 +1,6 @@
 // report/summary.md: the headline tables, the claims with verdicts, the aggregate, and where budgets are
 // smaller than the paper's, for reading without a browser.
+import { formatRange } from './format.ts';
 import type { PageInput } from './html.ts';
 import { aggregateTable, type Table, thresholdTable } from './tables.ts';
 
@@ -46,7 +47,7 @@ export function renderSummary(p: PageInput): string {
           .filter((b) => b.smaller)
           .map(
             (b) =>
-              `- ${b.env}: ${b.parameter} — ours ${b.oursMin === b.oursMax ? b.oursMin : `${b.oursMin}–${b.oursMax}`}, the paper’s ${b.paper}`,
+              `- ${b.env}: ${b.parameter} — ours ${formatRange(b.oursMin, b.oursMax)}, the paper’s ${b.paper}`,
           )
       : ['None.']),
     '',

@@ -10,12 +10,15 @@ const count = z.number().int().nonnegative();
 
 const datasetSchema = z
   .object({
-    kind: z.string().min(1),
-    transitions: count,
-    by: z.string().optional(),
-    subsetSeed: count.optional(),
+    /** Null when the grid could not tell the kind; the label then falls back to the file name. */
+    kind: z.string().min(1).nullable().optional(),
+    /** Subset size; null means the whole file. */
+    transitions: count.nullable().optional(),
+    by: z.string().nullable().optional(),
+    subsetSeed: count.nullable().optional(),
+    file: z.string().optional(),
     source: z.string().optional(),
-    sha256: z.string().optional(),
+    sha256: z.string().nullable().optional(),
   })
   .passthrough();
 
@@ -99,7 +102,8 @@ const doneSchema = z
   .object({
     finishedAt: z.string().optional(),
     seconds: z.number().optional(),
-    finalReturn: z.number(),
+    /** Null when the run had no online evaluation (the grid's offline-only runs). */
+    finalReturn: z.number().nullable(),
     finalNormalizedScore: z.number().nullable().optional(),
   })
   .passthrough();
@@ -150,14 +154,64 @@ function readJsonl<T extends z.ZodType>(path: string, schema: T): z.output<T>[] 
   return rows;
 }
 
-/** Every directory under `root` holding a config.json, in sorted order (deterministic). */
+/**
+ * The grid's shared offline pre-training (`_pretrained/<entry>/`) has no config.json but a marker,
+ * offline.json, whose `key` holds the settings it was built with; a done pre-training has the marker.
+ */
+const offlineMarkerSchema = z
+  .object({
+    key: z
+      .object({
+        env: z.string().min(1),
+        dataset: datasetSchema.nullable(),
+        seed: count,
+        augFraction: z.number().min(0).max(1),
+        offlineSteps: count,
+        wmEpochs: count.nullable().optional(),
+        evalEvery: count.optional(),
+        evalEpisodes: count.optional(),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+
+function readOfflineEntry(root: string, dir: string): RunRecord {
+  const markerPath = join(dir, 'offline.json');
+  const { key } = check(
+    offlineMarkerSchema,
+    parseJson(markerPath, readFileSync(markerPath, 'utf8')),
+    markerPath,
+  );
+  const config = check(
+    runConfigSchema,
+    {
+      ...key,
+      variant: key.augFraction > 0 ? 'td3bc-aug' : 'td3bc',
+      pretrain: 'both',
+      onlineSteps: 0,
+    },
+    markerPath,
+  );
+  return {
+    dir: relative(root, dir) || '.',
+    config,
+    tags: [],
+    metrics: readJsonl(join(dir, 'metrics.jsonl'), metricsRowSchema),
+    critic: readJsonl(join(dir, 'critic.jsonl'), criticRowSchema),
+    done: null,
+    offlineOnly: true,
+  };
+}
+
+/** Every directory under `root` holding a config.json or an offline marker, in sorted order. */
 function findRunDirs(root: string): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
     const entries = readdirSync(dir).sort();
-    if (entries.includes('config.json')) found.push(dir);
+    if (entries.includes('config.json') || entries.includes('offline.json')) found.push(dir);
     for (const name of entries) {
-      if (name.startsWith('.')) continue;
+      // Checkpoint folders hold large binaries and segment pointers, never a run.
+      if (name.startsWith('.') || name === 'checkpoints') continue;
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
     }
@@ -167,6 +221,7 @@ function findRunDirs(root: string): string[] {
 }
 
 export function readRun(root: string, dir: string): RunRecord {
+  if (!existsSync(join(dir, 'config.json'))) return readOfflineEntry(root, dir);
   const configPath = join(dir, 'config.json');
   const config = check(runConfigSchema, parseJson(configPath, readFileSync(configPath, 'utf8')), configPath);
   const donePath = join(dir, 'done.json');
@@ -183,6 +238,7 @@ export function readRun(root: string, dir: string): RunRecord {
     metrics: readJsonl(join(dir, 'metrics.jsonl'), metricsRowSchema),
     critic: readJsonl(join(dir, 'critic.jsonl'), criticRowSchema),
     done,
+    // A run without an online phase only adds an offline pre-training (critic analysis, offline curve).
     offlineOnly: config.onlineSteps === 0 && config.variant !== 'scratch',
   };
 }

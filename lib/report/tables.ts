@@ -1,7 +1,7 @@
 // The report's tables as rows of cells, rendered by both the HTML page and the markdown summary.
 import type { Analysis, ThresholdTable } from './analysis.ts';
 import type { BudgetRow } from './budgets.ts';
-import { formatCount, formatInterval, formatRunSteps, formatSteps } from './format.ts';
+import { formatCount, formatInterval, formatRange, formatRunSteps, formatSteps } from './format.ts';
 
 export interface Table {
   caption: string;
@@ -145,9 +145,7 @@ export function budgetTable(rows: BudgetRow[]): Table {
     rows: rows.map((r) => [
       r.env,
       r.parameter,
-      r.oursMin === r.oursMax
-        ? formatCount(r.oursMin)
-        : `${formatCount(r.oursMin)}–${formatCount(r.oursMax)}`,
+      formatRange(r.oursMin, r.oursMax),
       r.paper,
       r.smaller ? `yes${r.note ? ` (${r.note})` : ''}` : 'no',
     ]),
