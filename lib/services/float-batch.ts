@@ -37,8 +37,8 @@ export interface DecodeExpectation {
   finite?: boolean;
   /**
    * Return a view of the message's bytes instead of a copy when they are 4-byte aligned (default false).
-   * The view shares memory with the decoded message: for values that are read once and dropped (a
-   * Predict request, a response copied into the caller's buffer), not for values kept or mutated.
+   * The view shares memory with the decoded message (and keeps its bytes alive): right when nothing else
+   * uses those bytes, as with a message just received; not for a message that is re-encoded or reused.
    */
   view?: boolean;
 }

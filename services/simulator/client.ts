@@ -276,11 +276,23 @@ function unary<T>(invoke: (cb: Callback<T>) => void): Promise<T> {
 export function decodeTransitions(msg: TransitionBatch, obsDim: number, actDim: number): Transitions {
   const rows = msg.rewards.length;
   const where = `TransitionBatch ${msg.seq}`;
-  const obs = decodeFloatBatch(msg.obs, { name: `${where} obs`, cols: obsDim, rows });
-  const actions = decodeFloatBatch(msg.actions, { name: `${where} actions`, cols: actDim, rows });
-  const nextObs = decodeFloatBatch(msg.nextObs, { name: `${where} next_obs`, cols: obsDim, rows });
+  // Views of the message's bytes where aligned: nothing else holds those bytes, so no copy is needed.
+  const obs = decodeFloatBatch(msg.obs, { name: `${where} obs`, cols: obsDim, rows, view: true });
+  const actions = decodeFloatBatch(msg.actions, { name: `${where} actions`, cols: actDim, rows, view: true });
+  const nextObs = decodeFloatBatch(msg.nextObs, {
+    name: `${where} next_obs`,
+    cols: obsDim,
+    rows,
+    view: true,
+  });
   if (msg.terminated.length !== rows || msg.truncated.length !== rows || msg.envIndex.length !== rows) {
     throw new ResponseError(`${where}: terminated/truncated/env_index do not have ${rows} entries`);
+  }
+  const terminated = new Uint8Array(rows);
+  const truncated = new Uint8Array(rows);
+  for (let i = 0; i < rows; i++) {
+    terminated[i] = msg.terminated[i] ? 1 : 0;
+    truncated[i] = msg.truncated[i] ? 1 : 0;
   }
   return {
     simulatorId: msg.simulatorId,
@@ -292,8 +304,8 @@ export function decodeTransitions(msg: TransitionBatch, obsDim: number, actDim: 
     actions,
     rewards: Float64Array.from(msg.rewards),
     nextObs,
-    terminated: Uint8Array.from(msg.terminated, Number),
-    truncated: Uint8Array.from(msg.truncated, Number),
+    terminated,
+    truncated,
     envIndex: Uint32Array.from(msg.envIndex),
     episodeReturns: msg.episodeReturnsFinished,
     episodeLengths: msg.episodeLengthsFinished,
