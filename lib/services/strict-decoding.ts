@@ -69,7 +69,7 @@ export function strictDecoding<H extends UntypedServiceImplementation>(
           if (event !== 'data') return on(event, listener);
           return on('data', (message: unknown) => {
             const why = undecodable(message);
-            if (why !== undefined) call.destroy(problem(why));
+            if (why !== undefined) call.emit('error', problem(why));
             else listener(message);
           });
         }) as typeof call.on;

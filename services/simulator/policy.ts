@@ -77,8 +77,10 @@ export class SnapshotPolicy {
     if (!Number.isSafeInteger(s.policyVersion) || s.policyVersion < 1) {
       throw invalid(`policy_version: must be a positive integer, got ${s.policyVersion}`);
     }
-    if (s.hidden.length === 0 || s.hidden.some((h) => h < 1 || h > 65536)) {
-      throw invalid(`hidden: expected 1+ layer widths in [1, 65536], got [${s.hidden.join(', ')}]`);
+    if (s.hidden.length === 0 || s.hidden.length > 64 || s.hidden.some((h) => h < 1 || h > 65536)) {
+      throw invalid(
+        `hidden: expected 1 to 64 layer widths in [1, 65536], got [${s.hidden.slice(0, 8).join(', ')}${s.hidden.length > 8 ? ', ...' : ''}]`,
+      );
     }
     if (!(Number.isFinite(s.maxAction) && s.maxAction > 0)) {
       throw invalid(`max_action: must be positive and finite, got ${s.maxAction}`);
@@ -102,6 +104,21 @@ export class SnapshotPolicy {
       normalizer = new ObsNormalizer(Float32Array.from(s.obsMean), Float32Array.from(s.obsStd));
     } catch (err) {
       throw invalid(`obs_mean/obs_std: ${(err as Error).message}`);
+    }
+    // Sizes before the network is built: absurd widths (65536 × 65536) would otherwise allocate gigabytes
+    // before the weights are found missing. A snapshot must carry every weight, so its message size
+    // bounds what is allocated.
+    const widths = [dims.obsDim, ...s.hidden, dims.actDim];
+    if (s.params.length !== 2 * (widths.length - 1)) {
+      throw invalid(
+        `params: expected ${2 * (widths.length - 1)} tensors for hidden [${s.hidden}], got ${s.params.length}`,
+      );
+    }
+    let values = 0;
+    for (let i = 1; i < widths.length; i++) values += widths[i - 1]! * widths[i]! + widths[i]!;
+    const bytes = s.params.reduce((n, t) => n + t.data.length, 0);
+    if (bytes !== values * 4) {
+      throw invalid(`params: ${bytes} bytes, expected ${values * 4} in all for hidden [${s.hidden}]`);
     }
     // The weights overwrite the initialisation; the seed only makes construction deterministic.
     const net = mlp({

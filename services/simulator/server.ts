@@ -88,14 +88,21 @@ export function simulatorHandlers(engine: SimulatorEngine): SimulatorServer {
   };
 
   const lockstep = (call: ServerDuplexStream<SimStepRequest, SimStepResponse>): void => {
+    let failed = false;
     call.on('data', (req: SimStepRequest) => {
+      if (failed) return; // the stream already ended with the first failure's status
       try {
         call.write(engine.step(req));
       } catch (err) {
-        call.destroy(grpcError(grpcStatusOf(err), (err as Error).message));
+        // An 'error' event becomes the call's status (grpc-js); destroy() would drop it and leave the
+        // client waiting for its deadline.
+        failed = true;
+        call.emit('error', grpcError(grpcStatusOf(err), (err as Error).message));
       }
     });
-    call.on('end', () => call.end());
+    call.on('end', () => {
+      if (!failed) call.end();
+    });
     call.on('error', () => {});
   };
 
