@@ -134,10 +134,10 @@ export interface Sweep {
 
 export interface AggregateRow {
   label: string;
-  dataset: string;
-  envs: string[];
+  /** "Hopper-v5 medium-10k" per task (just the env for scratch, which uses no dataset). */
+  tasks: string[];
   runs: number;
-  /** IQM of the final normalised scores pooled over envs, bootstrap stratified by env. */
+  /** IQM of the final normalised scores pooled over tasks, bootstrap stratified by task. */
   score: Interval;
 }
 
@@ -489,8 +489,10 @@ function sweeps(groups: Group[], summaries: Map<string, GroupSummary>, tables: T
               .map((g) => point(g, g.runs[0]!.config.dataset?.transitions ?? 0))
               .sort((a, b) => a.x - b.x),
           };
-        });
-      out.push({ kind: 'size', env, dataset: kind, series });
+        })
+        // A variant run on one size only is not part of the sweep.
+        .filter((x) => x.points.length >= 2);
+      if (series.length > 0) out.push({ kind: 'size', env, dataset: kind, series });
     }
     // Augmentation-ratio sweep: TD3+BC with p in {0, ...} on one dataset; three or more fractions.
     for (const dataset of [...new Set(inEnv.map((g) => g.key.dataset))].sort()) {
@@ -519,24 +521,28 @@ function sweeps(groups: Group[], summaries: Map<string, GroupSummary>, tables: T
   return out;
 }
 
-function aggregateOverEnvs(groups: Group[], s: ReportSettings): AggregateRow[] {
+/**
+ * Each variant over every task it ran on (a task = env × main dataset; sweep-only datasets left out):
+ * the IQM of all final scores pooled, with the bootstrap stratified by task, as rliable aggregates.
+ */
+function aggregateOverTasks(groups: Group[], s: ReportSettings): AggregateRow[] {
   const byVariant = new Map<string, Group[]>();
   for (const g of groups) {
     if (g.finished.length === 0) continue;
-    const k = `${g.key.variant === 'scratch' ? '' : g.key.dataset}|${g.label}`;
-    byVariant.set(k, [...(byVariant.get(k) ?? []), g]);
+    const task = groups.filter((x) => x.key.env === g.key.env && x.key.dataset === g.key.dataset);
+    if (g.key.variant !== 'scratch' && isSweepOnly(task)) continue;
+    byVariant.set(g.label, [...(byVariant.get(g.label) ?? []), g]);
   }
   const rows: AggregateRow[] = [];
-  for (const [k, members] of byVariant) {
+  for (const [label, members] of byVariant) {
     const strata = members.map((g) => g.finished.map((r) => finalOf(r).finalScore));
     if (strata.some((st) => st.some((v) => v === null))) continue;
     rows.push({
-      label: members[0]!.label,
-      dataset: members[0]!.key.dataset,
-      envs: members.map((g) => g.key.env),
+      label,
+      tasks: members.map((g) => (g.key.variant === 'scratch' ? g.key.env : `${g.key.env} ${g.key.dataset}`)),
       runs: strata.flat().length,
       score: roundInterval(
-        iqmInterval(strata as number[][], { ...s, seed: s.seed + hashSeed(`${k}|aggregate`) }),
+        iqmInterval(strata as number[][], { ...s, seed: s.seed + hashSeed(`${label}|aggregate`) }),
         2,
       ),
     });
@@ -569,7 +575,7 @@ export function analyse(runs: readonly RunRecord[], settings: Partial<ReportSett
     },
     groups: summaries,
     thresholds,
-    aggregate: aggregateOverEnvs(groups, s),
+    aggregate: aggregateOverTasks(groups, s),
     sweeps: sweeps(groups, new Map(summaries.map((x) => [x.id, x])), thresholds),
     critic: criticAnalysis(groups, offlineOnly, s),
     curves: curves(groups, offlineOnly, s),

@@ -37,7 +37,7 @@ export function renderSummary(p: PageInput): string {
       ? p.claims.map((c) => `- **${c.env} ${c.dataset}** — ${c.claim}: **${c.verdict}**. ${c.text}`)
       : ['*Nothing to compare yet.*']),
     '',
-    '## Over all environments',
+    '## Over all tasks',
     '',
     markdownTable(aggregateTable(a)),
     '## Budgets smaller than the paper’s',

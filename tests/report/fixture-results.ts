@@ -74,7 +74,13 @@ function offlineRows(augFraction: number, seed: number) {
   const metrics = [];
   const critic = [];
   for (let u = 10_000; u <= OFFLINE_STEPS; u += 10_000) {
-    metrics.push({ phase: 'offline', step: u, returnMean: 300 + u / 200 + seed, returnStd: 5, normalizedScore: null });
+    metrics.push({
+      phase: 'offline',
+      step: u,
+      returnMean: 300 + u / 200 + seed,
+      returnStd: 5,
+      normalizedScore: null,
+    });
     const over = augFraction > 0 ? (2 * u) / 10_000 + seed / 2 : (10 * u) / 10_000 + seed;
     const mc = 100 + seed;
     const dist = (m: number) => ({ mean: m, p05: m - 10, p50: m, p95: m + 10 });
@@ -151,7 +157,12 @@ function writeRun(root: string, s: RunSpec): void {
     critic.push({
       phase: 'online',
       step,
-      onPolicy: { samples: 500, q: dist(r / 10 + over), monteCarlo: dist(r / 10), overestimation: dist(over) },
+      onPolicy: {
+        samples: 500,
+        q: dist(r / 10 + over),
+        monteCarlo: dist(r / 10),
+        overestimation: dist(over),
+      },
       vsReturns: null,
     });
   }

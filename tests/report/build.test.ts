@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { normalizedScore } from '../../lib/data/normalized-score.ts';
+import { buildReport } from '../../lib/report/build.ts';
+import { ResultsError, readResults } from '../../lib/report/results.ts';
+import { EXPECTED, writeFixtureResults } from './fixture-results.ts';
+import { checkWellFormed } from './xml-check.ts';
+
+describe('o2o report: build from a results tree', () => {
+  let dir: string;
+  let results: string;
+  let built: ReturnType<typeof buildReport>;
+  const settings = { resamples: 300, seed: 0 };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'o2o-report-'));
+    results = join(dir, 'results');
+    writeFixtureResults(results);
+    built = buildReport({ results, out: join(dir, 'report'), commit: 'test-commit', settings });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('computes the hand-computed steps-to-threshold numbers', () => {
+    const json = JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8'));
+    const table = json.thresholds.find(
+      (t: { env: string; dataset: string }) => t.env === 'Hopper-v5' && t.dataset === 'medium-10k',
+    );
+    assert.ok(table, 'a Hopper medium-10k threshold table');
+    assert.equal(table.threshold, EXPECTED.hopperThreshold);
+    const row = (label: string) => table.rows.find((r: { label: string }) => r.label === label);
+    assert.deepEqual(row('TD3 (scratch)').steps, EXPECTED.scratchSteps);
+    assert.equal(row('TD3 (scratch)').stepsIqm.point, EXPECTED.scratchStepsIqm);
+    assert.equal(row('TD3+BC+aug p=0.5 → TD3').stepsIqm.point, EXPECTED.augStepsIqm);
+    assert.equal(row('TD3+BC → TD3').stepsIqm.point, EXPECTED.plainStepsIqm);
+    assert.equal(row('TD3+BC+aug p=0.5 → TD3').ratio.point, Number(EXPECTED.augRatio.toFixed(4)));
+    assert.equal(row('TD3+BC → TD3').ratio.point, Number(EXPECTED.plainRatio.toFixed(4)));
+    for (const r of table.rows.slice(1))
+      assert.ok(r.ratio.low <= r.ratio.point && r.ratio.point <= r.ratio.high);
+  });
+
+  it('excludes unfinished runs from final statistics and curves, and counts them', () => {
+    const aug = built.analysis.groups.find((g) => g.id === 'Hopper-v5|medium-10k|td3bc-aug|both|0.5')!;
+    assert.equal(aug.finished, 5);
+    assert.equal(aug.unfinished, 1);
+    assert.equal(aug.finalReturn!.iqm.point, EXPECTED.augFinalReturnIqm);
+    assert.deepEqual(aug.seeds, [0, 1, 2, 3, 4, 5]);
+    const curve = built.analysis.curves['Hopper-v5|medium-10k']!.find((c) => c.groupId === aug.id)!;
+    const last = curve.online.at(-1)!;
+    assert.equal(last.x, 50_000);
+    assert.equal(last.n, 5);
+    assert.equal(last.y, Number(normalizedScore('hopper', 1700).toFixed(4)));
+    assert.equal(curve.partial.length, 1, 'the unfinished run is drawn as a partial curve');
+    assert.equal(curve.offline.at(-1)!.x, 0, 'the offline phase ends where online starts');
+    assert.equal(built.analysis.runs.unfinished, 1);
+    const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
+    assert.match(html, /1 unfinished runs/);
+    assert.match(html, /td3bc-aug-both-p0\.5\/seed-5/);
+  });
+
+  it('puts the numbers in the page, the summary and the claims', () => {
+    const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
+    const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
+    for (const [text, gt] of [
+      [html, '&gt;'],
+      [md, '>'],
+    ] as const) {
+      assert.ok(text.includes('≥ 42.5k'), 'scratch steps (some censored: a lower bound)');
+      assert.ok(text.includes('7.5k ['), 'aug steps');
+      assert.ok(text.includes(`${gt} 50k`), 'censored runs');
+      assert.ok(text.includes('0.18 ['), 'aug ratio');
+    }
+    assert.match(html, /Generated from commit test-commit/);
+    const claim = (c: string, dataset = 'medium-10k') =>
+      built.claims.find((x) => x.env === 'Hopper-v5' && x.dataset === dataset && x.claim.startsWith(c));
+    assert.equal(claim('TD3+BC+aug → TD3 reaches')!.verdict, 'holds');
+    assert.equal(claim('TD3+BC → TD3 reaches')!.verdict, 'inconclusive');
+    assert.equal(claim('augmentation reduces critic overestimation')!.verdict, 'holds');
+    assert.equal(claim('critic matters (without augmentation)')!.verdict, 'inconclusive');
+    assert.equal(
+      built.claims.filter((c) => c.dataset === 'medium-2.5k' && c.verdict === 'not run').length,
+      0,
+      'sweep-only datasets make no "not run" noise',
+    );
+  });
+
+  it('reads the critic analysis from the shared pre-training, or from the runs when there is none', () => {
+    const hopper = built.analysis.critic.find((c) => c.env === 'Hopper-v5' && c.dataset === 'medium-10k')!;
+    const walker = built.analysis.critic.find((c) => c.env === 'Walker2d-v5')!;
+    assert.deepEqual(
+      hopper.offline.map((s) => [s.augFraction, s.source, s.seeds.length, s.finalOverestimation!.point]),
+      [
+        [0, 'pretrained', 5, EXPECTED.overestimationWithout],
+        [0.5, 'pretrained', 5, EXPECTED.overestimationWith],
+      ],
+    );
+    assert.deepEqual(
+      walker.offline.map((s) => s.source),
+      ['runs', 'runs'],
+    );
+  });
+
+  it('lists where budgets are smaller than the paper, and finds the sweeps and ablations', () => {
+    const online = built.budgets.find(
+      (b) => b.env === 'Hopper-v5' && b.parameter === 'online environment steps',
+    )!;
+    assert.deepEqual([online.oursMin, online.oursMax, online.smaller], [50_000, 50_000, true]);
+    const data = built.budgets.find(
+      (b) => b.env === 'Hopper-v5' && b.parameter.startsWith('dataset transitions'),
+    )!;
+    assert.equal(data.smaller, false, 'the size sweep is not a smaller main dataset');
+    assert.deepEqual(
+      built.analysis.sweeps.map((s) => [s.kind, s.env, s.series.flatMap((x) => x.points.map((p) => p.x))]),
+      [
+        ['size', 'Hopper-v5', [2_500, 5_000, 10_000]],
+        ['ratio', 'Hopper-v5', [0, 0.25, 0.5, 0.75]],
+      ],
+    );
+    const figures = readdirSync(join(dir, 'report', 'figures')).sort();
+    for (const f of [
+      'ablation-Hopper-v5-medium-10k.svg',
+      'critic-q-Hopper-v5-medium-10k.svg',
+      'curves-Walker2d-v5-medium-replay-10k.svg',
+      'sweep-size-Hopper-v5-medium.svg',
+      'sweep-ratio-Hopper-v5-medium-10k.svg',
+    ]) {
+      assert.ok(figures.includes(f), `${f} in ${figures.join(', ')}`);
+    }
+  });
+
+  it('writes well-formed standalone SVG figures', () => {
+    const figures = readdirSync(join(dir, 'report', 'figures'));
+    assert.ok(figures.length >= 10);
+    for (const f of figures) {
+      const svg = readFileSync(join(dir, 'report', 'figures', f), 'utf8');
+      assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      assert.doesNotMatch(svg, /NaN|undefined|Infinity/, f);
+      checkWellFormed(svg);
+    }
+    assert.throws(() => checkWellFormed('<svg><g></svg>'), /does not match/);
+    assert.throws(() => checkWellFormed('<svg a="1" a="2"/>'), /duplicate attribute/);
+    assert.throws(() => checkWellFormed('<svg>R&D</svg>'), /bad entity/);
+  });
+
+  it('is deterministic: the same results give byte-identical output', () => {
+    const again = join(dir, 'again');
+    buildReport({ results, out: again, commit: 'test-commit', settings });
+    const list = (root: string) => [
+      ...readdirSync(root).filter((f) => f !== 'figures'),
+      ...readdirSync(join(root, 'figures')).map((f) => join('figures', f)),
+    ];
+    const first = list(join(dir, 'report')).sort();
+    assert.deepEqual(list(again).sort(), first);
+    for (const f of first) {
+      assert.ok(readFileSync(join(dir, 'report', f)).equals(readFileSync(join(again, f))), `${f} differs`);
+    }
+  });
+
+  it('rejects a malformed config naming the file and the field', () => {
+    const bad = join(dir, 'bad');
+    mkdirSync(join(bad, 'Hopper-v5', 'x', 'seed-0'), { recursive: true });
+    writeFileSync(
+      join(bad, 'Hopper-v5', 'x', 'seed-0', 'config.json'),
+      JSON.stringify({ env: 'Hopper-v5', variant: 'td3bc', onlineSteps: -1, seed: 0 }),
+    );
+    assert.throws(
+      () => readResults(bad),
+      (e: unknown) =>
+        e instanceof ResultsError && /seed-0\/config\.json: onlineSteps/.test((e as Error).message),
+    );
+    assert.throws(() => readResults(join(dir, 'missing')), /does not exist/);
+  });
+});

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { Rng } from '../../lib/envs/rng.ts';
+import {
+  compareStepsToThreshold,
+  iqm,
+  iqmInterval,
+  mean,
+  percentile,
+  std,
+  stepsToThreshold,
+  stratifiedBootstrap,
+  trimmedMean,
+} from '../../lib/report/stats.ts';
+
+const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
+
+describe('report statistics', () => {
+  it('mean and sample std of hand-computed arrays', () => {
+    close(mean([2, 4, 4, 4, 5, 5, 7, 9]), 5);
+    close(std([2, 4, 4, 4, 5, 5, 7, 9]), Math.sqrt(32 / 7));
+    assert.equal(std([3]), 0);
+    assert.throws(() => mean([]), /no values/);
+  });
+
+  it('IQM cuts floor(n/4) from each end, as scipy.stats.trim_mean(x, 0.25)', () => {
+    close(iqm([1, 2, 3, 4, 5, 6, 7, 8]), 4.5); // middle 3..6
+    close(iqm([100, 1, 3, 2, 4]), 3); // n = 5: cut 1 each side → mean(2, 3, 4)
+    close(iqm([1, 2, 3, 4, 5, 60]), 3.5); // n = 6: cut 1 → mean(2..5)
+    close(iqm([1, 2, 9]), 4); // n = 3: nothing cut
+    close(iqm([7]), 7);
+    // scipy's documented example: trim_mean(arange(20), 0.1) == 9.5
+    close(
+      trimmedMean(
+        Array.from({ length: 20 }, (_, i) => i),
+        0.1,
+      ),
+      9.5,
+    );
+    assert.throws(() => trimmedMean([1, 2], 0.5), /proportion/);
+  });
+
+  it('percentile interpolates linearly (numpy default)', () => {
+    close(percentile([4, 1, 3, 2], 25), 1.75);
+    close(percentile([1, 2, 3, 4], 50), 2.5);
+    close(percentile([1, 2, 3, 4], 100), 4);
+  });
+
+  it('the bootstrap interval contains the point estimate, is seeded, and shrinks with more seeds', () => {
+    const rng = new Rng(3);
+    const draw = (n: number) => Array.from({ length: n }, () => 50 + 10 * rng.normal());
+    const few = draw(5);
+    const many = draw(80);
+    const a = iqmInterval([few], { seed: 1 });
+    assert.deepEqual(iqmInterval([few], { seed: 1 }), a);
+    // With 80 values the percentiles fall between many distinct resampled IQMs: another seed moves them.
+    assert.notDeepEqual(iqmInterval([many], { seed: 2 }), iqmInterval([many], { seed: 1 }));
+    assert.ok(a.low <= a.point && a.point <= a.high, JSON.stringify(a));
+    const wide = iqmInterval([few], { seed: 1 });
+    const narrow = iqmInterval([many], { seed: 1 });
+    assert.ok(narrow.low <= narrow.point && narrow.point <= narrow.high);
+    assert.ok(
+      narrow.high - narrow.low < (wide.high - wide.low) / 2,
+      `${JSON.stringify(narrow)} vs ${JSON.stringify(wide)}`,
+    );
+    // No spread, no interval.
+    assert.deepEqual(iqmInterval([[4, 4, 4]], { seed: 0 }), { point: 4, low: 4, high: 4 });
+  });
+
+  it('the stratified bootstrap resamples within each stratum, keeping its size and values', () => {
+    const strata = [
+      [1, 2, 3],
+      [100, 200],
+    ];
+    let calls = 0;
+    stratifiedBootstrap(
+      strata,
+      (s) => {
+        calls++;
+        assert.equal(s[0]!.length, 3);
+        assert.equal(s[1]!.length, 2);
+        assert.ok(s[0]!.every((v) => v < 10) && s[1]!.every((v) => v >= 100), 'values crossed strata');
+        return 0;
+      },
+      { seed: 0, resamples: 50 },
+    );
+    assert.equal(calls, 51); // 50 resamples and the point estimate
+    assert.throws(() => stratifiedBootstrap([[]], () => 0, { seed: 0 }), /at least one value/);
+  });
+
+  it('steps to threshold: first evaluation at or above it, smoothing window, censoring at the budget', () => {
+    const curve = [
+      { step: 5_000, value: 10 },
+      { step: 10_000, value: 30 },
+      { step: 15_000, value: 20 },
+      { step: 20_000, value: 50 },
+    ];
+    assert.deepEqual(stepsToThreshold(curve, 25, 20_000), { steps: 10_000, censored: false });
+    // window 2: 10, 20, 25, 35 → 15k; window 3: 10, 20, 20, 33.3 → 20k
+    assert.deepEqual(stepsToThreshold(curve, 25, 20_000, 2), { steps: 15_000, censored: false });
+    assert.deepEqual(stepsToThreshold(curve, 25, 20_000, 3), { steps: 20_000, censored: false });
+    assert.deepEqual(stepsToThreshold(curve, 60, 25_000), { steps: 25_000, censored: true });
+    assert.deepEqual(stepsToThreshold([], 1, 7), { steps: 7, censored: true });
+  });
+
+  it('the steps ratio to scratch matches a hand-computed case, with an interval around it', () => {
+    // Ramps return = final · min(1, step / rampEnd), evaluated every 2.5k up to 50k.
+    const ramp = (final: number, rampEnd: number) => ({
+      finalReturn: final,
+      budget: 50_000,
+      curve: Array.from({ length: 20 }, (_, i) => {
+        const step = (i + 1) * 2_500;
+        return { step, value: final * Math.min(1, step / rampEnd) };
+      }),
+    });
+    const scratch = [1000, 1100, 1200, 1300, 1400].map((f) => ramp(f, 40_000));
+    const variant = [1500, 1600, 1700, 1800, 1900].map((f) => ramp(f, 10_000));
+    const c = compareStepsToThreshold(scratch, variant, { seed: 0, resamples: 500 });
+    close(c.threshold, 1200);
+    assert.deepEqual(
+      c.scratch.steps.map((s) => (s.censored ? -s.steps : s.steps)),
+      [-50_000, -50_000, 40_000, 37_500, 35_000],
+    );
+    close(c.scratch.iqm.point, 42_500);
+    close(c.variant.iqm.point, 7_500);
+    close(c.ratio.point, 7_500 / 42_500);
+    assert.ok(c.ratio.low <= c.ratio.point && c.ratio.point <= c.ratio.high);
+    assert.ok(c.ratio.high < 1, 'the variant is clearly faster');
+  });
+});
