@@ -26,6 +26,8 @@ export interface LearnerStatus {
   /** The agent being trained or last trained (for Evaluate). */
   agent: Td3Agent | undefined;
   envId: string;
+  /** What the phase is waiting for, e.g. an unreachable world model; '' while all is well. */
+  condition: string;
 }
 
 export interface ProgressReport {
@@ -38,8 +40,15 @@ export interface ProgressReport {
 export interface PhaseDeps {
   /** Directory every path is confined to (O2O_RUN_ROOT). */
   runRoot: string;
-  /** The world model stored at `path` (absolute), for augmentation. */
-  openWorldModel(path: string, seed: number): Promise<ClosableWorldModel>;
+  /**
+   * The world model stored at `path` (absolute), for augmentation. `onCondition` hears about outages
+   * being waited out (a message, then '' when it answers again).
+   */
+  openWorldModel(
+    path: string,
+    seed: number,
+    onCondition?: (message: string) => void,
+  ): Promise<ClosableWorldModel>;
   /** The environment online training acts in (lockstep: a simulator service). */
   openTrainEnv(envId: string, seed: number): Promise<ClosableOnlineEnv>;
   /** How PHASE_ONLINE collects transitions: one lockstep env, or simulators acting on their own. */
@@ -82,5 +91,6 @@ export function newStatus(): LearnerStatus {
     checkpointPath: '',
     agent: undefined,
     envId: '',
+    condition: '',
   };
 }

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
 
   const depsFor = (ctx: PhaseContext): PhaseDeps => ({
     runRoot: config.runRoot,
-    openWorldModel: (path, seed) => openWorldModel(config, path, seed),
+    openWorldModel: (path, seed, onCondition) => openWorldModel(config, path, seed, onCondition),
     openTrainEnv: (envId) => openLockstepEnv(config, nc, envId),
     onlineMode: config.onlineMode,
     openSimulatorDirectory: async (envId) => {

@@ -15,12 +15,24 @@ import {
 } from '../../lib/rl/critic-diagnostics.ts';
 import { ObsNormalizer } from '../../lib/rl/normalizer.ts';
 import { pretrainOffline } from '../../lib/rl/offline.ts';
-import { ReplayBuffer } from '../../lib/rl/replay-buffer.ts';
+import { ReplayBuffer, type TransitionBatch } from '../../lib/rl/replay-buffer.ts';
 import { Td3Agent } from '../../lib/rl/td3.ts';
 import type { ClosableWorldModel, PhaseHandler } from './deps.ts';
 import { MetricsLog, RateMeter } from './metrics-log.ts';
 import { runPaths } from './paths.ts';
 import { parseLearnerSpec } from './spec.ts';
+
+/** The paper's augmenter, counting what it really replaced (reported, so an outage cannot hide a p = 0). */
+class CountingAugmenter extends NextStateAugmenter {
+  rows = 0;
+  batches = 0;
+  override async apply(batch: TransitionBatch): Promise<Int32Array> {
+    const replaced = await super.apply(batch);
+    this.rows += replaced.length;
+    this.batches++;
+    return replaced;
+  }
+}
 
 export const OFFLINE_AGENT = 'offline.safetensors';
 export const OFFLINE_METRICS = 'offline-metrics.jsonl';
@@ -51,15 +63,26 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
       { obsDim, actDim, maxAction, hidden: spec.agent.hidden, bcAlpha: 2.5, seed },
       normalizer,
     );
-    let augmenter: NextStateAugmenter | undefined;
+    const total = spec.offline.steps;
+    let augmenter: CountingAugmenter | undefined;
     if (spec.variant === 'td3bc-aug' && spec.offline.augFraction > 0) {
       const wmInput = request.inputs.world_model;
       if (!wmInput) throw new Error('inputs.world_model: missing (required by variant td3bc-aug)');
-      model = await deps.openWorldModel(run.file(wmInput, 'inputs.world_model'), seed);
+      // A world-model outage being waited out shows in Status and, at once, in the phase progress.
+      const onCondition = (message: string): void => {
+        deps.status.condition = message;
+        if (message === '') {
+          deps.log('world model reachable again');
+          return;
+        }
+        deps.log(message);
+        deps.progress(request, { step: deps.status.step, total, metrics: {}, message });
+      };
+      model = await deps.openWorldModel(run.file(wmInput, 'inputs.world_model'), seed, onCondition);
       if (model.info.obsDim !== obsDim || model.info.actDim !== actDim) {
         throw new Error(`inputs.world_model: dims ${model.info.obsDim}/${model.info.actDim} do not match`);
       }
-      augmenter = new NextStateAugmenter(model, spec.offline.augFraction, seed);
+      augmenter = new CountingAugmenter(model, spec.offline.augFraction, seed);
     }
     const data = ReplayBuffer.fromColumns(dataset, seed);
     const metrics = new MetricsLog(run.file(OFFLINE_METRICS, 'metrics'), spec.env);
@@ -68,10 +91,10 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
     const mc = monteCarloTargets(dataset, agent.config.gamma);
     const hasCompleteEpisode = mc.complete.includes(1);
     const rate = new RateMeter();
-    const total = spec.offline.steps;
     Object.assign(deps.status, {
       runId: request.runId,
       phase: 'offline',
+      condition: '',
       step: 0,
       total,
       envId: spec.env,
@@ -117,7 +140,11 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
             deps.progress(request, {
               step: u,
               total,
-              metrics: { updates_per_second: ups, ...(last === undefined ? {} : { last_return: last }) },
+              metrics: {
+                updates_per_second: ups,
+                ...(last === undefined ? {} : { last_return: last }),
+                ...(augmenter === undefined ? {} : { augmented_rows: augmenter.rows }),
+              },
               message: `offline ${u}/${total}`,
             });
           }
@@ -128,6 +155,10 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
     saveAgent(agentPath, agent, { phase: 'offline', variant: spec.variant, run_id: request.runId });
     const final = metrics.rows.at(-1);
     const out: Record<string, number> = { updates: total, dataset_transitions: dataset.rewards.length };
+    if (augmenter !== undefined) {
+      out.augmented_rows = augmenter.rows;
+      out.augmented_batches = augmenter.batches;
+    }
     if (final) {
       out.return_mean = final.returnMean;
       out.return_std = final.returnStd;

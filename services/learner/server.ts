@@ -33,6 +33,7 @@ export function statusResponse(s: LearnerStatus, onlineMode: string): LearnerSta
     checkpointPath: s.checkpointPath,
     envId: s.envId,
     onlineMode,
+    condition: s.condition,
   });
 }
 

@@ -1,34 +1,34 @@
-// Where the handlers' world model and training environment come from in the running service:
-// the world-model service (Load, then Predict through RemoteWorldModel) or the file in-process, and a
-// lockstep simulator given by address or discovered from its heartbeats on NATS.
+// Where the handlers' world model and training environment come from in the running service: the
+// world-model service (Load, then Predict through a WorldModelLink that waits out outages) or the file
+// in-process, and a lockstep simulator given by address or discovered from its heartbeats on NATS.
 import { relative, resolve } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import { RemoteEnv, SimulatorClient, watchSimulators } from '../simulator/client.ts';
-import { RemoteWorldModel, WorldModelServiceClient } from '../world-model/client.ts';
 import type { LearnerConfig } from './config.ts';
 import type { ClosableOnlineEnv, ClosableWorldModel } from './deps.ts';
+import { DEFAULT_WM_WAIT, WorldModelLink } from './world-model-link.ts';
 
 export async function openWorldModel(
-  config: Pick<LearnerConfig, 'wmAddress' | 'runRoot'>,
+  config: Pick<LearnerConfig, 'wmAddress' | 'runRoot' | 'wmWaitMs'>,
   path: string,
   seed: number,
+  onCondition: (message: string) => void = () => {},
 ): Promise<ClosableWorldModel> {
   if (config.wmAddress === 'in-process') {
     const model = NativeVaeWorldModel.load(path);
     model.reseedNoise(seed);
     return model;
   }
-  // The service resolves model paths against the same (shared) run root.
+  // The service resolves model paths against the same (shared) run root. Outages are waited out up to
+  // O2O_LEARNER_WM_WAIT_MS (world-model-link.ts), then the phase fails.
   const rel = relative(resolve(config.runRoot), path);
-  const admin = new WorldModelServiceClient(config.wmAddress);
-  try {
-    const info = await admin.info();
-    if (info.modelPath !== rel) await admin.load(rel);
-  } finally {
-    admin.close();
-  }
-  return RemoteWorldModel.connect(config.wmAddress);
+  return WorldModelLink.open(
+    config.wmAddress,
+    rel,
+    { ...DEFAULT_WM_WAIT, waitMs: config.wmWaitMs },
+    onCondition,
+  );
 }
 
 export async function openLockstepEnv(
