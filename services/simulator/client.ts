@@ -38,7 +38,15 @@ export interface SimulatorClientOptions {
   connectTimeoutMs?: number;
   /** TLS to dial with; undefined: this process's O2O_TLS_* settings; null: plaintext. */
   tls?: ClientTls | null;
+  /**
+   * HTTP/2 receive window (bytes) of the connection; default 1 MiB. HTTP/2's 64 KiB default makes a
+   * transition stream stop for a WINDOW_UPDATE every batch or two; the simulator's own window of unacked
+   * batches bounds what is in flight anyway.
+   */
+  flowControlWindowBytes?: number;
 }
+
+export const DEFAULT_FLOW_CONTROL_WINDOW_BYTES = 1 << 20;
 
 /** One lockstep step of all sub-envs, decoded. */
 export interface SimulatorStep {
@@ -98,6 +106,9 @@ export class SimulatorClient {
   /** Connects to host:port and fetches Info (retrying until the server answers or the timeout). */
   static async connect(address: string, options: SimulatorClientOptions = {}): Promise<SimulatorClient> {
     const deadlineMs = options.deadlineMs ?? 10_000;
+    const window = options.flowControlWindowBytes ?? DEFAULT_FLOW_CONTROL_WINDOW_BYTES;
+    if (!Number.isInteger(window) || window < 65_535 || window > 2 ** 31 - 1)
+      throw new RangeError(`SimulatorClient: flowControlWindowBytes must be 65535..2^31-1, got ${window}`);
     const channel = channelCredentials(
       options.tls === undefined ? defaultClientTls() : (options.tls ?? undefined),
     );
@@ -105,6 +116,7 @@ export class SimulatorClient {
       ...channel.options,
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc-node.flow_control_window': window,
     });
     const connectTimeout = options.connectTimeoutMs ?? 10_000;
     try {
