@@ -25,6 +25,11 @@ export interface RemoteWorldModelOptions {
   maxBackoffMs?: number;
   /** Largest message (bytes) sent or received; default 64 MiB. */
   maxMessageBytes?: number;
+  /**
+   * HTTP/2 receive window of the connection (bytes); default 1 MiB, so the answers to many concurrent
+   * callers sharing the connection do not wait for WINDOW_UPDATEs under HTTP/2's 64 KiB default.
+   */
+  flowControlWindowBytes?: number;
   /** TLS to dial with; undefined: this process's O2O_TLS_* settings; null: plaintext. */
   tls?: ClientTls | null;
 }
@@ -35,6 +40,7 @@ const DEFAULTS = {
   initialBackoffMs: 50,
   maxBackoffMs: 2_000,
   maxMessageBytes: 64 << 20,
+  flowControlWindowBytes: 1 << 20,
 } as const;
 
 const TRACER = 'o2o-world-model-client';
@@ -71,6 +77,7 @@ export class WorldModelServiceClient {
       ...channel.options,
       'grpc.max_receive_message_length': this.options.maxMessageBytes,
       'grpc.max_send_message_length': this.options.maxMessageBytes,
+      'grpc-node.flow_control_window': this.options.flowControlWindowBytes,
     });
   }
 
