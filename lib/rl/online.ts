@@ -41,8 +41,9 @@ export interface OnlineConfig {
   checkpointEvery?: number;
   /**
    * Checkpoint (and honour `hooks.interrupt`) only at the first episode end after every `checkpointEvery`
-   * steps; the next episode then starts from the reset seed a resumed run uses, so resuming from any
-   * checkpoint repeats the uninterrupted run exactly (no episode is in flight at a checkpoint).
+   * steps, and start every episode from a seed derived from its first step (the reset seed a resumed run
+   * uses), so resuming from any checkpoint repeats the uninterrupted run exactly (no episode is in flight
+   * at a checkpoint).
    */
   checkpointAtEpisodeEnd?: boolean;
 }
@@ -184,17 +185,15 @@ export async function trainOnline(
     if (atEpisodeEnd) {
       if (config.checkpointEvery && step % config.checkpointEvery === 0) checkpointDue = true;
       if (!episodeEnded) continue;
-      // Between episodes: checkpoint if due or asked to stop, then start the next episode from the seed
-      // a run resumed from this step would use.
+      // Between episodes: checkpoint if due or asked to stop. Every episode starts from the seed a run
+      // resumed from this step would use, so any episode end can be a resume point.
       const stop = step < config.totalSteps && hooks.interrupt?.() === true;
       if (checkpointDue || stop) {
         checkpointDue = false;
         await checkpoint(step);
         if (stop) return { evaluations, episodes, interrupted: true };
-        obs = (await env.reset({ seed: deriveSeed(deriveSeed(config.seed, 4), step) })).obs;
-      } else {
-        obs = (await env.reset()).obs;
       }
+      obs = (await env.reset({ seed: deriveSeed(deriveSeed(config.seed, 4), step) })).obs;
       continue;
     }
     if (config.checkpointEvery && step % config.checkpointEvery === 0) await checkpoint(step);

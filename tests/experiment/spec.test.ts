@@ -1,0 +1,97 @@
+// The grid spec: bad fields are named with the file, the expansion is in priority order (tier, then seed,
+// then listing order), a run listed by two groups is one run with both tags, and --only filters.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expandGrid, matchesFilters } from '../../lib/experiment/grid.ts';
+import { loadSpec, parseSpec, SpecError } from '../../lib/experiment/spec.ts';
+import { ENV, tinySpec, writeSpec } from './fixtures.ts';
+
+describe('experiment spec and grid', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'o2o-spec-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names the file and the field of every bad value', () => {
+    const bad = tinySpec(dir, {
+      seeds: [0, -1],
+      groups: [{ name: 'main', tier: 0, envs: ['Nope-v0'], datasets: ['random-400', 'x'], variants: ['y'] }],
+    });
+    (bad['budgets'] as Record<string, unknown>)['onlineSteps'] = 'many';
+    const file = writeSpec(dir, 'bad', bad);
+    assert.throws(
+      () => loadSpec(file),
+      (e: unknown) => {
+        assert.ok(e instanceof SpecError);
+        const m = e.message;
+        assert.ok(m.startsWith(`${file}: `), m);
+        for (const field of ['seeds.1', 'budgets.onlineSteps', 'groups.0.envs.0']) assert.match(m, new RegExp(field));
+        return true;
+      },
+    );
+    // Unknown labels are checked once the shape is right.
+    const labels = tinySpec(dir, {
+      groups: [{ name: 'main', tier: 0, envs: [ENV], datasets: ['random-400', 'x'], variants: ['y'] }],
+    });
+    assert.throws(() => parseSpec(labels, 'labels.yaml'), /groups\.0\.datasets\.1: unknown dataset 'x'/);
+    assert.throws(() => parseSpec(labels, 'labels.yaml'), /groups\.0\.variants\.0: unknown variant 'y'/);
+    assert.throws(
+      () => parseSpec({ ...tinySpec(dir), variants: { v: { variant: 'td3bc-aug', pretrain: 'both' } } }, 's.yaml'),
+      /variants\.v\.augFraction: required for td3bc-aug/,
+    );
+    assert.throws(() => loadSpec(join(dir, 'absent.yaml')), /absent\.yaml: cannot read the spec \(ENOENT\)/);
+  });
+
+  it('expands the paper spec in priority order, seed-interleaved, with shared runs tagged twice', () => {
+    const runs = expandGrid(loadSpec('experiments/paper.yaml'));
+    const ids = runs.map((r) => r.id);
+    assert.equal(new Set(ids).size, ids.length, 'no run twice');
+    // Seed 0 of the whole main comparison on Hopper and Walker2d comes first, medium-replay before medium.
+    assert.deepEqual(ids.slice(0, 10), [
+      'Hopper-v5/none/scratch/seed-0',
+      'Hopper-v5/medium-replay-10k/td3bc-both/seed-0',
+      'Hopper-v5/medium-replay-10k/td3bc-aug-both/seed-0',
+      'Walker2d-v5/none/scratch/seed-0',
+      'Walker2d-v5/medium-replay-10k/td3bc-both/seed-0',
+      'Walker2d-v5/medium-replay-10k/td3bc-aug-both/seed-0',
+      'Hopper-v5/medium-10k/td3bc-both/seed-0',
+      'Hopper-v5/medium-10k/td3bc-aug-both/seed-0',
+      'Walker2d-v5/medium-10k/td3bc-both/seed-0',
+      'Walker2d-v5/medium-10k/td3bc-aug-both/seed-0',
+    ]);
+    assert.equal(ids[10], 'Hopper-v5/none/scratch/seed-1');
+    const tierOf = (id: string) => runs.find((r) => r.id === id)!.tier;
+    const tiers = runs.map((r) => r.tier);
+    assert.deepEqual(tiers, [...tiers].sort((a, b) => a - b), 'tiers never go back');
+    // Within a tier, every seed-0 run comes before any seed-1 run.
+    for (const tier of new Set(tiers)) {
+      const seeds = runs.filter((r) => r.tier === tier).map((r) => r.seed);
+      assert.deepEqual(seeds, [...seeds].sort((a, b) => a - b), `tier ${tier} is seed-interleaved`);
+    }
+    const shared = runs.find((r) => r.id === 'Hopper-v5/medium-replay-10k/td3bc-aug-both/seed-3')!;
+    assert.deepEqual(shared.groups.sort(), ['main', 'ratio-sweep', 'size-sweep']);
+    assert.equal(tierOf(shared.id), 0);
+    assert.deepEqual(runs.find((r) => r.id === 'Hopper-v5/medium-replay-10k/td3bc-both/seed-1')!.groups.sort(), [
+      'main',
+      'ratio-sweep',
+    ]);
+    // Counts: Hopper 5 scratch + 2 datasets × (2 main + 4 ablation) + 3 sizes + 2 ratios, × 5 seeds.
+    assert.equal(runs.filter((r) => r.env === 'Hopper-v5').length, 5 + (2 * 6 + 3 + 2) * 5);
+    assert.equal(runs.filter((r) => r.env === 'Walker2d-v5').length, 5 + 2 * 6 * 5);
+    const sub = shared.config.dataset!;
+    assert.deepEqual([sub.kind, sub.transitions, sub.by, sub.subsetSeed], ['medium-replay', 10_000, 'transition', 3]);
+    assert.equal(sub.file, join('datasets', 'Hopper-v5', 'medium-replay.hdf5'));
+    assert.equal(shared.paths.runDir, join('results', shared.id));
+  });
+
+  it('filters runs with --only', () => {
+    const runs = expandGrid(loadSpec('experiments/paper.yaml'));
+    const pick = (...f: string[]) => runs.filter((r) => matchesFilters(r, f));
+    assert.equal(pick('variant=scratch').length, 20);
+    assert.equal(pick('variant=scratch', 'env=Hopper-v5').length, 5);
+    assert.equal(pick('group=size-sweep').length, 20);
+    assert.equal(pick('env=Hopper-v5,Walker2d-v5', 'seed=0', 'group=main').length, 10);
+    assert.equal(pick('Walker2d-v5', 'medium-10k', 'td3bc-aug-actor').length, 5);
+    assert.throws(() => pick('colour=red'), /--only colour=red: unknown field 'colour'/);
+  });
+});
