@@ -2,7 +2,16 @@
 // bootstrap intervals), steps to scratch's final return and the ratio, ablations, sweeps, the critic
 // analysis, learning curves, and the aggregate over environments. Pure and seeded: the same results give
 // the same numbers.
-import { finalOf, type Group, groupRuns, isFinished, isSweepOnly, keyOf, scoreOf } from './groups.ts';
+import {
+  finalOf,
+  type Group,
+  groupRuns,
+  isFinished,
+  isMainVariant,
+  isSweepOnly,
+  keyOf,
+  scoreOf,
+} from './groups.ts';
 import type { CriticRow, RunRecord } from './results.ts';
 import {
   compareStepsToThreshold,
@@ -433,7 +442,8 @@ function criticAnalysis(groups: Group[], offlineOnly: RunRecord[], s: ReportSett
     const onlineGroups = (sweepOnly ? [] : groups).filter(
       (g) =>
         g.key.env === env &&
-        (g.key.variant === 'scratch' || (g.key.dataset === dataset && g.key.pretrain === 'both')),
+        isMainVariant(g.key) &&
+        (g.key.variant === 'scratch' || g.key.dataset === dataset),
     );
     const online: OnlineCriticSeries[] = [];
     for (const g of onlineGroups) {

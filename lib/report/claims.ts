@@ -3,7 +3,7 @@
 // they overlap the verdict is "inconclusive", never a win.
 import type { Analysis, GroupSummary, ThresholdRow, ThresholdTable } from './analysis.ts';
 import { formatInterval, formatSteps } from './format.ts';
-import { isSweepOnly } from './groups.ts';
+import { isSweepOnly, MAIN_AUG_FRACTION } from './groups.ts';
 import type { Interval } from './stats.ts';
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not run';
@@ -19,7 +19,7 @@ export interface Claim {
 const above = (a: Interval, b: Interval) => a.low > b.high;
 
 function isMainAug(g: { variant: string; pretrain: string | null; augFraction: number }) {
-  return g.variant === 'td3bc-aug' && g.pretrain === 'both' && g.augFraction === 0.5;
+  return g.variant === 'td3bc-aug' && g.pretrain === 'both' && g.augFraction === MAIN_AUG_FRACTION;
 }
 
 function isMainPlain(g: { variant: string; pretrain: string | null }) {
@@ -115,7 +115,10 @@ export function checkClaims(a: Analysis): Claim[] {
     ] as const) {
       const of = (p: string) =>
         groups.find(
-          (g) => g.variant === variant && g.pretrain === p && (variant === 'td3bc' || g.augFraction === 0.5),
+          (g) =>
+            g.variant === variant &&
+            g.pretrain === p &&
+            (variant === 'td3bc' || g.augFraction === MAIN_AUG_FRACTION),
         );
       const both = of('both');
       if (!of('actor') && !of('critic')) continue;
@@ -130,7 +133,8 @@ export function checkClaims(a: Analysis): Claim[] {
   for (const c of a.critic) {
     if (c.offline.length === 0) continue;
     const withAug =
-      c.offline.find((s) => s.augmented && s.augFraction === 0.5) ?? c.offline.find((s) => s.augmented);
+      c.offline.find((s) => s.augmented && s.augFraction === MAIN_AUG_FRACTION) ??
+      c.offline.find((s) => s.augmented);
     const without = c.offline.find((s) => !s.augmented);
     const base = {
       env: c.env,

@@ -1,6 +1,7 @@
 // The report's figures as standalone SVG documents: learning curves per env × dataset (offline phase
 // before the online one, as in the paper), ablation bars, the critic analysis, the sweeps.
 import type { Analysis, Curve, GroupSummary } from './analysis.ts';
+import { isMainVariant, MAIN_AUG_FRACTION } from './groups.ts';
 import { type BarGroup, barChart } from './svg/bar-chart.ts';
 import { type LineSeries, lineChart } from './svg/line-chart.ts';
 import { colour, GREY } from './svg/palette.ts';
@@ -17,13 +18,21 @@ export interface Figure {
   dataset: string;
 }
 
+/** One colour per variant across every figure: scratch blue, TD3+BC orange, TD3+BC+aug green, others after. */
+function variantColour(g: { variant: string; augFraction: number } | undefined, fallback: number): string {
+  if (!g) return colour(fallback);
+  if (g.variant === 'scratch') return colour(0);
+  if (g.variant === 'td3bc') return colour(1);
+  return g.augFraction === MAIN_AUG_FRACTION ? colour(2) : colour(3 + fallback);
+}
+
 const slug = (s: string) => s.replace(/[^A-Za-z0-9.]+/g, '-').replace(/^-|-$/g, '');
 
 /** The variants a learning-curve figure shows: scratch and everything pre-trained on both parts. */
 function curveSeries(curves: Curve[], groups: Map<string, GroupSummary>): LineSeries[] {
   const series: LineSeries[] = [];
   curves.forEach((c, i) => {
-    const c2 = colour(i);
+    const c2 = variantColour(groups.get(c.groupId), i);
     const online = c.online.map((p) => ({ x: p.x, y: p.y, low: p.low, high: p.high }));
     const offline = c.offline.map((p) => ({ x: p.x, y: p.y, low: p.low, high: p.high }));
     const n = groups.get(c.groupId)?.finished ?? 0;
@@ -43,8 +52,14 @@ function curveSeries(curves: Curve[], groups: Map<string, GroupSummary>): LineSe
   return series;
 }
 
+/** The critic series take the colour of the variant they pre-train. */
+function criticColour(s: { augmented: boolean; augFraction: number }, i: number): string {
+  return variantColour({ variant: s.augmented ? 'td3bc-aug' : 'td3bc', augFraction: s.augFraction }, i);
+}
+
 export function buildFigures(a: Analysis): Figure[] {
   const figures: Figure[] = [];
+  const groupOf = new Map(a.groups.map((g) => [g.id, g]));
   const groups = new Map(a.groups.map((g) => [g.id, g]));
   const scored = (env: string) => a.groups.some((g) => g.env === env && g.finalScore !== null);
   // Learning curves: for each env × dataset, scratch (the env's) plus the dataset's variants that
@@ -54,7 +69,10 @@ export function buildFigures(a: Analysis): Figure[] {
     const [env, dataset] = pair.split('|') as [string, string];
     const chosen = [
       ...(a.curves[`${env}|none`] ?? []),
-      ...(a.curves[pair] ?? []).filter((c) => groups.get(c.groupId)?.pretrain === 'both'),
+      ...(a.curves[pair] ?? []).filter((c) => {
+        const g = groups.get(c.groupId);
+        return g !== undefined && isMainVariant(g);
+      }),
     ].filter((c) => c.online.length > 0 || c.partial.length > 0);
     if (chosen.length === 0) continue;
     const yLabel = scored(env) ? 'D4RL-normalised score (IQM)' : 'return (IQM)';
@@ -92,7 +110,7 @@ export function buildFigures(a: Analysis): Figure[] {
     const [env, dataset] = pair.split('|') as [string, string];
     const members = a.groups.filter((g) => g.env === env && g.dataset === dataset && g.finalScore !== null);
     if (!members.some((g) => g.pretrain === 'actor' || g.pretrain === 'critic')) continue;
-    const main = members.filter((g) => g.variant === 'td3bc' || g.augFraction === 0.5);
+    const main = members.filter((g) => g.variant === 'td3bc' || g.augFraction === MAIN_AUG_FRACTION);
     const scratch = a.groups.find((g) => g.env === env && g.variant === 'scratch' && g.finalScore !== null);
     const seriesOf = (g: GroupSummary) =>
       g.variant === 'td3bc' ? 'without augmentation' : 'with augmentation (p=0.5)';
@@ -142,7 +160,7 @@ export function buildFigures(a: Analysis): Figure[] {
       const series: LineSeries[] = [];
       c.offline.forEach((s, i) => {
         const name = s.augmented ? `with augmentation (p=${s.augFraction})` : 'without augmentation';
-        series.push({ label: `Q: ${name}`, colour: colour(i + 1), points: s.q });
+        series.push({ label: `Q: ${name}`, colour: criticColour(s, i), points: s.q });
       });
       const mc = c.offline[0]!.monteCarlo;
       series.push({
@@ -181,7 +199,7 @@ export function buildFigures(a: Analysis): Figure[] {
           yLabel: 'Q − Monte-Carlo return',
           series: c.offline.map((s, i) => ({
             label: s.augmented ? `with augmentation (p=${s.augFraction})` : 'without augmentation',
-            colour: colour(i + 1),
+            colour: criticColour(s, i),
             points: s.overestimation,
           })),
           hLines: [{ y: 0, label: 'unbiased' }],
@@ -204,7 +222,11 @@ export function buildFigures(a: Analysis): Figure[] {
           title,
           xLabel: 'online environment steps',
           yLabel: 'Q − Monte-Carlo return',
-          series: c.online.map((s, i) => ({ label: s.label, colour: colour(i), points: s.overestimation })),
+          series: c.online.map((s, i) => ({
+            label: s.label,
+            colour: variantColour(groupOf.get(s.groupId), i),
+            points: s.overestimation,
+          })),
           hLines: [{ y: 0, label: 'unbiased' }],
           width: 900,
           height: 400,

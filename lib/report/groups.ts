@@ -7,6 +7,15 @@ import type { RunConfig, RunRecord } from './results.ts';
 export type Variant = RunConfig['variant'];
 export type Pretrain = 'both' | 'actor' | 'critic';
 
+/** The paper's augmentation fraction: the main method; other fractions belong to the ratio sweep. */
+export const MAIN_AUG_FRACTION = 0.5;
+
+/** Scratch, TD3+BC and TD3+BC+aug at the paper's fraction, all pre-training both parts: the main variants. */
+export function isMainVariant(k: { variant: string; pretrain: string | null; augFraction: number }): boolean {
+  if (k.variant === 'scratch') return true;
+  return k.pretrain === 'both' && (k.variant === 'td3bc' || k.augFraction === MAIN_AUG_FRACTION);
+}
+
 export interface GroupKey {
   env: string;
   /** Dataset label, e.g. "medium-10k"; "none" for TD3 from scratch. */

@@ -3,7 +3,7 @@
 import { drawAxes, formatTick, linearScale, niceDomain, niceTicks } from './axes.ts';
 import { legend, svgDocument } from './document.ts';
 import { GREY } from './palette.ts';
-import { el, num, text } from './xml.ts';
+import { el, escapeXml, num, text } from './xml.ts';
 
 export interface LinePoint {
   x: number;
@@ -54,8 +54,10 @@ export function lineChart(spec: LineChartSpec): string {
     ...(spec.vLines ?? []).map((l) => l.x),
     ...(spec.xTicks ?? []).map((t) => t.x),
   ];
+  // Faint series (unfinished runs) do not stretch the y axis; they are clipped to the plot area.
+  const solid = spec.series.some((s) => !s.faint) ? spec.series.filter((s) => !s.faint) : spec.series;
   const ys = [
-    ...all.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]),
+    ...solid.flatMap((s) => s.points).flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]),
     ...(spec.hLines ?? []).map((l) => l.y),
   ].filter(Number.isFinite);
   if (xs.length === 0 || ys.length === 0) {
@@ -69,9 +71,8 @@ export function lineChart(spec: LineChartSpec): string {
       ),
     );
   }
-  const xDomain: [number, number] = spec.xTicks
-    ? [Math.min(...xs), Math.max(...xs)]
-    : niceDomain(Math.min(...xs), Math.max(...xs), 7);
+  // x spans exactly the data (steps end on the budget); only y is widened to whole ticks.
+  const xDomain: [number, number] = [Math.min(...xs), Math.max(...xs)];
   if (xDomain[0] === xDomain[1]) xDomain[1] = xDomain[0] + 1;
   const yDomain = niceDomain(Math.min(...ys), Math.max(...ys), 6);
   const pad = spec.xTicks ? (xDomain[1] - xDomain[0]) * 0.06 : 0;
@@ -117,12 +118,7 @@ export function lineChart(spec: LineChartSpec): string {
         'stroke-dasharray': '6 3',
       }),
     );
-    parts.push(
-      text(
-        { x: frame.left + frame.width - 4, y: py - 4, 'text-anchor': 'end', 'font-size': 10, fill: '#555' },
-        l.label,
-      ),
-    );
+    parts.push(text({ x: frame.left + 4, y: py - 4, 'font-size': 10, fill: '#555' }, l.label));
   }
   // Bands first, so that every line stays visible on top of every band.
   for (const s of spec.series) {
@@ -139,11 +135,16 @@ export function lineChart(spec: LineChartSpec): string {
       }),
     );
   }
+  const clipId = `clip-${spec.title.replace(/[^A-Za-z0-9]+/g, '-')}`;
+  parts.push(
+    `<defs><clipPath id="${escapeXml(clipId)}">${el('rect', { x: frame.left, y: frame.top, width: frame.width, height: frame.height })}</clipPath></defs>`,
+  );
   for (const s of spec.series) {
     const pts = s.points.map((p) => ({ x: x(p.x), y: y(p.y) }));
     if (pts.length >= 2) {
       parts.push(
         el('path', {
+          'clip-path': s.faint ? `url(#${clipId})` : undefined,
           d: path(pts),
           fill: 'none',
           stroke: s.colour,

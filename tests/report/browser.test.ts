@@ -1,0 +1,87 @@
+// Renders a report built by `o2o report` (from the fixture results tree) in headless Chromium through
+// scripts/screenshot-report.sh and checks that the screenshot is a real rendering: a PNG of the window's
+// size whose rows hold many colours (text, figure lines, shaded bands), not a blank page.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeFixtureResults } from './fixture-results.ts';
+import { decodePng, distinctColours } from './png.ts';
+
+const repo = resolve(import.meta.dirname, '..', '..');
+
+function findChromium(): string | undefined {
+  if (process.env['CHROMIUM']) return process.env['CHROMIUM'];
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
+    const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+    if (found.status === 0 && found.stdout.trim() !== '') return found.stdout.trim();
+  }
+  return undefined;
+}
+
+describe('o2o report in headless Chromium', function () {
+  this.timeout(180_000);
+  let dir: string;
+
+  before(function () {
+    if (findChromium() === undefined) {
+      if (process.env['CI'] === 'true')
+        throw new Error('CI=true but chromium is not installed (scripts/bootstrap.sh installs it)');
+      console.warn('    (skipped: chromium not found; install Debian chromium or set CHROMIUM to run)');
+      this.skip();
+    }
+    dir = mkdtempSync(join(tmpdir(), 'o2o-report-browser-'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('builds the report with the CLI and renders it to a real screenshot', () => {
+    const results = join(dir, 'results');
+    const out = join(dir, 'report');
+    writeFixtureResults(results);
+    const built = spawnSync(
+      process.execPath,
+      [join(repo, 'bin', 'o2o.mjs'), 'report', '--results', results, '--out', out, '--resamples', '200'],
+      { cwd: repo, encoding: 'utf8' },
+    );
+    assert.equal(built.status, 0, built.stderr);
+    assert.equal(built.stdout.trim(), join(out, 'index.html'));
+    assert.match(built.stderr, /\[report\] wrote \d+ files/);
+
+    const png = join(dir, 'shot.png');
+    const printed = execFileSync(
+      'bash',
+      [join(repo, 'scripts', 'screenshot-report.sh'), join(out, 'index.html'), png, '1400x3000'],
+      { encoding: 'utf8' },
+    );
+    assert.equal(printed.trim(), png);
+    assert.ok(existsSync(png));
+    const img = decodePng(readFileSync(png));
+    assert.deepEqual([img.width, img.height], [1400, 3000]);
+    // Rows across the page: the headline tables near the top, figures further down.
+    const rows = Array.from({ length: 30 }, (_, i) => 50 + i * 98);
+    const colours = distinctColours(img, rows);
+    assert.ok(colours > 40, `only ${colours} distinct colours in the sampled rows: a blank or broken page?`);
+    // Some, but not most, pixels are ink: a page, not a solid fill.
+    let ink = 0;
+    for (let p = 0; p < img.pixels.length; p += img.channels) {
+      if (img.pixels[p]! < 200 || img.pixels[p + 1]! < 200 || img.pixels[p + 2]! < 200) ink++;
+    }
+    const share = ink / (img.width * img.height);
+    assert.ok(share > 0.01 && share < 0.6, `ink covers ${(share * 100).toFixed(1)}% of the page`);
+  });
+
+  it('the screenshot script refuses a missing page', () => {
+    const r = spawnSync(
+      'bash',
+      [join(repo, 'scripts', 'screenshot-report.sh'), join(dir, 'nope.html'), join(dir, 'x.png')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /does not exist/);
+  });
+});
