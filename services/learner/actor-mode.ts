@@ -56,6 +56,14 @@ export interface SimulatorTally {
   /** Seqs that never arrived (must stay 0). */
   gaps: number;
   streamErrors: number;
+  /** Stored rows flagged terminated by the environment. */
+  terminals: number;
+  /**
+   * Stored rows of episodes not finished (yet): when the simulator dies, these are its cut episodes.
+   * They stay in the replay buffer as the environment flagged them (not terminated), so TD bootstraps
+   * through their last state as it does for a time-limit truncation; no terminal is made up for them.
+   */
+  openEpisodeRows: number;
 }
 
 export interface ActorModeHooks {
@@ -77,6 +85,8 @@ export interface ActorModeResult {
 }
 
 interface Link {
+  /** Rows since the last episode end, per sub-env of the simulator incarnation. */
+  openRows: Map<number, number>;
   key: string;
   index: number;
   id: string;
@@ -137,6 +147,7 @@ export async function trainActorMode(
   /** Last stored seq per simulator incarnation: a reconnect acks it and streams from the next one. */
   const stored = new Map<string, number>();
   const retryAfter = new Map<string, number>();
+  const openRowsOf = new Map<string, Map<number, number>>();
   const evaluations: ActorModeResult['evaluations'] = [];
   // Simulators accept only newer versions than the last they saw (possibly from an earlier run or
   // learner), so versions start from the clock: ms · 1000 stays below 2^53 for millennia.
@@ -174,7 +185,11 @@ export async function trainActorMode(
     links.delete(link.key);
     retryAfter.set(link.key, Date.now() + 1_000);
     link.client.close();
-    log(`simulator ${link.key} dropped (${why}); the run goes on`);
+    const cut = link.tally.openEpisodeRows;
+    log(
+      `simulator ${link.key} dropped (${why}); the run goes on` +
+        (cut > 0 ? `; its unfinished episodes (${cut} stored rows) stay in the replay buffer, cut` : ''),
+    );
   };
 
   // 1 + 2: discovery and one reader per linked simulator.
@@ -220,6 +235,8 @@ export async function trainActorMode(
           duplicates: 0,
           gaps: 0,
           streamErrors: 0,
+          terminals: 0,
+          openEpisodeRows: 0,
         } satisfies SimulatorTally);
       tallies.set(key, tally);
       const link: Link = {
@@ -232,7 +249,10 @@ export async function trainActorMode(
         nextSeq: stored.has(key) ? stored.get(key)! + 1 : 0,
         tally,
         closed: false,
+        // Per incarnation, not per link: an episode goes on across a relink.
+        openRows: openRowsOf.get(key) ?? new Map(),
       };
+      openRowsOf.set(key, link.openRows);
       links.set(key, link);
       log(`simulator ${key} linked at ${hb.address}`);
       const last = stored.get(key);
@@ -290,7 +310,12 @@ export async function trainActorMode(
           batch.nextObs.subarray(r * obsDim, (r + 1) * obsDim),
           batch.terminated[r] === 1,
         );
+        const env = batch.envIndex[r] ?? 0;
+        if (batch.terminated[r] === 1) link.tally.terminals++;
+        const ended = batch.terminated[r] === 1 || batch.truncated[r] === 1;
+        link.openRows.set(env, ended ? 0 : (link.openRows.get(env) ?? 0) + 1);
       }
+      link.tally.openEpisodeRows = [...link.openRows.values()].reduce((a, b) => a + b, 0);
       if (link.tally.batches === 0) link.tally.firstSeq = batch.seq;
       link.tally.batches++;
       link.tally.rows += rows;

@@ -1,0 +1,160 @@
+// Fault: a simulator is killed with SIGKILL in the middle of an episode during actor-mode fine-tuning
+// (real simulator processes found through NATS heartbeats; tests/services/learner-actor.test.ts covers a
+// kill with a newcomer joining). Here the killed simulator is restarted with the same id and rejoins as a
+// new incarnation. Checked per incarnation: seqs stored from 1 without gaps, every stored batch acked and
+// nothing acked that was not stored (the simulators' own oldest unacked seq follows the learner's last
+// stored one), rows stored = replay size = steps, and the dead incarnation's unfinished episode stays in
+// the replay buffer as a cut episode (its rows counted, no terminal made up).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { makeEnv } from '../../lib/envs/registry.ts';
+import { Td3Agent } from '../../lib/rl/td3.ts';
+import { type SimulatorTally, trainActorMode } from '../../services/learner/actor-mode.ts';
+import { SimulatorClient, watchSimulators } from '../../services/simulator/client.ts';
+import { type SpawnedSimulator, spawnSimulator } from '../../services/simulator/spawn.ts';
+import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.ts';
+
+const ENV_ID = 'InvertedPendulum-v5';
+const BATCH_STEPS = 16;
+
+describe('fault: simulator killed mid-episode in actor mode, restarted with the same id', function () {
+  this.timeout(180_000);
+  let nats: NatsServerHandle;
+  let nc: NatsConnection;
+  let root: string;
+  const sims: SpawnedSimulator[] = [];
+
+  before(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+    root = mkdtempSync(join(tmpdir(), 'o2o-fault-sim-'));
+  });
+  after(async () => {
+    await Promise.all(sims.map((s) => s.stop('SIGTERM', 5_000)));
+    await nc?.drain();
+    await nats?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('carries on with the other simulator, relinks the restarted one, and accounts for every transition once', async () => {
+    const simEnv = (id: string) => ({
+      O2O_NATS_URL: nats.url,
+      O2O_RUN_ROOT: root,
+      O2O_SIM_ENV: ENV_ID,
+      O2O_SIM_ID: id,
+      O2O_SIM_HEARTBEAT_MS: '200',
+      O2O_SIM_BATCH_STEPS: String(BATCH_STEPS),
+      O2O_SIM_WINDOW: '4',
+    });
+    const [a, b] = await Promise.all([spawnSimulator(simEnv('sim-a')), spawnSimulator(simEnv('sim-b'))]);
+    sims.push(a, b);
+    const watch = watchSimulators(nc, { envId: ENV_ID, heartbeatMs: 200 });
+    await watch.waitFor((live) => live.size >= 2, 30_000);
+
+    const evalEnv = makeEnv(ENV_ID);
+    const agent = new Td3Agent({
+      obsDim: evalEnv.observationSpace.shape[0],
+      actDim: evalEnv.actionSpace.shape[0],
+      maxAction: evalEnv.actionSpace.high[0]!,
+      hidden: [16, 16],
+      seed: 11,
+    });
+    let killedAt: { rows: number; openEpisodeRows: number } | undefined;
+    let restarted: Promise<SpawnedSimulator> | undefined;
+    let done = false;
+    const logs: string[] = [];
+    const tallyOf = (tallies: SimulatorTally[], id: string, incarnation: number) =>
+      tallies.find((t) => t.simulatorId === id && t.incarnation === incarnation);
+    const result = await trainActorMode(
+      watch,
+      evalEnv,
+      agent,
+      {
+        totalSteps: 200_000,
+        startSteps: 0,
+        warmupSteps: 100,
+        updateToData: 0.25,
+        policySyncEvery: 50,
+        explorationNoise: 0.1,
+        batchSize: 32,
+        replayCapacity: 200_000,
+        evalEvery: 100_000,
+        evalEpisodes: 1,
+        seed: 11,
+        discoverEveryMs: 100,
+      },
+      {
+        log: (m) => logs.push(m),
+        onProgress: (p) => {
+          const b1 = tallyOf(p.tallies, 'sim-b', 1);
+          // Mid-episode: the last batch stored from sim-b left an episode unfinished.
+          if (killedAt === undefined && b1 !== undefined && b1.rows >= 200 && b1.openEpisodeRows > 0) {
+            killedAt = { rows: b1.rows, openEpisodeRows: b1.openEpisodeRows };
+            restarted = b.stop('SIGKILL').then(() => spawnSimulator(simEnv('sim-b')));
+          }
+          const b2 = tallyOf(p.tallies, 'sim-b', 2);
+          const a1 = tallyOf(p.tallies, 'sim-a', 1);
+          if (b2 !== undefined && b2.rows >= 200 && (a1?.rows ?? 0) >= 400) done = true;
+        },
+        stopping: () => done,
+      },
+    );
+    watch.stop();
+    evalEnv.close();
+    assert.ok(restarted !== undefined, `sim-b was killed\n${logs.join('\n')}`);
+    const b2proc = await restarted;
+    sims.push(b2proc);
+
+    const keys = result.tallies.map((t) => `${t.simulatorId}#${t.incarnation}`).sort();
+    assert.deepEqual(keys, ['sim-a#1', 'sim-b#1', 'sim-b#2'], logs.join('\n'));
+    let rows = 0;
+    for (const t of result.tallies) {
+      const key = `${t.simulatorId}#${t.incarnation}`;
+      assert.equal(t.gaps, 0, `${key}: gaps`);
+      assert.equal(t.firstSeq, 1, `${key}: stored from seq 1`);
+      assert.equal(t.batches, t.lastSeq, `${key}: seqs 1..${t.lastSeq} stored once each`);
+      assert.equal(t.rows, t.batches * BATCH_STEPS, `${key}: whole batches stored`);
+      assert.ok(t.openEpisodeRows < t.rows && t.terminals <= t.rows);
+      rows += t.rows;
+    }
+    assert.equal(rows, result.steps, 'every stored row is counted once');
+    assert.equal(result.replaySize, result.steps, 'nothing removed: the cut episode stays');
+
+    // The killed incarnation: dropped, its rows (the cut episode included) kept.
+    const b1 = tallyOf(result.tallies, 'sim-b', 1)!;
+    assert.ok(b1.streamErrors >= 1, 'sim-b#1 was dropped');
+    assert.ok(b1.rows >= killedAt!.rows && b1.openEpisodeRows > 0, JSON.stringify(b1));
+    assert.ok(
+      logs.some(
+        (l) =>
+          l.includes(`sim-b#1 dropped`) &&
+          l.includes(`unfinished episodes (${b1.openEpisodeRows} stored rows) stay in the replay buffer`),
+      ),
+      logs.join('\n'),
+    );
+
+    // The simulators agree: their oldest unacked batch is the one after the learner's last stored seq.
+    for (const [proc, id] of [
+      [a, 'sim-a'],
+      [b2proc, 'sim-b'],
+    ] as const) {
+      const t = tallyOf(result.tallies, id, id === 'sim-a' ? 1 : 2)!;
+      const client = await SimulatorClient.connect(proc.address);
+      try {
+        for await (const batch of client.streamTransitions(0)) {
+          assert.equal(batch.seq, t.lastSeq + 1, `${id}: nothing acked beyond what was stored`);
+          break;
+        }
+      } finally {
+        client.close();
+      }
+    }
+    console.log(
+      `      sim-b#1 killed after ${b1.rows} rows (${b1.openEpisodeRows} of an unfinished episode); ` +
+        `sim-b#2 ${tallyOf(result.tallies, 'sim-b', 2)!.rows} rows, sim-a ${tallyOf(result.tallies, 'sim-a', 1)!.rows}`,
+    );
+  });
+});
