@@ -92,7 +92,11 @@ export function simulatorHandlers(engine: SimulatorEngine): SimulatorServer {
     call.on('data', (req: SimStepRequest) => {
       if (failed) return; // the stream already ended with the first failure's status
       try {
-        call.write(engine.step(req));
+        // A client that sends without reading answers stops being read (bounded buffering).
+        if (!call.write(engine.step(req))) {
+          call.pause();
+          call.once('drain', () => call.resume());
+        }
       } catch (err) {
         // An 'error' event becomes the call's status (grpc-js); destroy() would drop it and leave the
         // client waiting for its deadline.
