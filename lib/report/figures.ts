@@ -1,7 +1,7 @@
 // The report's figures as standalone SVG documents: learning curves per env × dataset (offline phase
 // before the online one, as in the paper), ablation bars, the critic analysis, the sweeps.
 import type { Analysis, Curve, GroupSummary } from './analysis.ts';
-import { isMainVariant, MAIN_AUG_FRACTION } from './groups.ts';
+import { isMainVariant, MAIN_AUG_FRACTION, scoreOf } from './groups.ts';
 import { type BarGroup, barChart } from './svg/bar-chart.ts';
 import { type LineSeries, lineChart } from './svg/line-chart.ts';
 import { colour, GREY } from './svg/palette.ts';
@@ -36,12 +36,12 @@ function curveSeries(curves: Curve[], groups: Map<string, GroupSummary>): LineSe
     const online = c.online.map((p) => ({ x: p.x, y: p.y, low: p.low, high: p.high }));
     const offline = c.offline.map((p) => ({ x: p.x, y: p.y, low: p.low, high: p.high }));
     const n = groups.get(c.groupId)?.finished ?? 0;
-    series.push({ label: `${c.label} (n=${n})`, colour: c2, points: online });
+    if (online.length > 0) series.push({ label: `${c.label} (n=${n})`, colour: c2, points: online });
     if (offline.length > 0)
       series.push({ label: `${c.label}: offline`, colour: c2, points: offline, dashed: true });
     for (const p of c.partial) {
       series.push({
-        label: `${c.label} seed ${p.seed} (unfinished)`,
+        label: `${c.label}: ${c.partial.length} unfinished`,
         colour: c2,
         points: p.points,
         dashed: true,
@@ -60,16 +60,20 @@ function criticColour(s: { augmented: boolean; augFraction: number }, i: number)
 export function buildFigures(a: Analysis): Figure[] {
   const figures: Figure[] = [];
   const groupOf = new Map(a.groups.map((g) => [g.id, g]));
-  const groups = new Map(a.groups.map((g) => [g.id, g]));
-  const scored = (env: string) => a.groups.some((g) => g.env === env && g.finalScore !== null);
+  const groups = groupOf;
+  const scored = (env: string) => scoreOf(env, 0) !== null;
   // Learning curves: for each env × dataset, scratch (the env's) plus the dataset's variants that
   // pre-train both parts; ablation variants get their own bars below.
   const pairs = a.datasets.map((d) => `${d.env}|${d.dataset}`);
-  for (const pair of pairs) {
+  // An env with scratch runs only (the grid runs scratch first) still gets its curves.
+  const scratchOnly = [...new Set(a.groups.map((g) => g.env))]
+    .filter((env) => !pairs.some((p) => p.startsWith(`${env}|`)))
+    .map((env) => `${env}|none`);
+  for (const pair of [...pairs, ...scratchOnly]) {
     const [env, dataset] = pair.split('|') as [string, string];
     const chosen = [
       ...(a.curves[`${env}|none`] ?? []),
-      ...(a.curves[pair] ?? []).filter((c) => {
+      ...(dataset === 'none' ? [] : (a.curves[pair] ?? [])).filter((c) => {
         const g = groups.get(c.groupId);
         return g !== undefined && isMainVariant(g);
       }),
@@ -78,7 +82,7 @@ export function buildFigures(a: Analysis): Figure[] {
     const yLabel = scored(env) ? 'D4RL-normalised score (IQM)' : 'return (IQM)';
     const hasOffline = chosen.some((c) => c.offline.length > 0);
     const threshold = a.thresholds.find((t) => t.env === env && t.dataset === dataset);
-    const title = `${env}, ${dataset}: learning curves`;
+    const title = dataset === 'none' ? `${env}: learning curves` : `${env}, ${dataset}: learning curves`;
     figures.push({
       file: `curves-${slug(env)}-${slug(dataset)}.svg`,
       title,

@@ -55,7 +55,8 @@ export function lineChart(spec: LineChartSpec): string {
     ...(spec.xTicks ?? []).map((t) => t.x),
   ];
   // Faint series (unfinished runs) do not stretch the y axis; they are clipped to the plot area.
-  const solid = spec.series.some((s) => !s.faint) ? spec.series.filter((s) => !s.faint) : spec.series;
+  const drawn = spec.series.filter((s) => s.points.length > 0);
+  const solid = drawn.some((s) => !s.faint) ? drawn.filter((s) => !s.faint) : drawn;
   const ys = [
     ...solid.flatMap((s) => s.points).flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]),
     ...(spec.hLines ?? []).map((l) => l.y),
@@ -161,8 +162,13 @@ export function lineChart(spec: LineChartSpec): string {
   const entries = spec.series
     .filter((s) => !s.faint)
     .map((s) => ({ label: s.label, colour: s.colour, dashed: s.dashed }));
-  if (spec.series.some((s) => s.faint))
-    entries.push({ label: 'unfinished run (partial)', colour: GREY, dashed: true });
+  // Faint series share a legend entry per label (e.g. all unfinished runs of one variant).
+  const faintLabels = new Set<string>();
+  for (const s of spec.series.filter((x) => x.faint && x.points.length > 0)) {
+    if (faintLabels.has(s.label)) continue;
+    faintLabels.add(s.label);
+    entries.push({ label: s.label, colour: s.colour, dashed: true });
+  }
   parts.push(legend(frame.left + frame.width + 20, frame.top + 8, entries));
   return svgDocument(width, height, spec.title, parts.join(''));
 }
