@@ -160,9 +160,11 @@ async function runOne(specFile: string, id: string): Promise<number> {
   let progress: ProgressLine | undefined;
   const log = (line: string) => {
     progress?.clear();
-    const stamped = `[${id}] ${line}`;
-    console.error(stamped);
-    appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+    const at = new Date().toISOString();
+    for (const part of line.split('\n')) {
+      console.error(`[${id}] ${part}`);
+      appendFileSync(logFile, `${at} ${part}\n`);
+    }
   };
   try {
     const result = await runPipeline(run.config, run.paths, {

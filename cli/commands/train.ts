@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ENV_IDS } from '../../lib/envs/registry.ts';
 import { manifestSha256 } from '../../lib/experiment/dataset-source.ts';
-import { writeJsonAtomic } from '../../lib/experiment/fs-atomic.ts';
+import { readJsonIfExists, writeJsonAtomic } from '../../lib/experiment/fs-atomic.ts';
 import { trainPaths } from '../../lib/experiment/paths.ts';
 import { runPipeline } from '../../lib/experiment/pipeline.ts';
 import { parseRunConfig, type RunConfig } from '../../lib/experiment/run-config.ts';
@@ -142,7 +142,20 @@ async function train(f: Flags): Promise<void> {
   const config = runConfigFromFlags(f);
   const paths = trainPaths(out);
   let progress: ProgressLine | undefined;
-  // A run directory resumes only the same run: its stage markers check their settings.
+  // A run directory resumes only the same run.
+  const previous = readJsonIfExists(join(out, 'config.json')) as
+    | { run?: Record<string, unknown> }
+    | undefined;
+  if (previous?.run !== undefined) {
+    const changed = Object.entries(config)
+      .filter(([k, v]) => JSON.stringify(previous.run?.[k]) !== JSON.stringify(v))
+      .map(([k, v]) => `${k} ${JSON.stringify(previous.run?.[k])} -> ${JSON.stringify(v)}`);
+    if (changed.length > 0) {
+      throw new UsageError(
+        `--out ${out} holds a run with other settings (${changed.join(', ')}): use another --out`,
+      );
+    }
+  }
   mkdirSync(out, { recursive: true });
   writeJsonAtomic(join(out, 'config.json'), { ...f, run: config });
   let stop = false;

@@ -22,6 +22,17 @@ export function gitCommit(cwd = process.cwd()): string {
   }
 }
 
+/** The run-config fields whose stored value (config.json) differs from `run.config`, e.g. after a spec's
+ * budgets changed under an unfinished run; empty when there is no config.json yet. */
+export function changedSettings(run: GridRun): string[] {
+  const path = join(run.paths.runDir, 'config.json');
+  const stored = readJsonIfExists(path) as Record<string, unknown> | undefined;
+  if (stored === undefined) return [];
+  return Object.entries(run.config)
+    .filter(([field, value]) => JSON.stringify(stored[field]) !== JSON.stringify(value))
+    .map(([field, value]) => `${field}: ${JSON.stringify(stored[field])} -> ${JSON.stringify(value)}`);
+}
+
 /** Writes (or updates) the run's config.json: the run config, labels, groups and provenance. */
 export function writeRunConfigFile(run: GridRun, commit: string, specFile: string): void {
   const path = join(run.paths.runDir, 'config.json');

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import { expandGrid, type GridRun, matchesFilters } from './grid.ts';
-import { gitCommit, writeRunConfigFile } from './provenance.ts';
+import { changedSettings, gitCommit, writeRunConfigFile } from './provenance.ts';
 import { blockedReason, failedPath, runState } from './run-state.ts';
 import type { GridSpec } from './spec.ts';
 
@@ -110,7 +110,15 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
   let stopping = false;
   let killTimer: NodeJS.Timeout | undefined;
 
-  const launch = (run: GridRun) => {
+  /** Starts the run's child; false (and the run recorded as failed) when its settings changed. */
+  const launch = (run: GridRun): boolean => {
+    const changed = changedSettings(run);
+    if (changed.length > 0) {
+      const message = `${run.paths.runDir} holds this run with other settings (${changed.join('; ')}); move it away to rerun`;
+      summary.failed.push({ id: run.id, message });
+      o.log(`[grid] FAILED ${run.id}: ${message}`);
+      return false;
+    }
     mkdirSync(run.paths.runDir, { recursive: true });
     rmSync(failedPath(run), { force: true });
     writeRunConfigFile(run, commit, o.specFile);
@@ -140,6 +148,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     running.set(run.id, { run, child, startedAt: Date.now(), tail, exited });
     started++;
     o.log(`[grid] start ${run.id} [${run.groups.join(', ')}] (${started} started this session)`);
+    return true;
   };
 
   const settle = (r: Running, exit: { code: number | null; signal: NodeJS.Signals | null }) => {

@@ -24,7 +24,9 @@ function runOf(spec: Record<string, unknown>, file: string): GridRun {
 
 /** Everything a run produced that must not depend on interruptions (timings excluded). */
 function outcome(run: GridRun) {
-  const metrics = readJsonl<Record<string, unknown>>(run.paths.metrics).map(({ stepsPerSecond: _s, ...r }) => r);
+  const metrics = readJsonl<Record<string, unknown>>(run.paths.metrics).map(
+    ({ stepsPerSecond: _s, ...r }) => r,
+  );
   const critic = readJsonl(run.paths.critic);
   const agent = loadAgent(run.paths.finalAgent).agent;
   const params = [...agent.actor.params(), ...agent.critics.params()].map((p) => Array.from(p.value));

@@ -25,7 +25,8 @@ describe('experiment spec and grid', () => {
         assert.ok(e instanceof SpecError);
         const m = e.message;
         assert.ok(m.startsWith(`${file}: `), m);
-        for (const field of ['seeds.1', 'budgets.onlineSteps', 'groups.0.envs.0']) assert.match(m, new RegExp(field));
+        for (const field of ['seeds.1', 'budgets.onlineSteps', 'groups.0.envs.0'])
+          assert.match(m, new RegExp(field));
         return true;
       },
     );
@@ -36,7 +37,11 @@ describe('experiment spec and grid', () => {
     assert.throws(() => parseSpec(labels, 'labels.yaml'), /groups\.0\.datasets\.1: unknown dataset 'x'/);
     assert.throws(() => parseSpec(labels, 'labels.yaml'), /groups\.0\.variants\.0: unknown variant 'y'/);
     assert.throws(
-      () => parseSpec({ ...tinySpec(dir), variants: { v: { variant: 'td3bc-aug', pretrain: 'both' } } }, 's.yaml'),
+      () =>
+        parseSpec(
+          { ...tinySpec(dir), variants: { v: { variant: 'td3bc-aug', pretrain: 'both' } } },
+          's.yaml',
+        ),
       /variants\.v\.augFraction: required for td3bc-aug/,
     );
     assert.throws(() => loadSpec(join(dir, 'absent.yaml')), /absent\.yaml: cannot read the spec \(ENOENT\)/);
@@ -62,24 +67,35 @@ describe('experiment spec and grid', () => {
     assert.equal(ids[10], 'Hopper-v5/none/scratch/seed-1');
     const tierOf = (id: string) => runs.find((r) => r.id === id)!.tier;
     const tiers = runs.map((r) => r.tier);
-    assert.deepEqual(tiers, [...tiers].sort((a, b) => a - b), 'tiers never go back');
+    assert.deepEqual(
+      tiers,
+      [...tiers].sort((a, b) => a - b),
+      'tiers never go back',
+    );
     // Within a tier, every seed-0 run comes before any seed-1 run.
     for (const tier of new Set(tiers)) {
       const seeds = runs.filter((r) => r.tier === tier).map((r) => r.seed);
-      assert.deepEqual(seeds, [...seeds].sort((a, b) => a - b), `tier ${tier} is seed-interleaved`);
+      assert.deepEqual(
+        seeds,
+        [...seeds].sort((a, b) => a - b),
+        `tier ${tier} is seed-interleaved`,
+      );
     }
     const shared = runs.find((r) => r.id === 'Hopper-v5/medium-replay-10k/td3bc-aug-both/seed-3')!;
     assert.deepEqual(shared.groups.sort(), ['main', 'ratio-sweep', 'size-sweep']);
     assert.equal(tierOf(shared.id), 0);
-    assert.deepEqual(runs.find((r) => r.id === 'Hopper-v5/medium-replay-10k/td3bc-both/seed-1')!.groups.sort(), [
-      'main',
-      'ratio-sweep',
-    ]);
+    assert.deepEqual(
+      runs.find((r) => r.id === 'Hopper-v5/medium-replay-10k/td3bc-both/seed-1')!.groups.sort(),
+      ['main', 'ratio-sweep'],
+    );
     // Counts: Hopper 5 scratch + 2 datasets × (2 main + 4 ablation) + 3 sizes + 2 ratios, × 5 seeds.
     assert.equal(runs.filter((r) => r.env === 'Hopper-v5').length, 5 + (2 * 6 + 3 + 2) * 5);
     assert.equal(runs.filter((r) => r.env === 'Walker2d-v5').length, 5 + 2 * 6 * 5);
     const sub = shared.config.dataset!;
-    assert.deepEqual([sub.kind, sub.transitions, sub.by, sub.subsetSeed], ['medium-replay', 10_000, 'transition', 3]);
+    assert.deepEqual(
+      [sub.kind, sub.transitions, sub.by, sub.subsetSeed],
+      ['medium-replay', 10_000, 'transition', 3],
+    );
     assert.equal(sub.file, join('datasets', 'Hopper-v5', 'medium-replay.hdf5'));
     assert.equal(shared.paths.runDir, join('results', shared.id));
   });

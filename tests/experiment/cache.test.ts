@@ -1,0 +1,104 @@
+// Shared work: the three pretrain modes of one (env, dataset, seed, augmentation) use one world model and
+// one offline pre-training, built once even with two jobs in parallel; a run whose dataset file is missing
+// is blocked (with the reason) while the others go on; the lock file behind the cache.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { experimentCommand } from '../../cli/commands/experiment.ts';
+import { expandGrid } from '../../lib/experiment/grid.ts';
+import { tryLock } from '../../lib/experiment/lock.ts';
+import { readJsonl } from '../../lib/experiment/run-log.ts';
+import { parseSpec } from '../../lib/experiment/spec.ts';
+import { formatStatus, gridStatus } from '../../lib/experiment/status.ts';
+import { ENV, makeDatasets, tinySpec, writeSpec } from './fixtures.ts';
+
+describe('experiment grid: shared pre-training, blocked runs, locks', function () {
+  this.timeout(150_000);
+  const dir = mkdtempSync(join(tmpdir(), 'o2o-cache-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('builds the world model and offline pre-training once for three pretrain modes; blocks a missing dataset', async () => {
+    await makeDatasets(dir);
+    const spec = tinySpec(dir, {
+      budgets: { ...(tinySpec(dir)['budgets'] as object), onlineSteps: 120 },
+      groups: [
+        {
+          name: 'ablation',
+          tier: 0,
+          envs: [ENV],
+          datasets: ['random-400'],
+          variants: ['td3bc-aug-both', 'td3bc-aug-actor', 'td3bc-aug-critic'],
+        },
+        { name: 'main', tier: 1, envs: [ENV], datasets: ['missing-400'], variants: ['td3bc-both'] },
+      ],
+    });
+    const file = writeSpec(dir, 'cache', spec);
+    const runs = expandGrid(parseSpec(spec, file));
+    assert.equal(await experimentCommand.run(['run', file, '--jobs', '2']), 0);
+
+    const [both, actor, critic, blocked] = runs as [
+      (typeof runs)[0],
+      (typeof runs)[0],
+      (typeof runs)[0],
+      (typeof runs)[0],
+    ];
+    for (const run of [both, actor, critic]) assert.ok(existsSync(run.paths.done), `${run.id} done`);
+    // One shared entry each, and exactly one run built them (the others reused them).
+    assert.equal(both.paths.offline.marker, critic.paths.offline.marker);
+    assert.equal(both.paths.worldModel.marker, actor.paths.worldModel.marker);
+    const logs = [both, actor, critic].map((r) => readFileSync(join(r.paths.runDir, 'run.log'), 'utf8'));
+    assert.equal(logs.filter((l) => /\[offline\] reusing/.test(l)).length, 2, 'offline built once');
+    assert.equal(logs.filter((l) => /\[world model\] reusing/.test(l)).length, 2, 'world model built once');
+    assert.ok(
+      !existsSync(both.paths.offline.lock) && !existsSync(both.paths.worldModel.lock),
+      'locks released',
+    );
+    // Every run starts with the shared offline rows, then its own online rows.
+    const shared = readJsonl<{ phase: string; step: number }>(both.paths.offline.metrics);
+    assert.deepEqual(
+      shared.map((r) => `${r.phase}:${r.step}`),
+      ['offline:60', 'offline:120'],
+    );
+    for (const run of [both, actor, critic]) {
+      const rows = readJsonl<{ phase: string; step: number }>(run.paths.metrics);
+      assert.deepEqual(rows.slice(0, 2), shared);
+      assert.deepEqual(
+        rows.slice(2).map((r) => `${r.phase}:${r.step}`),
+        ['online:0', 'online:60', 'online:120'],
+      );
+      assert.deepEqual(readJsonl(run.paths.critic).slice(0, 2), readJsonl(both.paths.offline.critic));
+    }
+    // Fine-tuning from the actor alone starts with the pre-trained policy; from the critic alone it does not.
+    const online0 = (r: typeof both) => readJsonl<{ returnMean: number }>(r.paths.metrics)[2]!.returnMean;
+    assert.equal(online0(actor), online0(both));
+    // The blocked run: reported with its reason, never started.
+    assert.ok(!existsSync(blocked.paths.runDir));
+    const rows = gridStatus(runs);
+    const missing = join(dir, 'datasets', ENV, 'medium.hdf5');
+    assert.deepEqual(rows.find((r) => r.dataset === 'missing-400')!.counts.blocked, 1);
+    assert.match(
+      formatStatus(rows),
+      new RegExp(`${missing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} missing: run scripts/make-datasets.sh`),
+    );
+    assert.equal(rows.filter((r) => r.counts.done === 1).length, 3);
+    // A second invocation finds nothing to do.
+    assert.equal(await experimentCommand.run(['run', file, '--only', 'group=ablation']), 0);
+  });
+
+  it('a lock is exclusive while its owner lives and taken over when the owner is dead', () => {
+    const path = join(dir, 'entry.lock');
+    const held = tryLock(path);
+    assert.ok('release' in held);
+    const second = tryLock(path);
+    assert.ok('heldBy' in second && second.heldBy.includes(`pid ${process.pid}`));
+    held.release();
+    assert.ok(!existsSync(path));
+    // A lock left by a process that no longer exists (pid beyond the kernel's range) is stale.
+    writeFileSync(path, JSON.stringify({ pid: 2 ** 30, host: hostname(), since: 'earlier' }));
+    const taken = tryLock(path);
+    assert.ok('release' in taken, 'stale lock taken over');
+    assert.equal(JSON.parse(readFileSync(path, 'utf8')).pid, process.pid);
+    taken.release();
+  });
+});
