@@ -32,6 +32,15 @@ evaluation: { episodes: 1 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('fault: learner killed mid online fine-tuning (o2o run)', function () {
   this.timeout(240_000);
   let dir: string;
@@ -145,5 +154,33 @@ describe('fault: learner killed mid online fine-tuning (o2o run)', function () {
       `      killed at step ${killed.atStep}, resumed from checkpoint ${killed.checkpointStep}; ` +
         `${killed.atStep - killed.checkpointStep} step(s) redone`,
     );
+  });
+
+  it('gives up with an error naming the service and the policy once its restarts are spent', async () => {
+    writeFileSync(join(dir, 'spec.yaml'), SPEC);
+    const pids: number[] = [];
+    const launcherLines: string[] = [];
+    const result = await launch({
+      specPath: join(dir, 'spec.yaml'),
+      runDir: join(dir, 'run-give-up'),
+      restart: { maxRestarts: 1, initialBackoffMs: 100, maxBackoffMs: 100 },
+      log: (line) => launcherLines.push(line),
+      forward: () => {},
+      onReady: (label, info) => {
+        pids.push(info.pid);
+        if (label === 'learner') process.kill(info.pid, 'SIGKILL'); // dies every time it comes up
+      },
+      graceMs: 5_000,
+    });
+    assert.equal(result.ok, false);
+    assert.match(
+      result.reason ?? '',
+      /^learner exited unexpectedly \(SIGKILL\) after 1 restart\(s\); giving up \(at most 1 restart\(s\) per service/,
+      launcherLines.join('\n'),
+    );
+    assert.ok(
+      launcherLines.some((l) => /learner exited unexpectedly \(SIGKILL\); restart 1\/1 in 100 ms/.test(l)),
+    );
+    for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} stopped`);
   });
 });
