@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
 import type { GridRun } from './grid.ts';
+import { type RunConfig, usesWorldModel } from './run-config.ts';
 
 export const GENERATOR_VERSION = 'o2o-experiment 1';
 
@@ -22,13 +23,24 @@ export function gitCommit(cwd = process.cwd()): string {
   }
 }
 
+/** Settings a run of this variant never reads (a spec may change them under it). */
+function irrelevantSettings(c: RunConfig): Set<string> {
+  const unused: string[] = [];
+  if (c.variant === 'scratch') unused.push('offlineSteps', 'warmupSteps', 'offlineCheckpointEvery');
+  else unused.push('startSteps');
+  if (!usesWorldModel(c)) unused.push('wmEpochs');
+  return new Set(unused);
+}
+
 /** The run-config fields whose stored value (config.json) differs from `run.config`, e.g. after a spec's
  * budgets changed under an unfinished run; empty when there is no config.json yet. */
 export function changedSettings(run: GridRun): string[] {
   const path = join(run.paths.runDir, 'config.json');
   const stored = readJsonIfExists(path) as Record<string, unknown> | undefined;
   if (stored === undefined) return [];
+  const ignored = irrelevantSettings(run.config);
   return Object.entries(run.config)
+    .filter(([field]) => !ignored.has(field))
     .filter(([field, value]) => JSON.stringify(stored[field]) !== JSON.stringify(value))
     .map(([field, value]) => `${field}: ${JSON.stringify(stored[field])} -> ${JSON.stringify(value)}`);
 }

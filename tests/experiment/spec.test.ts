@@ -1,10 +1,11 @@
 // The grid spec: bad fields are named with the file, the expansion is in priority order (tier, then seed,
 // then listing order), a run listed by two groups is one run with both tags, and --only filters.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandGrid, matchesFilters } from '../../lib/experiment/grid.ts';
+import { changedSettings } from '../../lib/experiment/provenance.ts';
 import { loadSpec, parseSpec, SpecError } from '../../lib/experiment/spec.ts';
 import { ENV, tinySpec, writeSpec } from './fixtures.ts';
 
@@ -98,6 +99,18 @@ describe('experiment spec and grid', () => {
     );
     assert.equal(sub.file, join('datasets', 'Hopper-v5', 'medium-replay.hdf5'));
     assert.equal(shared.paths.runDir, join('results', shared.id));
+  });
+
+  it('notices a spec whose settings changed under an unfinished run, ignoring settings the variant never reads', () => {
+    const spec = tinySpec(dir, {
+      groups: [{ name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['td3bc-both'] }],
+    });
+    const [run] = expandGrid(parseSpec(spec, 'spec.yaml'));
+    assert.deepEqual(changedSettings(run!), [], 'no config.json yet');
+    mkdirSync(run!.paths.runDir, { recursive: true });
+    const stored = { ...run!.config, onlineSteps: 999, wmEpochs: 7, startSteps: 1, groups: ['old'] };
+    writeFileSync(join(run!.paths.runDir, 'config.json'), JSON.stringify(stored));
+    assert.deepEqual(changedSettings(run!), ['onlineSteps: 999 -> 300']);
   });
 
   it('filters runs with --only', () => {
