@@ -33,6 +33,8 @@ export interface PredictLoadOptions {
   vae?: Partial<VaeConfigInput>;
   obsDim?: number;
   actDim?: number;
+  /** HTTP/2 connections the callers share, round robin (default: one per caller, like separate learners). */
+  connections?: number;
   /** Deadline of each call (ms). */
   deadlineMs?: number;
   log?: (line: string) => void;
@@ -50,6 +52,8 @@ export interface PredictLoadLevel {
   rssStartMb: number;
   rssMaxMb: number;
   rssEndMb: number;
+  /** Callers answered by the same model call, averaged over successful calls (dynamic batching at work). */
+  meanMergedCallers: number;
 }
 
 export interface PredictLoadResult {
@@ -57,6 +61,7 @@ export interface PredictLoadResult {
   rowsPerCall: number;
   maxQueueRows: number;
   secondsPerLevel: number;
+  connections: number;
   /** Server RSS (MB) once the service is up and after the last level. */
   rssBaselineMb: number;
   rssFinalMb: number;
@@ -72,7 +77,8 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-type PredictFn = (callback: (err: ServiceError | null) => void) => void;
+/** Calls back with the error, or with null and how many callers the answering model call merged. */
+type PredictFn = (callback: (err: ServiceError | null, merged: number) => void) => void;
 
 /** Starts a service with an untrained model, drives each level in turn, stops the service. */
 export async function runPredictLoad(opts: PredictLoadOptions): Promise<PredictLoadResult> {
@@ -99,9 +105,15 @@ export async function runPredictLoad(opts: PredictLoadOptions): Promise<PredictL
     readyTimeoutMs: 60_000,
     stopGraceMs: 15_000,
   });
+  // Each channel its own connection (grpc-js would otherwise share one per target), with the 1 MiB
+  // receive window RemoteWorldModel uses.
   const channels = Array.from(
-    { length: 4 },
-    () => new WorldModelClient(service.address, credentials.createInsecure()),
+    { length: opts.connections ?? Math.max(...opts.callerCounts) },
+    () =>
+      new WorldModelClient(service.address, credentials.createInsecure(), {
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc-node.flow_control_window': 1 << 20,
+      }),
   );
   const rng = new NnRng(7);
   const rows = opts.rowsPerCall;
@@ -118,9 +130,16 @@ export async function runPredictLoad(opts: PredictLoadOptions): Promise<PredictL
         request,
         new Metadata(),
         { deadline: Date.now() + deadlineMs },
-        (err) => cb(err),
+        (err, res) => cb(err, res?.mergedCallers ?? 0),
       );
-  const call = (fn: PredictFn) => new Promise<ServiceError | null>((resolve) => fn(resolve));
+  let merged = 0;
+  const call = (fn: PredictFn) =>
+    new Promise<ServiceError | null>((resolve) =>
+      fn((err, m) => {
+        merged += m;
+        resolve(err);
+      }),
+    );
   try {
     await Promise.all(channels.map((_, i) => call(predictOn(i)))); // connect and warm up
     const rssBaselineMb = rssMb(service.pid);
@@ -129,6 +148,7 @@ export async function runPredictLoad(opts: PredictLoadOptions): Promise<PredictL
       const latencies: number[] = [];
       const errors: Record<string, number> = {};
       let rejected = 0;
+      merged = 0;
       const rss = [rssMb(service.pid)];
       const sampler = setInterval(() => rss.push(rssMb(service.pid)), 200);
       const start = performance.now();
@@ -163,6 +183,7 @@ export async function runPredictLoad(opts: PredictLoadOptions): Promise<PredictL
         rowsPerSec: (latencies.length * rows) / seconds,
         p50Ms: percentile(latencies, 0.5),
         p99Ms: percentile(latencies, 0.99),
+        meanMergedCallers: latencies.length === 0 ? 0 : merged / latencies.length,
         rssStartMb: rss[0]!,
         rssMaxMb: Math.max(...rss),
         rssEndMb: rss[rss.length - 1]!,
@@ -177,6 +198,7 @@ export async function runPredictLoad(opts: PredictLoadOptions): Promise<PredictL
       rowsPerCall: rows,
       maxQueueRows: opts.maxQueueRows,
       secondsPerLevel: opts.secondsPerLevel,
+      connections: channels.length,
       rssBaselineMb,
       rssFinalMb: rssMb(service.pid),
     };
@@ -188,11 +210,11 @@ export async function runPredictLoad(opts: PredictLoadOptions): Promise<PredictL
 }
 
 export function formatPredictLoad(r: PredictLoadResult): string {
-  const head = `Predict load: ${r.rowsPerCall} rows per call, queue bound ${r.maxQueueRows} rows, ${r.secondsPerLevel} s per level`;
+  const head = `Predict load: ${r.rowsPerCall} rows per call, queue bound ${r.maxQueueRows} rows, ${r.connections} connections, ${r.secondsPerLevel} s per level`;
   const lines = [
     head,
-    'callers | ok calls | rows/s | p50 ms | p99 ms | rejected | other errors | RSS start / max / end MB',
-    '---: | ---: | ---: | ---: | ---: | ---: | --- | ---',
+    'callers | ok calls | rows/s | p50 ms | p99 ms | merged callers | rejected | other errors | RSS start / max / end MB',
+    '---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---',
   ];
   for (const l of r.levels) {
     const other =
@@ -200,7 +222,7 @@ export function formatPredictLoad(r: PredictLoadResult): string {
         .map(([k, n]) => `${k} ${n}`)
         .join(', ') || '—';
     lines.push(
-      `${l.callers} | ${l.ok} | ${l.rowsPerSec.toFixed(0)} | ${l.p50Ms.toFixed(1)} | ${l.p99Ms.toFixed(1)} | ${l.rejected} | ${other} | ${l.rssStartMb.toFixed(0)} / ${l.rssMaxMb.toFixed(0)} / ${l.rssEndMb.toFixed(0)}`,
+      `${l.callers} | ${l.ok} | ${l.rowsPerSec.toFixed(0)} | ${l.p50Ms.toFixed(1)} | ${l.p99Ms.toFixed(1)} | ${l.meanMergedCallers.toFixed(1)} | ${l.rejected} | ${other} | ${l.rssStartMb.toFixed(0)} / ${l.rssMaxMb.toFixed(0)} / ${l.rssEndMb.toFixed(0)}`,
     );
   }
   lines.push(
