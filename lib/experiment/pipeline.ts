@@ -2,7 +2,7 @@
 //   (td3bc-aug) world model → (td3bc, td3bc-aug) offline TD3+BC → online TD3 → done.json.
 // Every stage resumes: the world model and the offline agent are cached (and shared between runs
 // through `paths`), offline pre-training checkpoints every segment, online training at episode ends.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import type { OfflineDataset } from '../data/dataset.ts';
 import { makeEnv } from '../envs/registry.ts';
 import { saveAgent } from '../rl/agent-checkpoint.ts';
@@ -131,6 +131,8 @@ export async function runPipeline(
       stageSeconds: { worldModel: worldModelSeconds, offline: offlineSeconds, online: online.seconds },
     };
     writeJsonAtomic(paths.done, done);
+    // The final agent is kept; the last online checkpoint (mostly replay) is not needed any more.
+    rmSync(paths.onlineCheckpoints, { recursive: true, force: true });
     return { status: 'done', done };
   } finally {
     env.close();

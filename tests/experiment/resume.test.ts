@@ -71,6 +71,7 @@ describe('experiment runs resume exactly', function () {
     const third = await runPipeline(run.config, run.paths);
     assert.equal(third.status, 'done');
     assert.deepEqual(outcome(run), reference);
+    assert.ok(!existsSync(run.paths.onlineCheckpoints), 'a finished run keeps its final agent, not its replay');
     // Finished: another call does nothing and reports done.
     const again = await runPipeline(run.config, run.paths, { shouldStop: () => true });
     assert.equal(again.status, 'done');
