@@ -3,8 +3,9 @@
 // are waiting as the previous batch of that queue merged (every caller of that batch is back: a lone
 // caller never waits, closed-loop callers are merged without waiting out the window), or the oldest
 // request has waited `maxWaitMs`; the merged output is split back per caller. Deterministic and
-// stochastic requests queue separately (a merged call has one mode). One model call runs at a time:
-// requests that arrive meanwhile pile up and form the next, larger batch.
+// stochastic requests queue separately (a merged call has one mode). One model call runs at a time, and
+// a batch is formed one event-loop turn after it is due, so requests that arrived meanwhile (a native
+// model call blocks the loop: they are read only after it) pile up and form the next, larger batch.
 import { context, type Link, SpanKind, trace } from '@opentelemetry/api';
 import type { WorldModel } from '../../lib/world-model/types.ts';
 
@@ -207,7 +208,13 @@ export class PredictBatcher {
       earliest = Math.min(earliest, first.enqueuedAt + this.options.maxWaitMs);
     }
     if (pick !== undefined) {
-      void this.run(pick, pickReason);
+      // The batch is formed on the next turn of the event loop, after every request already received
+      // has been queued: a native model runs synchronously, so requests that arrived during the last
+      // call are only read now, and dispatching the first of them alone would never let them merge.
+      this.running = true;
+      const key = pick;
+      const reason = pickReason;
+      setImmediate(() => void this.run(key, reason));
       return;
     }
     if (Number.isFinite(earliest))
@@ -229,8 +236,12 @@ export class PredictBatcher {
 
   /** Takes up to maxBatchRows rows (always at least one request) from a queue and runs them as one call. */
   private async run(key: QueueKey, reason: DispatchReason): Promise<void> {
-    this.running = true;
+    // `running` was set by schedule() when it reserved this run.
     const q = this.queues[key];
+    if (q.length === 0) {
+      this.finishRun();
+      return;
+    }
     const batch: Pending[] = [];
     let rows = 0;
     while (q.length > 0 && (batch.length === 0 || rows + q[0]!.rows <= this.options.maxBatchRows)) {
@@ -294,11 +305,16 @@ export class PredictBatcher {
       for (const p of batch) p.reject(err);
     } finally {
       span.end();
-      this.running = false;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-      this.schedule(this.closed);
+      this.finishRun();
     }
+  }
+
+  /** Marks the model idle, wakes whoever waits for that, and looks at the queues again. */
+  private finishRun(): void {
+    this.running = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+    this.schedule(this.closed);
   }
 }

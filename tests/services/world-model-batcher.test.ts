@@ -99,6 +99,20 @@ describe('world-model PredictBatcher', () => {
     assert.deepEqual(b.stats.dispatched, { full: 0, 'callers-back': 3, waited: 1, drain: 0 });
   });
 
+  it('merges requests received together even when the previous batch had one caller', async () => {
+    const b = new PredictBatcher(model, { maxBatchRows: 64, maxWaitMs: 600, maxQueueRows: 64 });
+    const { s, a } = rowsOf(1, 7);
+    await b.submit(s, a, 1, true); // the lone caller: from now on one returning request is "all back"
+    // Four requests in one tick, as when a model call that blocked the event loop ends and the requests
+    // that arrived during it are read: they form one batch, not four.
+    const results = await Promise.all([0, 1, 2, 3].map(() => b.submit(s, a, 1, true)));
+    assert.deepEqual(
+      results.map((r) => r.mergedCallers),
+      [4, 4, 4, 4],
+    );
+    assert.equal(b.stats.batches, 2);
+  });
+
   it('merges the previous batch’s callers as soon as all are back, and waits while some are missing', async () => {
     const maxWaitMs = 600;
     const b = new PredictBatcher(model, { maxBatchRows: 64, maxWaitMs, maxQueueRows: 64 });
