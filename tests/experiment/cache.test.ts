@@ -82,8 +82,20 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
       new RegExp(`${missing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} missing: run scripts/make-datasets.sh`),
     );
     assert.equal(rows.filter((r) => r.counts.done === 1).length, 3);
-    // A second invocation finds nothing to do.
+    // A second invocation skips the finished runs: nothing is started, no file changes.
+    const before = [both, actor, critic].map(
+      (r) => readFileSync(r.paths.done, 'utf8') + readFileSync(r.paths.metrics),
+    );
     assert.equal(await experimentCommand.run(['run', file, '--only', 'group=ablation']), 0);
+    const after = [both, actor, critic].map(
+      (r) => readFileSync(r.paths.done, 'utf8') + readFileSync(r.paths.metrics),
+    );
+    assert.deepEqual(after, before);
+    assert.deepEqual(
+      [both, actor, critic].map((r) => readFileSync(join(r.paths.runDir, 'run.log'), 'utf8')),
+      logs,
+      'no run started again',
+    );
   });
 
   it('a lock is exclusive while its owner lives and taken over when the owner is dead', () => {
