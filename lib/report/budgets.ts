@@ -67,6 +67,17 @@ export const PAPER_BUDGETS: readonly PaperBudget[] = [
   { parameter: 'finished seeds per variant', field: 'seeds', paper: 5, paperText: '5', appliesTo: 'all' },
 ];
 
+/**
+ * The author's own TD3-from-scratch runs, D4RL-normalised score at 300k steps, 5 runs, mean ± std
+ * (PAPER-DETAILS.md): a sanity check of our baseline, keeping in mind our budget may be shorter.
+ */
+export const PAPER_SCRATCH_SCORES: Readonly<Record<string, { mean: number; std: number; steps: number }>> = {
+  'HalfCheetah-v5': { mean: 64.7, std: 6.6, steps: 300_000 },
+  'Hopper-v5': { mean: 20.3, std: 17.0, steps: 300_000 },
+  'Walker2d-v5': { mean: 16.0, std: 3.9, steps: 300_000 },
+  'Ant-v5': { mean: 75.5, std: 29.5, steps: 300_000 },
+};
+
 export interface BudgetRow {
   env: string;
   parameter: string;

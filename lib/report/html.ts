@@ -11,6 +11,7 @@ import {
   budgetTable,
   criticTable,
   finalScoresTable,
+  scratchBaselineTable,
   sweepTable,
   type Table,
   thresholdTable,
@@ -87,32 +88,34 @@ export function renderPage(p: PageInput): string {
 </head>
 <body>
 <h1>Small Dataset, Big Gains — reproduction report</h1>
+<nav class="meta">Sections: <a href="#headline">headline</a> · <a href="#claims">claims</a> · <a href="#curves">learning curves</a> · <a href="#finals">final scores</a> · <a href="#ablations">ablations</a> · <a href="#critic">critic</a> · <a href="#sweeps">sweeps</a> · <a href="#budgets">budgets</a> · <a href="#method">method</a></nav>
 <p class="meta">Generated from commit ${esc(p.commit)}; results written by commits ${esc(p.resultCommits.join(', ') || 'unknown')}.
 ${a.runs.total} runs (${a.runs.finished} finished, ${a.runs.unfinished} unfinished), ${a.runs.offlineOnly} shared offline pre-trainings.
 Intervals: 95% percentile bootstrap over seeds, ${a.settings.resamples} resamples, seed ${a.settings.seed}.</p>
 ${unfinished}
-<h2>Headline: environment steps to reach TD3-from-scratch's final return</h2>
+<h2 id="headline">Headline: environment steps to reach TD3-from-scratch's final return</h2>
 ${a.thresholds.map((t) => table(thresholdTable(t))).join('\n') || '<p class="meta">Needs finished TD3-from-scratch runs and pre-trained runs on the same env.</p>'}
-<h2>The paper's claims</h2>
+<h2 id="claims">The paper's claims</h2>
 ${claims(p.claims)}
-<h2>Learning curves</h2>
+<h2 id="curves">Learning curves</h2>
 ${figures(p.figures, 'curves')}
-<h2>Final scores</h2>
+<h2 id="finals">Final scores</h2>
 ${table(finalScoresTable(a))}
 ${table(aggregateTable(a))}
-<h2>Ablations: which pre-trained parts, with and without augmentation</h2>
+<h2 id="ablations">Ablations: which pre-trained parts, with and without augmentation</h2>
 ${figures(p.figures, 'ablations')}
-<h2>Critic analysis</h2>
+<h2 id="critic">Critic analysis</h2>
 ${table(criticTable(a))}
 ${figures(p.figures, 'critic')}
-<h2>Sweeps</h2>
+<h2 id="sweeps">Sweeps</h2>
 ${a.sweeps.length > 0 ? table(sweepTable(a)) : ''}
 ${figures(p.figures, 'sweeps')}
-<h2>Budgets vs the paper</h2>
+<h2 id="budgets">Budgets vs the paper</h2>
 <p>Where our budgets are smaller than the paper's:</p>
 ${smallerList}
 ${table(budgetTable(p.budgets))}
-<h2>Method</h2>
+${table(scratchBaselineTable(a))}
+<h2 id="method">Method</h2>
 <ul>
 <li>Runs are grouped by their config.json (env × dataset × variant × pre-trained parts × augmentation fraction); seeds of a group are its samples. Unfinished runs (no done.json) are counted and drawn faint, never used in a statistic.</li>
 <li>IQM is the 25% trimmed mean as scipy.stats.trim_mean computes it for rliable: floor(n/4) runs cut from each end, so with 5 seeds it is the mean of the middle 3.</li>

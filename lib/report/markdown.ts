@@ -2,7 +2,7 @@
 // smaller than the paper's, for reading without a browser.
 import { formatRange } from './format.ts';
 import type { PageInput } from './html.ts';
-import { aggregateTable, type Table, thresholdTable } from './tables.ts';
+import { aggregateTable, scratchBaselineTable, type Table, thresholdTable } from './tables.ts';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
@@ -40,6 +40,7 @@ export function renderSummary(p: PageInput): string {
     '## Over all tasks',
     '',
     markdownTable(aggregateTable(a)),
+    markdownTable(scratchBaselineTable(a)),
     '## Budgets smaller than the paper’s',
     '',
     ...(p.budgets.some((b) => b.smaller)

@@ -1,6 +1,6 @@
 // The report's tables as rows of cells, rendered by both the HTML page and the markdown summary.
 import type { Analysis, ThresholdTable } from './analysis.ts';
-import type { BudgetRow } from './budgets.ts';
+import { type BudgetRow, PAPER_SCRATCH_SCORES } from './budgets.ts';
 import { formatCount, formatInterval, formatRange, formatRunSteps, formatSteps } from './format.ts';
 
 export interface Table {
@@ -129,6 +129,26 @@ export function sweepTable(a: Analysis): Table {
         ]),
       ),
     ),
+  };
+}
+
+export function scratchBaselineTable(a: Analysis): Table {
+  const rows = a.groups
+    .filter((g) => g.variant === 'scratch' && g.finalScore !== null)
+    .map((g) => {
+      const paper = Object.hasOwn(PAPER_SCRATCH_SCORES, g.env) ? PAPER_SCRATCH_SCORES[g.env] : undefined;
+      return [
+        g.env,
+        `${g.finalScore!.mean.toFixed(1)} ± ${g.finalScore!.std.toFixed(1)}`,
+        `${g.finished} runs, ${g.budgets.map(formatCount).join(', ')} steps`,
+        paper ? `${paper.mean.toFixed(1)} ± ${paper.std.toFixed(1)}` : '–',
+        paper ? `5 runs, ${formatCount(paper.steps)} steps` : '',
+      ];
+    });
+  return {
+    caption: "TD3 from scratch: our final normalised score (mean ± std) next to the paper author's runs",
+    header: ['env', 'ours', 'our runs', 'paper', 'paper runs'],
+    rows,
   };
 }
 

@@ -106,6 +106,14 @@ describe('o2o report: build from a results tree', () => {
       (b) => b.env === 'Hopper-v5' && b.parameter === 'online environment steps',
     )!;
     assert.deepEqual([online.oursMin, online.oursMax, online.smaller], [50_000, 50_000, true]);
+    const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
+    // Our scratch baseline next to the author's: Hopper 1000..1400 → mean score of 1200, paper 20.3 ± 17.0.
+    assert.match(
+      md,
+      new RegExp(
+        `\\| Hopper-v5 \\| ${normalizedScore('hopper', 1200).toFixed(1)} ± [0-9.]+ \\| 5 runs, 50k steps \\| 20\\.3 ± 17\\.0 \\|`,
+      ),
+    );
     const data = built.budgets.find(
       (b) => b.env === 'Hopper-v5' && b.parameter.startsWith('dataset transitions'),
     )!;
