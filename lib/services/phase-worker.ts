@@ -43,6 +43,21 @@ export interface PhaseOutcome {
 
 export type PhaseHandler = (ctx: PhaseContext) => Promise<PhaseOutcome>;
 
+/**
+ * Thrown by a handler that lost something it can get back (e.g. its simulator died): the request is
+ * handed back (nak) to be redelivered after `delayMs`, with no result published, so the handler runs
+ * again (resuming from its checkpoint). After `maxDeliveries` deliveries it fails like any error.
+ */
+export class PhaseRetryLater extends Error {
+  override readonly name = 'PhaseRetryLater';
+  constructor(
+    message: string,
+    readonly delayMs = 1_000,
+  ) {
+    super(message);
+  }
+}
+
 export interface PhaseWorkerOptions {
   /** Durable consumer name; instances sharing it share the work. */
   durableName: string;
@@ -54,6 +69,8 @@ export interface PhaseWorkerOptions {
   ackWaitMs?: number;
   /** Called with human-readable log lines (default: stderr prefixed `[<service>]`). */
   log?: (line: string) => void;
+  /** Deliveries of one request a handler may hand back with PhaseRetryLater (default 5). */
+  maxDeliveries?: number;
 }
 
 export interface PhaseWorkerHandle {
@@ -90,6 +107,10 @@ export async function runPhaseWorker(
   const token = phaseToken(phase);
   const log = opts.log ?? ((line: string) => process.stderr.write(`[${opts.service}] ${line}\n`));
   const ackWaitMs = opts.ackWaitMs ?? 30_000;
+  const maxDeliveries = opts.maxDeliveries ?? 5;
+  if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1) {
+    throw new Error(`runPhaseWorker: maxDeliveries must be an integer >= 1, got ${maxDeliveries}`);
+  }
   if (!Number.isInteger(ackWaitMs) || ackWaitMs < 100) {
     throw new Error(`runPhaseWorker: ackWaitMs must be an integer >= 100, got ${ackWaitMs}`);
   }
@@ -213,7 +234,20 @@ export async function runPhaseWorker(
             }
           } catch (err) {
             if (signal.aborted) return;
-            const message = describeError(err);
+            const delivery = msg.info.deliveryCount;
+            if (err instanceof PhaseRetryLater && delivery < maxDeliveries) {
+              log(
+                `${token} ${request.runId}#${request.attempt}: ${err.message}; handed back for redelivery in ` +
+                  `${err.delayMs} ms (delivery ${delivery}/${maxDeliveries})`,
+              );
+              span.setAttribute('o2o.handed_back', true);
+              msg.nak(err.delayMs);
+              return;
+            }
+            const message =
+              err instanceof PhaseRetryLater
+                ? `${err.message} (gave up after ${delivery} deliveries)`
+                : describeError(err);
             span.setStatus({ code: SpanStatusCode.ERROR, message });
             log(`${token} ${request.runId}#${request.attempt} failed: ${message}`);
             result = PhaseResult.fromPartial({

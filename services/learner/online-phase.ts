@@ -1,19 +1,54 @@
 // PHASE_ONLINE, lockstep mode: TD3 fine-tuning (or TD3 from scratch) exactly as `o2o train` runs it, with
 // the environment behind deps.openTrainEnv (a simulator service) and evaluation in-process. Checkpoints
 // every deps.checkpointEvery steps into online-checkpoints/; a request for the same run id that finds one
-// resumes from it. Writes final.safetensors and online-metrics.jsonl.
+// resumes from it. A simulator lost mid-phase hands the request back for redelivery (PhaseRetryLater),
+// which resumes from the last checkpoint with a simulator found anew. Writes final.safetensors and
+// online-metrics.jsonl.
 import { existsSync, mkdirSync } from 'node:fs';
 import type { PhaseRequest } from '../../generated/proto/o2o/v1/events.js';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { loadAgent, saveAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { type OnlineCheckpointState, type OnlineConfig, trainOnline } from '../../lib/rl/online.ts';
 import { Td3Agent } from '../../lib/rl/td3.ts';
+import { PhaseRetryLater } from '../../lib/services/phase-worker.ts';
 import { runActorOnlinePhase } from './actor-online-phase.ts';
 import { loadOnlineCheckpoint, saveOnlineCheckpoint } from './checkpoint.ts';
 import { type ClosableOnlineEnv, type PhaseDeps, type PhaseHandler, PhaseInterrupted } from './deps.ts';
 import { MetricsLog, RateMeter, truncateMetricsAfter } from './metrics-log.ts';
 import { runPaths } from './paths.ts';
 import { type LearnerSpec, parseLearnerSpec } from './spec.ts';
+
+/** The training environment (a simulator service) failed: the phase can resume with another one. */
+class TrainEnvLost extends Error {
+  override readonly name = 'TrainEnvLost';
+}
+
+/** `env` with its failures marked as TrainEnvLost, so they are told from the learner's own errors. */
+function guarded(env: ClosableOnlineEnv): ClosableOnlineEnv {
+  const lost = (err: unknown): never => {
+    throw new TrainEnvLost(err instanceof Error ? err.message : String(err));
+  };
+  return {
+    id: env.id,
+    observationSpace: env.observationSpace,
+    actionSpace: env.actionSpace,
+    reset: async (options) => {
+      try {
+        return await env.reset(options);
+      } catch (err) {
+        return lost(err);
+      }
+    },
+    step: async (action) => {
+      try {
+        return await env.step(action);
+      } catch (err) {
+        return lost(err);
+      }
+    },
+    close: () => env.close?.(),
+  };
+}
 
 export const FINAL_AGENT = 'final.safetensors';
 export const ONLINE_METRICS = 'online-metrics.jsonl';
@@ -94,7 +129,7 @@ export const runOnlinePhase: PhaseHandler = async (request, deps) => {
       if (dropped > 0) deps.log(`${ONLINE_METRICS}: dropped ${dropped} row(s) logged after the checkpoint`);
     }
     const metrics = new MetricsLog(metricsPath, spec.env, resume !== undefined && existsSync(metricsPath));
-    env = await deps.openTrainEnv(spec.env, spec.seed);
+    env = guarded(await deps.openTrainEnv(spec.env, spec.seed));
     const total = config.totalSteps;
     Object.assign(deps.status, {
       runId: request.runId,
@@ -149,7 +184,16 @@ export const runOnlinePhase: PhaseHandler = async (request, deps) => {
         interrupt: () => deps.stopping(),
       },
       resume?.state,
-    );
+    ).catch((err: unknown) => {
+      if (!(err instanceof TrainEnvLost)) throw err;
+      // The simulator died mid-episode: hand the request back; its redelivery resumes from the last
+      // checkpoint (its steps are redone, none counted twice) with a simulator found anew.
+      const from = lastCheckpoint === '' ? 'the start' : `the checkpoint at ${lastCheckpoint}`;
+      throw new PhaseRetryLater(
+        `simulator lost at step ${deps.status.step} (${err.message}); resuming from ${from} with another simulator`,
+        1_000,
+      );
+    });
     if (result.interrupted) throw new PhaseInterrupted(lastCheckpoint);
     const agentPath = run.file(FINAL_AGENT, 'agent');
     saveAgent(agentPath, agent, { phase: 'online', variant: spec.variant, run_id: request.runId });

@@ -36,28 +36,39 @@ export async function openLockstepEnv(
   nc: NatsConnection | undefined,
   envId: string,
 ): Promise<ClosableOnlineEnv> {
-  let address = config.simAddress;
-  if (address === '') {
+  let client: SimulatorClient;
+  if (config.simAddress !== '') {
+    client = await SimulatorClient.connect(config.simAddress);
+  } else {
     if (nc === undefined)
       throw new Error('O2O_LEARNER_SIM_ADDRESS is empty and there is no NATS to find one');
     const watch = watchSimulators(nc, { envId });
     try {
       const idle = (live: ReturnType<typeof watch.live>) =>
-        [...live.values()].some((s) => s.heartbeat.numEnvs === 1 && s.heartbeat.mode !== 'actor');
-      await watch.waitFor(idle, config.simWaitMs);
-      const found = [...watch.live().values()].find(
-        (s) => s.heartbeat.numEnvs === 1 && s.heartbeat.mode !== 'actor',
-      );
-      address = found!.heartbeat.address;
+        [...live.values()].filter((s) => s.heartbeat.numEnvs === 1 && s.heartbeat.mode !== 'actor');
+      await watch.waitFor((live) => idle(live).length > 0, config.simWaitMs);
+      // Freshest heartbeat first; one that died a moment ago may still look alive, so try the next.
+      const candidates = idle(watch.live()).sort((a, b) => b.heartbeat.unixMs - a.heartbeat.unixMs);
+      const failures: string[] = [];
+      let found: SimulatorClient | undefined;
+      for (const sim of candidates) {
+        try {
+          found = await SimulatorClient.connect(sim.heartbeat.address, { connectTimeoutMs: 3_000 });
+          break;
+        } catch (err) {
+          failures.push(`${sim.heartbeat.address}: ${(err as Error).message}`);
+        }
+      }
+      if (found === undefined) throw new Error(`no idle ${envId} simulator answered: ${failures.join('; ')}`);
+      client = found;
     } finally {
       watch.stop();
     }
   }
-  const client = await SimulatorClient.connect(address);
   const env = new RemoteEnv(client, { useStream: true });
   if (env.id !== envId) {
     client.close();
-    throw new Error(`simulator ${address} runs ${env.id}, the run needs ${envId}`);
+    throw new Error(`simulator ${client.address} runs ${env.id}, the run needs ${envId}`);
   }
   return {
     id: env.id,

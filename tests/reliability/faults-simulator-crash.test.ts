@@ -5,22 +5,32 @@
 // nothing acked that was not stored (the simulators' own oldest unacked seq follows the learner's last
 // stored one), rows stored = replay size = steps, and the dead incarnation's unfinished episode stays in
 // the replay buffer as a cut episode (its rows counted, no terminal made up).
+// Lockstep (a learner process and two simulators): killing the simulator in use hands the PHASE_ONLINE
+// request back (PhaseRetryLater → nak); its redelivery resumes from the last checkpoint on the other
+// simulator, and the run still stores exactly `online.steps` transitions.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
+import { Phase } from '../../generated/proto/o2o/v1/events.js';
 import { makeEnv } from '../../lib/envs/registry.ts';
+import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { Td3Agent } from '../../lib/rl/td3.ts';
+import { requestPhase } from '../../lib/services/phase-client.ts';
 import { type SimulatorTally, trainActorMode } from '../../services/learner/actor-mode.ts';
+import { loadOnlineCheckpoint } from '../../services/learner/checkpoint.ts';
+import { LearnerServiceClient } from '../../services/learner/client.ts';
+import { spawnLearner } from '../../services/learner/spawn.ts';
 import { SimulatorClient, watchSimulators } from '../../services/simulator/client.ts';
 import { type SpawnedSimulator, spawnSimulator } from '../../services/simulator/spawn.ts';
 import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.ts';
+import { RUN_DIR, request, tinySpec } from '../services/learner-fixture.ts';
 
 const ENV_ID = 'InvertedPendulum-v5';
 const BATCH_STEPS = 16;
 
-describe('fault: simulator killed mid-episode in actor mode, restarted with the same id', function () {
+describe('fault: simulator killed mid-episode', function () {
   this.timeout(180_000);
   let nats: NatsServerHandle;
   let nc: NatsConnection;
@@ -39,7 +49,7 @@ describe('fault: simulator killed mid-episode in actor mode, restarted with the 
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('carries on with the other simulator, relinks the restarted one, and accounts for every transition once', async () => {
+  it('actor mode: carries on with the other simulator, relinks the restarted one (same id), and accounts for every transition once', async () => {
     const simEnv = (id: string) => ({
       O2O_NATS_URL: nats.url,
       O2O_RUN_ROOT: root,
@@ -156,5 +166,71 @@ describe('fault: simulator killed mid-episode in actor mode, restarted with the 
       `      sim-b#1 killed after ${b1.rows} rows (${b1.openEpisodeRows} of an unfinished episode); ` +
         `sim-b#2 ${tallyOf(result.tallies, 'sim-b', 2)!.rows} rows, sim-a ${tallyOf(result.tallies, 'sim-a', 1)!.rows}`,
     );
+  });
+
+  it('lockstep: the phase hands its request back, resumes from its checkpoint on the other simulator, counting each step once', async () => {
+    const simEnv = (id: string) => ({
+      O2O_NATS_URL: nats.url,
+      O2O_RUN_ROOT: root,
+      O2O_SIM_ENV: ENV_ID,
+      O2O_SIM_ID: id,
+      O2O_SIM_HEARTBEAT_MS: '200',
+    });
+    const lockstep = await Promise.all([spawnSimulator(simEnv('lock-1')), spawnSimulator(simEnv('lock-2'))]);
+    sims.push(...lockstep);
+    const learner = await spawnLearner({
+      O2O_NATS_URL: nats.url,
+      O2O_RUN_ROOT: root,
+      O2O_LEARNER_CHECKPOINT_EVERY: '50',
+      O2O_LEARNER_ACK_WAIT_MS: '3000',
+      O2O_LEARNER_PROGRESS_MS: '200',
+    });
+    const status = new LearnerServiceClient(learner.address);
+    const watch = watchSimulators(nc, { envId: ENV_ID, heartbeatMs: 200 });
+    try {
+      mkdirSync(join(root, RUN_DIR), { recursive: true });
+      const steps = 300;
+      const spec = tinySpec({
+        variant: 'scratch',
+        online: { steps, startSteps: 50, batchSize: 32, evalEvery: 100, evalEpisodes: 1 },
+      });
+      const pending = requestPhase(nc, request(Phase.PHASE_ONLINE, spec, {}, 'lock-run'), {
+        timeoutMs: 150_000,
+      });
+      let victim: string | undefined;
+      for (;;) {
+        const s = await status.status();
+        const inUse = [...watch.live().values()].find((l) => l.heartbeat.mode === 'lockstep');
+        if (s.runId === 'lock-run' && s.phase === 'online' && s.step >= 80 && inUse !== undefined) {
+          victim = inUse.heartbeat.simulatorId;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const killed = lockstep.find((p) => p.address === watch.live().get(victim)!.heartbeat.address)!;
+      await killed.stop('SIGKILL');
+      const result = await pending;
+      assert.equal(result.ok, true, `${result.error}\n${learner.stderr()}`);
+      const log = learner.stderr();
+      assert.match(
+        log,
+        /simulator lost at step \d+ .*handed back for redelivery in 1000 ms \(delivery 1\/5\)/,
+      );
+      const resumedAt = Number(/resuming lock-run online at step (\d+)/.exec(log)?.[1]);
+      assert.ok(resumedAt >= 50 && resumedAt % 50 === 0, `resumed from a checkpoint: ${resumedAt}`);
+      const last = loadOnlineCheckpoint(join(root, RUN_DIR, 'online-checkpoints'))!;
+      assert.equal(last.state.step, steps);
+      assert.equal(last.state.replay.size, steps, 'each step stored once');
+      assert.deepEqual(
+        last.state.evaluations.map((e) => e.step),
+        [0, 100, 200, 300],
+      );
+      assert.equal(loadAgent(join(root, RUN_DIR, 'final.safetensors')).agent.updates, steps - 50);
+      console.log(`      lockstep: ${victim} killed, resumed from step ${resumedAt} on the other simulator`);
+    } finally {
+      watch.stop();
+      status.close();
+      await learner.stop();
+    }
   });
 });
