@@ -9,6 +9,8 @@ export interface ProgressOptions {
   /** Line interval when the stream is not a terminal. */
   plainEveryMs?: number;
   width?: number;
+  /** The step the work resumes from (steps/s counts from here). */
+  startStep?: number;
 }
 
 export class ProgressLine {
@@ -31,6 +33,7 @@ export class ProgressLine {
     this.tty = this.stream.isTTY === true;
     this.interval = this.tty ? (options.redrawMs ?? 250) : (options.plainEveryMs ?? 30_000);
     this.width = options.width ?? 24;
+    this.rateStep = options.startStep ?? 0;
   }
 
   /** Cheap to call every step: draws only when the interval has passed (or at the last step). */

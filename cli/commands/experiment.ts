@@ -169,8 +169,8 @@ async function runOne(specFile: string, id: string): Promise<number> {
   try {
     const result = await runPipeline(run.config, run.paths, {
       log,
-      progress: (stage, total) => {
-        progress = new ProgressLine(`${id} ${stage}`, total);
+      progress: (stage, total, start) => {
+        progress = new ProgressLine(`${id} ${stage}`, total, { startStep: start });
         return progress;
       },
       shouldStop: () => stop,

@@ -170,8 +170,8 @@ async function train(f: Flags): Promise<void> {
         progress?.clear();
         console.log(line);
       },
-      progress: (stage, total) => {
-        progress = new ProgressLine(stage, total);
+      progress: (stage, total, start) => {
+        progress = new ProgressLine(stage, total, { startStep: start });
         return progress;
       },
       shouldStop: () => stop,

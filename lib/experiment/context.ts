@@ -9,7 +9,8 @@ export interface ProgressSink {
   clear(): void;
 }
 
-export type ProgressFactory = (stage: string, total: number) => ProgressSink;
+/** A progress output for `stage`, counting to `total` from `start` (a resumed stage starts above 0). */
+export type ProgressFactory = (stage: string, total: number, start: number) => ProgressSink;
 
 export interface StageContext {
   config: RunConfig;

@@ -147,7 +147,7 @@ async function pretrain(
   const recorder = new EvalRecorder(c.env);
   recorder.restart(done);
   const segment = offlineSegment(c);
-  const progress = ctx.progress('offline', c.offlineSteps);
+  const progress = ctx.progress('offline', c.offlineSteps, done);
   while (done < c.offlineSteps) {
     if (ctx.shouldStop()) {
       progress.done();

@@ -90,7 +90,7 @@ export async function runOnline(
   const recorder = new EvalRecorder(c.env);
   recorder.restart(resumed?.state.step ?? 0);
   let clock = performance.now();
-  const progress = ctx.progress('online', c.onlineSteps);
+  const progress = ctx.progress('online', c.onlineSteps, resumed?.state.step ?? 0);
   let lastRow: MetricsRow | undefined = metrics.rows().at(-1);
   const scratch = c.variant === 'scratch';
   const result = await trainOnline(

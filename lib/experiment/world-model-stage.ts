@@ -68,7 +68,7 @@ async function build(
 ): Promise<Marker> {
   const { seed, wmEpochs } = ctx.config;
   const started = performance.now();
-  const progress = ctx.progress('world model', wmEpochs);
+  const progress = ctx.progress('world model', wmEpochs, 0);
   const wm = trainWorldModel(dataset, {
     seed,
     epochs: wmEpochs,
