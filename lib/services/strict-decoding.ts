@@ -65,12 +65,15 @@ export function strictDecoding<H extends UntypedServiceImplementation>(
       // Streamed requests: a message that does not decode ends the call before the handler sees it.
       wrapped[key] = (call: ServerDuplexStream<unknown, unknown>) => {
         const on = call.on.bind(call);
+        let ended = false;
         call.on = ((event: string, listener: (...args: unknown[]) => void) => {
           if (event !== 'data') return on(event, listener);
           return on('data', (message: unknown) => {
+            if (ended) return; // the call already has its status; later messages are dropped
             const why = undecodable(message);
-            if (why !== undefined) call.emit('error', problem(why));
-            else listener(message);
+            if (why === undefined) return listener(message);
+            ended = true;
+            call.emit('error', problem(why));
           });
         }) as typeof call.on;
         handler(call);
