@@ -16,6 +16,7 @@ import type { CriticRow, RunRecord } from './results.ts';
 import {
   compareStepsToThreshold,
   type Interval,
+  iqm,
   iqmInterval,
   mean,
   type StepsToThreshold,
@@ -110,6 +111,11 @@ export interface CriticSeries {
   finalOverestimation: Interval | null;
   /** |Q(s', π(s')) − Q(ŝ', π(ŝ'))| and ‖s' − ŝ'‖² means at the last update (augmented series only). */
   finalTargetShift: { qDifference: number; predictionError: number } | null;
+  /**
+   * The paper's target-shift diagnostic over updates (augmented series): the within-batch 5th, 50th and
+   * 95th percentiles of Q(s', π(s')) − Q(ŝ', π(ŝ')) and the mean ‖s' − ŝ'‖², each an IQM over seeds.
+   */
+  targetShift: { x: number; p05: number; p50: number; p95: number; error: number }[];
 }
 
 export interface OnlineCriticSeries {
@@ -418,6 +424,26 @@ function criticAnalysis(groups: Group[], offlineOnly: RunRecord[], s: ReportSett
       const last = over.at(-1);
       const lastRows = runs.map((r) => rowsOf(r).at(-1)!);
       const shifts = lastRows.map((c) => c.targetShift).filter((t) => !!t);
+      // Updates where every seed logged a target shift.
+      const shiftRows = runs.map(
+        (r) =>
+          new Map(
+            rowsOf(r)
+              .filter((c) => !!c.targetShift)
+              .map((c) => [c.update, c.targetShift!]),
+          ),
+      );
+      const shiftUpdates = [...(shiftRows[0]?.keys() ?? [])].filter((u) => shiftRows.every((m) => m.has(u)));
+      const targetShiftCurve = shiftUpdates.map((u) => {
+        const at = shiftRows.map((m) => m.get(u)!);
+        return {
+          x: u,
+          p05: round(iqm(at.map((t) => t.qDifference.p05))),
+          p50: round(iqm(at.map((t) => t.qDifference.p50))),
+          p95: round(iqm(at.map((t) => t.qDifference.p95))),
+          error: round(iqm(at.map((t) => t.predictionError.mean)), 6),
+        };
+      });
       offline.push({
         augmented: augFraction > 0,
         augFraction,
@@ -434,6 +460,7 @@ function criticAnalysis(groups: Group[], offlineOnly: RunRecord[], s: ReportSett
                 predictionError: round(mean(shifts.map((t) => t!.predictionError.mean))),
               }
             : null,
+        targetShift: targetShiftCurve,
       });
     }
     const sweepOnly = isSweepOnly(

@@ -215,6 +215,35 @@ export function buildFigures(a: Analysis): Figure[] {
         dataset: c.dataset,
       });
     }
+    const shifted = c.offline.filter((s) => s.targetShift.length > 0);
+    if (shifted.length > 0) {
+      const title = `${c.env}, ${c.dataset}: world-model target shift (offline)`;
+      const errors = shifted.map((s) => `p=${s.augFraction}: ${s.targetShift.at(-1)!.error.toPrecision(3)}`);
+      figures.push({
+        file: `critic-shift-${slug(c.env)}-${slug(c.dataset)}.svg`,
+        title,
+        caption:
+          "Q1(s′, π(s′)) − Q1(ŝ′, π(ŝ′)) on a batch of dataset transitions, ŝ′ the world model's prediction: " +
+          'median with the within-batch 5–95% range, IQM over seeds. Mean ‖s′ − ŝ′‖² at the last update: ' +
+          `${errors.join(', ')}.`,
+        svg: lineChart({
+          title,
+          xLabel: 'offline TD3+BC updates',
+          yLabel: 'Q(s′) − Q(ŝ′)',
+          series: shifted.map((s, i) => ({
+            label: `p=${s.augFraction}: median, 5–95% band`,
+            colour: criticColour(s, i),
+            points: s.targetShift.map((p) => ({ x: p.x, y: p.p50, low: p.p05, high: p.p95 })),
+          })),
+          hLines: [{ y: 0, label: 'no shift' }],
+          width: 900,
+          height: 400,
+        }),
+        section: 'critic',
+        env: c.env,
+        dataset: c.dataset,
+      });
+    }
     if (c.online.length > 0) {
       const title = `${c.env}, ${c.dataset}: on-policy overestimation while fine-tuning`;
       figures.push({

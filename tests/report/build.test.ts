@@ -95,6 +95,11 @@ describe('o2o report: build from a results tree', () => {
         [0.5, 'pretrained', 5, EXPECTED.overestimationWith],
       ],
     );
+    // The fixture's target shift: median 3 + seed (IQM over seeds 0..4: 5), only with augmentation.
+    const shift = hopper.offline.find((s) => s.augmented)!.targetShift;
+    assert.deepEqual(shift.at(-1), { x: 50_000, p05: -5, p50: 5, p95: 15, error: 0.01 });
+    assert.equal(hopper.offline.find((s) => !s.augmented)!.targetShift.length, 0);
+    assert.ok(readdirSync(join(dir, 'report', 'figures')).includes('critic-shift-Hopper-v5-medium-10k.svg'));
     assert.deepEqual(
       walker.offline.map((s) => s.source),
       ['runs', 'runs'],
