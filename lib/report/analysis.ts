@@ -103,7 +103,8 @@ export interface CriticSeries {
   augmented: boolean;
   augFraction: number;
   seeds: number[];
-  source: 'pretrained' | 'runs';
+  /** Where the seeds' rows came from: shared pre-trainings, the runs' own copies, or both. */
+  source: 'pretrained' | 'runs' | 'mixed';
   q: CurvePoint[];
   monteCarlo: CurvePoint[];
   overestimation: CurvePoint[];
@@ -397,8 +398,9 @@ function criticAnalysis(groups: Group[], offlineOnly: RunRecord[], s: ReportSett
       .filter((g) => g.key.env === env && g.key.dataset === dataset && g.key.variant !== 'scratch')
       .filter((g) => g.key.pretrain === 'both')
       .flatMap((g) => g.runs);
-    const source: 'pretrained' | 'runs' = shared.some((o) => o.critic.length > 0) ? 'pretrained' : 'runs';
-    const records = (source === 'pretrained' ? shared : fromRuns).filter((r) =>
+    // Shared pre-trainings first, so that a seed's record comes from there when it exists; runs copy the
+    // same rows and fill in seeds whose shared entry is not finished (or was not kept).
+    const records = [...shared, ...fromRuns].filter((r) =>
       r.critic.some((c) => c.phase === 'offline' && c.vsReturns),
     );
     const offline: CriticSeries[] = [];
@@ -448,7 +450,11 @@ function criticAnalysis(groups: Group[], offlineOnly: RunRecord[], s: ReportSett
         augmented: augFraction > 0,
         augFraction,
         seeds: runs.map((r) => r.config.seed),
-        source,
+        source: runs.every((r) => r.offlineOnly)
+          ? 'pretrained'
+          : runs.some((r) => r.offlineOnly)
+            ? 'mixed'
+            : 'runs',
         q: pick((c) => c.vsReturns!.q.mean),
         monteCarlo: pick((c) => c.vsReturns!.monteCarlo.mean),
         overestimation: over,

@@ -93,7 +93,7 @@ export function criticTable(a: Analysis): Table {
         c.dataset,
         s.augmented ? `p=${s.augFraction}` : 'none',
         String(s.seeds.length),
-        s.source === 'pretrained' ? 'shared pre-training' : 'runs',
+        { pretrained: 'shared pre-training', runs: 'runs', mixed: 'both' }[s.source],
         s.finalOverestimation ? formatInterval(s.finalOverestimation, 1) : '–',
         s.finalTargetShift ? s.finalTargetShift.qDifference.toFixed(2) : '–',
         s.finalTargetShift ? s.finalTargetShift.predictionError.toFixed(4) : '–',
