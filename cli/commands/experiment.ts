@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { expandGrid, type GridRun, matchesFilters } from '../../lib/experiment/grid.ts';
 import { tryLock } from '../../lib/experiment/lock.ts';
-import { runPipeline } from '../../lib/experiment/pipeline.ts';
 import { runLockPath } from '../../lib/experiment/run-state.ts';
 import { EXIT_INTERRUPTED, runGrid } from '../../lib/experiment/scheduler.ts';
 import { type GridSpec, loadSpec, SpecError } from '../../lib/experiment/spec.ts';
@@ -62,7 +61,7 @@ const flagSpec = {
     'dataset file is missing are reported as blocked. Ctrl-C / SIGTERM checkpoint and stop cleanly.',
     '  --jobs N            runs in parallel, each a child process with one OpenBLAS thread (default 1)',
     '  --only FILTER       env=ID, dataset=LABEL, variant=LABEL, group=NAME, seed=S (comma = any of;',
-    '                      several filters, separated by spaces or repeated, must all match)',
+    '                      several filters, separated by spaces, must all match)',
     '  --max-runs N        start at most N runs this invocation',
     '  --stop-at HH:MM     checkpoint and stop at this local time (today, or tomorrow if past)',
     '  --time-budget MIN   checkpoint and stop after MIN minutes',
@@ -167,6 +166,8 @@ async function runOne(specFile: string, id: string): Promise<number> {
     }
   };
   try {
+    // Loaded here: status and the grid's parent process need no MuJoCo or OpenBLAS.
+    const { runPipeline } = await import('../../lib/experiment/pipeline.ts');
     const result = await runPipeline(run.config, run.paths, {
       log,
       progress: (stage, total, start) => {

@@ -10,23 +10,14 @@ import { Td3Agent } from '../rl/td3.ts';
 import type { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
 import { type ProgressFactory, type StageContext, silentProgress } from './context.ts';
 import { loadRunDataset } from './dataset-source.ts';
-import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
+import { type DoneRecord, readDone } from './done-record.ts';
+import { writeJsonAtomic } from './fs-atomic.ts';
 import { ensureOfflineAgent } from './offline-stage.ts';
 import { runOnline } from './online-stage.ts';
 import type { PipelinePaths } from './paths.ts';
 import { type RunConfig, usesWorldModel } from './run-config.ts';
 import { CriticLog, MetricsLog, type MetricsRow, readJsonl } from './run-log.ts';
 import { ensureWorldModel } from './world-model-stage.ts';
-
-export interface DoneRecord {
-  finishedAt: string;
-  /** Wall-clock seconds of this run's own online stage, summed over sessions. */
-  seconds: number;
-  finalReturn: number | null;
-  finalNormalizedScore: number | null;
-  /** Seconds each stage took when it was built (shared stages may have been built by another run). */
-  stageSeconds: { worldModel: number | null; offline: number | null; online: number };
-}
 
 export interface PipelineOptions {
   log?(line: string): void;
@@ -37,10 +28,6 @@ export interface PipelineOptions {
 }
 
 export type PipelineResult = { status: 'done'; done: DoneRecord } | { status: 'interrupted' };
-
-export function readDone(path: string): DoneRecord | undefined {
-  return readJsonIfExists(path) as DoneRecord | undefined;
-}
 
 export async function runPipeline(
   config: RunConfig,

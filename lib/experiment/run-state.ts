@@ -2,9 +2,9 @@
 // (checkpoints, resumable), waiting, blocked (its dataset file is missing) or failed (the last attempt).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readDone } from './done-record.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { GridRun } from './grid.ts';
-import { readDone } from './pipeline.ts';
 
 export type RunStateKind = 'done' | 'running' | 'started' | 'waiting' | 'blocked' | 'failed';
 
