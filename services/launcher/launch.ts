@@ -184,12 +184,18 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
         );
         await pause(delay);
         if (finished || failure !== undefined) return;
+        let restarted: Awaited<ReturnType<typeof startNats>>;
         try {
-          nats = await startNats(natsStore, log, nats.port);
+          restarted = await startNats(natsStore, log, nats.port);
         } catch (err) {
           fail(`nats-server could not be restarted: ${(err as Error).message}`);
           return;
         }
+        if (finished) {
+          restarted.proc.kill('SIGTERM'); // the run ended while it was starting: leave nothing behind
+          return;
+        }
+        nats = restarted;
         opts.onReady?.('nats-server', { pid: nats.proc.pid ?? 0, address: `127.0.0.1:${nats.port}` });
         superviseNats();
       })();
