@@ -104,7 +104,6 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     summary.notStarted = ready.length;
     return summary;
   }
-  const commit = gitCommit();
   const running = new Map<string, Running>();
   let started = 0;
   let stopping = false;
@@ -121,7 +120,8 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     }
     mkdirSync(run.paths.runDir, { recursive: true });
     rmSync(failedPath(run), { force: true });
-    writeRunConfigFile(run, commit, o.specFile);
+    // The commit now: each child loads the code as it is when it starts.
+    writeRunConfigFile(run, gitCommit(), o.specFile);
     const { command, args } = o.childCommand(run);
     const child = spawn(command, args, {
       env: { ...process.env, O2O_BLAS_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
