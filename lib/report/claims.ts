@@ -170,5 +170,14 @@ export function checkClaims(a: Analysis): Claim[] {
           : { ...base, verdict: 'inconclusive', text: `${text}: the intervals of |Q − G| overlap.` },
     );
   }
-  return claims;
+  // Grouped by env × dataset in the report's order (main datasets first); stable within a task.
+  const order = a.datasets.map((d) => `${d.env}|${d.dataset}`);
+  const rank = (c: Claim) => {
+    const i = order.indexOf(`${c.env}|${c.dataset}`);
+    return i === -1 ? order.length : i;
+  };
+  return claims
+    .map((c, i) => ({ c, i }))
+    .sort((x, y) => rank(x.c) - rank(y.c) || x.i - y.i)
+    .map((x) => x.c);
 }

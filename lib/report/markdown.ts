@@ -18,6 +18,20 @@ function markdownTable(t: Table): string {
   ].join('\n');
 }
 
+/** One heading per env × dataset, one statement per claim under it. */
+function claimsByTask(p: PageInput): string[] {
+  const lines: string[] = [];
+  let task = '';
+  for (const c of p.claims) {
+    if (`${c.env} ${c.dataset}` !== task) {
+      task = `${c.env} ${c.dataset}`;
+      lines.push(...(lines.length > 0 ? [''] : []), `### ${c.env}, ${c.dataset}`, '');
+    }
+    lines.push(`- ${c.claim}: **${c.verdict}**. ${c.text}`);
+  }
+  return lines;
+}
+
 export function renderSummary(p: PageInput): string {
   const a = p.analysis;
   const lines = [
@@ -33,9 +47,7 @@ export function renderSummary(p: PageInput): string {
       : ['*No env has finished scratch and pre-trained runs yet.*', '']),
     '## Claims',
     '',
-    ...(p.claims.length > 0
-      ? p.claims.map((c) => `- **${c.env} ${c.dataset}** — ${c.claim}: **${c.verdict}**. ${c.text}`)
-      : ['*Nothing to compare yet.*']),
+    ...(p.claims.length > 0 ? claimsByTask(p) : ['*Nothing to compare yet.*']),
     '',
     '## Over all tasks',
     '',
