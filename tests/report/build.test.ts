@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { normalizedScore } from '../../lib/data/normalized-score.ts';
 import { buildReport } from '../../lib/report/build.ts';
 import { ResultsError, readResults } from '../../lib/report/results.ts';
 import { EXPECTED, writeFixtureResults } from './fixture-results.ts';
 import { checkWellFormed } from './xml-check.ts';
+
+const repo = resolve(import.meta.dirname, '..', '..');
 
 describe('o2o report: build from a results tree', () => {
   let dir: string;
@@ -183,5 +186,37 @@ describe('o2o report: build from a results tree', () => {
         e instanceof ResultsError && /seed-0\/config\.json: onlineSteps/.test((e as Error).message),
     );
     assert.throws(() => readResults(join(dir, 'missing')), /does not exist/);
+    const marker = join(dir, 'bad-marker', 'Hopper-v5', 'medium-10k', '_pretrained', 'bc-seed-0');
+    mkdirSync(marker, { recursive: true });
+    writeFileSync(join(marker, 'offline.json'), JSON.stringify({ key: { env: 'Hopper-v5', seed: 0 } }));
+    assert.throws(() => readResults(join(dir, 'bad-marker')), /bc-seed-0\/offline\.json: key\.dataset/);
+  });
+
+  it('skips the partial last line of a run killed mid-write, and nothing else', () => {
+    const root = join(dir, 'partial');
+    const run = join(root, 'run');
+    mkdirSync(run, { recursive: true });
+    writeFileSync(
+      join(run, 'config.json'),
+      JSON.stringify({ env: 'Hopper-v5', dataset: null, variant: 'scratch', onlineSteps: 10, seed: 0 }),
+    );
+    const row = (step: number) => JSON.stringify({ phase: 'online', step, returnMean: step, returnStd: 0 });
+    writeFileSync(join(run, 'metrics.jsonl'), `${row(5)}\n${row(10)}\n{"phase":"onl`);
+    assert.deepEqual(
+      readResults(root)[0]!.metrics.map((m) => m.step),
+      [5, 10],
+    );
+    writeFileSync(join(run, 'metrics.jsonl'), `${row(5)}\n{"phase":"onl\n${row(10)}\n`);
+    assert.throws(() => readResults(root), /metrics\.jsonl:2: not valid JSON/);
+  });
+
+  it('the CLI says what is wrong with a missing results directory (exit 2)', () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(repo, 'bin', 'o2o.mjs'), 'report', '--results', join(dir, 'nowhere'), '--out', join(dir, 'x')],
+      { cwd: repo, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /o2o report: results directory .*nowhere does not exist/);
   });
 });
