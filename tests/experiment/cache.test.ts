@@ -14,7 +14,7 @@ import { formatStatus, gridStatus } from '../../lib/experiment/status.ts';
 import { ENV, makeDatasets, tinySpec, writeSpec } from './fixtures.ts';
 
 describe('experiment grid: shared pre-training, blocked runs, locks', function () {
-  this.timeout(150_000);
+  this.timeout(240_000);
   const dir = mkdtempSync(join(tmpdir(), 'o2o-cache-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 

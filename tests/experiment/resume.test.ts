@@ -34,7 +34,7 @@ function outcome(run: GridRun) {
 }
 
 describe('experiment runs resume exactly', function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   const dir = mkdtempSync(join(tmpdir(), 'o2o-resume-'));
   const budgets = {
     ...(tinySpec(dir)['budgets'] as Record<string, unknown>),
@@ -71,7 +71,10 @@ describe('experiment runs resume exactly', function () {
     const third = await runPipeline(run.config, run.paths);
     assert.equal(third.status, 'done');
     assert.deepEqual(outcome(run), reference);
-    assert.ok(!existsSync(run.paths.onlineCheckpoints), 'a finished run keeps its final agent, not its replay');
+    assert.ok(
+      !existsSync(run.paths.onlineCheckpoints),
+      'a finished run keeps its final agent, not its replay',
+    );
     // Finished: another call does nothing and reports done.
     const again = await runPipeline(run.config, run.paths, { shouldStop: () => true });
     assert.equal(again.status, 'done');
