@@ -2,9 +2,9 @@
 // then the world-model service, the simulators and the learner (pointed at the world model's address),
 // and finally the coordinator on the spec. Every service writes its spans into <run dir>/traces, so the
 // report can summarise the run's trace. Once up, the launcher supervises them: nats-server, the world
-// model, the simulators and the learner are restarted when they die (restart-policy.ts: same settings,
-// same address, exponential backoff, a bounded number of times), and a service it gives up on stops the
-// run. Ctrl-C, a service dying before it was ready, the coordinator failing or a restart budget spent
+// model, the simulators and the learner are restarted when they die, and the coordinator when it is
+// killed (as a resume) (restart-policy.ts: same settings, same address, exponential backoff, a bounded
+// number of times); a service it gives up on stops the run. Ctrl-C, a service dying before it was ready, the coordinator failing or a restart budget spent
 // stops everything (SIGTERM, then SIGKILL after a grace period); the result says how it ended.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -224,13 +224,24 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
       ...(opts.forward === undefined ? {} : { forward: opts.forward }),
     });
 
+  let coordinatorEnded: (end: { code: number; child: ServiceChild }) => void = () => {};
+  const coordinatorEnd = new Promise<{ code: number; child: ServiceChild }>((r) => {
+    coordinatorEnded = r;
+  });
+
   /** Restarts `svc` after its (ready) process exited, or fails the run when its budget is spent. */
   const supervise = (svc: Supervised, child: ServiceChild): void => {
     void child.exited.then(async (code) => {
       if (finished || failure !== undefined || svc.child !== child) return;
       if (svc.label === 'coordinator') {
-        if (code !== 0) fail(`coordinator exited unexpectedly (${code})`);
-        return;
+        // An exit code is the coordinator's own verdict; a signal (kill -9) is a crash, restarted below
+        // as a resume: finished phases are skipped, and the phase in flight is asked for again with the
+        // same msgID (de-duplicated) and its result read from the stream, so it is not run twice.
+        if (typeof code === 'number') {
+          coordinatorEnded({ code, child });
+          return;
+        }
+        svc.env = { ...svc.env, O2O_COORD_RESUME: 'true' };
       }
       if (svc.restarts >= policy.maxRestarts) {
         fail(
@@ -309,16 +320,17 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
       O2O_LEARNER_WM_ADDRESS: wmAddress,
       O2O_LEARNER_ONLINE_MODE: spec.online.mode,
     });
-    const coordinator = await start('coordinator', 'services/coordinator/main.ts', {
+    await start('coordinator', 'services/coordinator/main.ts', {
       O2O_COORD_RUN_DIR: basename(runDir),
       O2O_COORD_RESUME: opts.resume === true ? 'true' : 'false',
       ...(opts.specPath === undefined ? {} : { O2O_COORD_SPEC: resolve(opts.specPath) }),
     });
-    const code = await Promise.race([coordinator.exited, stopped.then(() => undefined)]);
-    const done = coordinator.events.find((e) => e.event === 'done');
+    const end = await Promise.race([coordinatorEnd, stopped.then(() => undefined)]);
+    const done = end?.child.events.find((e) => e.event === 'done');
     if (typeof done?.['report'] === 'string') reportPath = done['report'];
-    if (code !== undefined && code !== 0) fail(`coordinator exited with ${code}`);
-    else if (code === undefined) fail(failure ?? 'stopped');
+    if (end === undefined) fail(failure ?? 'stopped');
+    else if (end.code !== 0) fail(`coordinator exited with ${end.code}`);
+    else if (done === undefined) fail('coordinator stopped before the run was over (no done event)');
   } catch (err) {
     fail((err as Error).message);
   } finally {
