@@ -1,39 +1,37 @@
 // Every number of the report, computed from the grouped runs: final scores per group (IQM, mean, std,
-// bootstrap intervals), steps to scratch's final return and the ratio, ablations, sweeps, the critic
-// analysis, learning curves, and the aggregate over environments. Pure and seeded: the same results give
-// the same numbers.
+// bootstrap intervals), steps to scratch's final return and the ratio, learning curves, and the aggregate
+// over tasks; the critic analysis (critic-analysis.ts) and the sweeps (sweeps.ts) join them in `analyse`.
+// Pure and seeded: the same results give the same numbers.
 import {
-  finalOf,
-  type Group,
-  groupRuns,
-  isFinished,
-  isMainVariant,
-  isSweepOnly,
-  keyOf,
-  scoreOf,
-} from './groups.ts';
-import type { CriticRow, RunRecord } from './results.ts';
+  aggregateCurve,
+  type CurvePoint,
+  DEFAULT_SETTINGS,
+  hashSeed,
+  mainFirst,
+  onlineRows,
+  plottedValue,
+  type ReportSettings,
+  round,
+  roundInterval,
+} from './analysis-common.ts';
+import { type CriticAnalysis, criticAnalysis } from './critic-analysis.ts';
+import { finalOf, type Group, groupRuns, isFinished, isSweepOnly, keyOf, scoreOf } from './groups.ts';
+import type { RunRecord } from './results.ts';
 import {
   compareStepsToThreshold,
   type Interval,
-  iqm,
   iqmInterval,
   mean,
   type StepsToThreshold,
   std,
   type ThresholdRun,
 } from './stats.ts';
+import { type Sweep, sweeps } from './sweeps.ts';
 
-export interface ReportSettings {
-  /** Bootstrap resamples for every interval (default 2,000). */
-  resamples: number;
-  confidence: number;
-  seed: number;
-  /** Trailing moving-average window (in evaluations) before comparing a curve with the threshold. */
-  window: number;
-}
-
-export const DEFAULT_SETTINGS: ReportSettings = { resamples: 2000, confidence: 0.95, seed: 0, window: 1 };
+export type { CurvePoint, ReportSettings } from './analysis-common.ts';
+export { DEFAULT_SETTINGS } from './analysis-common.ts';
+export type { CriticAnalysis, CriticSeries, OnlineCriticSeries } from './critic-analysis.ts';
+export type { Sweep, SweepPoint } from './sweeps.ts';
 
 export interface Summary {
   mean: number;
@@ -80,14 +78,6 @@ export interface ThresholdTable {
   rows: ThresholdRow[];
 }
 
-export interface CurvePoint {
-  x: number;
-  y: number;
-  low: number;
-  high: number;
-  n: number;
-}
-
 export interface Curve {
   groupId: string;
   label: string;
@@ -97,55 +87,6 @@ export interface Curve {
   offline: CurvePoint[];
   /** Unfinished runs' partial online curves, one per run. */
   partial: { seed: number; points: { x: number; y: number }[] }[];
-}
-
-export interface CriticSeries {
-  augmented: boolean;
-  augFraction: number;
-  seeds: number[];
-  /** Where the seeds' rows came from: shared pre-trainings, the runs' own copies, or both. */
-  source: 'pretrained' | 'runs' | 'mixed';
-  q: CurvePoint[];
-  monteCarlo: CurvePoint[];
-  overestimation: CurvePoint[];
-  /** Overestimation (Q − G) at the last offline update, IQM over seeds. */
-  finalOverestimation: Interval | null;
-  /** |Q(s', π(s')) − Q(ŝ', π(ŝ'))| and ‖s' − ŝ'‖² means at the last update (augmented series only). */
-  finalTargetShift: { qDifference: number; predictionError: number } | null;
-  /**
-   * The paper's target-shift diagnostic over updates (augmented series): the within-batch 5th, 50th and
-   * 95th percentiles of Q(s', π(s')) − Q(ŝ', π(ŝ')) and the mean ‖s' − ŝ'‖², each an IQM over seeds.
-   */
-  targetShift: { x: number; p05: number; p50: number; p95: number; error: number }[];
-}
-
-export interface OnlineCriticSeries {
-  groupId: string;
-  label: string;
-  overestimation: CurvePoint[];
-}
-
-export interface CriticAnalysis {
-  env: string;
-  dataset: string;
-  offline: CriticSeries[];
-  online: OnlineCriticSeries[];
-}
-
-export interface SweepPoint {
-  x: number;
-  groupId: string;
-  finished: number;
-  finalScore: Interval | null;
-  ratio: Interval | null;
-}
-
-export interface Sweep {
-  kind: 'size' | 'ratio';
-  env: string;
-  /** Dataset kind for the size sweep, dataset label for the ratio sweep. */
-  dataset: string;
-  series: { label: string; points: SweepPoint[] }[];
 }
 
 export interface AggregateRow {
@@ -170,12 +111,6 @@ export interface Analysis {
   curves: Record<string, Curve[]>;
 }
 
-const round = (v: number, digits = 4) => Number(v.toFixed(digits));
-
-function roundInterval(i: Interval, digits = 4): Interval {
-  return { point: round(i.point, digits), low: round(i.low, digits), high: round(i.high, digits) };
-}
-
 function summarise(values: number[], s: ReportSettings, seedOffset: number): Summary | null {
   if (values.length === 0) return null;
   return {
@@ -183,37 +118,6 @@ function summarise(values: number[], s: ReportSettings, seedOffset: number): Sum
     std: round(std(values)),
     iqm: roundInterval(iqmInterval([values], { ...s, seed: s.seed + seedOffset })),
   };
-}
-
-/** A small stable hash of a string, so each group's bootstrap stream differs but is reproducible. */
-function hashSeed(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
-  return h % 1_000_000;
-}
-
-function onlineRows(run: RunRecord) {
-  return run.metrics.filter((m) => m.phase === 'online').sort((a, b) => a.step - b.step);
-}
-
-function plottedValue(run: RunRecord, row: RunRecord['metrics'][number]): number {
-  return row.normalizedScore ?? scoreOf(run.config.env, row.returnMean) ?? row.returnMean;
-}
-
-/** IQM and interval per x over the runs that all have a value at x. */
-function aggregateCurve(
-  perRun: Map<number, number>[],
-  s: ReportSettings,
-  seed: number,
-  shift = 0,
-): CurvePoint[] {
-  if (perRun.length === 0) return [];
-  const xs = [...perRun[0]!.keys()].filter((x) => perRun.every((m) => m.has(x))).sort((a, b) => a - b);
-  return xs.map((x) => {
-    const values = perRun.map((m) => m.get(x)!);
-    const ci = iqmInterval([values], { ...s, seed: seed + x });
-    return { x: x + shift, y: round(ci.point), low: round(ci.low), high: round(ci.high), n: values.length };
-  });
 }
 
 function thresholdRun(run: RunRecord): ThresholdRun {
@@ -248,13 +152,6 @@ function summariseGroup(g: Group, s: ReportSettings): GroupSummary {
     ),
     finalScore: scores.length === finals.length ? summarise(scores, s, seed + 1) : null,
   };
-}
-
-/** The env's dataset labels, main datasets before the ones only a sweep uses, each part in group order. */
-function mainFirst(env: string, groups: Group[]): string[] {
-  const labels = [...new Set(groups.filter((g) => g.key.env === env).map((g) => g.key.dataset))];
-  const sweep = (d: string) => isSweepOnly(groups.filter((g) => g.key.env === env && g.key.dataset === d));
-  return [...labels.filter((d) => !sweep(d)), ...labels.filter(sweep)];
 }
 
 function thresholdTables(groups: Group[], s: ReportSettings): ThresholdTable[] {
@@ -366,200 +263,6 @@ function curves(groups: Group[], offlineOnly: RunRecord[], s: ReportSettings): R
       points: onlineRows(r).map((m) => ({ x: m.step, y: round(plottedValue(r, m)) })),
     }));
     out[envKey] = [...(out[envKey] ?? []), { groupId: g.id, label: g.label, online, offline, partial }];
-  }
-  return out;
-}
-
-type OfflineCriticRow = Extract<CriticRow, { phase: 'offline' }>;
-type OnlineCriticRow = Extract<CriticRow, { phase: 'online' }>;
-
-function criticAnalysis(groups: Group[], offlineOnly: RunRecord[], s: ReportSettings): CriticAnalysis[] {
-  const result: CriticAnalysis[] = [];
-  const pairs = new Map<string, { env: string; dataset: string }>();
-  for (const g of groups) if (g.key.variant !== 'scratch') pairs.set(`${g.key.env}|${g.key.dataset}`, g.key);
-  for (const o of offlineOnly) {
-    const k = keyOf(o.config);
-    pairs.set(`${k.env}|${k.dataset}`, k);
-  }
-  const order = [...new Set(groups.map((g) => g.key.env))].flatMap((env) =>
-    mainFirst(
-      env,
-      groups.filter((g) => g.key.variant !== 'scratch'),
-    ).map((d) => `${env}|${d}`),
-  );
-  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
-  const sortedPairs = [...pairs].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
-  for (const [pairKey, { env, dataset }] of sortedPairs) {
-    const shared = offlineOnly.filter((o) => {
-      const k = keyOf(o.config);
-      return k.env === env && k.dataset === dataset;
-    });
-    const fromRuns = groups
-      .filter((g) => g.key.env === env && g.key.dataset === dataset && g.key.variant !== 'scratch')
-      .filter((g) => g.key.pretrain === 'both')
-      .flatMap((g) => g.runs);
-    // Shared pre-trainings first, so that a seed's record comes from there when it exists; runs copy the
-    // same rows and fill in seeds whose shared entry is not finished (or was not kept).
-    const records = [...shared, ...fromRuns].filter((r) =>
-      r.critic.some((c) => c.phase === 'offline' && c.vsReturns),
-    );
-    const offline: CriticSeries[] = [];
-    const fractions = [...new Set(records.map((r) => keyOf(r.config).augFraction))].sort();
-    for (const augFraction of fractions) {
-      // One record per seed (the first in directory order): variants sharing a seed pre-train alike.
-      const bySeed = new Map<number, RunRecord>();
-      for (const r of records) {
-        if (keyOf(r.config).augFraction !== augFraction) continue;
-        if (!bySeed.has(r.config.seed)) bySeed.set(r.config.seed, r);
-      }
-      const runs = [...bySeed.values()].sort((a, b) => a.config.seed - b.config.seed);
-      const rowsOf = (r: RunRecord) =>
-        r.critic.filter((c): c is OfflineCriticRow => c.phase === 'offline' && !!c.vsReturns);
-      const seed = s.seed + hashSeed(`${pairKey}|critic|${augFraction}`);
-      const pick = (f: (c: OfflineCriticRow) => number) =>
-        aggregateCurve(
-          runs.map((r) => new Map(rowsOf(r).map((c) => [c.update, f(c)]))),
-          s,
-          seed,
-        );
-      const over = pick((c) => c.vsReturns!.overestimation.mean);
-      const last = over.at(-1);
-      const lastRows = runs.map((r) => rowsOf(r).at(-1)!);
-      const shifts = lastRows.map((c) => c.targetShift).filter((t) => !!t);
-      // Updates where every seed logged a target shift.
-      const shiftRows = runs.map(
-        (r) =>
-          new Map(
-            rowsOf(r)
-              .filter((c) => !!c.targetShift)
-              .map((c) => [c.update, c.targetShift!]),
-          ),
-      );
-      const shiftUpdates = [...(shiftRows[0]?.keys() ?? [])].filter((u) => shiftRows.every((m) => m.has(u)));
-      const targetShiftCurve = shiftUpdates.map((u) => {
-        const at = shiftRows.map((m) => m.get(u)!);
-        return {
-          x: u,
-          p05: round(iqm(at.map((t) => t.qDifference.p05))),
-          p50: round(iqm(at.map((t) => t.qDifference.p50))),
-          p95: round(iqm(at.map((t) => t.qDifference.p95))),
-          error: round(iqm(at.map((t) => t.predictionError.mean)), 6),
-        };
-      });
-      offline.push({
-        augmented: augFraction > 0,
-        augFraction,
-        seeds: runs.map((r) => r.config.seed),
-        source: runs.every((r) => r.offlineOnly)
-          ? 'pretrained'
-          : runs.some((r) => r.offlineOnly)
-            ? 'mixed'
-            : 'runs',
-        q: pick((c) => c.vsReturns!.q.mean),
-        monteCarlo: pick((c) => c.vsReturns!.monteCarlo.mean),
-        overestimation: over,
-        finalOverestimation: last ? { point: last.y, low: last.low, high: last.high } : null,
-        finalTargetShift:
-          shifts.length > 0
-            ? {
-                qDifference: round(mean(shifts.map((t) => t!.qDifference.mean))),
-                predictionError: round(mean(shifts.map((t) => t!.predictionError.mean))),
-              }
-            : null,
-        targetShift: targetShiftCurve,
-      });
-    }
-    const sweepOnly = isSweepOnly(
-      groups.filter((g) => g.key.env === env && g.key.dataset === dataset && g.key.variant !== 'scratch'),
-    );
-    const onlineGroups = (sweepOnly ? [] : groups).filter(
-      (g) =>
-        g.key.env === env &&
-        isMainVariant(g.key) &&
-        (g.key.variant === 'scratch' || g.key.dataset === dataset),
-    );
-    const online: OnlineCriticSeries[] = [];
-    for (const g of onlineGroups) {
-      const perRun = g.finished.map(
-        (r) =>
-          new Map(
-            r.critic
-              .filter((c): c is OnlineCriticRow => c.phase === 'online' && !!c.onPolicy)
-              .map((c) => [c.step, c.onPolicy!.overestimation.mean]),
-          ),
-      );
-      if (perRun.length === 0 || perRun.some((m) => m.size === 0)) continue;
-      online.push({
-        groupId: g.id,
-        label: g.label,
-        overestimation: aggregateCurve(perRun, s, s.seed + hashSeed(`${g.id}|online-critic`)),
-      });
-    }
-    if (offline.length > 0 || online.length > 0) result.push({ env, dataset, offline, online });
-  }
-  return result;
-}
-
-function sweeps(groups: Group[], summaries: Map<string, GroupSummary>, tables: ThresholdTable[]): Sweep[] {
-  const ratioOf = (id: string) => {
-    for (const t of tables) for (const r of t.rows) if (r.groupId === id) return r.ratio;
-    return null;
-  };
-  const point = (g: Group, x: number): SweepPoint => ({
-    x,
-    groupId: g.id,
-    finished: g.finished.length,
-    finalScore: summaries.get(g.id)?.finalScore?.iqm ?? null,
-    ratio: ratioOf(g.id),
-  });
-  const out: Sweep[] = [];
-  const pretrained = groups.filter((g) => g.key.pretrain === 'both' && g.finished.length > 0);
-  // Size sweep: the same variant on datasets of one kind with different sizes.
-  for (const env of [...new Set(pretrained.map((g) => g.key.env))]) {
-    const inEnv = pretrained.filter((g) => g.key.env === env);
-    const kindOf = (g: Group) => g.runs[0]!.config.dataset?.kind ?? 'none';
-    for (const kind of [...new Set(inEnv.map(kindOf))].sort()) {
-      const ofKind = inEnv.filter((g) => kindOf(g) === kind);
-      const sizes = new Set(ofKind.map((g) => g.runs[0]!.config.dataset?.transitions));
-      if (sizes.size < 2) continue;
-      const series = [...new Set(ofKind.map((g) => `${g.key.variant}|${g.key.augFraction}`))]
-        .sort()
-        .map((v) => {
-          const members = ofKind.filter((g) => `${g.key.variant}|${g.key.augFraction}` === v);
-          return {
-            label: members[0]!.label,
-            points: members
-              .map((g) => point(g, g.runs[0]!.config.dataset?.transitions ?? 0))
-              .sort((a, b) => a.x - b.x),
-          };
-        })
-        // A variant run on one size only is not part of the sweep.
-        .filter((x) => x.points.length >= 2);
-      if (series.length > 0) out.push({ kind: 'size', env, dataset: kind, series });
-    }
-    // Augmentation-ratio sweep: TD3+BC with p in {0, ...} on one dataset; three or more fractions.
-    for (const dataset of [...new Set(inEnv.map((g) => g.key.dataset))].sort()) {
-      const members = inEnv.filter((g) => g.key.dataset === dataset);
-      const byFraction = new Map<number, Group>();
-      // At p = 0 prefer an explicit td3bc-aug run with p = 0 (the sweep's own) over plain TD3+BC.
-      for (const g of [...members].sort(
-        (a, b) => (a.key.variant === 'td3bc-aug' ? -1 : 0) - (b.key.variant === 'td3bc-aug' ? -1 : 0),
-      )) {
-        if (!byFraction.has(g.key.augFraction)) byFraction.set(g.key.augFraction, g);
-      }
-      if (byFraction.size < 3) continue;
-      out.push({
-        kind: 'ratio',
-        env,
-        dataset,
-        series: [
-          {
-            label: 'TD3+BC(+aug) → TD3',
-            points: [...byFraction].map(([p, g]) => point(g, p)).sort((a, b) => a.x - b.x),
-          },
-        ],
-      });
-    }
   }
   return out;
 }

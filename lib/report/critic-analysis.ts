@@ -1,0 +1,181 @@
+// The critic analysis: during offline pre-training, Q against Monte-Carlo returns and the world model's
+// target shift, with vs without augmentation (from the shared pre-trainings, else the runs' copies); during
+// fine-tuning, on-policy overestimation of the main variants.
+import {
+  aggregateCurve,
+  type CurvePoint,
+  hashSeed,
+  mainFirst,
+  type ReportSettings,
+  round,
+} from './analysis-common.ts';
+import { type Group, isMainVariant, isSweepOnly, keyOf } from './groups.ts';
+import type { CriticRow, RunRecord } from './results.ts';
+import { type Interval, iqm, mean } from './stats.ts';
+
+export interface CriticSeries {
+  augmented: boolean;
+  augFraction: number;
+  seeds: number[];
+  /** Where the seeds' rows came from: shared pre-trainings, the runs' own copies, or both. */
+  source: 'pretrained' | 'runs' | 'mixed';
+  q: CurvePoint[];
+  monteCarlo: CurvePoint[];
+  overestimation: CurvePoint[];
+  /** Overestimation (Q − G) at the last offline update, IQM over seeds. */
+  finalOverestimation: Interval | null;
+  /** |Q(s', π(s')) − Q(ŝ', π(ŝ'))| and ‖s' − ŝ'‖² means at the last update (augmented series only). */
+  finalTargetShift: { qDifference: number; predictionError: number } | null;
+  /**
+   * The paper's target-shift diagnostic over updates (augmented series): the within-batch 5th, 50th and
+   * 95th percentiles of Q(s', π(s')) − Q(ŝ', π(ŝ')) and the mean ‖s' − ŝ'‖², each an IQM over seeds.
+   */
+  targetShift: { x: number; p05: number; p50: number; p95: number; error: number }[];
+}
+
+export interface OnlineCriticSeries {
+  groupId: string;
+  label: string;
+  overestimation: CurvePoint[];
+}
+
+export interface CriticAnalysis {
+  env: string;
+  dataset: string;
+  offline: CriticSeries[];
+  online: OnlineCriticSeries[];
+}
+
+type OfflineCriticRow = Extract<CriticRow, { phase: 'offline' }>;
+type OnlineCriticRow = Extract<CriticRow, { phase: 'online' }>;
+
+export function criticAnalysis(
+  groups: Group[],
+  offlineOnly: RunRecord[],
+  s: ReportSettings,
+): CriticAnalysis[] {
+  const result: CriticAnalysis[] = [];
+  const pairs = new Map<string, { env: string; dataset: string }>();
+  for (const g of groups) if (g.key.variant !== 'scratch') pairs.set(`${g.key.env}|${g.key.dataset}`, g.key);
+  for (const o of offlineOnly) {
+    const k = keyOf(o.config);
+    pairs.set(`${k.env}|${k.dataset}`, k);
+  }
+  const order = [...new Set(groups.map((g) => g.key.env))].flatMap((env) =>
+    mainFirst(
+      env,
+      groups.filter((g) => g.key.variant !== 'scratch'),
+    ).map((d) => `${env}|${d}`),
+  );
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
+  const sortedPairs = [...pairs].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  for (const [pairKey, { env, dataset }] of sortedPairs) {
+    const shared = offlineOnly.filter((o) => {
+      const k = keyOf(o.config);
+      return k.env === env && k.dataset === dataset;
+    });
+    const fromRuns = groups
+      .filter((g) => g.key.env === env && g.key.dataset === dataset && g.key.variant !== 'scratch')
+      .filter((g) => g.key.pretrain === 'both')
+      .flatMap((g) => g.runs);
+    // Shared pre-trainings first, so that a seed's record comes from there when it exists; runs copy the
+    // same rows and fill in seeds whose shared entry is not finished (or was not kept).
+    const records = [...shared, ...fromRuns].filter((r) =>
+      r.critic.some((c) => c.phase === 'offline' && c.vsReturns),
+    );
+    const offline: CriticSeries[] = [];
+    const fractions = [...new Set(records.map((r) => keyOf(r.config).augFraction))].sort();
+    for (const augFraction of fractions) {
+      // One record per seed (the first in directory order): variants sharing a seed pre-train alike.
+      const bySeed = new Map<number, RunRecord>();
+      for (const r of records) {
+        if (keyOf(r.config).augFraction !== augFraction) continue;
+        if (!bySeed.has(r.config.seed)) bySeed.set(r.config.seed, r);
+      }
+      const runs = [...bySeed.values()].sort((a, b) => a.config.seed - b.config.seed);
+      const rowsOf = (r: RunRecord) =>
+        r.critic.filter((c): c is OfflineCriticRow => c.phase === 'offline' && !!c.vsReturns);
+      const seed = s.seed + hashSeed(`${pairKey}|critic|${augFraction}`);
+      const pick = (f: (c: OfflineCriticRow) => number) =>
+        aggregateCurve(
+          runs.map((r) => new Map(rowsOf(r).map((c) => [c.update, f(c)]))),
+          s,
+          seed,
+        );
+      const over = pick((c) => c.vsReturns!.overestimation.mean);
+      const last = over.at(-1);
+      const lastRows = runs.map((r) => rowsOf(r).at(-1)!);
+      const shifts = lastRows.map((c) => c.targetShift).filter((t) => !!t);
+      // Updates where every seed logged a target shift.
+      const shiftRows = runs.map(
+        (r) =>
+          new Map(
+            rowsOf(r)
+              .filter((c) => !!c.targetShift)
+              .map((c) => [c.update, c.targetShift!]),
+          ),
+      );
+      const shiftUpdates = [...(shiftRows[0]?.keys() ?? [])].filter((u) => shiftRows.every((m) => m.has(u)));
+      const targetShiftCurve = shiftUpdates.map((u) => {
+        const at = shiftRows.map((m) => m.get(u)!);
+        return {
+          x: u,
+          p05: round(iqm(at.map((t) => t.qDifference.p05))),
+          p50: round(iqm(at.map((t) => t.qDifference.p50))),
+          p95: round(iqm(at.map((t) => t.qDifference.p95))),
+          error: round(iqm(at.map((t) => t.predictionError.mean)), 6),
+        };
+      });
+      offline.push({
+        augmented: augFraction > 0,
+        augFraction,
+        seeds: runs.map((r) => r.config.seed),
+        source: runs.every((r) => r.offlineOnly)
+          ? 'pretrained'
+          : runs.some((r) => r.offlineOnly)
+            ? 'mixed'
+            : 'runs',
+        q: pick((c) => c.vsReturns!.q.mean),
+        monteCarlo: pick((c) => c.vsReturns!.monteCarlo.mean),
+        overestimation: over,
+        finalOverestimation: last ? { point: last.y, low: last.low, high: last.high } : null,
+        finalTargetShift:
+          shifts.length > 0
+            ? {
+                qDifference: round(mean(shifts.map((t) => t!.qDifference.mean))),
+                predictionError: round(mean(shifts.map((t) => t!.predictionError.mean))),
+              }
+            : null,
+        targetShift: targetShiftCurve,
+      });
+    }
+    const sweepOnly = isSweepOnly(
+      groups.filter((g) => g.key.env === env && g.key.dataset === dataset && g.key.variant !== 'scratch'),
+    );
+    const onlineGroups = (sweepOnly ? [] : groups).filter(
+      (g) =>
+        g.key.env === env &&
+        isMainVariant(g.key) &&
+        (g.key.variant === 'scratch' || g.key.dataset === dataset),
+    );
+    const online: OnlineCriticSeries[] = [];
+    for (const g of onlineGroups) {
+      const perRun = g.finished.map(
+        (r) =>
+          new Map(
+            r.critic
+              .filter((c): c is OnlineCriticRow => c.phase === 'online' && !!c.onPolicy)
+              .map((c) => [c.step, c.onPolicy!.overestimation.mean]),
+          ),
+      );
+      if (perRun.length === 0 || perRun.some((m) => m.size === 0)) continue;
+      online.push({
+        groupId: g.id,
+        label: g.label,
+        overestimation: aggregateCurve(perRun, s, s.seed + hashSeed(`${g.id}|online-critic`)),
+      });
+    }
+    if (offline.length > 0 || online.length > 0) result.push({ env, dataset, offline, online });
+  }
+  return result;
+}
