@@ -12,12 +12,17 @@ export function manifestPath(file: string): string {
   return file.replace(/\.hdf5$/, '') + '.json';
 }
 
-/** The sha256 recorded in the dataset's manifest, or null without a manifest. */
+/** The sha256 recorded in the dataset's manifest, or null without a (complete, readable) manifest. */
 export function manifestSha256(file: string): string | null {
   const path = manifestPath(file);
   if (path === file) return null;
-  const manifest = readJsonIfExists(path) as { sha256?: unknown } | undefined;
-  return typeof manifest?.sha256 === 'string' ? manifest.sha256 : null;
+  try {
+    const manifest = readJsonIfExists(path) as { sha256?: unknown } | undefined;
+    return typeof manifest?.sha256 === 'string' ? manifest.sha256 : null;
+  } catch {
+    // Being written right now (scripts/make-datasets.sh writes it just after the data file).
+    return null;
+  }
 }
 
 export async function loadRunDataset(source: DatasetSource, envId: string): Promise<OfflineDataset> {

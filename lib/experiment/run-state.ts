@@ -2,6 +2,7 @@
 // (checkpoints, resumable), waiting, blocked (its dataset file is missing) or failed (the last attempt).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { manifestPath, manifestSha256 } from './dataset-source.ts';
 import { readDone } from './done-record.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { GridRun } from './grid.ts';
@@ -22,9 +23,25 @@ export function failedPath(run: GridRun): string {
   return join(run.paths.runDir, 'failed.json');
 }
 
+/**
+ * Why the run cannot start yet: its dataset file is missing, or has no manifest with its sha256 yet.
+ * scripts/make-datasets.sh writes the manifest just after the file; a run started in between would record
+ * no checksum and then refuse to resume once the manifest appears.
+ */
 export function blockedReason(run: GridRun): string | undefined {
-  if (run.datasetFile === null || existsSync(run.datasetFile)) return undefined;
-  return `${run.datasetFile} missing: run scripts/make-datasets.sh`;
+  if (run.datasetFile === null) return undefined;
+  if (!existsSync(run.datasetFile)) return `${run.datasetFile} missing: run scripts/make-datasets.sh`;
+  if (manifestSha256(run.datasetFile) === null) {
+    return `${manifestPath(run.datasetFile)} (its sha256) missing: still being written, or the file was not made by scripts/make-datasets.sh`;
+  }
+  return undefined;
+}
+
+/** The run's dataset checksum as the manifest says now (the grid was expanded before it appeared). */
+export function refreshDatasetChecksum(run: GridRun): void {
+  if (run.config.dataset !== null && run.datasetFile !== null) {
+    run.config.dataset.sha256 = manifestSha256(run.datasetFile);
+  }
 }
 
 function lockOwnerAlive(path: string): number | undefined {

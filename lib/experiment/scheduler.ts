@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import { expandGrid, type GridRun, matchesFilters } from './grid.ts';
 import { changedSettings, gitCommit, writeRunConfigFile } from './provenance.ts';
-import { blockedReason, failedPath, runState } from './run-state.ts';
+import { blockedReason, failedPath, refreshDatasetChecksum, runState } from './run-state.ts';
 import type { GridSpec } from './spec.ts';
 
 /** Exit code of a child that checkpointed and stopped before finishing (EX_TEMPFAIL). */
@@ -111,6 +111,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
 
   /** Starts the run's child; false (and the run recorded as failed) when its settings changed. */
   const launch = (run: GridRun): boolean => {
+    refreshDatasetChecksum(run);
     const changed = changedSettings(run);
     if (changed.length > 0) {
       const message = `${run.paths.runDir} holds this run with other settings (${changed.join('; ')}); move it away to rerun`;

@@ -43,7 +43,12 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
       (typeof runs)[0],
       (typeof runs)[0],
     ];
-    for (const run of [both, actor, critic]) assert.ok(existsSync(run.paths.done), `${run.id} done`);
+    const manifest = JSON.parse(readFileSync(join(dir, 'datasets', ENV, 'random.json'), 'utf8'));
+    for (const run of [both, actor, critic]) {
+      assert.ok(existsSync(run.paths.done), `${run.id} done`);
+      const config = JSON.parse(readFileSync(join(run.paths.runDir, 'config.json'), 'utf8'));
+      assert.equal(config.dataset.sha256, manifest.sha256);
+    }
     // One shared entry each, and exactly one run built them (the others reused them).
     assert.equal(both.paths.offline.marker, critic.paths.offline.marker);
     assert.equal(both.paths.worldModel.marker, actor.paths.worldModel.marker);

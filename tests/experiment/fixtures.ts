@@ -1,6 +1,7 @@
 // Tiny grids for the experiment tests: a random InvertedPendulum-v5 dataset in <dir>/datasets and a spec
 // with small networks and budgets of a few hundred steps, written as YAML like experiments/paper.yaml.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { saveDataset } from '../../lib/data/load.ts';
@@ -15,7 +16,10 @@ export async function makeDatasets(dir: string): Promise<string> {
   const env = makeEnv(ENV);
   const data = collectDataset(env, uniformRandomPolicy(env), 600, 3, 'uniform random');
   env.close();
-  await saveDataset(data, 'd4rl', join(datasets, ENV, 'random.hdf5'));
+  const file = await saveDataset(data, 'd4rl', join(datasets, ENV, 'random.hdf5'));
+  // The manifest scripts/make-datasets.sh writes next to each file: the grid needs its sha256.
+  const sha256 = `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+  writeFileSync(join(datasets, ENV, 'random.json'), JSON.stringify({ file, sha256 }));
   return datasets;
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandGrid, matchesFilters } from '../../lib/experiment/grid.ts';
 import { changedSettings } from '../../lib/experiment/provenance.ts';
+import { blockedReason } from '../../lib/experiment/run-state.ts';
 import { loadSpec, parseSpec, SpecError } from '../../lib/experiment/spec.ts';
 import { ENV, tinySpec, writeSpec } from './fixtures.ts';
 
@@ -111,6 +112,29 @@ describe('experiment spec and grid', () => {
     const stored = { ...run!.config, onlineSteps: 999, wmEpochs: 7, startSteps: 1, groups: ['old'] };
     writeFileSync(join(run!.paths.runDir, 'config.json'), JSON.stringify(stored));
     assert.deepEqual(changedSettings(run!), ['onlineSteps: 999 -> 300']);
+  });
+
+  it('blocks a run until its dataset file and the manifest with its sha256 exist', () => {
+    const datasets = join(dir, 'blocked-datasets');
+    const spec = tinySpec(dir, {
+      datasetsDir: datasets,
+      groups: [
+        { name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['scratch', 'td3bc-both'] },
+      ],
+    });
+    const runs = () => expandGrid(parseSpec(spec, 'spec.yaml'));
+    const file = join(datasets, ENV, 'random.hdf5');
+    const [scratch, bc] = runs();
+    assert.equal(blockedReason(scratch!), undefined, 'scratch needs no dataset');
+    assert.equal(blockedReason(bc!), `${file} missing: run scripts/make-datasets.sh`);
+    mkdirSync(join(datasets, ENV), { recursive: true });
+    writeFileSync(file, 'data');
+    assert.match(blockedReason(runs()[1]!)!, /random\.json \(its sha256\) missing: still being written/);
+    writeFileSync(join(datasets, ENV, 'random.json'), '{"sha256": "sha2');
+    assert.match(blockedReason(runs()[1]!)!, /still being written/, 'a half-written manifest');
+    writeFileSync(join(datasets, ENV, 'random.json'), '{"sha256": "sha256:00"}');
+    assert.equal(blockedReason(runs()[1]!), undefined);
+    assert.equal(runs()[1]!.config.dataset!.sha256, 'sha256:00');
   });
 
   it('filters runs with --only', () => {
