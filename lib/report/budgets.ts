@@ -1,6 +1,6 @@
 // Our budgets next to the paper's (from /work/shared/reference/PAPER-DETAILS.md: the author's code and the
 // paper's text), per environment, read from the runs' configs: where ours are smaller, the report says so.
-import { groupRuns } from './groups.ts';
+import { groupRuns, isSweepOnly } from './groups.ts';
 import type { RunRecord } from './results.ts';
 
 export interface PaperBudget {
@@ -116,12 +116,13 @@ export function compareBudgets(runs: readonly RunRecord[]): BudgetRow[] {
       if (b.field === 'seeds') {
         values = groupRuns(inEnv).map((g) => g.finished.length);
       } else {
-        // The size sweep varies the dataset on purpose: the main runs are the ones it is compared on.
+        // The size sweep varies the dataset on purpose: runs only a sweep asked for do not count here (the
+        // grid tags a run shared by several groups with all of them, so a main run may carry 'size-sweep').
         const pool = inEnv.filter(
           (r) =>
             applies(r, b.appliesTo) &&
             (!r.offlineOnly || offlineField(b.field)) &&
-            (b.field !== 'dataset.transitions' || !r.tags.includes('size-sweep')),
+            (b.field !== 'dataset.transitions' || !isSweepOnly([r])),
         );
         values = pool.map((r) => fieldOf(r, b.field)).filter((v): v is number => v !== undefined);
       }

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { normalizedScore } from '../../lib/data/normalized-score.ts';
+import { compareBudgets } from '../../lib/report/budgets.ts';
 import { buildReport } from '../../lib/report/build.ts';
 import { ResultsError, readResults } from '../../lib/report/results.ts';
 import { EXPECTED, writeFixtureResults } from './fixture-results.ts';
@@ -126,6 +127,10 @@ describe('o2o report: build from a results tree', () => {
       (b) => b.env === 'Hopper-v5' && b.parameter.startsWith('dataset transitions'),
     )!;
     assert.equal(data.smaller, false, 'the size sweep is not a smaller main dataset');
+    // A main run that the size sweep shares (tagged with both) still counts as a main run.
+    const sweepTagged = readResults(results).filter((r) => r.tags.includes('size-sweep'));
+    const sizes = compareBudgets(sweepTagged).find((b) => b.parameter.startsWith('dataset transitions'))!;
+    assert.deepEqual([sizes.oursMin, sizes.oursMax, sizes.smaller], [10_000, 10_000, false]);
     assert.deepEqual(
       built.analysis.sweeps.map((s) => [s.kind, s.env, s.series.flatMap((x) => x.points.map((p) => p.x))]),
       [

@@ -235,6 +235,8 @@ export function writeFixtureResults(root: string): void {
       final: 1500 + 100 * seed,
       rampEnd: 10_000,
       offline: true,
+      // As the grid tags a run that several groups list: with every one of them.
+      tags: ['main', 'size-sweep', 'ratio-sweep'],
     });
     writeRun(root, {
       ...base,
@@ -245,6 +247,7 @@ export function writeFixtureResults(root: string): void {
       final: 1150 + 100 * seed,
       rampEnd: 30_000,
       offline: true,
+      tags: ['main', 'ratio-sweep'],
     });
     writePretrained(root, H, 'medium', 0.5, seed);
     writePretrained(root, H, 'medium', 0, seed);
