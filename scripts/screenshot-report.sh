@@ -30,9 +30,11 @@ abs_out="$(cd "$(dirname "$out")" && pwd)/$(basename "$out")"
 profile="$(mktemp -d)"
 trap 'rm -rf "$profile"' EXIT
 
+log="$profile/chromium.log"
 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$profile" \
-  --window-size="${size/x/,}" --screenshot="$abs_out" "file://$abs_html" >/dev/null 2>&1 || {
-  echo "screenshot-report: $browser failed to render $abs_html" >&2
+  --window-size="${size/x/,}" --screenshot="$abs_out" "file://$abs_html" >"$log" 2>&1 || {
+  echo "screenshot-report: $browser failed to render $abs_html; its last output:" >&2
+  tail -n 20 "$log" >&2
   exit 1
 }
 if [[ ! -s "$abs_out" ]]; then
