@@ -5,6 +5,7 @@
 
 import { relative } from 'node:path';
 import { z } from 'zod';
+import { isEnvId } from '../../lib/envs/registry.ts';
 import type { PhaseContext, PhaseOutcome } from '../../lib/services/phase-worker.ts';
 import { PathError, resolveInRunRoot } from './paths.ts';
 import type { WorldModelState } from './server.ts';
@@ -14,7 +15,8 @@ const count = (min: number) => z.number().int().min(min);
 
 /** The part of the experiment spec this phase reads (loose: the full spec has more sections). */
 export const worldModelSpecSchema = z.looseObject({
-  env: z.string().min(1).optional(),
+  // A known id only: it labels the saved model (fuzzing found '../../etc' trained and saved).
+  env: z.string().refine(isEnvId, 'not a known environment id').optional(),
   seed: count(0)
     .max(2 ** 31 - 2)
     .default(0),
