@@ -124,7 +124,10 @@ describe('secrets: NATS token auth end to end, nothing secret in logs or traces 
     );
 
     // The echoed token reached the span's status message, redacted (so the check below is not vacuous).
-    assert.ok(files.some(([, text]) => text.includes('[REDACTED]')), 'no redacted value in the spans');
+    assert.ok(
+      files.some(([, text]) => text.includes('[REDACTED]')),
+      'no redacted value in the spans',
+    );
     // Every base64 line of the private key, and the token, must be absent everywhere.
     const keyLines = readFileSync(pki.serverKey, 'utf8')
       .split('\n')
