@@ -30,6 +30,8 @@ export interface GridOptions {
   /** Seconds a stopped child may take to checkpoint before it is killed. */
   stopGraceSeconds?: number;
   tickMs?: number;
+  /** A line saying what runs, every this many milliseconds (default 10 minutes). */
+  summaryEveryMs?: number;
 }
 
 export interface GridSummary {
@@ -186,8 +188,19 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     );
   };
 
+  let lastSummary = Date.now();
   for (;;) {
     if (!stopping && (o.shouldStop() || (o.deadline !== undefined && Date.now() >= o.deadline))) stopAll();
+    if (Date.now() - lastSummary >= (o.summaryEveryMs ?? 600_000)) {
+      lastSummary = Date.now();
+      const ids = [...running.values()].map(
+        (r) => `${r.run.id} (${((Date.now() - r.startedAt) / 60_000).toFixed(0)} min)`,
+      );
+      o.log(
+        `[grid] ${new Date().toISOString().slice(11, 16)} UTC: running ${ids.join(', ') || 'nothing'}; this session ` +
+          `${summary.finished.length} finished, ${summary.failed.length} failed; ${queue.length} queued`,
+      );
+    }
     while (!stopping && running.size < o.jobs && (o.maxRuns === undefined || started < o.maxRuns)) {
       const busy = new Set([...running.values()].flatMap((r) => unbuiltEntries(r.run)));
       const index = queue.findIndex(
