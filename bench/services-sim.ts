@@ -101,7 +101,9 @@ function ownCpuSeconds(): number {
 
 /**
  * Streams from every client at once for `seconds` (after a warm-up), acking every `ackEvery`-th batch
- * (an ack releases every batch up to its seq).
+ * (an ack releases every batch up to its seq). Only batches produced after the window opened count
+ * towards the rate: a simulator that idled with a full window of unacked batches would otherwise
+ * deliver that backlog in a burst and inflate it (seq of the newest batch = stepsTotal / batchSteps).
  */
 async function streamRate(
   clients: SimulatorClient[],
@@ -109,16 +111,22 @@ async function streamRate(
   warmupS: number,
   seconds: number,
   ackEvery: number,
+  batchSteps: number,
 ): Promise<StreamMeasure> {
   let counting = false;
   let stop = false;
   let rows = 0;
+  let rowsReceived = 0;
   let batches = 0;
-  const loops = clients.map(async (client) => {
+  const freshFrom = clients.map(() => Number.POSITIVE_INFINITY);
+  const loops = clients.map(async (client, i) => {
     for await (const batch of client.streamTransitions(0)) {
       if (counting) {
-        rows += batch.rows;
-        batches++;
+        rowsReceived += batch.rows;
+        if (batch.seq >= freshFrom[i]!) {
+          rows += batch.rows;
+          batches++;
+        }
       }
       // Not awaited: the window lets the simulator run ahead while the ack travels.
       if (batch.seq % ackEvery === 0) client.ack(batch.seq).catch(() => {});
@@ -126,11 +134,15 @@ async function streamRate(
     }
   });
   await new Promise((r) => setTimeout(r, warmupS * 1000));
-  counting = true;
+  const t0 = performance.now();
   const cpu0 = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const own0 = ownCpuSeconds();
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  counting = true;
+  const infos = await Promise.all(clients.map((c) => c.info()));
+  infos.forEach((info, i) => {
+    freshFrom[i] = Math.floor(info.stepsTotal / batchSteps) + 1;
+  });
+  await new Promise((r) => setTimeout(r, Math.max(0, seconds * 1000 - (performance.now() - t0))));
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpu0;
   const own = ownCpuSeconds() - own0;
@@ -141,7 +153,7 @@ async function streamRate(
     rowsPerSec: rows / elapsed,
     batches,
     rowsPerCpuSec: rows / cpu,
-    consumerCpuUsPerRow: (own * 1e6) / rows,
+    consumerCpuUsPerRow: (own * 1e6) / rowsReceived,
   };
 }
 
@@ -274,9 +286,9 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
     const [pa, pb] = procs as [SpawnedSimulator, SpawnedSimulator];
     for (let round = 0; round < rounds; round++) {
       log(`actor mode, 1 process, ${seconds} s (round ${round + 1}/${rounds})`);
-      const m1 = await streamRate([a], [pa.pid], warmup, seconds, ackEvery);
+      const m1 = await streamRate([a], [pa.pid], warmup, seconds, ackEvery, batchSteps);
       log(`actor mode, 2 processes, ${seconds} s (round ${round + 1}/${rounds})`);
-      const m2 = await streamRate([a, b], [pa.pid, pb.pid], warmup, seconds, ackEvery);
+      const m2 = await streamRate([a, b], [pa.pid, pb.pid], warmup, seconds, ackEvery, batchSteps);
       if (one === undefined || m1.rowsPerSec > one.rowsPerSec) one = m1;
       if (two === undefined || m2.rowsPerSec > two.rowsPerSec) two = m2;
       batchesAcked += m1.batches + m2.batches;
