@@ -1,6 +1,7 @@
 // `o2o report`: the experiment report from results/ (HTML page with SVG figures, markdown summary, JSON
 // with every number). See lib/report/build.ts.
 import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { buildReport } from '../../lib/report/build.ts';
 import { ResultsError } from '../../lib/report/results.ts';
@@ -36,9 +37,11 @@ const spec = {
   ].join('\n'),
 } satisfies CommandSpec<z.ZodType>;
 
+/** The commit of the code building the report (this checkout's, wherever the command runs from). */
 function currentCommit(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+    const repo = resolve(import.meta.dirname, '..', '..');
+    return execFileSync('git', ['-C', repo, 'rev-parse', '--short=12', 'HEAD'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();

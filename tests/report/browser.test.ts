@@ -44,9 +44,11 @@ describe('o2o report in headless Chromium', function () {
     const built = spawnSync(
       process.execPath,
       [join(repo, 'bin', 'o2o.mjs'), 'report', '--results', results, '--out', out, '--resamples', '200'],
-      { cwd: repo, encoding: 'utf8' },
+      // From outside the checkout: the commit line still names the code's commit.
+      { cwd: dir, encoding: 'utf8' },
     );
     assert.equal(built.status, 0, built.stderr);
+    assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /Generated from commit [0-9a-f]{12}\b/);
     assert.equal(built.stdout.trim(), join(out, 'index.html'));
     assert.match(built.stderr, /\[report\] wrote \d+ files/);
 
