@@ -297,7 +297,7 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
     if (one === undefined || two === undefined) throw new Error('no rounds');
     log(`actor producer in this process without gRPC, ${seconds} s`);
     const producer = await inProcessProducerRate(envId, numEnvs, batchSteps, warmup, seconds);
-    const envStep = envStepCpuUsPerRow(envId, numEnvs, quick ? 1 : 3);
+    const envStep = envStepCpuUsPerRow(envId, numEnvs, quick ? 0.5 : 3);
 
     log(`lockstep, ${seconds / 2} s per variant`);
     const actDim = lock.meta.actDim;
