@@ -15,7 +15,16 @@ import {
   roundInterval,
 } from './analysis-common.ts';
 import { type CriticAnalysis, criticAnalysis } from './critic-analysis.ts';
-import { finalOf, type Group, groupRuns, isFinished, isSweepOnly, keyOf, scoreOf } from './groups.ts';
+import {
+  finalOf,
+  type Group,
+  groupId,
+  groupRuns,
+  isFinished,
+  isSweepOnly,
+  keyOf,
+  scoreOf,
+} from './groups.ts';
 import type { RunRecord } from './results.ts';
 import {
   compareStepsToThreshold,
@@ -98,11 +107,39 @@ export interface AggregateRow {
   score: Interval;
 }
 
+export interface RunEntry {
+  dir: string;
+  groupId: string;
+  seed: number;
+  finished: boolean;
+  /** Last online evaluation step (0 before the first). */
+  lastStep: number;
+  budget: number;
+  finalReturn: number | null;
+  finalScore: number | null;
+}
+
+function runEntry(run: RunRecord): RunEntry {
+  const final = isFinished(run) ? finalOf(run) : null;
+  return {
+    dir: run.dir,
+    groupId: groupId(keyOf(run.config)),
+    seed: run.config.seed,
+    finished: final !== null,
+    lastStep: onlineRows(run).at(-1)?.step ?? 0,
+    budget: run.config.onlineSteps,
+    finalReturn: final ? round(final.finalReturn, 2) : null,
+    finalScore: final?.finalScore == null ? null : round(final.finalScore, 2),
+  };
+}
+
 export interface Analysis {
   settings: ReportSettings;
   /** Every env × dataset with pre-trained runs: main datasets first, then the ones only a sweep uses. */
   datasets: { env: string; dataset: string; sweepOnly: boolean }[];
   runs: { total: number; finished: number; unfinished: number; offlineOnly: number };
+  /** Every online run: where it is, its group, how far it got and, when finished, its final numbers. */
+  runList: RunEntry[];
   groups: GroupSummary[];
   thresholds: ThresholdTable[];
   aggregate: AggregateRow[];
@@ -319,6 +356,7 @@ export function analyse(runs: readonly RunRecord[], settings: Partial<ReportSett
       unfinished: runs.filter((r) => !r.offlineOnly && !isFinished(r)).length,
       offlineOnly: offlineOnly.length,
     },
+    runList: runs.filter((r) => !r.offlineOnly).map(runEntry),
     groups: summaries,
     thresholds,
     aggregate: aggregateOverTasks(groups, s),

@@ -11,6 +11,7 @@ import {
   budgetTable,
   criticTable,
   finalScoresTable,
+  runListTable,
   scratchBaselineTable,
   sweepTable,
   type Table,
@@ -79,6 +80,7 @@ export function renderPage(p: PageInput): string {
     p.unfinishedDirs.length === 0
       ? ''
       : `<details><summary>${p.unfinishedDirs.length} unfinished runs (excluded from final statistics)</summary><ul>${p.unfinishedDirs.map((d) => `<li>${esc(d)}</li>`).join('')}</ul></details>`;
+  const runList = `<details><summary>All ${a.runList.length} runs</summary>\n${table(runListTable(a))}\n</details>`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -93,6 +95,7 @@ export function renderPage(p: PageInput): string {
 ${a.runs.total} runs (${a.runs.finished} finished, ${a.runs.unfinished} unfinished), ${a.runs.offlineOnly} shared offline pre-trainings.
 Intervals: 95% percentile bootstrap over seeds, ${a.settings.resamples} resamples, seed ${a.settings.seed}.</p>
 ${unfinished}
+${runList}
 <h2 id="headline">Headline: environment steps to reach TD3-from-scratch's final return</h2>
 ${a.thresholds.map((t) => table(thresholdTable(t))).join('\n') || '<p class="meta">Needs finished TD3-from-scratch runs and pre-trained runs on the same env.</p>'}
 <h2 id="claims">The paper's claims</h2>

@@ -152,6 +152,23 @@ export function scratchBaselineTable(a: Analysis): Table {
   };
 }
 
+export function runListTable(a: Analysis): Table {
+  const labels = new Map(a.groups.map((g) => [g.id, g.label]));
+  return {
+    caption: 'Every run: progress and, when finished, its final evaluation',
+    header: ['run directory', 'variant', 'seed', 'status', 'online steps', 'final return', 'final score'],
+    rows: a.runList.map((r) => [
+      r.dir,
+      labels.get(r.groupId) ?? r.groupId,
+      String(r.seed),
+      r.finished ? 'finished' : 'unfinished',
+      `${formatCount(r.lastStep)} / ${formatCount(r.budget)}`,
+      r.finalReturn === null ? '–' : r.finalReturn.toFixed(1),
+      r.finalScore === null ? '–' : r.finalScore.toFixed(1),
+    ]),
+  };
+}
+
 export function budgetTable(rows: BudgetRow[]): Table {
   return {
     caption: "Our budgets (smallest–largest over the env's runs) against the paper's",

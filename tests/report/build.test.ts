@@ -58,6 +58,12 @@ describe('o2o report: build from a results tree', () => {
     assert.equal(curve.partial.length, 1, 'the unfinished run is drawn as a partial curve');
     assert.equal(curve.offline.at(-1)!.x, 0, 'the offline phase ends where online starts');
     assert.equal(built.analysis.runs.unfinished, 1);
+    const entry = built.analysis.runList.find((r) => r.groupId === aug.id && r.seed === 5)!;
+    assert.deepEqual(
+      [entry.finished, entry.lastStep, entry.budget, entry.finalReturn],
+      [false, 20_000, 50_000, null],
+    );
+    assert.equal(built.analysis.runList.length, built.analysis.runs.total);
     const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
     assert.match(html, /1 unfinished runs/);
     assert.match(html, /td3bc-aug-both-p0\.5\/seed-5/);
