@@ -3,7 +3,7 @@
 // size whose rows hold many colours (text, figure lines, shaded bands), not a blank page.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFixtureResults } from './fixture-results.ts';
@@ -73,6 +73,21 @@ describe('o2o report in headless Chromium', function () {
     }
     const share = ink / (img.width * img.height);
     assert.ok(share > 0.01 && share < 0.6, `ink covers ${(share * 100).toFixed(1)}% of the page`);
+  });
+
+  it('renders an SVG figure to a PNG of its own size (scripts/figures-to-png.sh)', () => {
+    const figures = join(dir, 'one-figure');
+    mkdirSync(figures);
+    copyFileSync(
+      join(dir, 'report', 'figures', 'curves-Hopper-v5-medium-10k.svg'),
+      join(figures, 'curves.svg'),
+    );
+    const r = spawnSync('bash', [join(repo, 'scripts', 'figures-to-png.sh'), figures], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /wrote 1 PNG files/);
+    const img = decodePng(readFileSync(join(figures, 'curves.png')));
+    assert.deepEqual([img.width, img.height], [900, 420]);
+    assert.ok(distinctColours(img, [60, 150, 250, 350]) > 10, 'the figure has lines, bands and text');
   });
 
   it('the screenshot script refuses a missing page', () => {
