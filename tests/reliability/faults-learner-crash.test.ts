@@ -1,16 +1,22 @@
-// Fault: the learner is killed with SIGKILL in the middle of online fine-tuning, during `o2o run` (the
-// launcher with real processes: nats-server, world model, a simulator, learner, coordinator). The
-// launcher restarts it, JetStream redelivers the unacked PHASE_ONLINE request, and the new learner
-// resumes from the last online checkpoint. Checked: it resumed at the checkpoint's step, evaluations
-// logged after the checkpoint by the dead learner were dropped and redone (each step's row once), and the
-// run counted every step once: the final checkpoint's replay holds exactly `online.steps` rows and the
-// agent made exactly `steps - startSteps` updates.
+// Faults during `o2o run` (the launcher with real processes: nats-server, world model, a simulator,
+// learner, coordinator), one after the other in the same run:
+// 1. the learner is killed with SIGKILL in the middle of online fine-tuning: the launcher restarts it,
+//    JetStream redelivers the unacked PHASE_ONLINE request, and the new learner resumes from the last
+//    online checkpoint;
+// 2. then the coordinator is killed with SIGKILL while it waits for the resumed phase: the launcher
+//    restarts it as a resume, and it asks for the phase in flight again with the same msgID, so the
+//    phase is not run a second time.
+// Checked: the learner resumed at the checkpoint's step, once; evaluations logged after the checkpoint by
+// the dead learner were dropped and redone (each step's row once); every step counted once (the final
+// checkpoint's replay holds exactly `online.steps` rows, the agent made `steps - startSteps` updates);
+// every phase finished at attempt 1. Also: a learner that keeps dying exhausts its restarts and the run
+// stops with an error naming it and the policy.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
-import { loadState } from '../../services/coordinator/state.ts';
+import { loadState, PHASE_ORDER } from '../../services/coordinator/state.ts';
 import { launch } from '../../services/launcher/launch.ts';
 import { loadOnlineCheckpoint } from '../../services/learner/checkpoint.ts';
 import { LearnerServiceClient } from '../../services/learner/client.ts';
@@ -41,7 +47,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('fault: learner killed mid online fine-tuning (o2o run)', function () {
+describe('faults during o2o run: learner and coordinator killed', function () {
   this.timeout(240_000);
   let dir: string;
   before(() => {
@@ -49,7 +55,7 @@ describe('fault: learner killed mid online fine-tuning (o2o run)', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is restarted by the launcher and resumes the redelivered request from its checkpoint, counting each step once', async () => {
+  it('restarts the learner, which resumes the redelivered request from its checkpoint, then the coordinator as a resume; each step counted once', async () => {
     writeFileSync(join(dir, 'spec.yaml'), SPEC);
     const runDir = join(dir, 'run');
     const launcherLines: string[] = [];
@@ -58,12 +64,33 @@ describe('fault: learner killed mid online fine-tuning (o2o run)', function () {
     let learnerStarts = 0;
     let killed: { atStep: number; checkpointStep: number; checkpointEvals: number[] } | undefined;
     let killer: Promise<void> | undefined;
+    let runOver = false; // ends the killers' polling if the run finished without them
+    let coordinatorPid = 0;
+    let coordinatorStarts = 0;
+    let coordinatorKiller: Promise<string> | undefined;
+    // Kills the coordinator once the restarted learner has taken the redelivered request.
+    const killCoordinatorWhileResumed = async (address: string): Promise<string> => {
+      const client = new LearnerServiceClient(address);
+      try {
+        while (!runOver) {
+          const s = await client.status().catch(() => undefined);
+          if (s !== undefined && s.phase !== 'idle' && s.phase !== '') {
+            process.kill(coordinatorPid, 'SIGKILL');
+            return `${s.phase} step ${s.step}`;
+          }
+          await sleep(20);
+        }
+        return 'never';
+      } finally {
+        client.close();
+      }
+    };
 
     // Kills the first learner once it is past its first checkpoint (and the evaluation after it).
     const killMidOnline = async (pid: number, address: string): Promise<void> => {
       const client = new LearnerServiceClient(address);
       try {
-        for (;;) {
+        while (!runOver) {
           const s = await client.status().catch(() => undefined);
           if (s !== undefined && s.phase === 'online' && s.step >= CHECKPOINT_EVERY + 30) {
             process.kill(pid, 'SIGKILL');
@@ -96,18 +123,31 @@ describe('fault: learner killed mid online fine-tuning (o2o run)', function () {
       log: (line) => launcherLines.push(line),
       forward: (line) => serviceLines.push(line),
       onReady: (label, info) => {
+        if (label === 'coordinator') {
+          coordinatorPid = info.pid;
+          coordinatorStarts++;
+        }
         if (label !== 'learner') return;
         learnerStarts++;
         learner = info;
         if (learnerStarts === 1) killer = killMidOnline(info.pid, info.address!);
+        if (learnerStarts === 2) coordinatorKiller = killCoordinatorWhileResumed(info.address!);
       },
       graceMs: 10_000,
     });
+    runOver = true;
     const transcript = () => [...launcherLines, ...serviceLines].join('\n');
     assert.equal(result.ok, true, `run failed: ${result.reason}\n${transcript()}`);
     await killer;
     assert.ok(killed !== undefined, `the learner was killed mid-run\n${transcript()}`);
     assert.equal(learnerStarts, 2, 'one restart');
+    const coordinatorKilledIn = await coordinatorKiller;
+    assert.equal(coordinatorStarts, 2, `the coordinator was restarted\n${transcript()}`);
+    assert.ok(launcherLines.some((l) => /coordinator exited unexpectedly \(SIGKILL\); restart 1\/2/.test(l)));
+    assert.ok(
+      serviceLines.some((l) => /\[coordinator\] resuming run /.test(l)),
+      transcript(),
+    );
     assert.ok(learner !== undefined);
     assert.ok(
       launcherLines.some((l) => /learner exited unexpectedly \(SIGKILL\); restart 1\/2/.test(l)),
@@ -126,6 +166,12 @@ describe('fault: learner killed mid online fine-tuning (o2o run)', function () {
     assert.ok(killed.checkpointStep >= CHECKPOINT_EVERY && killed.checkpointStep <= killed.atStep);
     assert.equal(state.phases.online?.status, 'done');
     assert.equal(state.phases.online?.attempt, 1, 'the same request, redelivered, not a new attempt');
+    for (const phase of PHASE_ORDER) {
+      const record = state.phases[phase];
+      assert.ok(['done', 'skipped'].includes(record?.status ?? ''), `${phase}: ${record?.status}`);
+      assert.equal(record?.attempt, 1, `${phase}: attempt`);
+    }
+    assert.ok(result.reportPath !== undefined && existsSync(result.reportPath), 'report written');
     assert.equal(state.phases.online?.metrics['steps'], STEPS);
 
     // Evaluation history: the checkpoint's evaluations are kept, and every evaluation step is logged once.
@@ -152,7 +198,7 @@ describe('fault: learner killed mid online fine-tuning (o2o run)', function () {
     assert.equal(loadAgent(join(runDir, 'final.safetensors')).agent.updates, STEPS - START_STEPS);
     console.log(
       `      killed at step ${killed.atStep}, resumed from checkpoint ${killed.checkpointStep}; ` +
-        `${killed.atStep - killed.checkpointStep} step(s) redone`,
+        `${killed.atStep - killed.checkpointStep} step(s) redone; coordinator killed during ${coordinatorKilledIn}`,
     );
   });
 
@@ -163,6 +209,7 @@ describe('fault: learner killed mid online fine-tuning (o2o run)', function () {
     const result = await launch({
       specPath: join(dir, 'spec.yaml'),
       runDir: join(dir, 'run-give-up'),
+      simulators: 0, // not needed: the learner never gets to a phase
       restart: { maxRestarts: 1, initialBackoffMs: 100, maxBackoffMs: 100 },
       log: (line) => launcherLines.push(line),
       forward: () => {},

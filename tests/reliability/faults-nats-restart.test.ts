@@ -130,10 +130,11 @@ evaluation: { episodes: 1 }
       let natsPid = 0;
       let natsStarts = 0;
       let restartedMidPhase: Promise<number> | undefined;
+      let runOver = false; // ends the polling if the run finished without the restart
       const stopNatsMidOnline = async (address: string): Promise<number> => {
         const client = new LearnerServiceClient(address);
         try {
-          for (;;) {
+          while (!runOver) {
             const s = await client.status().catch(() => undefined);
             if (s !== undefined && s.phase === 'online' && s.step >= 100) {
               process.kill(natsPid, 'SIGTERM');
@@ -141,6 +142,7 @@ evaluation: { episodes: 1 }
             }
             await sleep(20);
           }
+          return -1;
         } finally {
           client.close();
         }
@@ -162,6 +164,7 @@ evaluation: { episodes: 1 }
         },
         graceMs: 10_000,
       });
+      runOver = true;
       const transcript = () => [...launcherLines, ...serviceLines].join('\n');
       assert.equal(result.ok, true, `run failed: ${result.reason}\n${transcript()}`);
       const atStep = await restartedMidPhase;
