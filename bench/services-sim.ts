@@ -278,6 +278,18 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
     const startupSeconds = (performance.now() - started) / 1000;
     const [a, b, lock] = clients as [SimulatorClient, SimulatorClient, SimulatorClient];
 
+    // Warm-up of the consumer's (and simulators') gRPC stream path: V8 optimises grpc-js, HTTP/2 and
+    // protobuf decoding only after many messages; a cold consumer costs several times more per batch.
+    log(`warm-up, ${warmup * 3} s`);
+    await streamRate(
+      [a, b],
+      procs.slice(0, 2).map((p) => p.pid),
+      0,
+      warmup * 3,
+      ackEvery,
+      batchSteps,
+    );
+
     // Alternating rounds, best of each: the machine is shared and the load shifts under us.
     let one: StreamMeasure | undefined;
     let two: StreamMeasure | undefined;

@@ -125,6 +125,21 @@ async function measure(
   };
 }
 
+const WARM_UP_CALLS = 1500;
+
+/** `calls` 1-row deterministic predictions, from `callers` concurrent loops. */
+async function warmUp(model: WorldModel, calls: number, callers: number): Promise<void> {
+  const states = new Float32Array(OBS);
+  const actions = new Float32Array(ACT);
+  let left = calls;
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      const out = new Float32Array(OBS);
+      while (left-- > 0) await model.predictNextStates(states, actions, 1, out, { deterministic: true });
+    }),
+  );
+}
+
 async function spawnService(root: string): Promise<{ child: ChildProcess; address: string }> {
   const main = resolve(import.meta.dirname, '../services/world-model/main.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
@@ -168,7 +183,12 @@ export async function runServicesWmBench(
       { mode: 'grpc', model: remote as WorldModel, callers: 1, pid: servicePid },
       { mode: 'grpc-concurrent', model: remote as WorldModel, callers: concurrent, pid: servicePid },
     ] as const;
-    // Warm-up: scratch buffers, JIT, the HTTP/2 connection.
+    // Warm-up: the gRPC path is mostly JavaScript (grpc-js, HTTP/2, protobuf) on both sides and costs
+    // several times more per call until V8 has optimised it (~1000 calls; a bare grpc-js echo: 1.9 ms →
+    // 0.3 ms of client CPU per call), where the in-process path is mostly BLAS. A long-running learner
+    // calls thousands of times, so warm both processes with cheap 1-row calls first; then scratch
+    // buffers of every batch size.
+    await warmUp(remote, WARM_UP_CALLS, concurrent);
     for (const b of WM_BENCH_BATCHES) for (const m of modes) await measure(m.model, b, m.callers, 100);
     const acc = new Map<
       string,

@@ -7,6 +7,11 @@ import { z } from 'zod';
 import { type ExperimentSpec, loadSpecFile, SpecError } from '../../lib/services/spec.ts';
 import { DEFAULT_SPEC_PATH } from '../../services/coordinator/config.ts';
 import { launch } from '../../services/launcher/launch.ts';
+import {
+  type RestartPolicy,
+  RestartPolicyError,
+  restartPolicyFromEnv,
+} from '../../services/launcher/restart-policy.ts';
 import { type CommandSpec, parseFlags, UsageError } from '../args.ts';
 import type { Command } from '../commands.ts';
 
@@ -69,6 +74,13 @@ export const runCommand: Command = {
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
       runDir = resolve(flags['run-dir'] ?? `runs/${parsed.name}-${stamp}`);
     }
+    let restart: RestartPolicy;
+    try {
+      restart = restartPolicyFromEnv(); // O2O_RUN_MAX_RESTARTS etc.: a bad value is a usage error
+    } catch (err) {
+      if (err instanceof RestartPolicyError) throw new UsageError(err.message);
+      throw err;
+    }
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
     process.on('SIGINT', onSignal);
@@ -77,6 +89,7 @@ export const runCommand: Command = {
       const result = await launch({
         ...(flags.resume === undefined ? { specPath } : { resume: true }),
         runDir,
+        restart,
         ...(flags.simulators === undefined ? {} : { simulators: flags.simulators }),
         signal: abort.signal,
       });

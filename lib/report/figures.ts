@@ -28,7 +28,7 @@ function variantColour(g: { variant: string; augFraction: number } | undefined, 
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9.]+/g, '-').replace(/^-|-$/g, '');
 
-/** The variants a learning-curve figure shows: scratch and everything pre-trained on both parts. */
+/** A learning-curve figure's lines: per group its online IQM curve, its offline phase and its unfinished runs. */
 function curveSeries(curves: Curve[], groups: Map<string, GroupSummary>): LineSeries[] {
   const series: LineSeries[] = [];
   curves.forEach((c, i) => {
@@ -59,8 +59,7 @@ function criticColour(s: { augmented: boolean; augFraction: number }, i: number)
 
 export function buildFigures(a: Analysis): Figure[] {
   const figures: Figure[] = [];
-  const groupOf = new Map(a.groups.map((g) => [g.id, g]));
-  const groups = groupOf;
+  const groups = new Map(a.groups.map((g) => [g.id, g]));
   const scored = (env: string) => scoreOf(env, 0) !== null;
   // Learning curves: for each env × dataset, scratch (the env's) plus the dataset's variants that
   // pre-train both parts; ablation variants get their own bars below.
@@ -117,7 +116,7 @@ export function buildFigures(a: Analysis): Figure[] {
     const main = members.filter((g) => g.variant === 'td3bc' || g.augFraction === MAIN_AUG_FRACTION);
     const scratch = a.groups.find((g) => g.env === env && g.variant === 'scratch' && g.finalScore !== null);
     const seriesOf = (g: GroupSummary) =>
-      g.variant === 'td3bc' ? 'without augmentation' : 'with augmentation (p=0.5)';
+      g.variant === 'td3bc' ? 'without augmentation' : `with augmentation (p=${MAIN_AUG_FRACTION})`;
     const bars: BarGroup[] = (['actor', 'critic', 'both'] as const).map((p) => ({
       label: p === 'both' ? 'actor + critic' : `${p} only`,
       bars: main
@@ -257,7 +256,7 @@ export function buildFigures(a: Analysis): Figure[] {
           yLabel: 'Q − Monte-Carlo return',
           series: c.online.map((s, i) => ({
             label: s.label,
-            colour: variantColour(groupOf.get(s.groupId), i),
+            colour: variantColour(groups.get(s.groupId), i),
             points: s.overestimation,
           })),
           hLines: [{ y: 0, label: 'unbiased' }],
