@@ -30,6 +30,28 @@ import { validateColumns, validateDataset } from './validate.ts';
 const O2O_METADATA = 'metadata/o2o_metadata';
 const EPISODE_ENDS = 'metadata/episode_ends';
 
+/** Rows per HDF5 chunk of a column (a chunk of 105-wide float32 observations is ~1.7 MB). */
+const CHUNK_ROWS = 4096;
+
+/**
+ * Shape of a column, chunked and gzip-compressed (level 4) when it has rows: readers decompress
+ * transparently, and the committed reproduction datasets shrink (Ant's contact forces are mostly 0).
+ */
+function compressedLayout(
+  rows: number,
+  width?: number,
+): { shape: number[]; chunks?: number[]; compression?: 'gzip'; compression_opts?: number } {
+  const shape = width === undefined ? [rows] : [rows, width];
+  if (rows === 0 || width === 0) return { shape };
+  const chunkRows = Math.min(rows, CHUNK_ROWS);
+  return {
+    shape,
+    chunks: width === undefined ? [chunkRows] : [chunkRows, width],
+    compression: 'gzip',
+    compression_opts: 4,
+  };
+}
+
 export async function writeD4rl(dataset: OfflineDataset, path: string): Promise<string> {
   const file = resolve(path);
   validateDataset(dataset, '(in-memory dataset)');
@@ -37,26 +59,20 @@ export async function writeD4rl(dataset: OfflineDataset, path: string): Promise<
   const rows = dataset.rewards.length;
   const handle = await createFile(file);
   try {
-    handle.create_dataset({
-      name: 'observations',
-      data: dataset.observations,
-      shape: [rows, dataset.obsDim],
-    });
-    handle.create_dataset({ name: 'actions', data: dataset.actions, shape: [rows, dataset.actDim] });
-    handle.create_dataset({ name: 'rewards', data: dataset.rewards, shape: [rows] });
-    handle.create_dataset({
-      name: 'next_observations',
-      data: dataset.nextObservations,
-      shape: [rows, dataset.obsDim],
-    });
-    handle.create_dataset({ name: 'terminals', data: dataset.terminals, shape: [rows] });
-    handle.create_dataset({ name: 'timeouts', data: dataset.timeouts, shape: [rows] });
+    const column = (name: string, data: Float32Array | Uint8Array, width?: number) =>
+      handle.create_dataset({ name, data, ...compressedLayout(rows, width) });
+    column('observations', dataset.observations, dataset.obsDim);
+    column('actions', dataset.actions, dataset.actDim);
+    column('rewards', dataset.rewards);
+    column('next_observations', dataset.nextObservations, dataset.obsDim);
+    column('terminals', dataset.terminals);
+    column('timeouts', dataset.timeouts);
     const keys = Object.keys(dataset.infos);
     if (keys.length > 0) {
       const infos = handle.create_group('infos');
       for (const key of keys) {
         const info = dataset.infos[key]!;
-        infos.create_dataset({ name: key, data: info.data, shape: [rows, info.width] });
+        infos.create_dataset({ name: key, data: info.data, ...compressedLayout(rows, info.width) });
       }
     }
     const metadata = handle.create_group('metadata');

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import h5wasm, { type Dataset } from 'h5wasm/node';
 import { readD4rl, writeD4rl } from '../../lib/data/d4rl.ts';
 import type { OfflineDataset } from '../../lib/data/dataset.ts';
 import { loadDataset } from '../../lib/data/load.ts';
@@ -78,6 +79,27 @@ describe('data: formats', () => {
     const flat2 = join(dir.path, 'b.hdf5');
     await writeD4rl((await readMinari(minariDir)).dataset, flat2);
     assertSameContent((await readD4rl(flat2)).dataset, source);
+  });
+
+  it('writes D4RL columns chunked and gzip-compressed, and reads them back exactly', async () => {
+    const source = syntheticDataset({ lengths: [5000, 4000], ends: ['timeout', 'terminal'], seed: 5 });
+    const flat = join(dir.path, 'compressed.hdf5');
+    await writeD4rl(source, flat);
+    await h5wasm.ready;
+    const handle = new h5wasm.File(flat, 'r');
+    try {
+      for (const name of ['observations', 'actions', 'rewards', 'next_observations', 'terminals']) {
+        const entry = handle.get(name) as Dataset;
+        assert.deepEqual(
+          entry.filters.map((f) => f.id),
+          [1],
+          `${name}: expected the gzip filter (id 1)`,
+        );
+      }
+    } finally {
+      handle.close();
+    }
+    assertSameContent((await readD4rl(flat)).dataset, source);
   });
 
   it('transition t of a Minari episode is (obs[t], action[t], reward[t], obs[t+1]) in every episode', async () => {
