@@ -43,14 +43,21 @@ export interface SnapshotChoice {
   mediumTarget: number;
 }
 
-/** The expert (best return, later on ties) and medium (closest to a third of it, earlier on ties). */
+/**
+ * The expert (best return, later on ties) and medium (closest to a third of it, earlier on ties).
+ * Medium is a trained snapshot: those taken before the first update (the random start steps) are the
+ * initial network, which on Ant-v5 already earns ~1,000 by standing still for 1,000 healthy steps, about
+ * a third of a trained Ant's return. They count only when no snapshot has updates yet.
+ */
 export function chooseSnapshots(log: readonly TrainingLine[]): SnapshotChoice {
   if (log.length === 0) throw new BehaviourRunError('the training log has no snapshots yet');
   let expert = log[0]!;
   for (const line of log) if (line.evalReturn >= expert.evalReturn) expert = line;
   const mediumTarget = expert.evalReturn / 3;
-  let medium = log[0]!;
-  for (const line of log) {
+  const trained = log.filter((line) => line.updates > 0);
+  const candidates = trained.length > 0 ? trained : log;
+  let medium = candidates[0]!;
+  for (const line of candidates) {
     if (Math.abs(line.evalReturn - mediumTarget) < Math.abs(medium.evalReturn - mediumTarget)) medium = line;
   }
   return { expert, medium, mediumTarget };

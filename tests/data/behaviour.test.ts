@@ -91,6 +91,11 @@ describe('data: behaviour-policy runs and D4RL-style kinds', function () {
     assert.equal(neg.medium.step, 10, '-10 is the target; -30 is nearest');
     assert.equal(chooseSnapshots([line(0, 9), line(5, 4), line(9, 2)]).medium.step, 5);
     assert.throws(() => chooseSnapshots([]), /no snapshots/);
+    // Ant: the untrained network stands still for ~1,000; medium must be a trained snapshot.
+    const trained = (step: number, evalReturn: number) => ({ ...line(step, evalReturn), updates: step });
+    const ant = chooseSnapshots([line(0, 990), trained(10, 400), trained(20, 1500), trained(30, 3000)]);
+    assert.equal(ant.medium.step, 20, 'the untrained snapshot (990, nearest 1000) is not a medium');
+    assert.equal(ant.expert.step, 30);
   });
 
   it('a SIGKILLed run resumes from its checkpoint and ends exactly as an uninterrupted one from there', async () => {
