@@ -4,30 +4,36 @@
 #   1. o2o dataset behaviour   TD3 from scratch for $O2O_BEHAVIOUR_STEPS steps, a snapshot + evaluation
 #                              every $O2O_SNAPSHOT_EVERY steps, every transition kept
 #                              -> <root>/<env>/behaviour/   (git-ignored, resumable)
-#   2. o2o dataset generate    random, medium, expert ($O2O_DATASET_TRANSITIONS each), medium-replay (the
-#                              run's transitions up to the medium snapshot), medium-expert (medium then
-#                              expert, $O2O_DATASET_TRANSITIONS each: 2x, as D4RL's)
-#                              -> <root>/<env>/<kind>.hdf5  (D4RL layout, git-ignored)
-#                              -> <root>/<env>/<kind>.json  (metadata, sha256 of the .hdf5, the command:
-#                                 commit these)
+#   2. o2o dataset generate    random ($O2O_RANDOM_TRANSITIONS), medium and expert ($O2O_POLICY_TRANSITIONS
+#                              each), medium-replay (the run's transitions up to the medium snapshot),
+#                              medium-expert (medium then expert: 2x, as D4RL's)
+#                              -> <root>/<env>/<kind>.hdf5  (D4RL layout, gzip-compressed columns)
+#                              -> <root>/<env>/<kind>.json  (metadata, sha256 of the .hdf5, the command)
 # Resumable: rerun the same command after a kill or session end. Behaviour training continues from its
 # last checkpoint (at most one snapshot interval is redone); a dataset whose .json and .hdf5 both exist
 # is skipped. Generation is cheap next to training, so a half-written dataset is simply made again.
 #
-# Budget (defaults): 1M behaviour steps per env, as D4RL. One TD3 update per step at ~300 updates/s on
-# one free core (bench:nn: 361/s) makes 1M steps about 1 h per env (Ant about 1.5 h: larger
-# observations), 4-6 h for the four envs, more on a shared machine; 300k steps (O2O_BEHAVIOUR_STEPS=300000)
-# is the least that gets Hopper/Walker2d/HalfCheetah near their usual TD3 returns. Datasets: 1M
-# transitions per kind (D4RL's size; the paper then subsets 10k), a few minutes of rollouts each;
-# Ant-v5's 105-dim observations make a 1M-row dataset about 0.9 GB in memory (medium-expert 1.8 GB) -
-# lower O2O_DATASET_TRANSITIONS on a small machine.
+# What is committed: every manifest, and the medium and medium-replay files, which the paper's grid
+# (experiments/paper.yaml) draws its small subsets from. A machine here keeps no git-ignored file from one
+# session to the next and an HDF5 file's bytes (so its sha256, which each run records) differ between two
+# writes of the same data, so the grid's inputs must travel in git; the other kinds are regenerated on
+# demand (random exactly, from its seed: the content checksum in its manifest says so).
+#
+# Budget (defaults, measured on the 2-core machine with two envs training side by side): 300k behaviour
+# steps per env (D4RL trained SAC for 1M), ~25-35 min per env, in which TD3 gets Hopper, Walker2d and
+# HalfCheetah to returns in the range of published TD3 curves at that step count. Rerunning with a larger
+# O2O_BEHAVIOUR_STEPS extends a run (and may change which snapshot is "expert", so also medium).
+# Datasets: random 1M transitions (D4RL's size), medium and expert 100k (the paper takes 10k subsets of
+# them; 100k keeps the committed files at ~10-17 MB per env while a 10k subset still draws from ~100
+# episodes), medium-replay as long as the run up to the medium snapshot.
 #
 # Settings (environment):
 #   O2O_DATASETS_ROOT        output root (default datasets)
 #   O2O_DATASET_ENVS         space-separated env ids (default "Hopper-v5 Walker2d-v5 HalfCheetah-v5 Ant-v5")
-#   O2O_BEHAVIOUR_STEPS      behaviour training steps per env (default 1000000)
+#   O2O_BEHAVIOUR_STEPS      behaviour training steps per env (default 300000)
 #   O2O_SNAPSHOT_EVERY       steps between snapshots/checkpoints (default 10000)
-#   O2O_DATASET_TRANSITIONS  transitions of random/medium/expert (default 1000000)
+#   O2O_RANDOM_TRANSITIONS   transitions of random (default 1000000)
+#   O2O_POLICY_TRANSITIONS   transitions of medium and expert (default 100000)
 #   O2O_BEHAVIOUR_SEED       behaviour training seed (default 0)
 #   O2O_DATASETS_TINY=1      a smoke test: 600 steps, snapshots every 100, 100 random start steps,
 #                            [32,32] nets, 2 evaluation episodes, 300-transition datasets
@@ -36,16 +42,17 @@ cd "$(dirname "$0")/.."
 
 ROOT=${O2O_DATASETS_ROOT:-datasets}
 ENVS=${O2O_DATASET_ENVS:-Hopper-v5 Walker2d-v5 HalfCheetah-v5 Ant-v5}
-STEPS=${O2O_BEHAVIOUR_STEPS:-1000000}
+STEPS=${O2O_BEHAVIOUR_STEPS:-300000}
 EVERY=${O2O_SNAPSHOT_EVERY:-10000}
-TRANSITIONS=${O2O_DATASET_TRANSITIONS:-1000000}
+RANDOM_TRANSITIONS=${O2O_RANDOM_TRANSITIONS:-1000000}
+TRANSITIONS=${O2O_POLICY_TRANSITIONS:-100000}
 SEED=${O2O_BEHAVIOUR_SEED:-0}
 RANDOM_SEED=1
 # medium, expert and medium-expert share one rollout seed, so medium-expert is exactly medium ++ expert.
 POLICY_SEED=2
 EXTRA=()
 if [[ ${O2O_DATASETS_TINY:-0} == 1 ]]; then
-  STEPS=600 EVERY=100 TRANSITIONS=300
+  STEPS=600 EVERY=100 TRANSITIONS=300 RANDOM_TRANSITIONS=300
   EXTRA=(--start-steps 100 --hidden 32,32 --batch-size 32 --eval-episodes 2)
 fi
 
@@ -72,10 +79,10 @@ for env in $ENVS; do
   log "$env: behaviour training to $STEPS steps in $run (resumes if started)"
   o2o dataset behaviour --env "$env" --steps "$STEPS" --seed "$SEED" --snapshot-every "$EVERY" \
     --out "$run" "${EXTRA[@]}"
-  generate "$env" random "$TRANSITIONS" "$RANDOM_SEED"
+  generate "$env" random "$RANDOM_TRANSITIONS" "$RANDOM_SEED"
   generate "$env" medium "$TRANSITIONS" "$POLICY_SEED" --behaviour "$run"
   generate "$env" expert "$TRANSITIONS" "$POLICY_SEED" --behaviour "$run"
   generate "$env" medium-replay "$TRANSITIONS" "$POLICY_SEED" --behaviour "$run"
   generate "$env" medium-expert "$((2 * TRANSITIONS))" "$POLICY_SEED" --behaviour "$run"
 done
-log "done; commit the manifests: git add $ROOT/*/*.json && git commit -m 'datasets: manifests' -- $ROOT/*/*.json"
+log "done; commit the manifests and the grid's inputs: git add $ROOT/*/*.json $ROOT/*/medium.hdf5 $ROOT/*/medium-replay.hdf5"
