@@ -19,10 +19,12 @@
 # writes of the same data, so the grid's inputs must travel in git; the other kinds are regenerated on
 # demand (random exactly, from its seed: the content checksum in its manifest says so).
 #
-# Budget (defaults, measured on the 2-core machine with two envs training side by side): 300k behaviour
-# steps per env (D4RL trained SAC for 1M), ~25-35 min per env, in which TD3 gets Hopper, Walker2d and
-# HalfCheetah to returns in the range of published TD3 curves at that step count. Rerunning with a larger
-# O2O_BEHAVIOUR_STEPS extends a run (and may change which snapshot is "expert", so also medium).
+# Budget (defaults, measured on the 2-core machine with other training beside it): 300k behaviour steps
+# per env (D4RL trained SAC for 1M), 20-40 min per env, in which TD3 takes Hopper and HalfCheetah to
+# returns in the range of published TD3 curves at that step count; Walker2d-v5 gets 1M, because its
+# 300k-step run (seed 0) peaked at 1,546, which made "medium" a 503-return policy that barely walks
+# (at 1M: see datasets/README.md). Rerunning with a larger O2O_BEHAVIOUR_STEPS extends a run (and may
+# change which snapshot is "expert", so also medium).
 # Datasets: random 1M transitions (D4RL's size), medium and expert 100k (the paper takes 10k subsets of
 # them; 100k keeps the committed files at ~10-17 MB per env while a 10k subset still draws from ~100
 # episodes), medium-replay as long as the run up to the medium snapshot.
@@ -30,7 +32,7 @@
 # Settings (environment):
 #   O2O_DATASETS_ROOT        output root (default datasets)
 #   O2O_DATASET_ENVS         space-separated env ids (default "Hopper-v5 Walker2d-v5 HalfCheetah-v5 Ant-v5")
-#   O2O_BEHAVIOUR_STEPS      behaviour training steps per env (default 300000)
+#   O2O_BEHAVIOUR_STEPS      behaviour training steps, every env (default 300000; Walker2d-v5 1000000)
 #   O2O_SNAPSHOT_EVERY       steps between snapshots/checkpoints (default 10000)
 #   O2O_RANDOM_TRANSITIONS   transitions of random (default 1000000)
 #   O2O_POLICY_TRANSITIONS   transitions of medium and expert (default 100000)
@@ -42,7 +44,7 @@ cd "$(dirname "$0")/.."
 
 ROOT=${O2O_DATASETS_ROOT:-datasets}
 ENVS=${O2O_DATASET_ENVS:-Hopper-v5 Walker2d-v5 HalfCheetah-v5 Ant-v5}
-STEPS=${O2O_BEHAVIOUR_STEPS:-300000}
+STEPS=${O2O_BEHAVIOUR_STEPS:-}
 EVERY=${O2O_SNAPSHOT_EVERY:-10000}
 RANDOM_TRANSITIONS=${O2O_RANDOM_TRANSITIONS:-1000000}
 TRANSITIONS=${O2O_POLICY_TRANSITIONS:-100000}
@@ -73,11 +75,17 @@ generate() {
     --out "$out" --manifest "$manifest" --force "$@"
 }
 
+# behaviour_steps ENV: $STEPS if set, else the env's default budget
+behaviour_steps() {
+  if [[ -n $STEPS ]]; then echo "$STEPS"; elif [[ $1 == Walker2d-v5 ]]; then echo 1000000; else echo 300000; fi
+}
+
 for env in $ENVS; do
   run="$ROOT/$env/behaviour"
+  steps=$(behaviour_steps "$env")
   mkdir -p "$ROOT/$env"
-  log "$env: behaviour training to $STEPS steps in $run (resumes if started)"
-  o2o dataset behaviour --env "$env" --steps "$STEPS" --seed "$SEED" --snapshot-every "$EVERY" \
+  log "$env: behaviour training to $steps steps in $run (resumes if started)"
+  o2o dataset behaviour --env "$env" --steps "$steps" --seed "$SEED" --snapshot-every "$EVERY" \
     --out "$run" "${EXTRA[@]}"
   generate "$env" random "$RANDOM_TRANSITIONS" "$RANDOM_SEED"
   generate "$env" medium "$TRANSITIONS" "$POLICY_SEED" --behaviour "$run"
