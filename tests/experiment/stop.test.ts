@@ -9,18 +9,10 @@ import { join } from 'node:path';
 import { expandGrid } from '../../lib/experiment/grid.ts';
 import { runLockPath, runState } from '../../lib/experiment/run-state.ts';
 import { parseSpec } from '../../lib/experiment/spec.ts';
+import { alive } from '../helpers/process.ts';
 import { ENV, tinySpec, writeSpec } from './fixtures.ts';
 
 const BIN = join(process.cwd(), 'bin', 'o2o.mjs');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('experiment grid: stopping', function () {
   this.timeout(180_000);

@@ -20,6 +20,7 @@ import { loadState, PHASE_ORDER } from '../../services/coordinator/state.ts';
 import { launch } from '../../services/launcher/launch.ts';
 import { loadOnlineCheckpoint } from '../../services/learner/checkpoint.ts';
 import { LearnerServiceClient } from '../../services/learner/client.ts';
+import { alive } from '../helpers/process.ts';
 
 const STEPS = 400;
 const START_STEPS = 50;
@@ -37,15 +38,6 @@ evaluation: { episodes: 1 }
 `;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('faults during o2o run: learner and coordinator killed', function () {
   this.timeout(240_000);
