@@ -24,8 +24,7 @@
 # returns in the range of published TD3 curves at that step count; Walker2d-v5 gets 1M, because its
 # 300k-step run (seed 0) peaked at 1,546, which made "medium" a 503-return policy that barely walks
 # (at 1M it reached 5,498 and the 1,546 snapshot became medium: datasets/README.md). Rerunning with a
-# larger O2O_BEHAVIOUR_STEPS extends a run (and may
-# change which snapshot is "expert", so also medium).
+# larger O2O_BEHAVIOUR_STEPS extends a run (and may change which snapshot is "expert", so also medium).
 # Datasets: random 1M transitions (D4RL's size), medium and expert 100k (the paper takes 10k subsets of
 # them; 100k keeps the committed files at ~10-17 MB per env while a 10k subset still draws from ~100
 # episodes), medium-replay as long as the run up to the medium snapshot.
