@@ -74,6 +74,11 @@ describe('fault: simulator killed mid-episode', function () {
     });
     let killedAt: { rows: number; openEpisodeRows: number } | undefined;
     let restarted: Promise<SpawnedSimulator> | undefined;
+    // sim-b is frozen (SIGSTOP) once a stored batch leaves an episode open, so that it sends nothing more;
+    // batches already on the wire are stored meanwhile and may close that episode. After DRAIN_MS the
+    // tally is final: open episode → SIGKILL, else thaw and wait for the next open one.
+    const DRAIN_MS = 500;
+    let frozenAt: number | undefined;
     let done = false;
     const logs: string[] = [];
     const tallyOf = (tallies: SimulatorTally[], id: string, incarnation: number) =>
@@ -101,9 +106,19 @@ describe('fault: simulator killed mid-episode', function () {
         onProgress: (p) => {
           const b1 = tallyOf(p.tallies, 'sim-b', 1);
           // Mid-episode: the last batch stored from sim-b left an episode unfinished.
-          if (killedAt === undefined && b1 !== undefined && b1.rows >= 200 && b1.openEpisodeRows > 0) {
-            killedAt = { rows: b1.rows, openEpisodeRows: b1.openEpisodeRows };
-            restarted = b.stop('SIGKILL').then(() => spawnSimulator(simEnv('sim-b')));
+          if (killedAt === undefined && b1 !== undefined && b1.rows >= 200) {
+            if (frozenAt === undefined && b1.openEpisodeRows > 0) {
+              process.kill(b.pid, 'SIGSTOP');
+              frozenAt = Date.now();
+            } else if (frozenAt !== undefined && Date.now() - frozenAt >= DRAIN_MS) {
+              if (b1.openEpisodeRows > 0) {
+                killedAt = { rows: b1.rows, openEpisodeRows: b1.openEpisodeRows };
+                restarted = b.stop('SIGKILL').then(() => spawnSimulator(simEnv('sim-b')));
+              } else {
+                process.kill(b.pid, 'SIGCONT');
+                frozenAt = undefined;
+              }
+            }
           }
           const b2 = tallyOf(p.tallies, 'sim-b', 2);
           const a1 = tallyOf(p.tallies, 'sim-a', 1);
