@@ -18,6 +18,23 @@ export interface Claim {
 
 const above = (a: Interval, b: Interval) => a.low > b.high;
 
+/**
+ * Fewer seeds than this and a bootstrap interval says nothing (one seed: a point), so a claim that the
+ * intervals would decide is reported as inconclusive, with the count.
+ */
+export const MIN_SEEDS_FOR_VERDICT = 3;
+
+function gated(claim: Claim, seeds: number): Claim {
+  if (seeds >= MIN_SEEDS_FOR_VERDICT || claim.verdict === 'not run' || claim.verdict === 'inconclusive')
+    return claim;
+  const count = `${seeds} finished seed${seeds === 1 ? '' : 's'}`;
+  return {
+    ...claim,
+    verdict: 'inconclusive',
+    text: `${claim.text} Only ${count} on the smaller side: no verdict below ${MIN_SEEDS_FOR_VERDICT} (it would read "${claim.verdict}").`,
+  };
+}
+
 /** The interval of |θ| given one of θ: mirrored when below zero, [0, max] when it straddles zero. */
 export function absInterval(i: Interval): Interval {
   if (i.low >= 0) return i;
@@ -34,6 +51,11 @@ function isMainPlain(g: { variant: string; pretrain: string | null }) {
 }
 
 function stepsClaim(t: ThresholdTable, row: ThresholdRow | undefined, label: string): Claim {
+  const claim = stepsClaimUngated(t, row, label);
+  return row ? gated(claim, Math.min(row.runs, t.scratchRuns)) : claim;
+}
+
+function stepsClaimUngated(t: ThresholdTable, row: ThresholdRow | undefined, label: string): Claim {
   const base = {
     env: t.env,
     dataset: t.dataset,
@@ -63,6 +85,17 @@ function stepsClaim(t: ThresholdTable, row: ThresholdRow | undefined, label: str
 }
 
 function compareScores(
+  env: string,
+  dataset: string,
+  claim: string,
+  better: GroupSummary | undefined,
+  worse: GroupSummary | undefined,
+): Claim {
+  const c = compareScoresUngated(env, dataset, claim, better, worse);
+  return better && worse ? gated(c, Math.min(better.finished, worse.finished)) : c;
+}
+
+function compareScoresUngated(
   env: string,
   dataset: string,
   claim: string,
@@ -108,13 +141,12 @@ export function checkClaims(a: Analysis): Claim[] {
         claim: 'augmentation needs fewer steps than no augmentation',
       };
       const text = `steps IQM with ${formatSteps(augRow.stepsIqm, augRow)} vs without ${formatSteps(plainRow.stepsIqm, plainRow)}`;
-      claims.push(
-        above(plainRow.stepsIqm, augRow.stepsIqm)
-          ? { ...base, verdict: 'holds', text: `${text}.` }
-          : above(augRow.stepsIqm, plainRow.stepsIqm)
-            ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.` }
-            : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.` },
-      );
+      const verdict: Claim = above(plainRow.stepsIqm, augRow.stepsIqm)
+        ? { ...base, verdict: 'holds', text: `${text}.` }
+        : above(augRow.stepsIqm, plainRow.stepsIqm)
+          ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.` }
+          : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.` };
+      claims.push(gated(verdict, Math.min(augRow.runs, plainRow.runs)));
     }
     for (const [variant, name] of [
       ['td3bc-aug', 'with augmentation'],
@@ -162,13 +194,12 @@ export function checkClaims(a: Analysis): Claim[] {
     // The size of the bias, whichever its sign: an underestimating critic is no more reliable.
     const wAbs = absInterval(w);
     const woAbs = absInterval(wo);
-    claims.push(
-      above(woAbs, wAbs)
-        ? { ...base, verdict: 'holds', text: `${text}.` }
-        : above(wAbs, woAbs)
-          ? { ...base, verdict: 'does not hold', text: `${text}: augmentation is further off.` }
-          : { ...base, verdict: 'inconclusive', text: `${text}: the intervals of |Q − G| overlap.` },
-    );
+    const verdict: Claim = above(woAbs, wAbs)
+      ? { ...base, verdict: 'holds', text: `${text}.` }
+      : above(wAbs, woAbs)
+        ? { ...base, verdict: 'does not hold', text: `${text}: augmentation is further off.` }
+        : { ...base, verdict: 'inconclusive', text: `${text}: the intervals of |Q − G| overlap.` };
+    claims.push(gated(verdict, Math.min(withAug.seeds.length, without.seeds.length)));
   }
   // Grouped by env × dataset in the report's order (main datasets first); stable within a task.
   const order = a.datasets.map((d) => `${d.env}|${d.dataset}`);

@@ -231,3 +231,41 @@ describe('o2o report: build from a results tree', () => {
     assert.match(r.stderr, /o2o report: results directory .*nowhere does not exist/);
   });
 });
+
+describe('o2o report: claims from too few seeds', () => {
+  let dir: string;
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives no verdict below three finished seeds, and says so', () => {
+    dir = mkdtempSync(join(tmpdir(), 'o2o-report-few-'));
+    const results = join(dir, 'results');
+    writeFixtureResults(results);
+    // Keep seed 0 only, in the runs and in the shared pre-trainings.
+    for (const env of readdirSync(results)) {
+      for (const dataset of readdirSync(join(results, env))) {
+        for (const entry of readdirSync(join(results, env, dataset))) {
+          const at = join(results, env, dataset, entry);
+          for (const leaf of readdirSync(at)) {
+            const seed = /seed-(\d+)$/.exec(leaf);
+            if (seed && seed[1] !== '0') rmSync(join(at, leaf), { recursive: true, force: true });
+          }
+        }
+      }
+    }
+    const built = buildReport({
+      results,
+      out: join(dir, 'report'),
+      commit: 'test-commit',
+      settings: { resamples: 100, seed: 0 },
+    });
+    const hopper = built.claims.filter((c) => c.env === 'Hopper-v5' && c.dataset === 'medium-10k');
+    assert.ok(hopper.length >= 4, 'the Hopper claims are still checked');
+    for (const c of hopper)
+      assert.ok(c.verdict === 'inconclusive' || c.verdict === 'not run', JSON.stringify(c));
+    const steps = hopper.find((c) => c.claim.startsWith('TD3+BC+aug → TD3 reaches'))!;
+    assert.match(
+      steps.text,
+      /Only 1 finished seed on the smaller side: no verdict below 3 \(it would read "holds"\)/,
+    );
+  });
+});
