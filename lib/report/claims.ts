@@ -51,11 +51,6 @@ function isMainPlain(g: { variant: string; pretrain: string | null }) {
 }
 
 function stepsClaim(t: ThresholdTable, row: ThresholdRow | undefined, label: string): Claim {
-  const claim = stepsClaimUngated(t, row, label);
-  return row ? gated(claim, Math.min(row.runs, t.scratchRuns)) : claim;
-}
-
-function stepsClaimUngated(t: ThresholdTable, row: ThresholdRow | undefined, label: string): Claim {
   const base = {
     env: t.env,
     dataset: t.dataset,
@@ -70,32 +65,21 @@ function stepsClaimUngated(t: ThresholdTable, row: ThresholdRow | undefined, lab
       : '';
   const scratch = t.rows[0]!;
   const where = `${row.label} needs ${formatSteps(row.stepsIqm, row)} steps (IQM) against scratch's ${formatSteps(scratch.stepsIqm, scratch)} to reach ${t.threshold.toFixed(0)}${t.thresholdScore === null ? '' : ` (score ${t.thresholdScore.toFixed(1)})`}: ratio ${formatInterval(r, 2)}`;
-  if (r.high < 1) {
-    const fewer = 1 / r.point;
-    const tenfold = r.point <= 0.1 ? " — the paper's up-to-10× reduction" : '';
-    return {
-      ...base,
-      verdict: 'holds',
-      text: `${where}, ${fewer.toFixed(1)}× fewer${tenfold}.${censorNote}`,
-    };
-  }
-  if (r.low > 1)
-    return { ...base, verdict: 'does not hold', text: `${where}: more steps than scratch.${censorNote}` };
-  return { ...base, verdict: 'inconclusive', text: `${where}; the interval contains 1.${censorNote}` };
+  const tenfold = r.point <= 0.1 ? " — the paper's up-to-10× reduction" : '';
+  const decided: Claim =
+    r.high < 1
+      ? {
+          ...base,
+          verdict: 'holds',
+          text: `${where}, ${(1 / r.point).toFixed(1)}× fewer${tenfold}.${censorNote}`,
+        }
+      : r.low > 1
+        ? { ...base, verdict: 'does not hold', text: `${where}: more steps than scratch.${censorNote}` }
+        : { ...base, verdict: 'inconclusive', text: `${where}; the interval contains 1.${censorNote}` };
+  return gated(decided, Math.min(row.runs, t.scratchRuns));
 }
 
 function compareScores(
-  env: string,
-  dataset: string,
-  claim: string,
-  better: GroupSummary | undefined,
-  worse: GroupSummary | undefined,
-): Claim {
-  const c = compareScoresUngated(env, dataset, claim, better, worse);
-  return better && worse ? gated(c, Math.min(better.finished, worse.finished)) : c;
-}
-
-function compareScoresUngated(
   env: string,
   dataset: string,
   claim: string,
@@ -108,9 +92,12 @@ function compareScoresUngated(
   if (!better || !worse || !a || !b)
     return { ...base, verdict: 'not run', text: 'the runs it needs are missing' };
   const text = `final score ${better.label} ${formatInterval(a, 1)} vs ${worse.label} ${formatInterval(b, 1)}`;
-  if (above(a, b)) return { ...base, verdict: 'holds', text: `${text}.` };
-  if (above(b, a)) return { ...base, verdict: 'does not hold', text: `${text}: the opposite.` };
-  return { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.` };
+  const decided: Claim = above(a, b)
+    ? { ...base, verdict: 'holds', text: `${text}.` }
+    : above(b, a)
+      ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.` }
+      : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.` };
+  return gated(decided, Math.min(better.finished, worse.finished));
 }
 
 export function checkClaims(a: Analysis): Claim[] {
@@ -141,12 +128,12 @@ export function checkClaims(a: Analysis): Claim[] {
         claim: 'augmentation needs fewer steps than no augmentation',
       };
       const text = `steps IQM with ${formatSteps(augRow.stepsIqm, augRow)} vs without ${formatSteps(plainRow.stepsIqm, plainRow)}`;
-      const verdict: Claim = above(plainRow.stepsIqm, augRow.stepsIqm)
+      const decided: Claim = above(plainRow.stepsIqm, augRow.stepsIqm)
         ? { ...base, verdict: 'holds', text: `${text}.` }
         : above(augRow.stepsIqm, plainRow.stepsIqm)
           ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.` }
           : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.` };
-      claims.push(gated(verdict, Math.min(augRow.runs, plainRow.runs)));
+      claims.push(gated(decided, Math.min(augRow.runs, plainRow.runs)));
     }
     for (const [variant, name] of [
       ['td3bc-aug', 'with augmentation'],
@@ -194,12 +181,12 @@ export function checkClaims(a: Analysis): Claim[] {
     // The size of the bias, whichever its sign: an underestimating critic is no more reliable.
     const wAbs = absInterval(w);
     const woAbs = absInterval(wo);
-    const verdict: Claim = above(woAbs, wAbs)
+    const decided: Claim = above(woAbs, wAbs)
       ? { ...base, verdict: 'holds', text: `${text}.` }
       : above(wAbs, woAbs)
         ? { ...base, verdict: 'does not hold', text: `${text}: augmentation is further off.` }
         : { ...base, verdict: 'inconclusive', text: `${text}: the intervals of |Q − G| overlap.` };
-    claims.push(gated(verdict, Math.min(withAug.seeds.length, without.seeds.length)));
+    claims.push(gated(decided, Math.min(withAug.seeds.length, without.seeds.length)));
   }
   // Grouped by env × dataset in the report's order (main datasets first); stable within a task.
   const order = a.datasets.map((d) => `${d.env}|${d.dataset}`);
