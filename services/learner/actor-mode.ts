@@ -7,7 +7,10 @@
 //                  (the simulator is reconnected later from its last acked seq, if it is still alive);
 //   3. main loop   take a batch, check its seq against the link's (duplicates skipped, gaps counted),
 //                  add its rows to the replay buffer, ack it, then make the updates owed;
-//   4. policy sync every `policySyncEvery` updates, a fresh snapshot to every linked simulator;
+//   4. policy sync every `policySyncEvery` updates, a fresh snapshot to every linked simulator.
+// Acks and snapshots are not awaited: each link has one call of each in flight, the newest request
+// replacing an older pending one (acks are cumulative, a snapshot supersedes the last), so a simulator
+// that hangs holds its own calls, not the loop; a failed call drops that link.
 //   5. evaluation  every `evalEvery` transitions, in-process.
 import { deriveSeed } from '../../lib/envs/rng.ts';
 import type { Env } from '../../lib/envs/types.ts';
@@ -16,6 +19,7 @@ import { ReplayBuffer } from '../../lib/rl/replay-buffer.ts';
 import type { Td3Agent } from '../../lib/rl/td3.ts';
 import type { LiveSimulator } from '../simulator/client.ts';
 import { policySnapshotFromAgent, SimulatorClient, type Transitions } from '../simulator/client.ts';
+import { CoalescingCaller } from './coalescing-caller.ts';
 
 export interface ActorModeConfig {
   /** Transitions to collect. */
@@ -96,7 +100,12 @@ interface Link {
   nextSeq: number;
   tally: SimulatorTally;
   closed: boolean;
+  acks: CoalescingCaller;
+  policy: CoalescingCaller;
 }
+
+/** How long a finishing run waits for its last acks to land before closing the links. */
+const FINAL_ACK_WAIT_MS = 3_000;
 
 interface Arrival {
   link: Link;
@@ -167,16 +176,11 @@ export async function trainActorMode(
       explorationNoise: config.explorationNoise,
       seed: deriveSeed(deriveSeed(config.seed, 7), policyCount * 1024 + (link.index % 1024)),
     });
-  const sendPolicy = async (link: Link) => {
-    try {
-      await link.client.setPolicy(snapshotFor(link));
-    } catch (e) {
-      drop(link, `SetPolicy failed: ${(e as Error).message}`);
-    }
-  };
-  const broadcastPolicy = async () => {
+  // The snapshot is taken when the call starts, so a coalesced request sends the newest weights.
+  const sendPolicy = (link: Link) => link.policy.request(() => link.client.setPolicy(snapshotFor(link)));
+  const broadcastPolicy = () => {
     policyCount++;
-    await Promise.all([...links.values()].map(sendPolicy));
+    for (const link of links.values()) sendPolicy(link);
   };
   const drop = (link: Link, why: string) => {
     if (link.closed) return;
@@ -249,6 +253,8 @@ export async function trainActorMode(
         nextSeq: stored.has(key) ? stored.get(key)! + 1 : 0,
         tally,
         closed: false,
+        acks: new CoalescingCaller((e) => drop(link, `Ack failed: ${e.message}`)),
+        policy: new CoalescingCaller((e) => drop(link, `SetPolicy failed: ${e.message}`)),
         // Per incarnation, not per link: an episode goes on across a relink.
         openRows: openRowsOf.get(key) ?? new Map(),
       };
@@ -257,7 +263,7 @@ export async function trainActorMode(
       log(`simulator ${key} linked at ${hb.address}`);
       const last = stored.get(key);
       if (last !== undefined) await link.client.ack(last).catch(() => {});
-      if (policyActive()) await sendPolicy(link);
+      if (policyActive()) sendPolicy(link);
       void read(link, link.nextSeq);
     }
   };
@@ -274,7 +280,7 @@ export async function trainActorMode(
   };
 
   evaluate(0);
-  if (config.startSteps === 0) await broadcastPolicy();
+  if (config.startSteps === 0) broadcastPolicy();
   const discoverEvery = config.discoverEveryMs ?? 250;
   let lastDiscovery = 0;
   let interrupted = false;
@@ -323,14 +329,11 @@ export async function trainActorMode(
       link.nextSeq = batch.seq + 1;
       episodes += batch.episodeReturns.length;
       stored.set(link.key, batch.seq);
-      try {
-        await link.client.ack(batch.seq);
-      } catch (e) {
-        drop(link, `Ack failed: ${(e as Error).message}`);
-      }
+      const seq = batch.seq;
+      link.acks.request(() => link.client.ack(seq));
       const before = steps;
       steps += rows;
-      if (!policyActive() && steps >= config.startSteps) await broadcastPolicy();
+      if (!policyActive() && steps >= config.startSteps) broadcastPolicy();
       if (steps > config.startSteps + config.warmupSteps) {
         updateDebt += rows * config.updateToData;
         while (updateDebt >= 1) {
@@ -338,7 +341,7 @@ export async function trainActorMode(
           updates++;
           updateDebt--;
           // 4: policy sync.
-          if (updates % config.policySyncEvery === 0) await broadcastPolicy();
+          if (updates % config.policySyncEvery === 0) broadcastPolicy();
         }
       }
       hooks.onProgress?.({ step: steps, updates, simulators: links.size, tallies: [...tallies.values()] });
@@ -346,6 +349,16 @@ export async function trainActorMode(
       if (Math.floor(steps / config.evalEvery) > Math.floor(before / config.evalEvery)) evaluate(steps);
     }
   } finally {
+    // Let the last acks land (the simulators then hold nothing the learner stored), within a bound.
+    const open = [...links.values()];
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(open.map((l) => l.acks.settled())),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, FINAL_ACK_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     for (const link of [...links.values()]) {
       link.closed = true;
       link.client.close();

@@ -183,6 +183,98 @@ describe('fault: simulator killed mid-episode', function () {
     );
   });
 
+  it('actor mode: a frozen simulator (SIGSTOP) does not stall the learner; it catches up once thawed', async () => {
+    const simEnv = (id: string) => ({
+      O2O_NATS_URL: nats.url,
+      O2O_RUN_ROOT: root,
+      O2O_SIM_ENV: ENV_ID,
+      O2O_SIM_ID: id,
+      O2O_SIM_HEARTBEAT_MS: '200',
+      O2O_SIM_BATCH_STEPS: String(BATCH_STEPS),
+      O2O_SIM_WINDOW: '4',
+    });
+    const [live, frozen] = await Promise.all([
+      spawnSimulator(simEnv('sim-live')),
+      spawnSimulator(simEnv('sim-frozen')),
+    ]);
+    sims.push(live, frozen);
+    const watch = watchSimulators(nc, { envId: ENV_ID, heartbeatMs: 200 });
+    await watch.waitFor((l) => l.has('sim-live') && l.has('sim-frozen'), 30_000);
+    const evalEnv = makeEnv(ENV_ID);
+    const agent = new Td3Agent({
+      obsDim: evalEnv.observationSpace.shape[0],
+      actDim: evalEnv.actionSpace.shape[0],
+      maxAction: evalEnv.actionSpace.high[0]!,
+      hidden: [16, 16],
+      seed: 12,
+    });
+    // Frozen for less than a call's 10 s deadline, so that the link survives: a learner that awaited the
+    // frozen simulator's Ack or SetPolicy would store nothing from the live one meanwhile.
+    const FREEZE_MS = 3_000;
+    const rowsOf = (tallies: SimulatorTally[], id: string) =>
+      tallies.find((t) => t.simulatorId === id)?.rows ?? 0;
+    let freeze: { at: number; liveRows: number; frozenRows: number } | undefined;
+    let duringFreeze: number | undefined;
+    let thawedFrozenRows: number | undefined;
+    let done = false;
+    const logs: string[] = [];
+    const result = await trainActorMode(
+      watch,
+      evalEnv,
+      agent,
+      {
+        totalSteps: 500_000,
+        startSteps: 0,
+        warmupSteps: 100,
+        updateToData: 0.25,
+        policySyncEvery: 25,
+        explorationNoise: 0.1,
+        batchSize: 32,
+        replayCapacity: 500_000,
+        evalEvery: 500_000,
+        evalEpisodes: 1,
+        seed: 12,
+        discoverEveryMs: 100,
+      },
+      {
+        log: (m) => logs.push(m),
+        onProgress: (p) => {
+          const liveRows = rowsOf(p.tallies, 'sim-live');
+          const frozenRows = rowsOf(p.tallies, 'sim-frozen');
+          if (freeze === undefined) {
+            if (liveRows >= 200 && frozenRows >= 200) {
+              process.kill(frozen.pid, 'SIGSTOP');
+              freeze = { at: Date.now(), liveRows, frozenRows };
+            }
+          } else if (duringFreeze === undefined) {
+            if (Date.now() - freeze.at >= FREEZE_MS) {
+              duringFreeze = liveRows - freeze.liveRows;
+              thawedFrozenRows = frozenRows;
+              process.kill(frozen.pid, 'SIGCONT');
+            }
+          } else if (frozenRows >= thawedFrozenRows! + 200) {
+            done = true;
+          }
+        },
+        stopping: () => done,
+      },
+    );
+    watch.stop();
+    evalEnv.close();
+    assert.ok(duringFreeze !== undefined && freeze !== undefined, logs.join('\n'));
+    const frozenTally = result.tallies.find((t) => t.simulatorId === 'sim-frozen')!;
+    assert.equal(frozenTally.streamErrors, 0, `the frozen simulator kept its link\n${logs.join('\n')}`);
+    assert.equal(frozenTally.gaps, 0);
+    assert.ok(
+      duringFreeze >= 1_000,
+      `the live simulator's rows kept flowing while the other was frozen: ${duringFreeze} in ${FREEZE_MS} ms`,
+    );
+    console.log(
+      `      ${duringFreeze} rows from sim-live during the ${FREEZE_MS} ms freeze; ` +
+        `sim-frozen ${freeze.frozenRows} → ${frozenTally.rows} rows after the thaw`,
+    );
+  });
+
   it('lockstep: the phase hands its request back, resumes from its checkpoint on the other simulator, counting each step once', async () => {
     const simEnv = (id: string) => ({
       O2O_NATS_URL: nats.url,
