@@ -15,6 +15,11 @@ export class EvalRecorder {
     this.family = scoreFamily(envId);
   }
 
+  /** The D4RL-normalised score of a mean return, or null for an environment without reference returns. */
+  score(meanReturn: number): number | null {
+    return this.family === undefined ? null : normalizedScore(this.family, meanReturn);
+  }
+
   /** Restarts the steps/s clock (a new stage, or a resumed one at `step`). */
   restart(step = 0): void {
     this.clock = performance.now();
@@ -36,7 +41,7 @@ export class EvalRecorder {
       step,
       returnMean: r.meanReturn,
       returnStd: r.stdReturn,
-      normalizedScore: this.family === undefined ? null : normalizedScore(this.family, r.meanReturn),
+      normalizedScore: this.score(r.meanReturn),
       criticLoss: u?.criticLoss ?? null,
       q1Mean: u?.q1Mean ?? null,
       stepsPerSecond: rate,

@@ -4,9 +4,12 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from './fs-atomic.ts';
 
-/** One evaluation row, as `o2o train` has always written it. */
+/**
+ * One evaluation row, as `o2o train` has always written it; the learner service writes the same rows,
+ * with 'evaluation' for its stand-alone evaluation phase.
+ */
 export interface MetricsRow {
-  phase: 'offline' | 'online';
+  phase: 'offline' | 'online' | 'evaluation';
   step: number;
   returnMean: number;
   returnStd: number;

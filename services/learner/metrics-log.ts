@@ -1,24 +1,14 @@
-// One evaluation row per line in a phase's metrics JSONL (the same fields as `o2o train`'s metrics.jsonl),
-// plus a steps/s rate measured between rows.
-import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { normalizedScore, scoreFamily } from '../../lib/data/normalized-score.ts';
+// A learner phase's metrics JSONL: the rows `o2o train` writes (lib/experiment), kept in memory too.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { EvalRecorder } from '../../lib/experiment/eval-recorder.ts';
+import { MetricsLog as MetricsFile, type MetricsRow } from '../../lib/experiment/run-log.ts';
 import type { EvaluationResult } from '../../lib/rl/evaluate.ts';
 
-export interface MetricsRow {
-  phase: 'offline' | 'online' | 'evaluation';
-  step: number;
-  returnMean: number;
-  returnStd: number;
-  normalizedScore: number | null;
-  criticLoss: number | null;
-  q1Mean: number | null;
-  stepsPerSecond: number;
-}
+export type { MetricsRow };
 
 export class MetricsLog {
-  private readonly family: string | undefined;
-  private clock = performance.now();
-  private clockStep = 0;
+  private readonly recorder: EvalRecorder;
+  private readonly file: MetricsFile;
   readonly rows: MetricsRow[] = [];
 
   constructor(
@@ -26,12 +16,13 @@ export class MetricsLog {
     envId: string,
     append = false,
   ) {
-    this.family = scoreFamily(envId);
+    this.recorder = new EvalRecorder(envId);
+    this.file = new MetricsFile(path);
     if (!append) writeFileSync(path, '');
   }
 
   score(meanReturn: number): number | null {
-    return this.family === undefined ? null : normalizedScore(this.family, meanReturn);
+    return this.recorder.score(meanReturn);
   }
 
   record(
@@ -40,22 +31,9 @@ export class MetricsLog {
     r: EvaluationResult,
     u?: { criticLoss: number; q1Mean: number },
   ): MetricsRow {
-    const now = performance.now();
-    const rate = ((step - this.clockStep) * 1000) / Math.max(1, now - this.clock);
-    this.clock = now;
-    this.clockStep = step;
-    const row: MetricsRow = {
-      phase,
-      step,
-      returnMean: r.meanReturn,
-      returnStd: r.stdReturn,
-      normalizedScore: this.score(r.meanReturn),
-      criticLoss: u?.criticLoss ?? null,
-      q1Mean: u?.q1Mean ?? null,
-      stepsPerSecond: rate,
-    };
+    const row = this.recorder.row(phase, step, r, u);
     this.rows.push(row);
-    appendFileSync(this.path, `${JSON.stringify(row)}\n`);
+    this.file.append(row);
     return row;
   }
 }
