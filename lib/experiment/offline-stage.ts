@@ -4,7 +4,7 @@
 // batches, augmentation choices and world-model noise from generators seeded by (seed, segment), and the
 // agent (with its own noise generator) is checkpointed at every segment end, so a run resumed from any
 // segment end repeats the uninterrupted run exactly.
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OfflineDataset } from '../data/dataset.ts';
 import { deriveSeed } from '../envs/rng.ts';
@@ -72,6 +72,16 @@ function readMarker(paths: OfflinePaths, key: unknown): Marker | undefined {
   return marker;
 }
 
+/** The marker, if the agent it stands for is here too (see builtMarker in world-model-stage.ts). */
+function builtMarker(ctx: StageContext, paths: OfflinePaths, key: unknown): Marker | undefined {
+  const marker = readMarker(paths, key);
+  if (marker === undefined || existsSync(paths.agent)) return marker;
+  ctx.log(
+    `[offline] ${paths.marker} is here but not ${paths.agent} (agent files are not committed): pre-training again`,
+  );
+  return undefined;
+}
+
 export async function ensureOfflineAgent(
   ctx: StageContext,
   dataset: OfflineDataset,
@@ -80,7 +90,7 @@ export async function ensureOfflineAgent(
   paths: OfflinePaths,
 ): Promise<{ agent: Td3Agent; seconds: number } | 'interrupted'> {
   const key = offlineKey(ctx.config);
-  let marker = readMarker(paths, key);
+  let marker = builtMarker(ctx, paths, key);
   if (marker === undefined) {
     mkdirSync(dirname(paths.lock), { recursive: true });
     const lock = await acquireLock(paths.lock, {
@@ -90,7 +100,7 @@ export async function ensureOfflineAgent(
     });
     if (lock === undefined) return 'interrupted';
     try {
-      marker = readMarker(paths, key);
+      marker = existsSync(paths.agent) ? readMarker(paths, key) : undefined;
       if (marker === undefined) {
         const built = await pretrain(ctx, dataset, evalEnv, model, paths, key);
         if (built === 'interrupted') return built;

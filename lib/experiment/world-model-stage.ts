@@ -1,7 +1,7 @@
 // Stage 1 (td3bc-aug only): the VAE world model of (env, dataset, seed, epochs), built once and shared.
 // Training is one synchronous call, so an interruption during it loses that stage's work; the model is
 // saved, with a marker written last, as soon as it ends.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { OfflineDataset } from '../data/dataset.ts';
 import { compareOneStep, formatComparison } from '../world-model/baselines.ts';
@@ -34,13 +34,27 @@ function readMarker(paths: WorldModelPaths, key: unknown): Marker | undefined {
   return marker;
 }
 
+/**
+ * The marker, if the model it stands for is here too. Markers are committed with results/ and model
+ * files are not, so on a fresh clone a marker alone means "built once, elsewhere": build it again (same
+ * seed, same model).
+ */
+function builtMarker(ctx: StageContext, paths: WorldModelPaths, key: unknown): Marker | undefined {
+  const marker = readMarker(paths, key);
+  if (marker === undefined || existsSync(paths.file)) return marker;
+  ctx.log(
+    `[world model] ${paths.marker} is here but not ${paths.file} (model files are not committed): building it again`,
+  );
+  return undefined;
+}
+
 export async function ensureWorldModel(
   ctx: StageContext,
   dataset: OfflineDataset,
   paths: WorldModelPaths,
 ): Promise<{ model: NativeVaeWorldModel; seconds: number } | 'interrupted'> {
   const key = worldModelKey(ctx.config);
-  let marker = readMarker(paths, key);
+  let marker = builtMarker(ctx, paths, key);
   if (marker === undefined) {
     mkdirSync(dirname(paths.lock), { recursive: true });
     const lock = await acquireLock(paths.lock, {
@@ -49,7 +63,9 @@ export async function ensureWorldModel(
     });
     if (lock === undefined) return 'interrupted';
     try {
-      marker = readMarker(paths, key) ?? (await build(ctx, dataset, paths, key));
+      marker =
+        (existsSync(paths.file) ? readMarker(paths, key) : undefined) ??
+        (await build(ctx, dataset, paths, key));
     } finally {
       lock.release();
     }

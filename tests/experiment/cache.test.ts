@@ -17,6 +17,8 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
   this.timeout(240_000);
   const dir = mkdtempSync(join(tmpdir(), 'o2o-cache-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
+  /** The first test's grid, for the one that clones it. */
+  let built: { file: string; runs: ReturnType<typeof expandGrid> } | undefined;
 
   it('builds the world model and offline pre-training once for three pretrain modes; blocks a missing dataset', async () => {
     await makeDatasets(dir);
@@ -35,6 +37,7 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     });
     const file = writeSpec(dir, 'cache', spec);
     const runs = expandGrid(parseSpec(spec, file));
+    built = { file, runs };
     assert.equal(await experimentCommand.run(['run', file, '--jobs', '2']), 0);
 
     const [both, actor, critic, blocked] = runs as [
@@ -101,6 +104,38 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
       logs,
       'no run started again',
     );
+  });
+
+  it('on a fresh clone (markers committed, model and agent files not) rebuilds both, identically', async () => {
+    assert.ok(built !== undefined, 'needs the first test');
+    const [both, actor] = built.runs as [(typeof built.runs)[0], (typeof built.runs)[0]];
+    const wm = both.paths.worldModel;
+    const offline = both.paths.offline;
+    const before = {
+      report: readFileSync(wm.report, 'utf8'),
+      offlineMetrics: readFileSync(offline.metrics, 'utf8'),
+      metrics: readFileSync(actor.paths.metrics, 'utf8'),
+    };
+    // What git holds of results/: everything but checkpoints/ (see .gitignore); the actor-only run is
+    // taken as unfinished.
+    rmSync(wm.file);
+    rmSync(offline.agent);
+    rmSync(actor.paths.runDir, { recursive: true });
+    assert.equal(await experimentCommand.run(['run', built.file, '--only', 'group=ablation']), 0);
+    assert.ok(existsSync(actor.paths.done), 'the unfinished run finished');
+    const log = readFileSync(join(actor.paths.runDir, 'run.log'), 'utf8');
+    assert.match(log, /\[world model\] .* is here but not .*: building it again/);
+    assert.match(log, /\[offline\] .* is here but not .*: pre-training again/);
+    assert.ok(existsSync(wm.file) && existsSync(offline.agent));
+    // Same seed, same code: the rebuilt entries and the run's rows equal the first build's.
+    assert.equal(readFileSync(wm.report, 'utf8'), before.report);
+    const stripRates = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.stringify({ ...JSON.parse(l), stepsPerSecond: 0 }));
+    assert.deepEqual(stripRates(readFileSync(offline.metrics, 'utf8')), stripRates(before.offlineMetrics));
+    assert.deepEqual(stripRates(readFileSync(actor.paths.metrics, 'utf8')), stripRates(before.metrics));
   });
 
   it('a lock is exclusive while its owner lives and taken over when the owner is dead', () => {
