@@ -37,6 +37,17 @@ describe('fault: simulator killed mid-episode', function () {
   let root: string;
   const sims: SpawnedSimulator[] = [];
 
+  /** An actor-mode simulator's environment: small batches and window, fast heartbeats. */
+  const actorSimEnv = (id: string) => ({
+    O2O_NATS_URL: nats.url,
+    O2O_RUN_ROOT: root,
+    O2O_SIM_ENV: ENV_ID,
+    O2O_SIM_ID: id,
+    O2O_SIM_HEARTBEAT_MS: '200',
+    O2O_SIM_BATCH_STEPS: String(BATCH_STEPS),
+    O2O_SIM_WINDOW: '4',
+  });
+
   before(async () => {
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url });
@@ -50,16 +61,10 @@ describe('fault: simulator killed mid-episode', function () {
   });
 
   it('actor mode: carries on with the other simulator, relinks the restarted one (same id), and accounts for every transition once', async () => {
-    const simEnv = (id: string) => ({
-      O2O_NATS_URL: nats.url,
-      O2O_RUN_ROOT: root,
-      O2O_SIM_ENV: ENV_ID,
-      O2O_SIM_ID: id,
-      O2O_SIM_HEARTBEAT_MS: '200',
-      O2O_SIM_BATCH_STEPS: String(BATCH_STEPS),
-      O2O_SIM_WINDOW: '4',
-    });
-    const [a, b] = await Promise.all([spawnSimulator(simEnv('sim-a')), spawnSimulator(simEnv('sim-b'))]);
+    const [a, b] = await Promise.all([
+      spawnSimulator(actorSimEnv('sim-a')),
+      spawnSimulator(actorSimEnv('sim-b')),
+    ]);
     sims.push(a, b);
     const watch = watchSimulators(nc, { envId: ENV_ID, heartbeatMs: 200 });
     await watch.waitFor((live) => live.size >= 2, 30_000);
@@ -113,7 +118,7 @@ describe('fault: simulator killed mid-episode', function () {
             } else if (frozenAt !== undefined && Date.now() - frozenAt >= DRAIN_MS) {
               if (b1.openEpisodeRows > 0) {
                 killedAt = { rows: b1.rows, openEpisodeRows: b1.openEpisodeRows };
-                restarted = b.stop('SIGKILL').then(() => spawnSimulator(simEnv('sim-b')));
+                restarted = b.stop('SIGKILL').then(() => spawnSimulator(actorSimEnv('sim-b')));
               } else {
                 process.kill(b.pid, 'SIGCONT');
                 frozenAt = undefined;
@@ -184,18 +189,9 @@ describe('fault: simulator killed mid-episode', function () {
   });
 
   it('actor mode: a frozen simulator (SIGSTOP) does not stall the learner; it catches up once thawed', async () => {
-    const simEnv = (id: string) => ({
-      O2O_NATS_URL: nats.url,
-      O2O_RUN_ROOT: root,
-      O2O_SIM_ENV: ENV_ID,
-      O2O_SIM_ID: id,
-      O2O_SIM_HEARTBEAT_MS: '200',
-      O2O_SIM_BATCH_STEPS: String(BATCH_STEPS),
-      O2O_SIM_WINDOW: '4',
-    });
     const [live, frozen] = await Promise.all([
-      spawnSimulator(simEnv('sim-live')),
-      spawnSimulator(simEnv('sim-frozen')),
+      spawnSimulator(actorSimEnv('sim-live')),
+      spawnSimulator(actorSimEnv('sim-frozen')),
     ]);
     sims.push(live, frozen);
     const watch = watchSimulators(nc, { envId: ENV_ID, heartbeatMs: 200 });
