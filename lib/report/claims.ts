@@ -2,7 +2,7 @@
 // sentence that quotes the intervals it rests on. "Holds" needs the 95% intervals to separate; when
 // they overlap the verdict is "inconclusive", never a win.
 import type { Analysis, GroupSummary, ThresholdRow, ThresholdTable } from './analysis.ts';
-import { formatInterval, formatSteps } from './format.ts';
+import { formatInterval, formatSpeedup, formatSteps } from './format.ts';
 import { isSweepOnly, MAIN_AUG_FRACTION } from './groups.ts';
 import type { Interval } from './stats.ts';
 
@@ -71,7 +71,7 @@ function stepsClaim(t: ThresholdTable, row: ThresholdRow | undefined, label: str
       ? {
           ...base,
           verdict: 'holds',
-          text: `${where}, ${(1 / r.point).toFixed(1)}× fewer${tenfold}.${censorNote}`,
+          text: `${where}, ${r.point > 0 ? `${formatSpeedup(r.point)} fewer` : 'reached already at the first evaluation (step 0)'}${tenfold}.${censorNote}`,
         }
       : r.low > 1
         ? { ...base, verdict: 'does not hold', text: `${where}: more steps than scratch.${censorNote}` }

@@ -33,3 +33,11 @@ export function formatSteps(i: Interval, row: { steps: StepsToThreshold[] }): st
 export function formatRunSteps(s: StepsToThreshold): string {
   return s.censored ? `> ${formatCount(s.steps)}` : formatCount(s.steps);
 }
+
+/**
+ * How many times fewer steps than scratch a ratio means: "3.3×", or "at step 0" when the pre-trained
+ * policy already reaches the threshold at its first evaluation (a ratio of 0 has no finite factor).
+ */
+export function formatSpeedup(ratio: number): string {
+  return ratio > 0 ? `${(1 / ratio).toFixed(1)}×` : 'at step 0';
+}

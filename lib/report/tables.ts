@@ -1,7 +1,14 @@
 // The report's tables as rows of cells, rendered by both the HTML page and the markdown summary.
 import type { Analysis, ThresholdTable } from './analysis.ts';
 import { type BudgetRow, PAPER_SCRATCH_SCORES } from './budgets.ts';
-import { formatCount, formatInterval, formatRange, formatRunSteps, formatSteps } from './format.ts';
+import {
+  formatCount,
+  formatInterval,
+  formatRange,
+  formatRunSteps,
+  formatSpeedup,
+  formatSteps,
+} from './format.ts';
 
 export interface Table {
   caption: string;
@@ -28,7 +35,7 @@ export function thresholdTable(t: ThresholdTable): Table {
       `${r.reached}/${r.runs}`,
       formatSteps(r.stepsIqm, r),
       r.ratio ? formatInterval(r.ratio, 2) : '1 (reference)',
-      r.ratio ? `${(1 / Math.max(1e-9, r.ratio.point)).toFixed(1)}×` : '',
+      r.ratio ? formatSpeedup(r.ratio.point) : '',
       r.steps.map(formatRunSteps).join(', '),
     ]),
   };
