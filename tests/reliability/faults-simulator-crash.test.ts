@@ -16,7 +16,6 @@ import { connect, type NatsConnection } from 'nats';
 import { Phase } from '../../generated/proto/o2o/v1/events.js';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
-import { Td3Agent } from '../../lib/rl/td3.ts';
 import { requestPhase } from '../../lib/services/phase-client.ts';
 import { type SimulatorTally, trainActorMode } from '../../services/learner/actor-mode.ts';
 import { loadOnlineCheckpoint } from '../../services/learner/checkpoint.ts';
@@ -25,9 +24,10 @@ import { spawnLearner } from '../../services/learner/spawn.ts';
 import { SimulatorClient, watchSimulators } from '../../services/simulator/client.ts';
 import { type SpawnedSimulator, spawnSimulator } from '../../services/simulator/spawn.ts';
 import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.ts';
+import { ACTOR_ENV_ID, actorSimEnv, actorTestConfig, tinyAgent } from '../services/actor-mode-fixture.ts';
 import { RUN_DIR, request, tinySpec } from '../services/learner-fixture.ts';
 
-const ENV_ID = 'InvertedPendulum-v5';
+const ENV_ID = ACTOR_ENV_ID;
 const BATCH_STEPS = 16;
 
 describe('fault: simulator killed mid-episode', function () {
@@ -37,16 +37,8 @@ describe('fault: simulator killed mid-episode', function () {
   let root: string;
   const sims: SpawnedSimulator[] = [];
 
-  /** An actor-mode simulator's environment: small batches and window, fast heartbeats. */
-  const actorSimEnv = (id: string) => ({
-    O2O_NATS_URL: nats.url,
-    O2O_RUN_ROOT: root,
-    O2O_SIM_ENV: ENV_ID,
-    O2O_SIM_ID: id,
-    O2O_SIM_HEARTBEAT_MS: '200',
-    O2O_SIM_BATCH_STEPS: String(BATCH_STEPS),
-    O2O_SIM_WINDOW: '4',
-  });
+  const simEnv = (id: string) =>
+    actorSimEnv({ natsUrl: nats.url, runRoot: root, id, batchSteps: BATCH_STEPS });
 
   before(async () => {
     nats = await startNatsServer();
@@ -61,22 +53,13 @@ describe('fault: simulator killed mid-episode', function () {
   });
 
   it('actor mode: carries on with the other simulator, relinks the restarted one (same id), and accounts for every transition once', async () => {
-    const [a, b] = await Promise.all([
-      spawnSimulator(actorSimEnv('sim-a')),
-      spawnSimulator(actorSimEnv('sim-b')),
-    ]);
+    const [a, b] = await Promise.all([spawnSimulator(simEnv('sim-a')), spawnSimulator(simEnv('sim-b'))]);
     sims.push(a, b);
     const watch = watchSimulators(nc, { envId: ENV_ID, heartbeatMs: 200 });
     await watch.waitFor((live) => live.size >= 2, 30_000);
 
     const evalEnv = makeEnv(ENV_ID);
-    const agent = new Td3Agent({
-      obsDim: evalEnv.observationSpace.shape[0],
-      actDim: evalEnv.actionSpace.shape[0],
-      maxAction: evalEnv.actionSpace.high[0]!,
-      hidden: [16, 16],
-      seed: 11,
-    });
+    const agent = tinyAgent(evalEnv, [16, 16], 11);
     let killedAt: { rows: number; openEpisodeRows: number } | undefined;
     let restarted: Promise<SpawnedSimulator> | undefined;
     // sim-b is frozen (SIGSTOP) once a stored batch leaves an episode open, so that it sends nothing more;
@@ -88,50 +71,31 @@ describe('fault: simulator killed mid-episode', function () {
     const logs: string[] = [];
     const tallyOf = (tallies: SimulatorTally[], id: string, incarnation: number) =>
       tallies.find((t) => t.simulatorId === id && t.incarnation === incarnation);
-    const result = await trainActorMode(
-      watch,
-      evalEnv,
-      agent,
-      {
-        totalSteps: 200_000,
-        startSteps: 0,
-        warmupSteps: 100,
-        updateToData: 0.25,
-        policySyncEvery: 50,
-        explorationNoise: 0.1,
-        batchSize: 32,
-        replayCapacity: 200_000,
-        evalEvery: 100_000,
-        evalEpisodes: 1,
-        seed: 11,
-        discoverEveryMs: 100,
-      },
-      {
-        log: (m) => logs.push(m),
-        onProgress: (p) => {
-          const b1 = tallyOf(p.tallies, 'sim-b', 1);
-          // Mid-episode: the last batch stored from sim-b left an episode unfinished.
-          if (killedAt === undefined && b1 !== undefined && b1.rows >= 200) {
-            if (frozenAt === undefined && b1.openEpisodeRows > 0) {
-              process.kill(b.pid, 'SIGSTOP');
-              frozenAt = Date.now();
-            } else if (frozenAt !== undefined && Date.now() - frozenAt >= DRAIN_MS) {
-              if (b1.openEpisodeRows > 0) {
-                killedAt = { rows: b1.rows, openEpisodeRows: b1.openEpisodeRows };
-                restarted = b.stop('SIGKILL').then(() => spawnSimulator(actorSimEnv('sim-b')));
-              } else {
-                process.kill(b.pid, 'SIGCONT');
-                frozenAt = undefined;
-              }
+    const result = await trainActorMode(watch, evalEnv, agent, actorTestConfig({ seed: 11 }), {
+      log: (m) => logs.push(m),
+      onProgress: (p) => {
+        const b1 = tallyOf(p.tallies, 'sim-b', 1);
+        // Mid-episode: the last batch stored from sim-b left an episode unfinished.
+        if (killedAt === undefined && b1 !== undefined && b1.rows >= 200) {
+          if (frozenAt === undefined && b1.openEpisodeRows > 0) {
+            process.kill(b.pid, 'SIGSTOP');
+            frozenAt = Date.now();
+          } else if (frozenAt !== undefined && Date.now() - frozenAt >= DRAIN_MS) {
+            if (b1.openEpisodeRows > 0) {
+              killedAt = { rows: b1.rows, openEpisodeRows: b1.openEpisodeRows };
+              restarted = b.stop('SIGKILL').then(() => spawnSimulator(simEnv('sim-b')));
+            } else {
+              process.kill(b.pid, 'SIGCONT');
+              frozenAt = undefined;
             }
           }
-          const b2 = tallyOf(p.tallies, 'sim-b', 2);
-          const a1 = tallyOf(p.tallies, 'sim-a', 1);
-          if (b2 !== undefined && b2.rows >= 200 && (a1?.rows ?? 0) >= 400) done = true;
-        },
-        stopping: () => done,
+        }
+        const b2 = tallyOf(p.tallies, 'sim-b', 2);
+        const a1 = tallyOf(p.tallies, 'sim-a', 1);
+        if (b2 !== undefined && b2.rows >= 200 && (a1?.rows ?? 0) >= 400) done = true;
       },
-    );
+      stopping: () => done,
+    });
     watch.stop();
     evalEnv.close();
     assert.ok(restarted !== undefined, `sim-b was killed\n${logs.join('\n')}`);
@@ -190,20 +154,14 @@ describe('fault: simulator killed mid-episode', function () {
 
   it('actor mode: a frozen simulator (SIGSTOP) does not stall the learner; it catches up once thawed', async () => {
     const [live, frozen] = await Promise.all([
-      spawnSimulator(actorSimEnv('sim-live')),
-      spawnSimulator(actorSimEnv('sim-frozen')),
+      spawnSimulator(simEnv('sim-live')),
+      spawnSimulator(simEnv('sim-frozen')),
     ]);
     sims.push(live, frozen);
     const watch = watchSimulators(nc, { envId: ENV_ID, heartbeatMs: 200 });
     await watch.waitFor((l) => l.has('sim-live') && l.has('sim-frozen'), 30_000);
     const evalEnv = makeEnv(ENV_ID);
-    const agent = new Td3Agent({
-      obsDim: evalEnv.observationSpace.shape[0],
-      actDim: evalEnv.actionSpace.shape[0],
-      maxAction: evalEnv.actionSpace.high[0]!,
-      hidden: [16, 16],
-      seed: 12,
-    });
+    const agent = tinyAgent(evalEnv, [16, 16], 12);
     // Frozen for less than a call's 10 s deadline, so that the link survives: a learner that awaited the
     // frozen simulator's Ack or SetPolicy would store nothing from the live one meanwhile.
     const FREEZE_MS = 3_000;
@@ -218,20 +176,7 @@ describe('fault: simulator killed mid-episode', function () {
       watch,
       evalEnv,
       agent,
-      {
-        totalSteps: 500_000,
-        startSteps: 0,
-        warmupSteps: 100,
-        updateToData: 0.25,
-        policySyncEvery: 25,
-        explorationNoise: 0.1,
-        batchSize: 32,
-        replayCapacity: 500_000,
-        evalEvery: 500_000,
-        evalEpisodes: 1,
-        seed: 12,
-        discoverEveryMs: 100,
-      },
+      actorTestConfig({ seed: 12, totalSteps: 500_000, evalEvery: 500_000, policySyncEvery: 25 }),
       {
         log: (m) => logs.push(m),
         onProgress: (p) => {

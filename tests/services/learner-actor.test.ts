@@ -8,15 +8,15 @@ import { connect, type NatsConnection } from 'nats';
 import { Phase } from '../../generated/proto/o2o/v1/events.js';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
-import { Td3Agent } from '../../lib/rl/td3.ts';
 import { trainActorMode } from '../../services/learner/actor-mode.ts';
 import { runOnlinePhase } from '../../services/learner/online-phase.ts';
 import { watchSimulators } from '../../services/simulator/client.ts';
 import { type SpawnedSimulator, spawnSimulator } from '../../services/simulator/spawn.ts';
 import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.ts';
+import { ACTOR_ENV_ID, actorSimEnv, actorTestConfig, tinyAgent } from './actor-mode-fixture.ts';
 import { inProcessDeps, RUN_DIR, request, tinySpec } from './learner-fixture.ts';
 
-const ENV_ID = 'InvertedPendulum-v5';
+const ENV_ID = ACTOR_ENV_ID;
 
 describe('services/learner actor mode', function () {
   this.timeout(240_000);
@@ -35,14 +35,7 @@ describe('services/learner actor mode', function () {
   });
 
   it('learns from simulators joining and leaving, with gap-free per-simulator sequence accounting', async () => {
-    const simEnv = (id: string) => ({
-      O2O_NATS_URL: nats.url,
-      O2O_SIM_ENV: ENV_ID,
-      O2O_SIM_ID: id,
-      O2O_SIM_HEARTBEAT_MS: '200',
-      O2O_SIM_BATCH_STEPS: '16',
-      O2O_SIM_WINDOW: '4',
-    });
+    const simEnv = (id: string) => actorSimEnv({ natsUrl: nats.url, id, batchSteps: 16 });
     const [a, b] = await Promise.all([spawnSimulator(simEnv('sim-a')), spawnSimulator(simEnv('sim-b'))]);
     sims.push(a, b);
     const watch = watchSimulators(nc, { envId: ENV_ID, heartbeatMs: 200 });
@@ -54,15 +47,7 @@ describe('services/learner actor mode', function () {
     });
 
     const evalEnv = makeEnv(ENV_ID);
-    const probe = makeEnv(ENV_ID);
-    const agent = new Td3Agent({
-      obsDim: probe.observationSpace.shape[0],
-      actDim: probe.actionSpace.shape[0],
-      maxAction: probe.actionSpace.high[0]!,
-      hidden: [32, 32],
-      seed: 5,
-    });
-    probe.close();
+    const agent = tinyAgent(evalEnv, [32, 32], 5);
     let killedB = false;
     let done = false;
     const logs: string[] = [];
@@ -70,20 +55,7 @@ describe('services/learner actor mode', function () {
       watch,
       evalEnv,
       agent,
-      {
-        totalSteps: 200_000,
-        startSteps: 0,
-        warmupSteps: 100,
-        updateToData: 0.25,
-        policySyncEvery: 50,
-        explorationNoise: 0.1,
-        batchSize: 32,
-        replayCapacity: 200_000,
-        evalEvery: 2_000,
-        evalEpisodes: 1,
-        seed: 5,
-        discoverEveryMs: 100,
-      },
+      actorTestConfig({ seed: 5, evalEvery: 2_000 }),
       {
         log: (m) => logs.push(m),
         onProgress: (p) => {
