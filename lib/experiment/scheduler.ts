@@ -1,7 +1,7 @@
-// Runs a grid: the pending runs in priority order, `jobs` at a time, each in a child process (one
-// OpenBLAS thread) that resumes the run from its checkpoints. Finished runs are skipped, runs whose
-// dataset is missing are reported as blocked and the rest go on; a run that fails is recorded
-// (failed.json) and retried by the next invocation. At the deadline or on a stop request the children
+// Runs a grid: the pending runs in priority order (runs already under way first), `jobs` at a time,
+// each in a child process (one OpenBLAS thread) that resumes the run from its checkpoints. Finished
+// runs are skipped, runs whose dataset is missing are reported as blocked and the rest go on; a run
+// that fails is recorded (failed.json) and retried by the next invocation. At the deadline or on a stop request the children
 // are asked (SIGTERM) to checkpoint and exit; no new run starts.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -79,6 +79,9 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     notStarted: 0,
   };
   const queue: GridRun[] = [];
+  // Started runs go first: their checkpoints are not committed, so finishing what is under way
+  // before anything new starts loses the least if the workspace does not survive.
+  const underway: GridRun[] = [];
   for (const run of runs) {
     const state = runState(run);
     if (state.kind === 'done') summary.alreadyDone++;
@@ -88,8 +91,10 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
       queue.push(run);
     } else if (state.kind === 'running')
       o.log(`[grid] ${run.id}: running in another process (${state.detail}), skipped`);
+    else if (state.kind === 'started') underway.push(run);
     else queue.push(run);
   }
+  queue.unshift(...underway);
   o.log(
     `[grid] ${runs.length} runs selected: ${summary.alreadyDone} done, ${summary.blocked.length} blocked, ` +
       `${queue.length - summary.blocked.length} to run`,
