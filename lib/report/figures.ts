@@ -182,6 +182,7 @@ export function buildFigures(a: Analysis): Figure[] {
           title,
           xLabel: 'offline TD3+BC updates',
           yLabel: 'value',
+          yScale: 'auto',
           series,
           width: 900,
           height: 400,
@@ -200,6 +201,7 @@ export function buildFigures(a: Analysis): Figure[] {
           title: overTitle,
           xLabel: 'offline TD3+BC updates',
           yLabel: 'Q − Monte-Carlo return',
+          yScale: 'auto',
           series: c.offline.map((s, i) => ({
             label: s.augmented ? `with augmentation (p=${s.augFraction})` : 'without augmentation',
             colour: criticColour(s, i),
@@ -229,6 +231,7 @@ export function buildFigures(a: Analysis): Figure[] {
           title,
           xLabel: 'offline TD3+BC updates',
           yLabel: 'Q(s′) − Q(ŝ′)',
+          yScale: 'auto',
           series: shifted.map((s, i) => ({
             label: `p=${s.augFraction}: median, 5–95% band`,
             colour: criticColour(s, i),
@@ -254,6 +257,7 @@ export function buildFigures(a: Analysis): Figure[] {
           title,
           xLabel: 'online environment steps',
           yLabel: 'Q − Monte-Carlo return',
+          yScale: 'auto',
           series: c.online.map((s, i) => ({
             label: s.label,
             colour: variantColour(groups.get(s.groupId), i),

@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { absInterval } from '../../lib/report/claims.ts';
 import { formatCount, formatSteps } from '../../lib/report/format.ts';
-import { formatTick, linearScale, niceTicks } from '../../lib/report/svg/axes.ts';
+import {
+  formatTick,
+  linearScale,
+  niceTicks,
+  symlogDomain,
+  symlogScale,
+  symlogTicks,
+} from '../../lib/report/svg/axes.ts';
 import { barChart } from '../../lib/report/svg/bar-chart.ts';
-import { lineChart } from '../../lib/report/svg/line-chart.ts';
+import { lineChart, wantsSymlog } from '../../lib/report/svg/line-chart.ts';
 import { checkWellFormed } from './xml-check.ts';
 
 describe('report SVG charts and formatting', () => {
@@ -49,6 +56,64 @@ describe('report SVG charts and formatting', () => {
     // The faint series (y up to 2000) does not stretch the y axis: its top tick stays near 11.
     assert.ok(!svg.includes('>2k<') && !svg.includes('>1k<'), 'faint series out of the y range');
     assert.ok(svg.includes('clip-path="url(#clip-A-title-quotes-)"'));
+  });
+
+  it('a symmetric log scale is odd, monotone and linear near zero; its ticks are powers of ten', () => {
+    const y = symlogScale([-100, 1_000_000], [300, 0]);
+    assert.equal(y(0), symlogScale([-100, 1_000_000], [300, 0])(0));
+    assert.ok(y(-100) === 300 && y(1_000_000) === 0);
+    const values = [-100, -10, -1, -0.5, 0, 0.5, 1, 10, 1e3, 1e6];
+    for (let i = 1; i < values.length; i++)
+      assert.ok(y(values[i]!) < y(values[i - 1]!), `monotone at ${values[i]}`);
+    const zero = y(0);
+    assert.ok(Math.abs(zero - y(5) - (y(-5) - zero)) < 1e-9, 'symmetric about 0');
+    // Each decade beyond the threshold takes the same height.
+    assert.ok(Math.abs(y(1e3) - y(1e4) - (y(1e4) - y(1e5))) < 0.05);
+    assert.deepEqual(symlogDomain(-4.9, 2_400_000), [-10, 10_000_000]);
+    assert.deepEqual(symlogDomain(0.2, 3), [0, 10]);
+    assert.deepEqual(symlogTicks(-10, 1000), [-10, -1, 0, 1, 10, 100, 1000]);
+    assert.deepEqual(
+      symlogTicks(-1e7, 1e7),
+      [-1e6, -1e4, -100, -1, 0, 1, 100, 1e4, 1e6],
+      'thinned to every second decade',
+    );
+  });
+
+  it("'auto' uses a symlog axis only when one series dwarfs another", () => {
+    const near = {
+      label: 'with',
+      colour: '#009E73',
+      points: [
+        { x: 0, y: 2 },
+        { x: 1, y: -3 },
+      ],
+    };
+    const far = {
+      label: 'without',
+      colour: '#E69F00',
+      points: [
+        { x: 0, y: 5 },
+        { x: 1, y: 2_400_000 },
+      ],
+    };
+    const mild = {
+      label: 'mild',
+      colour: '#E69F00',
+      points: [
+        { x: 0, y: 5 },
+        { x: 1, y: 40 },
+      ],
+    };
+    assert.equal(wantsSymlog([near, far]), true);
+    assert.equal(wantsSymlog([near, mild]), false);
+    assert.equal(wantsSymlog([far]), false, 'one series alone stays linear');
+    const spec = { title: 't', xLabel: 'updates', yLabel: 'Q', series: [near, far] };
+    const auto = lineChart({ ...spec, yScale: 'auto' });
+    checkWellFormed(auto);
+    assert.ok(auto.includes('Q (symmetric log scale)'));
+    assert.ok(auto.includes('>1M<') && auto.includes('>100<') && auto.includes('>-1<'), 'decade ticks');
+    const linear = lineChart({ ...spec });
+    assert.ok(!linear.includes('symmetric log') && linear.includes('>2M<'), 'linear by default');
   });
 
   it('a bar chart draws one bar and one error bar per value', () => {

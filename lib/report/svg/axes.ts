@@ -1,4 +1,5 @@
-// Linear scales, "nice" tick values (1, 2, 5 × 10^k steps) and tick labels for the charts.
+// Linear and symmetric-log scales, "nice" tick values (1, 2, 5 × 10^k steps, or powers of ten for
+// symlog) and tick labels for the charts.
 import { GRID } from './palette.ts';
 import { el, num, text } from './xml.ts';
 
@@ -15,6 +16,44 @@ export function linearScale(domain: [number, number], range: [number, number]): 
   f.domain = domain;
   f.range = range;
   return f;
+}
+
+/**
+ * Symmetric log scale: linear within ±`linear`, logarithmic beyond, so that one chart can show a
+ * series near zero next to one that diverges by orders of magnitude (a critic's Q running away).
+ */
+export function symlogScale(domain: [number, number], range: [number, number], linear = 1): Scale {
+  if (!(linear > 0)) throw new RangeError(`symlogScale: linear threshold must be > 0, got ${linear}`);
+  const t = (v: number) => Math.sign(v) * Math.log10(1 + Math.abs(v) / linear);
+  const inner = linearScale([t(domain[0]), t(domain[1])], range);
+  const f = ((v: number) => inner(t(v))) as Scale;
+  f.domain = domain;
+  f.range = range;
+  return f;
+}
+
+/**
+ * Symlog ticks: 0 and ± powers of ten from `linear` up to the domain's ends, inside the domain; every
+ * second (third, ...) power when there would be more than about `target` per side.
+ */
+export function symlogTicks(min: number, max: number, linear = 1, target = 5): number[] {
+  const top = Math.max(Math.abs(min), Math.abs(max));
+  const decades = top > linear ? Math.floor(Math.log10(top / linear) + 1e-9) + 1 : 1;
+  const stride = Math.max(1, Math.ceil(decades / target));
+  const ticks = min <= 0 && max >= 0 ? [0] : [];
+  for (let k = 0; k < decades; k += stride) {
+    const v = Number((linear * 10 ** k).toPrecision(12));
+    if (v <= max * (1 + 1e-9)) ticks.push(v);
+    if (-v >= min * (1 + 1e-9)) ticks.push(-v);
+  }
+  return ticks.sort((a, b) => a - b);
+}
+
+/** A symlog domain widened to ± powers of ten (times `linear`) that cover [min, max]. */
+export function symlogDomain(min: number, max: number, linear = 1): [number, number] {
+  const cover = (v: number) =>
+    v === 0 ? 0 : Math.sign(v) * linear * 10 ** Math.ceil(Math.log10(Math.max(1, Math.abs(v) / linear)));
+  return [Math.min(0, cover(min)), Math.max(0, cover(max))];
 }
 
 /** Tick values covering [min, max] with a step of 1, 2 or 5 × 10^k, about `target` of them. */

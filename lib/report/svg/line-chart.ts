@@ -1,6 +1,15 @@
 // Line charts with shaded confidence bands: learning curves (IQM with its bootstrap interval per
 // evaluation), the critic analysis, the sweeps. Legend to the right of the plot area.
-import { drawAxes, formatTick, linearScale, niceDomain, niceTicks } from './axes.ts';
+import {
+  drawAxes,
+  formatTick,
+  linearScale,
+  niceDomain,
+  niceTicks,
+  symlogDomain,
+  symlogScale,
+  symlogTicks,
+} from './axes.ts';
 import { legend, svgDocument } from './document.ts';
 import { GREY } from './palette.ts';
 import { el, escapeXml, num, text } from './xml.ts';
@@ -35,8 +44,25 @@ export interface LineChartSpec {
   hLines?: readonly { y: number; label: string }[];
   /** Categorical x ticks (sweeps): these values only, with these labels. */
   xTicks?: readonly { x: number; label: string }[];
+  /**
+   * 'auto' switches to a symmetric log axis (linear within ±1) when one series is over 100× larger in
+   * magnitude than another, so a diverging series does not flatten the rest into a line at zero.
+   */
+  yScale?: 'linear' | 'symlog' | 'auto';
   width?: number;
   height?: number;
+}
+
+/** Series magnitudes this far apart make a linear y axis useless for the smaller ones. */
+const SYMLOG_SPREAD = 100;
+
+/** Whether 'auto' picks symlog: the largest series' max |y| against the smallest's (at least 1). */
+export function wantsSymlog(series: readonly LineSeries[]): boolean {
+  const magnitudes = series
+    .filter((s) => s.points.length > 0)
+    .map((s) => Math.max(...s.points.map((p) => Math.abs(p.y)).filter(Number.isFinite)));
+  if (magnitudes.length < 2) return false;
+  return Math.max(...magnitudes) >= SYMLOG_SPREAD * Math.max(1, Math.min(...magnitudes));
 }
 
 function path(points: readonly { x: number; y: number }[]): string {
@@ -75,10 +101,15 @@ export function lineChart(spec: LineChartSpec): string {
   // x spans exactly the data (steps end on the budget); only y is widened to whole ticks.
   const xDomain: [number, number] = [Math.min(...xs), Math.max(...xs)];
   if (xDomain[0] === xDomain[1]) xDomain[1] = xDomain[0] + 1;
-  const yDomain = niceDomain(Math.min(...ys), Math.max(...ys), 6);
+  const symlog = spec.yScale === 'symlog' || (spec.yScale === 'auto' && wantsSymlog(solid));
+  const yDomain = symlog
+    ? symlogDomain(Math.min(...ys), Math.max(...ys))
+    : niceDomain(Math.min(...ys), Math.max(...ys), 6);
   const pad = spec.xTicks ? (xDomain[1] - xDomain[0]) * 0.06 : 0;
   const x = linearScale([xDomain[0] - pad, xDomain[1] + pad], [frame.left, frame.left + frame.width]);
-  const y = linearScale(yDomain, [frame.top + frame.height, frame.top]);
+  const yRange: [number, number] = [frame.top + frame.height, frame.top];
+  const y = symlog ? symlogScale(yDomain, yRange) : linearScale(yDomain, yRange);
+  const yTickValues = symlog ? symlogTicks(yDomain[0], yDomain[1]) : niceTicks(yDomain[0], yDomain[1], 6);
   const xTickValues = spec.xTicks ? spec.xTicks.map((t) => t.x) : niceTicks(xDomain[0], xDomain[1], 7);
   const xLabels = new Map((spec.xTicks ?? []).map((t) => [t.x, t.label]));
   const parts = [
@@ -87,9 +118,9 @@ export function lineChart(spec: LineChartSpec): string {
       x,
       y,
       xTickValues,
-      niceTicks(yDomain[0], yDomain[1], 6),
+      yTickValues,
       spec.xLabel,
-      spec.yLabel,
+      symlog ? `${spec.yLabel} (symmetric log scale)` : spec.yLabel,
       (v) => xLabels.get(v) ?? formatTick(v),
     ),
   ];
