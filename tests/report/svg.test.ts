@@ -111,7 +111,9 @@ describe('report SVG charts and formatting', () => {
     const auto = lineChart({ ...spec, yScale: 'auto' });
     checkWellFormed(auto);
     assert.ok(auto.includes('Q (symmetric log scale)'));
-    assert.ok(auto.includes('>1M<') && auto.includes('>100<') && auto.includes('>-1<'), 'decade ticks');
+    assert.ok(auto.includes('>1M<') && auto.includes('>100<'), 'decade ticks');
+    const yLabels = [...auto.matchAll(/text-anchor="end"[^>]*>([^<]*)</g)].map((m) => m[1]);
+    assert.deepEqual(yLabels, ['0', '100', '10k', '1M'], '±1 dropped where they would crowd 0');
     const linear = lineChart({ ...spec });
     assert.ok(!linear.includes('symmetric log') && linear.includes('>2M<'), 'linear by default');
   });

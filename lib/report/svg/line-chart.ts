@@ -109,7 +109,10 @@ export function lineChart(spec: LineChartSpec): string {
   const x = linearScale([xDomain[0] - pad, xDomain[1] + pad], [frame.left, frame.left + frame.width]);
   const yRange: [number, number] = [frame.top + frame.height, frame.top];
   const y = symlog ? symlogScale(yDomain, yRange) : linearScale(yDomain, yRange);
-  const yTickValues = symlog ? symlogTicks(yDomain[0], yDomain[1]) : niceTicks(yDomain[0], yDomain[1], 6);
+  // On symlog, ±1 sit close to 0 when many decades share the height: keep their labels from overlapping.
+  const yTickValues = symlog
+    ? symlogTicks(yDomain[0], yDomain[1]).filter((t) => Math.abs(t) !== 1 || Math.abs(y(1) - y(0)) >= 12)
+    : niceTicks(yDomain[0], yDomain[1], 6);
   const xTickValues = spec.xTicks ? spec.xTicks.map((t) => t.x) : niceTicks(xDomain[0], xDomain[1], 7);
   const xLabels = new Map((spec.xTicks ?? []).map((t) => [t.x, t.label]));
   const parts = [
