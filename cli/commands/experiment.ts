@@ -34,6 +34,7 @@ const flagSpec = {
     'stop-at': { type: 'string' },
     'time-budget': { type: 'string' },
     'dry-run': { type: 'boolean' },
+    'start-late': { type: 'boolean' },
     id: { type: 'string' },
   },
   schema: z
@@ -44,6 +45,7 @@ const flagSpec = {
       'stop-at': clock,
       'time-budget': integerFlag('time-budget', 1).optional(),
       'dry-run': z.boolean().default(false),
+      'start-late': z.boolean().default(false),
       id: z.string().min(1).optional(),
       _: z.array(z.string()),
     })
@@ -65,6 +67,9 @@ const flagSpec = {
     '  --max-runs N        start at most N runs this invocation',
     '  --stop-at HH:MM     checkpoint and stop at this local time (today, or tomorrow if past)',
     '  --time-budget MIN   checkpoint and stop after MIN minutes',
+    '                      (with either, a run starts only if the times of finished runs say it can',
+    '                      finish before then; a shorter one further down may start instead)',
+    '  --start-late        start runs even when they cannot finish before --stop-at / --time-budget',
     '  --dry-run           list what would run, in order, and stop',
   ].join('\n'),
 } satisfies CommandSpec<z.ZodType>;
@@ -121,6 +126,7 @@ async function runSpec(specFile: string, f: Flags): Promise<number> {
       only: filtersOf(f),
       maxRuns: f['max-runs'],
       deadline,
+      startLate: f['start-late'],
       dryRun: f['dry-run'],
       childCommand: (run) => ({
         command: process.execPath,

@@ -54,6 +54,11 @@ function lockOwnerAlive(path: string): number | undefined {
   }
 }
 
+/** The run's latest online checkpoint pointer ({step}), if it has one. */
+export function readOnlinePointer(run: GridRun): { step?: number } | undefined {
+  return readJsonIfExists(join(run.paths.onlineCheckpoints, 'latest.json')) as { step?: number } | undefined;
+}
+
 export function runState(run: GridRun): RunState {
   const done = readDone(run.paths.done);
   if (done !== undefined) {
@@ -66,9 +71,7 @@ export function runState(run: GridRun): RunState {
   if (pid !== undefined) return { kind: 'running', detail: `pid ${pid}` };
   const failed = readJsonIfExists(failedPath(run)) as { message?: string } | undefined;
   if (failed !== undefined) return { kind: 'failed', detail: failed.message ?? 'failed' };
-  const pointer = readJsonIfExists(join(run.paths.onlineCheckpoints, 'latest.json')) as
-    | { step?: number }
-    | undefined;
+  const pointer = readOnlinePointer(run);
   if (pointer?.step !== undefined) return { kind: 'started', detail: `online step ${pointer.step}` };
   if (existsSync(join(run.paths.runDir, 'config.json'))) return { kind: 'started', detail: 'pre-training' };
   return { kind: 'waiting', detail: '' };

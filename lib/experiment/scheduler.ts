@@ -2,18 +2,24 @@
 // each in a child process (one OpenBLAS thread) that resumes the run from its checkpoints. Finished
 // runs are skipped, runs whose dataset is missing are reported as blocked and the rest go on; a run
 // that fails is recorded (failed.json) and retried by the next invocation. At the deadline or on a stop request the children
-// are asked (SIGTERM) to checkpoint and exit; no new run starts.
+// are asked (SIGTERM) to checkpoint and exit; no new run starts. Before a deadline, a run starts only if the
+// times of finished runs say it can finish by then (run-estimate.ts): checkpoints are not committed, so a
+// run cut off at a session's end starts over in the next one; a shorter run further down may go instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import { expandGrid, type GridRun, matchesFilters } from './grid.ts';
 import { changedSettings, gitCommit, writeRunConfigFile } from './provenance.ts';
+import { estimateRun, type StageHistory, stageHistory } from './run-estimate.ts';
 import { blockedReason, failedPath, refreshDatasetChecksum, runState } from './run-state.ts';
 import type { GridSpec } from './spec.ts';
 
 /** Exit code of a child that checkpointed and stopped before finishing (EX_TEMPFAIL). */
 export const EXIT_INTERRUPTED = 75;
+
+/** A run starts before the deadline only if its estimate times this fits: stage times vary with load. */
+export const DEADLINE_MARGIN = 1.15;
 
 export interface GridOptions {
   specFile: string;
@@ -22,6 +28,8 @@ export interface GridOptions {
   maxRuns?: number;
   /** Epoch milliseconds after which children are stopped and no run starts. */
   deadline?: number;
+  /** Start runs even when their estimate says they cannot finish by the deadline. */
+  startLate?: boolean;
   dryRun: boolean;
   /** How to start the child process that runs one run. */
   childCommand(run: GridRun): { command: string; args: string[] };
@@ -101,11 +109,14 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
   );
   const reasons = [...new Set(summary.blocked.map((b) => b.reason))];
   for (const reason of reasons) o.log(`[grid] blocked: ${reason}`);
+  let history: StageHistory = stageHistory(runs);
   if (o.dryRun) {
     const ready = queue.filter((run) => blockedReason(run) === undefined);
     ready.slice(0, o.maxRuns ?? ready.length).forEach((run, i) => {
+      const { seconds } = estimateRun(run, history);
+      const needs = seconds === undefined ? '~? min' : `~${(seconds / 60).toFixed(0)} min`;
       o.log(
-        `[grid] would run ${String(i + 1).padStart(4)}. ${run.id}  [${run.groups.join(', ')}]  ${runState(run).kind}`,
+        `[grid] would run ${String(i + 1).padStart(4)}. ${run.id}  [${run.groups.join(', ')}]  ${needs}  ${runState(run).kind}`,
       );
     });
     summary.notStarted = ready.length;
@@ -159,8 +170,32 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     return true;
   };
 
+  // The highest-priority run held back by the deadline, said once (not every run behind it).
+  let deferredReported: string | undefined;
+  let deferredThisScan: string | undefined;
+  /** Whether the run can finish before the deadline, by the stage times seen so far (unknown: yes). */
+  const fitsDeadline = (run: GridRun): boolean => {
+    if (o.deadline === undefined || o.startLate === true) return true;
+    const estimate = estimateRun(run, history);
+    if (estimate.seconds === undefined) return true;
+    const left = o.deadline - Date.now();
+    if (estimate.seconds * 1000 * DEADLINE_MARGIN <= left) return true;
+    if (deferredThisScan === undefined) {
+      deferredThisScan = run.id;
+      if (deferredReported !== run.id) {
+        deferredReported = run.id;
+        o.log(
+          `[grid] holding back ${run.id}: it needs ~${(estimate.seconds / 60).toFixed(0)} min (${estimate.detail}), ` +
+            `${(left / 60_000).toFixed(0)} min are left before the deadline; runs that fit may start instead`,
+        );
+      }
+    }
+    return false;
+  };
+
   const settle = (r: Running, exit: { code: number | null; signal: NodeJS.Signals | null }) => {
     running.delete(r.run.id);
+    history = stageHistory(runs);
     const minutes = ((Date.now() - r.startedAt) / 60_000).toFixed(1);
     if (exit.code === 0) {
       summary.finished.push(r.run.id);
@@ -208,8 +243,12 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     }
     while (!stopping && running.size < o.jobs && (o.maxRuns === undefined || started < o.maxRuns)) {
       const busy = new Set([...running.values()].flatMap((r) => unbuiltEntries(r.run)));
+      deferredThisScan = undefined;
       const index = queue.findIndex(
-        (run) => blockedReason(run) === undefined && !unbuiltEntries(run).some((e) => busy.has(e)),
+        (run) =>
+          blockedReason(run) === undefined &&
+          !unbuiltEntries(run).some((e) => busy.has(e)) &&
+          fitsDeadline(run),
       );
       if (index < 0) break;
       launch(queue.splice(index, 1)[0]!);

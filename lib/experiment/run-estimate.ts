@@ -1,0 +1,112 @@
+// How long a grid run still needs, from what finished runs and cache entries took on this machine: the
+// median seconds of each stage it must still do (world model, offline pre-training, online fine-tuning),
+// for the same env and budgets. Used to start, before a deadline, only runs that can finish by then: an
+// unfinished run's checkpoints are not committed, so a run cut off at a session's end is lost work.
+import { existsSync } from 'node:fs';
+import { readDone } from './done-record.ts';
+import { readJsonIfExists } from './fs-atomic.ts';
+import type { GridRun } from './grid.ts';
+import { readOnlinePointer } from './run-state.ts';
+
+type Stage = 'worldModel' | 'offline' | 'online';
+
+/** Seconds seen per stage key (env and the budgets the stage's cost depends on). */
+export interface StageHistory {
+  seconds: Map<string, number[]>;
+}
+
+function stageKey(stage: Stage, run: GridRun): string {
+  const c = run.config;
+  const size = c.dataset?.transitions ?? 0;
+  const hidden = c.hidden.join('x');
+  switch (stage) {
+    case 'worldModel':
+      return `wm|${c.env}|${size}|${c.wmEpochs}`;
+    case 'offline':
+      return `off|${c.env}|${c.augFraction > 0 ? 'aug' : 'bc'}|${c.offlineSteps}|${hidden}`;
+    case 'online':
+      return `on|${c.env}|${c.onlineSteps}|${hidden}`;
+  }
+}
+
+function markerSeconds(path: string): number | undefined {
+  const marker = readJsonIfExists(path) as { seconds?: unknown } | undefined;
+  return typeof marker?.seconds === 'number' && marker.seconds > 0 ? marker.seconds : undefined;
+}
+
+/** Collects stage times from the runs' done records and the cache markers they point at. */
+export function stageHistory(runs: GridRun[]): StageHistory {
+  const seconds = new Map<string, number[]>();
+  const seenMarkers = new Set<string>();
+  const add = (key: string, value: number | undefined) => {
+    if (value === undefined) return;
+    const list = seconds.get(key) ?? [];
+    list.push(value);
+    seconds.set(key, list);
+  };
+  for (const run of runs) {
+    const done = readDone(run.paths.done);
+    if (done !== undefined && done.stageSeconds.online > 0)
+      add(stageKey('online', run), done.stageSeconds.online);
+    if (run.config.variant === 'scratch') continue;
+    const markers: [Stage, string][] = [['offline', run.paths.offline.marker]];
+    if (run.config.augFraction > 0) markers.push(['worldModel', run.paths.worldModel.marker]);
+    for (const [stage, path] of markers) {
+      if (seenMarkers.has(path)) continue;
+      seenMarkers.add(path);
+      add(stageKey(stage, run), markerSeconds(path));
+    }
+  }
+  return { seconds };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export interface RunEstimate {
+  /** Seconds the run still needs, or undefined when some stage it needs was never timed here. */
+  seconds: number | undefined;
+  /** The stages it still has to do, e.g. "world model 5 min + offline 12 min + online 13 min". */
+  detail: string;
+}
+
+const STAGE_NAMES: Record<Stage, string> = {
+  worldModel: 'world model',
+  offline: 'offline',
+  online: 'online',
+};
+
+/**
+ * What the run still needs: stages whose cache entry is built (marker and its model file) cost nothing,
+ * the online stage is scaled by the steps its latest checkpoint has left.
+ */
+export function estimateRun(run: GridRun, history: StageHistory): RunEstimate {
+  const needed: [Stage, number][] = [];
+  if (run.config.variant !== 'scratch') {
+    const wm = run.paths.worldModel;
+    if (run.config.augFraction > 0 && !(existsSync(wm.marker) && existsSync(wm.file)))
+      needed.push(['worldModel', 1]);
+    const off = run.paths.offline;
+    if (!(existsSync(off.marker) && existsSync(off.agent))) needed.push(['offline', 1]);
+  }
+  const step = readOnlinePointer(run)?.step ?? 0;
+  needed.push(['online', Math.max(0, 1 - step / run.config.onlineSteps)]);
+  let total = 0;
+  let unknown = false;
+  const parts: string[] = [];
+  for (const [stage, fraction] of needed) {
+    const seen = history.seconds.get(stageKey(stage, run));
+    if (seen === undefined || seen.length === 0) {
+      unknown = true;
+      parts.push(`${STAGE_NAMES[stage]} ?`);
+      continue;
+    }
+    const s = median(seen) * fraction;
+    total += s;
+    parts.push(`${STAGE_NAMES[stage]} ${(s / 60).toFixed(0)} min`);
+  }
+  return { seconds: unknown ? undefined : total, detail: parts.join(' + ') };
+}

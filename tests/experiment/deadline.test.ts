@@ -1,0 +1,149 @@
+// Runs that cannot finish before the grid's deadline are not started (their checkpoints are not committed,
+// so a run cut off at a session's end starts over): estimates come from the stage times of finished runs
+// and cache markers, stages already built cost nothing, a resumed online stage only its remaining steps.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { GridRun } from '../../lib/experiment/grid.ts';
+import { estimateRun, stageHistory } from '../../lib/experiment/run-estimate.ts';
+import { runGrid, selectRuns } from '../../lib/experiment/scheduler.ts';
+import { type GridSpec, parseSpec } from '../../lib/experiment/spec.ts';
+import { ENV, makeDatasets, tinySpec } from './fixtures.ts';
+
+function writeJson(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(value));
+}
+
+function markDone(run: GridRun, online: number, worldModel: number | null, offline: number | null): void {
+  writeJson(run.paths.done, {
+    finishedAt: '2026-01-01T00:00:00.000Z',
+    seconds: online,
+    finalReturn: 1,
+    finalNormalizedScore: 1,
+    stageSeconds: { worldModel, offline, online },
+  });
+}
+
+function byLabel(runs: GridRun[], variant: string, seed: number): GridRun {
+  const run = runs.find((r) => r.variantLabel === variant && r.seed === seed);
+  assert.ok(run !== undefined, `${variant} seed ${seed} in the grid`);
+  return run;
+}
+
+describe('experiment grid: deadline-aware starts', function () {
+  this.timeout(60_000);
+  const dir = mkdtempSync(join(tmpdir(), 'o2o-deadline-'));
+  let spec: GridSpec;
+  let runs: GridRun[];
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  before(async () => {
+    await makeDatasets(dir);
+    spec = parseSpec(
+      tinySpec(dir, {
+        seeds: [0, 1, 2, 3],
+        groups: [
+          {
+            name: 'main',
+            tier: 0,
+            envs: [ENV],
+            datasets: ['random-400'],
+            variants: ['td3bc-aug-both', 'scratch'],
+          },
+        ],
+      }),
+      'deadline.yaml',
+    );
+    runs = selectRuns(spec, []);
+    // Seed 0 of both variants finished: scratch's online stage took 60 s, the augmented run's world model
+    // 600 s, its pre-training 1,200 s and its online stage 100 s (the cache markers hold the first two).
+    markDone(byLabel(runs, 'scratch', 0), 60, null, null);
+    const aug0 = byLabel(runs, 'td3bc-aug-both', 0);
+    markDone(aug0, 100, 600, 1200);
+    writeJson(aug0.paths.worldModel.marker, { key: {}, finishedAt: 'x', seconds: 600 });
+    writeJson(aug0.paths.offline.marker, { key: {}, finishedAt: 'x', seconds: 1200 });
+  });
+
+  it('estimates what a run still needs from the stages it has left', () => {
+    const history = stageHistory(runs);
+    assert.equal(estimateRun(byLabel(runs, 'scratch', 1), history).seconds, 80, 'median of 60 and 100');
+    const aug1 = byLabel(runs, 'td3bc-aug-both', 1);
+    const fresh = estimateRun(aug1, history);
+    assert.equal(fresh.seconds, 600 + 1200 + 80);
+    assert.match(fresh.detail, /world model 10 min \+ offline 20 min \+ online 1 min/);
+    // Markers without their model files (a fresh clone) are built again: still counted.
+    writeJson(aug1.paths.worldModel.marker, { key: {}, finishedAt: 'x', seconds: 600 });
+    assert.equal(estimateRun(aug1, history).seconds, 600 + 1200 + 80);
+    // With the world model's file it costs nothing; a checkpoint at step 150 of 300 halves the online stage.
+    writeJson(aug1.paths.worldModel.file, {});
+    writeJson(join(aug1.paths.onlineCheckpoints, 'latest.json'), { step: 150 });
+    assert.equal(estimateRun(aug1, history).seconds, 1200 + 40);
+  });
+
+  it('says nothing when a stage was never timed for this env and budget', () => {
+    const other = parseSpec(
+      tinySpec(dir, {
+        budgets: { ...(tinySpec(dir)['budgets'] as object), onlineSteps: 600 },
+        groups: [{ name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['scratch'] }],
+      }),
+      'other.yaml',
+    );
+    const [run] = selectRuns(other, []);
+    assert.equal(estimateRun(run!, stageHistory(runs)).seconds, undefined);
+  });
+
+  it('with 10 minutes left starts the short scratch runs and holds back the long augmented ones', async () => {
+    const started: string[] = [];
+    const lines: string[] = [];
+    const summary = await runGrid(spec, {
+      specFile: 'deadline.yaml',
+      jobs: 1,
+      only: [],
+      deadline: Date.now() + 10 * 60_000,
+      dryRun: false,
+      childCommand: (run) => {
+        started.push(run.id);
+        return { command: process.execPath, args: ['-e', ''] };
+      },
+      log: (line) => lines.push(line),
+      shouldStop: () => false,
+      tickMs: 20,
+    });
+    // Seed 1's augmented run (world model built, 20 min of pre-training left) and seeds 2-3 (~31 min) wait.
+    assert.deepEqual(started, [
+      `${ENV}/none/scratch/seed-1`,
+      `${ENV}/none/scratch/seed-2`,
+      `${ENV}/none/scratch/seed-3`,
+    ]);
+    assert.equal(summary.notStarted, 3);
+    const held = lines.filter((l) => l.includes('holding back'));
+    assert.equal(held.length, 1, 'one line for the highest-priority run held back, not one per run');
+    assert.match(
+      held[0]!,
+      /td3bc-aug-both\/seed-1: it needs ~21 min \(offline 20 min \+ online 1 min\), 10 min are left/,
+    );
+  });
+
+  it('--start-late starts them anyway, and without a deadline nothing is held back', async () => {
+    for (const options of [{ deadline: Date.now() + 60_000, startLate: true }, {}]) {
+      const started: string[] = [];
+      await runGrid(spec, {
+        specFile: 'deadline.yaml',
+        jobs: 2,
+        only: ['variant=td3bc-aug-both'],
+        dryRun: false,
+        ...options,
+        childCommand: (run) => {
+          started.push(run.id);
+          return { command: process.execPath, args: ['-e', ''] };
+        },
+        log: () => {},
+        shouldStop: () => false,
+        tickMs: 20,
+      });
+      assert.equal(started.length, 3, JSON.stringify(options));
+    }
+  });
+});
