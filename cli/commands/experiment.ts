@@ -8,6 +8,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { commitRunResults } from '../../lib/experiment/commit-results.ts';
 import { expandGrid, type GridRun, matchesFilters } from '../../lib/experiment/grid.ts';
 import { tryLock } from '../../lib/experiment/lock.ts';
 import { runLockPath } from '../../lib/experiment/run-state.ts';
@@ -35,6 +36,7 @@ const flagSpec = {
     'time-budget': { type: 'string' },
     'dry-run': { type: 'boolean' },
     'start-late': { type: 'boolean' },
+    commit: { type: 'boolean' },
     id: { type: 'string' },
   },
   schema: z
@@ -46,6 +48,7 @@ const flagSpec = {
       'time-budget': integerFlag('time-budget', 1).optional(),
       'dry-run': z.boolean().default(false),
       'start-late': z.boolean().default(false),
+      commit: z.boolean().default(false),
       id: z.string().min(1).optional(),
       _: z.array(z.string()),
     })
@@ -70,6 +73,8 @@ const flagSpec = {
     '                      (with either, a run starts only if the times of finished runs say it can',
     '                      finish before then; a shorter one further down may start instead)',
     '  --start-late        start runs even when they cannot finish before --stop-at / --time-budget',
+    '  --commit            git-commit each run as it finishes (its directory and the shared',
+    '                      pre-training it used; nothing else), so a cut-off session keeps it',
     '  --dry-run           list what would run, in order, and stop',
   ].join('\n'),
 } satisfies CommandSpec<z.ZodType>;
@@ -127,6 +132,16 @@ async function runSpec(specFile: string, f: Flags): Promise<number> {
       maxRuns: f['max-runs'],
       deadline,
       startLate: f['start-late'],
+      onFinished: f.commit
+        ? (run) => {
+            const outcome = commitRunResults(run);
+            console.error(
+              outcome.committed
+                ? `[grid] committed ${run.id} (${outcome.commit})`
+                : `[grid] ${run.id} not committed: ${outcome.reason}`,
+            );
+          }
+        : undefined,
       dryRun: f['dry-run'],
       childCommand: (run) => ({
         command: process.execPath,

@@ -31,6 +31,8 @@ export interface GridOptions {
   /** Start runs even when their estimate says they cannot finish by the deadline. */
   startLate?: boolean;
   dryRun: boolean;
+  /** Called when a run has finished (done.json written), e.g. to commit its results. */
+  onFinished?(run: GridRun): void;
   /** How to start the child process that runs one run. */
   childCommand(run: GridRun): { command: string; args: string[] };
   log(line: string): void;
@@ -200,6 +202,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     if (exit.code === 0) {
       summary.finished.push(r.run.id);
       o.log(`[grid] done ${r.run.id} after ${minutes} min: ${runState(r.run).detail}`);
+      o.onFinished?.(r.run);
     } else if (exit.code === EXIT_INTERRUPTED) {
       summary.interrupted.push(r.run.id);
       o.log(`[grid] stopped ${r.run.id} after ${minutes} min (checkpointed; the next invocation resumes it)`);
