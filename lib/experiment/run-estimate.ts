@@ -81,16 +81,21 @@ const STAGE_NAMES: Record<Stage, string> = {
 
 /**
  * What the run still needs: stages whose cache entry is built (marker and its model file) cost nothing,
- * the online stage is scaled by the steps its latest checkpoint has left.
+ * the online stage is scaled by the steps its latest checkpoint has left. With `planned` (for a total over
+ * several runs), cache entries already in it cost nothing either, and the run's are added to it.
  */
-export function estimateRun(run: GridRun, history: StageHistory): RunEstimate {
+export function estimateRun(run: GridRun, history: StageHistory, planned?: Set<string>): RunEstimate {
   const needed: [Stage, number][] = [];
+  const toBuild = (marker: string, file: string): boolean => {
+    if ((existsSync(marker) && existsSync(file)) || planned?.has(marker)) return false;
+    planned?.add(marker);
+    return true;
+  };
   if (run.config.variant !== 'scratch') {
     const wm = run.paths.worldModel;
-    if (run.config.augFraction > 0 && !(existsSync(wm.marker) && existsSync(wm.file)))
-      needed.push(['worldModel', 1]);
+    if (run.config.augFraction > 0 && toBuild(wm.marker, wm.file)) needed.push(['worldModel', 1]);
     const off = run.paths.offline;
-    if (!(existsSync(off.marker) && existsSync(off.agent))) needed.push(['offline', 1]);
+    if (toBuild(off.marker, off.agent)) needed.push(['offline', 1]);
   }
   const step = readOnlinePointer(run)?.step ?? 0;
   needed.push(['online', Math.max(0, 1 - step / run.config.onlineSteps)]);
@@ -109,4 +114,28 @@ export function estimateRun(run: GridRun, history: StageHistory): RunEstimate {
     parts.push(`${STAGE_NAMES[stage]} ${(s / 60).toFixed(0)} min`);
   }
   return { seconds: unknown ? undefined : total, detail: parts.join(' + ') };
+}
+
+export interface TierEstimate {
+  tier: number;
+  runs: number;
+  /** Core-seconds of the runs with an estimate, each shared cache entry counted once. */
+  seconds: number;
+  /** Runs with a stage never timed here (not in `seconds`). */
+  unknown: number;
+}
+
+/** Core time the runs still need, per priority tier, in the order given. */
+export function estimateTiers(runs: readonly GridRun[], history: StageHistory): TierEstimate[] {
+  const planned = new Set<string>();
+  const tiers = new Map<number, TierEstimate>();
+  for (const run of runs) {
+    const t = tiers.get(run.tier) ?? { tier: run.tier, runs: 0, seconds: 0, unknown: 0 };
+    tiers.set(run.tier, t);
+    t.runs++;
+    const { seconds } = estimateRun(run, history, planned);
+    if (seconds === undefined) t.unknown++;
+    else t.seconds += seconds;
+  }
+  return [...tiers.values()];
 }

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { GridRun } from '../../lib/experiment/grid.ts';
-import { estimateRun, stageHistory } from '../../lib/experiment/run-estimate.ts';
+import { estimateRun, estimateTiers, stageHistory } from '../../lib/experiment/run-estimate.ts';
 import { runGrid, selectRuns } from '../../lib/experiment/scheduler.ts';
 import { type GridSpec, parseSpec } from '../../lib/experiment/spec.ts';
 import { ENV, makeDatasets, tinySpec } from './fixtures.ts';
@@ -80,6 +80,31 @@ describe('experiment grid: deadline-aware starts', function () {
     writeJson(aug1.paths.worldModel.file, {});
     writeJson(join(aug1.paths.onlineCheckpoints, 'latest.json'), { step: 150 });
     assert.equal(estimateRun(aug1, history).seconds, 1200 + 40);
+  });
+
+  it('totals core time per tier with each shared pre-training counted once', () => {
+    const shared = parseSpec(
+      tinySpec(dir, {
+        seeds: [2],
+        groups: [
+          { name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['td3bc-aug-both'] },
+          {
+            name: 'ablation',
+            tier: 1,
+            envs: [ENV],
+            datasets: ['random-400'],
+            variants: ['td3bc-aug-actor', 'scratch'],
+          },
+        ],
+      }),
+      'shared.yaml',
+    );
+    // Seed 2's world model and pre-training are built once, for the tier-0 run; the actor-only run of
+    // tier 1 only fine-tunes, like the scratch run.
+    assert.deepEqual(estimateTiers(selectRuns(shared, []), stageHistory(runs)), [
+      { tier: 0, runs: 1, seconds: 600 + 1200 + 80, unknown: 0 },
+      { tier: 1, runs: 2, seconds: 80 + 80, unknown: 0 },
+    ]);
   });
 
   it('says nothing when a stage was never timed for this env and budget', () => {
