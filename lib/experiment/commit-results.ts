@@ -35,7 +35,8 @@ export function commitRunResults(run: GridRun): CommitOutcome {
     git(cwd, ['add', '--', ...paths]);
     const done = readDone(run.paths.done);
     const final = done?.finalReturn == null ? '' : ` (final return ${Math.round(done.finalReturn)})`;
-    const message = `results: ${run.id}${final}, with the shared pre-training it used\n\nCommitted by o2o experiment --commit.`;
+    const shared = paths.length > 1 ? ', with the shared pre-training it used' : '';
+    const message = `results: ${run.id}${final}${shared}\n\nCommitted by o2o experiment --commit.`;
     git(cwd, ['commit', '--quiet', '--only', '-m', message, '--', ...paths]);
     return { committed: true, commit: git(cwd, ['rev-parse', '--short', 'HEAD']).trim() };
   } catch (e) {
