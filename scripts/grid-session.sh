@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One working session on the paper's grid: runs it on both cores until HH:MM, starting only runs that can
+# finish by then and committing each as it finishes, then rebuilds report/ from results/ and commits it.
+# Safe to cut off at any point: finished runs are already committed, unfinished ones resume next time.
+#   scripts/grid-session.sh HH:MM [more o2o experiment flags, e.g. --only "env=Hopper-v5"]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $# -lt 1 || ! "$1" =~ ^([01][0-9]|2[0-3]):[0-5][0-9]$ ]]; then
+  echo "usage: scripts/grid-session.sh HH:MM [o2o experiment flags]   (HH:MM: local time to stop at)" >&2
+  exit 2
+fi
+stop_at="$1"
+shift
+
+bash scripts/bootstrap.sh --if-needed
+# nice: the grid yields to whatever else the machine does (tests, a CI check) instead of slowing it.
+nice -n 10 node bin/o2o.mjs experiment paper --jobs 2 --stop-at "$stop_at" --commit "$@"
+
+node bin/o2o.mjs report
+if [[ -n "$(git status --porcelain -- report)" ]]; then
+  runs="$(sed -n 's/^Generated from commit [0-9a-f]*\. \([0-9]* runs ([^)]*)\).*/\1/p' report/summary.md | head -n 1)"
+  git add -- report
+  git commit --quiet --only -m "report: rebuilt from the committed results (${runs:-see summary.md})" -- report
+  echo "grid-session: report rebuilt and committed ($(git rev-parse --short HEAD))" >&2
+else
+  echo "grid-session: report unchanged" >&2
+fi
