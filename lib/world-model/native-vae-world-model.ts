@@ -11,6 +11,7 @@ import {
   saveCheckpoint,
 } from '../nn/index.ts';
 import { StateNormalizer } from './normalizer.ts';
+import { checkPredictArgs } from './predict-args.ts';
 import type { WorldModel, WorldModelInfo } from './types.ts';
 import { resolveVaeConfig, Vae, type VaeConfig } from './vae.ts';
 
@@ -30,22 +31,6 @@ function statsModule(n: StateNormalizer): Module {
   });
   const params = [tensor('state_mean', n.mean), tensor('state_std', n.std)];
   return { params: () => params };
-}
-
-function checkRawBatch(name: string, arr: unknown, count: number, dim: number, finite: boolean): void {
-  if (!(arr instanceof Float32Array))
-    throw new TypeError(`predictNextStates: ${name} must be a Float32Array`);
-  if (arr.length !== count * dim)
-    throw new RangeError(
-      `predictNextStates: ${name} has ${arr.length} values, expected count·dim = ${count}·${dim} = ${count * dim}`,
-    );
-  if (!finite) return;
-  for (let i = 0; i < arr.length; i++) {
-    if (!Number.isFinite(arr[i]!))
-      throw new RangeError(
-        `predictNextStates: ${name}[row ${Math.floor(i / dim)}, col ${i % dim}] is ${arr[i]}`,
-      );
-  }
 }
 
 export class NativeVaeWorldModel implements WorldModel {
@@ -94,12 +79,8 @@ export class NativeVaeWorldModel implements WorldModel {
     out: Float32Array,
     options: { deterministic?: boolean } = {},
   ): void {
-    const { obsDim, actDim } = this.info;
-    if (!Number.isInteger(count) || count < 1)
-      throw new RangeError(`predictNextStates: count must be a positive integer, got ${count}`);
-    checkRawBatch('states', states, count, obsDim, true);
-    checkRawBatch('actions', actions, count, actDim, true);
-    checkRawBatch('out', out, count, obsDim, false);
+    checkPredictArgs(this.info, states, actions, count, out);
+    const { actDim } = this.info;
     const buf = this.buffers(count);
     this.normalizer.normalize(states, buf.states.data);
     const pred = this.vae.predictNormalized(

@@ -4,6 +4,7 @@
 import { NnRng } from '../nn/index.ts';
 import { NativeVaeWorldModel } from './native-vae-world-model.ts';
 import { encodeVaeOnnx } from './onnx-export.ts';
+import { checkPredictArgs } from './predict-args.ts';
 import type { WorldModel, WorldModelInfo } from './types.ts';
 
 export const ONNX_RUNTIME_PACKAGE = 'onnxruntime-node';
@@ -82,16 +83,7 @@ export class OnnxVaeWorldModel implements WorldModel {
     options: { deterministic?: boolean } = {},
   ): Promise<void> {
     const { obsDim, actDim } = this.info;
-    if (!Number.isInteger(count) || count < 1)
-      throw new RangeError(`predictNextStates: count must be a positive integer, got ${count}`);
-    for (const [name, arr, dim] of [
-      ['states', states, obsDim],
-      ['actions', actions, actDim],
-      ['out', out, obsDim],
-    ] as const) {
-      if (arr.length !== count * dim)
-        throw new RangeError(`predictNextStates: ${name} has ${arr.length} values, expected ${count}·${dim}`);
-    }
+    checkPredictArgs(this.info, states, actions, count, out);
     const feeds: Record<string, OrtTensor> = {
       states: new this.ort.Tensor('float32', states, [count, obsDim]),
       actions: new this.ort.Tensor('float32', actions, [count, actDim]),

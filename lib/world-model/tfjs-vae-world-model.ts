@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Linear, NnRng, ReLU, type Sequential } from '../nn/index.ts';
 import { NativeVaeWorldModel } from './native-vae-world-model.ts';
+import { checkPredictArgs } from './predict-args.ts';
 import type { WorldModel, WorldModelInfo } from './types.ts';
 import type { VaeConfig } from './vae.ts';
 
@@ -163,16 +164,7 @@ export class TfjsVaeWorldModel implements WorldModel {
     if (this.disposed) throw new Error('TfjsVaeWorldModel: used after dispose()');
     const { obsDim, actDim } = this.info;
     const L = this.config.latentDim;
-    if (!Number.isInteger(count) || count < 1)
-      throw new RangeError(`predictNextStates: count must be a positive integer, got ${count}`);
-    for (const [name, arr, dim] of [
-      ['states', states, obsDim],
-      ['actions', actions, actDim],
-      ['out', out, obsDim],
-    ] as const) {
-      if (arr.length !== count * dim)
-        throw new RangeError(`predictNextStates: ${name} has ${arr.length} values, expected ${count}·${dim}`);
-    }
+    checkPredictArgs(this.info, states, actions, count, out);
     const deterministic = options.deterministic === true;
     let eps: Float32Array | undefined;
     if (!deterministic) {

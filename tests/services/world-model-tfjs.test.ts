@@ -50,6 +50,48 @@ describe('world model on tfjs', function () {
     }
   });
 
+  it('refuses malformed batches exactly as the native model does (same errors, naming row and column)', async () => {
+    const path = join(fx.root, fx.model);
+    const native = NativeVaeWorldModel.load(path);
+    const tfjs = await TfjsVaeWorldModel.load(path, { seed: 11 });
+    try {
+      const rows = 6;
+      const ok = () => ({
+        states: new Float32Array(rows * 4),
+        actions: new Float32Array(rows),
+        out: new Float32Array(rows * 4),
+      });
+      const withNaN = ok();
+      withNaN.actions[3] = Number.NaN;
+      const withInf = ok();
+      withInf.states[9] = Number.POSITIVE_INFINITY;
+      const cases: [
+        string,
+        { states: Float32Array; actions: Float32Array; out: Float32Array },
+        number,
+        RegExp,
+      ][] = [
+        ['count 0', ok(), 0, /count must be a positive integer, got 0/],
+        ['short states', { ...ok(), states: new Float32Array(rows * 4 - 1) }, rows, /states has 23 values/],
+        ['NaN action', withNaN, rows, /actions\[row 3, col 0\] is NaN/],
+        ['infinite state', withInf, rows, /states\[row 2, col 1\] is Infinity/],
+        ['plain array', { ...ok(), out: [] as unknown as Float32Array }, rows, /out must be a Float32Array/],
+      ];
+      for (const [what, b, count, message] of cases) {
+        const errorOf = async (wm: NativeVaeWorldModel | TfjsVaeWorldModel) =>
+          wm.predictNextStates(b.states, b.actions, count, b.out).then(
+            () => assert.fail(`${what}: ${wm.info.implementation} accepted it`),
+            (e: Error) => e.message,
+          );
+        const fromNative = await errorOf(native);
+        assert.match(fromNative, message, what);
+        assert.equal(await errorOf(tfjs), fromNative, what);
+      }
+    } finally {
+      tfjs.dispose();
+    }
+  });
+
   it('serves through the service with O2O_WM_IMPL=tfjs and reports the backend in Info', async () => {
     const s = await startServer({
       listen: '127.0.0.1:0',
