@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { connect } from 'nats';
+import { announceReady } from '../../lib/services/lifecycle.ts';
 import { natsOptionsFromEnv } from '../../lib/services/nats-options.ts';
 import { type ExperimentSpec, loadSpecFile, specFromJson } from '../../lib/services/spec.ts';
 import { startTelemetry } from '../../lib/telemetry/index.ts';
@@ -59,7 +60,7 @@ async function main(): Promise<number> {
     ...natsOptionsFromEnv({ ...process.env, O2O_NATS_URL: config.natsUrl }),
     name: 'coordinator',
   });
-  process.stdout.write(`${JSON.stringify({ event: 'ready', service: 'coordinator', pid: process.pid })}\n`);
+  announceReady('coordinator');
   let code = 0;
   try {
     const outcome = await runExperiment({

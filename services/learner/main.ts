@@ -5,6 +5,7 @@
 // hands the request back for redelivery (the restarted learner resumes from the checkpoint) and exits 0.
 import { connect, type NatsConnection } from 'nats';
 import { Phase, type PhaseRequest } from '../../generated/proto/o2o/v1/events.js';
+import { announceReady, exitOnStopSignals } from '../../lib/services/lifecycle.ts';
 import { natsOptionsFromEnv } from '../../lib/services/nats-options.ts';
 import {
   type PhaseContext,
@@ -106,36 +107,22 @@ async function main(): Promise<void> {
   log(
     `serving on ${server.address} (gRPC ${config.grpcTls.description}, online mode ${config.onlineMode}, run root ${config.runRoot})`,
   );
-  process.stdout.write(
-    `${JSON.stringify({ event: 'ready', service: 'learner', address: server.address, pid: process.pid })}\n`,
-  );
-
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping`);
-    (async () => {
-      if (status.phase === 'online') {
-        // trainOnline checks `stopping` after every step; wait for its checkpoint (bounded).
-        const checkpoint = await Promise.race([
-          interrupted,
-          new Promise<string>((r) => setTimeout(() => r(''), 120_000).unref()),
-        ]);
-        if (checkpoint) log(`checkpoint written: ${checkpoint}`);
-      }
-      await Promise.all(workers.map((w) => w.stop({ abandon: true })));
-      await server.shutdown();
-      await nc?.drain();
-      await telemetry.shutdown();
-      log('stopped');
-      process.exit(0);
-    })().catch((err: unknown) => {
-      log(`shutdown failed: ${(err as Error).stack ?? String(err)}`);
-      process.exit(1);
-    });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  announceReady('learner', server.address);
+  exitOnStopSignals(log, 'stopping', async () => {
+    stopping = true; // at once, before any await: trainOnline checks it after every step
+    if (status.phase === 'online') {
+      // Wait for the interrupted phase's checkpoint (bounded).
+      const checkpoint = await Promise.race([
+        interrupted,
+        new Promise<string>((r) => setTimeout(() => r(''), 120_000).unref()),
+      ]);
+      if (checkpoint) log(`checkpoint written: ${checkpoint}`);
+    }
+    await Promise.all(workers.map((w) => w.stop({ abandon: true })));
+    await server.shutdown();
+    await nc?.drain();
+    await telemetry.shutdown();
+  });
 }
 
 main().catch((err: unknown) => {

@@ -2,6 +2,7 @@
 // Reads its settings from O2O_SIM_* and the shared O2O_* variables (config.ts), serves the Simulator
 // gRPC API, announces itself on NATS, prints one JSON ready line on stdout and shuts down cleanly on
 // SIGINT/SIGTERM (exit 0).
+import { announceReady, exitOnStopSignals } from '../../lib/services/lifecycle.ts';
 import { startTelemetry } from '../../lib/telemetry/index.ts';
 import { advertisedAddress, loadConfig } from './config.ts';
 import { type Heartbeats, startHeartbeats } from './heartbeat.ts';
@@ -55,28 +56,12 @@ async function main(): Promise<void> {
     `${config.simulatorId} (incarnation ${incarnation}) serving ${config.numEnvs}× ${config.envId} on ${sim.address} (gRPC ${config.grpcTls.description})` +
       (address === sim.address ? '' : `, announced as ${address}`),
   );
-  process.stdout.write(
-    `${JSON.stringify({ event: 'ready', service: 'simulator', address, pid: process.pid })}\n`,
-  );
-
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: draining`);
-    (async () => {
-      await heartbeats?.stop();
-      await sim.shutdown();
-      await telemetry.shutdown();
-      log('stopped');
-      process.exit(0);
-    })().catch((err: unknown) => {
-      log(`shutdown failed: ${(err as Error).stack ?? String(err)}`);
-      process.exit(1);
-    });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  announceReady('simulator', address);
+  exitOnStopSignals(log, 'draining', async () => {
+    await heartbeats?.stop();
+    await sim.shutdown();
+    await telemetry.shutdown();
+  });
 }
 
 main().catch((err: unknown) => {

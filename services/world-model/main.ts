@@ -1,6 +1,7 @@
 // Entry point of the world-model service: `node --import tsx services/world-model/main.ts [--flag v]`.
 // Prints one JSON ready line on stdout; logs go to stderr prefixed [world-model]; SIGINT/SIGTERM stop
 // accepting work, answer what is queued, close gRPC (and NATS) and exit 0.
+import { announceReady, exitOnStopSignals } from '../../lib/services/lifecycle.ts';
 import { startTelemetry } from '../../lib/telemetry/index.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startServer } from './server.ts';
@@ -31,23 +32,12 @@ async function main(): Promise<void> {
   log(
     `serving ${config.impl} on ${running.address}, run root ${config.runRoot}, batch ≤ ${config.maxBatchRows} rows / ${config.maxWaitMs} ms, queue ≤ ${config.maxQueueRows} rows, gRPC ${config.grpcTls.description}${config.model === undefined ? ', no model loaded' : `, model ${config.model}`}`,
   );
-  process.stdout.write(
-    `${JSON.stringify({ event: 'ready', service: 'world-model', address: running.address, pid: process.pid })}\n`,
-  );
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: draining`);
+  announceReady('world-model', running.address);
+  exitOnStopSignals(log, 'draining', async () => {
     for (const s of stops) await s();
     await running.shutdown();
     await telemetry.shutdown();
-    log('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
 }
 
 main().catch((e: unknown) => {
