@@ -122,12 +122,10 @@ export interface Matrix<T> {
   width: number;
 }
 
-/** The entity at `path` if it is a group; null when absent. */
-export async function getGroup(root: Group, file: string, path: string): Promise<Group | null> {
-  const h5 = await h5wasm();
-  let entity: unknown;
+/** The object at `path`, or null when absent; a failed read is an error naming the file and path. */
+function getEntity(root: Group, file: string, path: string): unknown {
   try {
-    entity = root.get(path);
+    return root.get(path) ?? null;
   } catch (err) {
     throw new DatasetError(
       'hdf5',
@@ -135,7 +133,13 @@ export async function getGroup(root: Group, file: string, path: string): Promise
       `HDF5 could not read the object (${describe(err)})`,
     );
   }
-  if (entity === null || entity === undefined) return null;
+}
+
+/** The entity at `path` if it is a group; null when absent. */
+export async function getGroup(root: Group, file: string, path: string): Promise<Group | null> {
+  const h5 = await h5wasm();
+  const entity = getEntity(root, file, path);
+  if (entity === null) return null;
   if (!(entity instanceof h5.Group)) {
     throw new DatasetError('dtype', { file, field: path }, 'expected a group');
   }
@@ -144,17 +148,8 @@ export async function getGroup(root: Group, file: string, path: string): Promise
 
 async function getDataset(root: Group, file: string, path: string): Promise<Dataset | null> {
   const h5 = await h5wasm();
-  let entity: unknown;
-  try {
-    entity = root.get(path);
-  } catch (err) {
-    throw new DatasetError(
-      'hdf5',
-      { file, field: path },
-      `HDF5 could not read the object (${describe(err)})`,
-    );
-  }
-  if (entity === null || entity === undefined) return null;
+  const entity = getEntity(root, file, path);
+  if (entity === null) return null;
   if (entity instanceof h5.Group) {
     throw new DatasetError(
       'dtype',
