@@ -7,10 +7,15 @@ import { join } from 'node:path';
 import { type Phase, PhaseRequest } from '../../generated/proto/o2o/v1/events.js';
 import { saveDataset } from '../../lib/data/load.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';
+import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
+import { type OnlineResult, trainOnline } from '../../lib/rl/online.ts';
+import { Td3Agent } from '../../lib/rl/td3.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import { trainWorldModel } from '../../lib/world-model/train.ts';
 import { newStatus, type PhaseDeps } from '../../services/learner/deps.ts';
+import { onlineConfig } from '../../services/learner/online-phase.ts';
+import { parseLearnerSpec } from '../../services/learner/spec.ts';
 
 export const ENV_ID = 'InvertedPendulum-v5';
 export const RUN_DIR = 'run-1';
@@ -87,4 +92,31 @@ export function inProcessDeps(root: string, overrides: Partial<PhaseDeps> = {}):
     log: () => {},
     ...overrides,
   };
+}
+
+/**
+ * What `o2o train` does after pre-training, in this process: fine-tune the run's offline agent (actor and
+ * critic) with the spec's online settings. A served online phase must reproduce it exactly.
+ */
+export async function inProcessFineTune(
+  runDir: string,
+  spec: Record<string, unknown>,
+  seed: number,
+): Promise<{ online: Td3Agent; reference: OnlineResult }> {
+  const { agent: offline } = loadAgent(join(runDir, 'offline.safetensors'));
+  const online = Td3Agent.fineTuneFrom(offline, { actor: true, critic: true }, seed);
+  const env = makeEnv(ENV_ID);
+  const evalEnv = makeEnv(ENV_ID);
+  try {
+    const reference = await trainOnline(
+      env,
+      evalEnv,
+      online,
+      onlineConfig(parseLearnerSpec(JSON.stringify(spec)), 0),
+    );
+    return { online, reference };
+  } finally {
+    env.close();
+    evalEnv.close();
+  }
 }

@@ -9,15 +9,20 @@ import { makeEnv } from '../../lib/envs/registry.ts';
 import { deriveSeed } from '../../lib/envs/rng.ts';
 import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { evaluatePolicy } from '../../lib/rl/evaluate.ts';
-import { trainOnline } from '../../lib/rl/online.ts';
-import { Td3Agent } from '../../lib/rl/td3.ts';
+import type { Td3Agent } from '../../lib/rl/td3.ts';
 import { loadOnlineCheckpoint } from '../../services/learner/checkpoint.ts';
 import { PhaseInterrupted } from '../../services/learner/deps.ts';
 import { runEvaluationPhase } from '../../services/learner/evaluation-phase.ts';
 import { runOfflinePhase } from '../../services/learner/offline-phase.ts';
-import { ONLINE_CHECKPOINTS, onlineConfig, runOnlinePhase } from '../../services/learner/online-phase.ts';
-import { parseLearnerSpec } from '../../services/learner/spec.ts';
-import { inProcessDeps, makeWorkload, request, tinySpec, type Workload } from './learner-fixture.ts';
+import { ONLINE_CHECKPOINTS, runOnlinePhase } from '../../services/learner/online-phase.ts';
+import {
+  inProcessDeps,
+  inProcessFineTune,
+  makeWorkload,
+  request,
+  tinySpec,
+  type Workload,
+} from './learner-fixture.ts';
 
 const jsonl = (path: string) =>
   readFileSync(path, 'utf8')
@@ -69,18 +74,7 @@ describe('services/learner phases', function () {
     );
     const served = jsonl(join(w.runDir, 'online-metrics.jsonl'));
     // The reference: what cli/commands/train.ts does after pre-training.
-    const { agent: offline } = loadAgent(join(w.runDir, 'offline.safetensors'));
-    const online = Td3Agent.fineTuneFrom(offline, { actor: true, critic: true }, 3 + 1);
-    const env = makeEnv('InvertedPendulum-v5');
-    const evalEnv = makeEnv('InvertedPendulum-v5');
-    const reference = await trainOnline(
-      env,
-      evalEnv,
-      online,
-      onlineConfig(parseLearnerSpec(JSON.stringify(spec)), 0),
-    );
-    env.close();
-    evalEnv.close();
+    const { online, reference } = await inProcessFineTune(w.runDir, spec, 3 + 1);
     assert.deepEqual(
       served.map((r) => [r.step, r.returnMean]),
       reference.evaluations.map((e) => [e.step, e.result.meanReturn]),

@@ -11,18 +11,14 @@ import { Phase } from '../../generated/proto/o2o/v1/events.js';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { evaluatePolicy } from '../../lib/rl/evaluate.ts';
-import { trainOnline } from '../../lib/rl/online.ts';
-import { Td3Agent } from '../../lib/rl/td3.ts';
 import { requestPhase } from '../../lib/services/phase-client.ts';
 import { loadOnlineCheckpoint } from '../../services/learner/checkpoint.ts';
 import { LearnerServiceClient } from '../../services/learner/client.ts';
-import { onlineConfig } from '../../services/learner/online-phase.ts';
 import { type SpawnedLearner, spawnLearner } from '../../services/learner/spawn.ts';
-import { parseLearnerSpec } from '../../services/learner/spec.ts';
 import { type SpawnedSimulator, spawnSimulator } from '../../services/simulator/spawn.ts';
 import { WorldModelServiceClient } from '../../services/world-model/client.ts';
 import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.ts';
-import { makeWorkload, request, tinySpec, type Workload } from './learner-fixture.ts';
+import { inProcessFineTune, makeWorkload, request, tinySpec, type Workload } from './learner-fixture.ts';
 import { type ServiceProcess, spawnWorldModelService } from './world-model-fixtures.ts';
 
 const jsonl = (path: string) =>
@@ -101,18 +97,7 @@ describe('services/learner process', function () {
     assert.equal(result.ok, true, result.error);
     assert.ok(progress.length > 0 && progress.at(-1) === 240, `progress ${progress}`);
     const served = jsonl(join(w.runDir, 'online-metrics.jsonl'));
-    const { agent: offline } = loadAgent(join(w.runDir, 'offline.safetensors'));
-    const online = Td3Agent.fineTuneFrom(offline, { actor: true, critic: true }, 4);
-    const env = makeEnv('InvertedPendulum-v5');
-    const evalEnv = makeEnv('InvertedPendulum-v5');
-    const ref = await trainOnline(
-      env,
-      evalEnv,
-      online,
-      onlineConfig(parseLearnerSpec(JSON.stringify(spec)), 0),
-    );
-    env.close();
-    evalEnv.close();
+    const { reference: ref } = await inProcessFineTune(w.runDir, spec, 4);
     assert.deepEqual(
       served.map((r) => [r.step, r.returnMean]),
       ref.evaluations.map((e) => [e.step, e.result.meanReturn]),
