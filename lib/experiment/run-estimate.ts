@@ -13,6 +13,8 @@ type Stage = 'worldModel' | 'offline' | 'online';
 /** Seconds seen per stage key (env and the budgets the stage's cost depends on). */
 export interface StageHistory {
   seconds: Map<string, number[]>;
+  /** Per stage, every time seen with the dataset size it was for: the guess for settings never timed. */
+  byStage: Map<Stage, { transitions: number; seconds: number }[]>;
 }
 
 function stageKey(stage: Stage, run: GridRun): string {
@@ -37,27 +39,28 @@ function markerSeconds(path: string): number | undefined {
 /** Collects stage times from the runs' done records and the cache markers they point at. */
 export function stageHistory(runs: GridRun[]): StageHistory {
   const seconds = new Map<string, number[]>();
+  const byStage = new Map<Stage, { transitions: number; seconds: number }[]>();
   const seenMarkers = new Set<string>();
-  const add = (key: string, value: number | undefined) => {
+  const add = (stage: Stage, run: GridRun, value: number | undefined) => {
     if (value === undefined) return;
-    const list = seconds.get(key) ?? [];
-    list.push(value);
-    seconds.set(key, list);
+    const key = stageKey(stage, run);
+    seconds.set(key, [...(seconds.get(key) ?? []), value]);
+    const transitions = run.config.dataset?.transitions ?? 0;
+    byStage.set(stage, [...(byStage.get(stage) ?? []), { transitions, seconds: value }]);
   };
   for (const run of runs) {
     const done = readDone(run.paths.done);
-    if (done !== undefined && done.stageSeconds.online > 0)
-      add(stageKey('online', run), done.stageSeconds.online);
+    if (done !== undefined && done.stageSeconds.online > 0) add('online', run, done.stageSeconds.online);
     if (run.config.variant === 'scratch') continue;
     const markers: [Stage, string][] = [['offline', run.paths.offline.marker]];
     if (run.config.augFraction > 0) markers.push(['worldModel', run.paths.worldModel.marker]);
     for (const [stage, path] of markers) {
       if (seenMarkers.has(path)) continue;
       seenMarkers.add(path);
-      add(stageKey(stage, run), markerSeconds(path));
+      add(stage, run, markerSeconds(path));
     }
   }
-  return { seconds };
+  return { seconds, byStage };
 }
 
 function median(values: number[]): number {
@@ -104,16 +107,32 @@ export function estimateRun(run: GridRun, history: StageHistory, planned?: Set<s
   const parts: string[] = [];
   for (const [stage, fraction] of needed) {
     const seen = history.seconds.get(stageKey(stage, run));
-    if (seen === undefined || seen.length === 0) {
+    const exact = seen !== undefined && seen.length > 0;
+    const base = exact ? median(seen) : guess(stage, run, history);
+    if (base === undefined) {
       unknown = true;
       parts.push(`${STAGE_NAMES[stage]} ?`);
       continue;
     }
-    const s = median(seen) * fraction;
+    const s = base * fraction;
     total += s;
-    parts.push(`${STAGE_NAMES[stage]} ${(s / 60).toFixed(0)} min`);
+    parts.push(`${STAGE_NAMES[stage]} ${exact ? '' : '≤ '}${(s / 60).toFixed(0)} min`);
   }
   return { seconds: unknown ? undefined : total, detail: parts.join(' + ') };
+}
+
+/**
+ * A stage never timed with the run's settings (another env, dataset size or budget): the longest this
+ * stage took with any settings, a world model's scaled up to the run's dataset size (its epochs cost in
+ * proportion). Undefined only when the stage was never timed at all.
+ */
+function guess(stage: Stage, run: GridRun, history: StageHistory): number | undefined {
+  const seen = history.byStage.get(stage);
+  if (seen === undefined || seen.length === 0) return undefined;
+  const size = run.config.dataset?.transitions ?? 0;
+  const scale = (t: { transitions: number }) =>
+    stage === 'worldModel' && t.transitions > 0 ? Math.max(1, size / t.transitions) : 1;
+  return Math.max(...seen.map((t) => t.seconds * scale(t)));
 }
 
 export interface TierEstimate {

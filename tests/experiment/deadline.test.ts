@@ -107,16 +107,25 @@ describe('experiment grid: deadline-aware starts', function () {
     ]);
   });
 
-  it('says nothing when a stage was never timed for this env and budget', () => {
+  it('guesses settings never timed from the longest time of that stage, and says nothing with no history', () => {
     const other = parseSpec(
       tinySpec(dir, {
         budgets: { ...(tinySpec(dir)['budgets'] as object), onlineSteps: 600 },
-        groups: [{ name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['scratch'] }],
+        datasets: { 'random-800': { kind: 'random', transitions: 800, by: 'transition' } },
+        groups: [
+          { name: 'main', tier: 0, envs: [ENV], datasets: ['random-800'], variants: ['td3bc-aug-both'] },
+        ],
       }),
       'other.yaml',
     );
     const [run] = selectRuns(other, []);
-    assert.equal(estimateRun(run!, stageHistory(runs)).seconds, undefined);
+    // Online 600 steps: the longest online stage seen (100 s); a world model on 800 transitions: the one
+    // timed on 400 (600 s) scaled to twice the data; offline pre-training does not depend on the dataset
+    // size, so its own median (1,200 s) applies.
+    const guessed = estimateRun(run!, stageHistory(runs));
+    assert.equal(guessed.seconds, 1200 + 1200 + 100);
+    assert.match(guessed.detail, /world model ≤ 20 min \+ offline 20 min \+ online ≤ 2 min/);
+    assert.equal(estimateRun(run!, stageHistory([])).seconds, undefined, 'nothing finished yet');
   });
 
   it('with 10 minutes left starts the short scratch runs and holds back the long augmented ones', async () => {
