@@ -2,7 +2,8 @@
 // median seconds of each stage it must still do (world model, offline pre-training, online fine-tuning),
 // for the same env and budgets. Used to start, before a deadline, only runs that can finish by then: an
 // unfinished run's checkpoints are not committed, so a run cut off at a session's end is lost work.
-import { existsSync } from 'node:fs';
+import { percentile } from '../report/stats.ts';
+import { isBuilt } from './cache-entry.ts';
 import { readDone } from './done-record.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { GridRun } from './grid.ts';
@@ -44,9 +45,10 @@ export function stageHistory(runs: GridRun[]): StageHistory {
   const add = (stage: Stage, run: GridRun, value: number | undefined) => {
     if (value === undefined) return;
     const key = stageKey(stage, run);
-    seconds.set(key, [...(seconds.get(key) ?? []), value]);
-    const transitions = run.config.dataset?.transitions ?? 0;
-    byStage.set(stage, [...(byStage.get(stage) ?? []), { transitions, seconds: value }]);
+    if (!seconds.has(key)) seconds.set(key, []);
+    seconds.get(key)!.push(value);
+    if (!byStage.has(stage)) byStage.set(stage, []);
+    byStage.get(stage)!.push({ transitions: run.config.dataset?.transitions ?? 0, seconds: value });
   };
   for (const run of runs) {
     const done = readDone(run.paths.done);
@@ -61,12 +63,6 @@ export function stageHistory(runs: GridRun[]): StageHistory {
     }
   }
   return { seconds, byStage };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export interface RunEstimate {
@@ -90,7 +86,7 @@ const STAGE_NAMES: Record<Stage, string> = {
 export function estimateRun(run: GridRun, history: StageHistory, planned?: Set<string>): RunEstimate {
   const needed: [Stage, number][] = [];
   const toBuild = (marker: string, file: string): boolean => {
-    if ((existsSync(marker) && existsSync(file)) || planned?.has(marker)) return false;
+    if (isBuilt(marker, file) || planned?.has(marker)) return false;
     planned?.add(marker);
     return true;
   };
@@ -108,7 +104,7 @@ export function estimateRun(run: GridRun, history: StageHistory, planned?: Set<s
   for (const [stage, fraction] of needed) {
     const seen = history.seconds.get(stageKey(stage, run));
     const exact = seen !== undefined && seen.length > 0;
-    const base = exact ? median(seen) : guess(stage, run, history);
+    const base = exact ? percentile(seen, 50) : guess(stage, run, history);
     if (base === undefined) {
       unknown = true;
       parts.push(`${STAGE_NAMES[stage]} ?`);

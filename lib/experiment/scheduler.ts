@@ -6,8 +6,9 @@
 // times of finished runs say it can finish by then (run-estimate.ts): checkpoints are not committed, so a
 // run cut off at a session's end starts over in the next one; a shorter run further down may go instead.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { isBuilt } from './cache-entry.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import { expandGrid, type GridRun, matchesFilters } from './grid.ts';
 import { changedSettings, gitCommit, writeRunConfigFile } from './provenance.ts';
@@ -66,8 +67,9 @@ interface Running {
 function unbuiltEntries(run: GridRun): string[] {
   if (run.config.variant === 'scratch') return [];
   const entries: string[] = [];
-  if (!existsSync(run.paths.offline.marker)) entries.push(dirname(run.paths.offline.marker));
-  if (run.config.augFraction > 0 && !existsSync(run.paths.worldModel.marker)) {
+  const { offline, worldModel } = run.paths;
+  if (!isBuilt(offline.marker, offline.agent)) entries.push(dirname(offline.marker));
+  if (run.config.augFraction > 0 && !isBuilt(worldModel.marker, worldModel.file)) {
     entries.push(dirname(run.paths.worldModel.marker));
   }
   return entries;
