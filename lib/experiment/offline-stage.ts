@@ -22,8 +22,9 @@ import { EvalRecorder, upTo } from './eval-recorder.ts';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
 import { acquireLock } from './lock.ts';
 import type { OfflinePaths } from './paths.ts';
+import { checkRebuiltRows, describeRebuildCheck, type RebuildCheck } from './rebuild-check.ts';
 import { usesWorldModel } from './run-config.ts';
-import { CriticLog, MetricsLog } from './run-log.ts';
+import { CriticLog, type CriticRow, MetricsLog, type MetricsRow } from './run-log.ts';
 
 export const OFFLINE_BATCH_SIZE = 256;
 export const BC_ALPHA = 2.5;
@@ -52,6 +53,15 @@ interface Marker {
   key: unknown;
   finishedAt: string;
   seconds: number;
+  /** Set when this build replaced an earlier one of the same key (a fresh clone has no agent file). */
+  rebuild?: RebuildCheck;
+}
+
+/** The rows of the build being replaced, kept beside the checkpoints until the rebuild is compared. */
+interface PreviousBuild {
+  finishedAt: string;
+  metrics: MetricsRow[];
+  critic: CriticRow[];
 }
 
 interface SegmentPointer {
@@ -131,10 +141,12 @@ async function pretrain(
   const critic = new CriticLog(paths.critic);
   const pointerPath = join(paths.checkpoints, 'latest.json');
   const pointer = readJsonIfExists(pointerPath) as SegmentPointer | undefined;
+  const resuming = pointer !== undefined && sameKey(pointer.key, key);
+  const previous = keepPreviousBuild(paths, key, resuming, metrics, critic);
   let agent: Td3Agent;
   let done = 0;
   let seconds = 0;
-  if (pointer !== undefined && sameKey(pointer.key, key)) {
+  if (resuming) {
     agent = loadAgent(join(paths.checkpoints, pointer.file)).agent;
     done = pointer.update;
     seconds = pointer.seconds;
@@ -215,9 +227,45 @@ async function pretrain(
   // saveAgent writes to a temporary file and renames it: never half-written.
   saveAgent(paths.agent, agent, { phase: 'offline', variant: c.variant });
   const marker: Marker = { key, finishedAt: new Date().toISOString(), seconds };
+  if (previous !== undefined) {
+    marker.rebuild = checkRebuiltRows(previous.finishedAt, [
+      { name: 'metrics', before: previous.metrics, after: metrics.rows() },
+      { name: 'critic', before: previous.critic, after: critic.rows() },
+    ]);
+    ctx.log(describeRebuildCheck('offline', marker.rebuild));
+  }
   writeJsonAtomic(paths.marker, marker);
   rmSync(paths.checkpoints, { recursive: true, force: true });
   return marker;
+}
+
+/**
+ * When a finished build's marker is here without its agent, its rows are about to be replaced: keep them
+ * in the checkpoint directory to compare with the rebuild's. Kept once, when the rebuild starts (or
+ * restarts before its first checkpoint); a resumed rebuild reads them back, and one resumed without them
+ * has already overwritten part of the rows, so it is not compared.
+ */
+function keepPreviousBuild(
+  paths: OfflinePaths,
+  key: unknown,
+  resuming: boolean,
+  metrics: MetricsLog,
+  critic: CriticLog,
+): PreviousBuild | undefined {
+  const file = join(paths.checkpoints, 'previous-build.json');
+  const marker = readMarker(paths, key);
+  if (marker === undefined) return undefined;
+  const kept = readJsonIfExists(file) as PreviousBuild | undefined;
+  if (kept?.finishedAt === marker.finishedAt) return kept;
+  if (resuming) return undefined;
+  const previous: PreviousBuild = {
+    finishedAt: marker.finishedAt,
+    metrics: metrics.rows(),
+    critic: critic.rows(),
+  };
+  mkdirSync(paths.checkpoints, { recursive: true });
+  writeJsonAtomic(file, previous);
+  return previous;
 }
 
 /** The agent after `pointer.update` updates, then the pointer to it, then older segments removed. */

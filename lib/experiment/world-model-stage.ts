@@ -1,7 +1,7 @@
 // Stage 1 (td3bc-aug only): the VAE world model of (env, dataset, seed, epochs), built once and shared.
 // Training is one synchronous call, so an interruption during it loses that stage's work; the model is
 // saved, with a marker written last, as soon as it ends.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { OfflineDataset } from '../data/dataset.ts';
 import { compareOneStep, formatComparison } from '../world-model/baselines.ts';
@@ -11,6 +11,7 @@ import { type StageContext, sameKey } from './context.ts';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
 import { acquireLock } from './lock.ts';
 import type { WorldModelPaths } from './paths.ts';
+import { checkRebuiltText, describeRebuildCheck, type RebuildCheck } from './rebuild-check.ts';
 
 export function worldModelKey(c: StageContext['config']) {
   return { env: c.env, dataset: c.dataset, seed: c.seed, wmEpochs: c.wmEpochs };
@@ -20,6 +21,8 @@ interface Marker {
   key: unknown;
   finishedAt: string;
   seconds: number;
+  /** Set when this build replaced an earlier one of the same key (a fresh clone has no model file). */
+  rebuild?: RebuildCheck;
 }
 
 /** The finished model's marker, or undefined; a marker for other settings is an error. */
@@ -83,6 +86,10 @@ async function build(
   key: unknown,
 ): Promise<Marker> {
   const { seed, wmEpochs } = ctx.config;
+  // A previous build's held-out report (deterministic: errors, no timings), to compare the rebuild with.
+  const previous = readMarker(paths, key);
+  const previousReport =
+    previous !== undefined && existsSync(paths.report) ? readFileSync(paths.report, 'utf8') : undefined;
   const started = performance.now();
   const progress = ctx.progress('world model', wmEpochs, 0);
   const wm = trainWorldModel(dataset, {
@@ -117,6 +124,10 @@ async function build(
     finishedAt: new Date().toISOString(),
     seconds: (performance.now() - started) / 1000,
   };
+  if (previous !== undefined && previousReport !== undefined) {
+    marker.rebuild = checkRebuiltText(previous.finishedAt, 'held-out report', previousReport, report);
+    ctx.log(describeRebuildCheck('world model', marker.rebuild));
+  }
   writeJsonAtomic(paths.marker, marker);
   return marker;
 }

@@ -121,6 +121,13 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     rmSync(wm.file);
     rmSync(offline.agent);
     rmSync(actor.paths.runDir, { recursive: true });
+    // The world model's report as if an earlier build had come out differently: the rebuild must say so.
+    const edited = before.report.replace(/\d\.\d{4}e/, '9.9999e');
+    assert.notEqual(edited, before.report);
+    writeFileSync(wm.report, edited);
+    const markersBefore = [wm.marker, offline.marker].map(
+      (p) => JSON.parse(readFileSync(p, 'utf8')) as { finishedAt: string },
+    );
     assert.equal(await experimentCommand.run(['run', built.file, '--only', 'group=ablation']), 0);
     assert.ok(existsSync(actor.paths.done), 'the unfinished run finished');
     const log = readFileSync(join(actor.paths.runDir, 'run.log'), 'utf8');
@@ -136,6 +143,26 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
         .map((l) => JSON.stringify({ ...JSON.parse(l), stepsPerSecond: 0 }));
     assert.deepEqual(stripRates(readFileSync(offline.metrics, 'utf8')), stripRates(before.offlineMetrics));
     assert.deepEqual(stripRates(readFileSync(actor.paths.metrics, 'utf8')), stripRates(before.metrics));
+    // Each marker records the comparison with the build it replaced.
+    const [wmMarker, offlineMarker] = [wm.marker, offline.marker].map(
+      (p) => JSON.parse(readFileSync(p, 'utf8')) as { rebuild?: Record<string, unknown> },
+    );
+    assert.deepEqual(offlineMarker!.rebuild, {
+      previousFinishedAt: markersBefore[1]!.finishedAt,
+      identical: true,
+      compared: '2 metrics rows, 2 critic rows',
+    });
+    assert.match(
+      log,
+      /\[offline\] rebuilt identically: 2 metrics rows, 2 critic rows equal the previous build's/,
+    );
+    assert.equal(wmMarker!.rebuild?.['identical'], false);
+    assert.equal(wmMarker!.rebuild?.['previousFinishedAt'], markersBefore[0]!.finishedAt);
+    assert.match(
+      String(wmMarker!.rebuild?.['firstDifference']),
+      /^held-out report line \d+: ".*9\.9999e.*" → /,
+    );
+    assert.match(log, /\[world model\] WARNING: the rebuilt entry differs from the previous build/);
   });
 
   it('a lock is exclusive while its owner lives and taken over when the owner is dead', () => {

@@ -80,6 +80,29 @@ describe('experiment runs resume exactly', function () {
     assert.equal(again.status, 'done');
   });
 
+  it('a rebuild of a committed pre-training, stopped and resumed, is still compared with the previous build', async () => {
+    const run = runOf(specFor('rebuilt'), 'rebuilt.yaml');
+    assert.equal((await runPipeline(run.config, run.paths)).status, 'done');
+    const previous = JSON.parse(readFileSync(run.paths.offline.marker, 'utf8')) as { finishedAt: string };
+    // What a fresh clone has: the marker and rows, not the agent nor the run's checkpoints.
+    rmSync(run.paths.offline.agent);
+    rmSync(run.paths.runDir, { recursive: true });
+    let polls = 0;
+    const first = await runPipeline(run.config, run.paths, { shouldStop: () => ++polls > 1 });
+    assert.equal(first.status, 'interrupted');
+    assert.ok(existsSync(join(run.paths.offline.checkpoints, 'previous-build.json')));
+    assert.equal(readJsonl(run.paths.offline.metrics).length, 1, 'the rebuild has replaced the rows so far');
+    assert.equal((await runPipeline(run.config, run.paths)).status, 'done');
+    const marker = JSON.parse(readFileSync(run.paths.offline.marker, 'utf8'));
+    assert.deepEqual(marker.rebuild, {
+      previousFinishedAt: previous.finishedAt,
+      identical: true,
+      compared: '2 metrics rows, 2 critic rows',
+    });
+    assert.ok(!existsSync(run.paths.offline.checkpoints), 'the kept rows go with the checkpoints');
+    assert.deepEqual(outcome(run), reference);
+  });
+
   it('a child run SIGKILLed after a checkpoint resumes under the grid to the same result', async () => {
     const spec = specFor('killed');
     const file = writeSpec(dir, 'killed', spec);

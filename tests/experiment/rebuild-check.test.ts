@@ -1,0 +1,68 @@
+// The comparison of a rebuilt cache entry with the previous build: timings never count, the first
+// differing row and field are named, and missing or extra rows are differences.
+import assert from 'node:assert/strict';
+import {
+  checkRebuiltRows,
+  checkRebuiltText,
+  describeRebuildCheck,
+  firstRowDifference,
+} from '../../lib/experiment/rebuild-check.ts';
+
+describe('rebuild check', () => {
+  const row = (step: number, returnMean: number, stepsPerSecond: number) => ({
+    phase: 'offline',
+    step,
+    returnMean,
+    stepsPerSecond,
+  });
+
+  it('ignores timings and names the first differing row and field', () => {
+    const before = [row(5000, 41.5, 135), row(10000, 166.25, 149)];
+    assert.equal(
+      firstRowDifference('metrics', before, [row(5000, 41.5, 300), row(10000, 166.25, 1)]),
+      undefined,
+    );
+    assert.equal(
+      firstRowDifference('metrics', before, [row(5000, 41.5, 135), row(10000, 166.5, 149)]),
+      'metrics row at 10000: returnMean 166.25 → 166.5',
+    );
+    assert.equal(
+      firstRowDifference(
+        'critic',
+        [{ phase: 'offline', update: 7, q: [1, 2] }],
+        [{ phase: 'offline', update: 7, q: [1, 3] }],
+      ),
+      'critic row at 7: q [1,2] → [1,3]',
+    );
+    assert.equal(firstRowDifference('metrics', before, before.slice(0, 1)), 'metrics: 2 rows before, 1 now');
+  });
+
+  it('records what was compared and stops at the first list that differs', () => {
+    const metrics = [row(1, 1, 1)];
+    const same = checkRebuiltRows('2026-12-03T12:00:00.000Z', [
+      { name: 'metrics', before: metrics, after: metrics },
+      { name: 'critic', before: [], after: [] },
+    ]);
+    assert.deepEqual(same, {
+      previousFinishedAt: '2026-12-03T12:00:00.000Z',
+      identical: true,
+      compared: '1 metrics rows, 0 critic rows',
+    });
+    assert.match(describeRebuildCheck('offline', same), /^\[offline\] rebuilt identically: 1 metrics rows/);
+    const differs = checkRebuiltRows('t', [
+      { name: 'metrics', before: metrics, after: metrics },
+      { name: 'critic', before: [{ update: 1, x: 1 }], after: [{ update: 1, x: 2 }] },
+    ]);
+    assert.equal(differs.identical, false);
+    assert.equal(differs.firstDifference, 'critic row at 1: x 1 → 2');
+    assert.match(describeRebuildCheck('offline', differs), /WARNING: .*critic row at 1: x 1 → 2/);
+  });
+
+  it('compares text reports line by line, ignoring a trailing newline', () => {
+    assert.equal(checkRebuiltText('t', 'report', 'a\nb\n', 'a\nb').identical, true);
+    const differs = checkRebuiltText('t', 'report', 'a\nb\n', 'a\nc\n');
+    assert.equal(differs.compared, 'report (2 lines)');
+    assert.equal(differs.firstDifference, 'report line 2: "b" → "c"');
+    assert.equal(checkRebuiltText('t', 'report', 'a', 'a\nb').firstDifference, 'report line 2: absent → "b"');
+  });
+});
