@@ -10,6 +10,7 @@ import { buildFigures } from './figures.ts';
 import { isFinished } from './groups.ts';
 import { renderPage } from './html.ts';
 import { renderSummary } from './markdown.ts';
+import { type RebuildRow, readRebuildChecks } from './rebuilds.ts';
 import { readResults } from './results.ts';
 
 export interface BuildOptions {
@@ -26,6 +27,7 @@ export interface BuiltReport {
   analysis: Analysis;
   claims: Claim[];
   budgets: BudgetRow[];
+  rebuilds: RebuildRow[];
   files: string[];
 }
 
@@ -38,6 +40,7 @@ export function buildReport(o: BuildOptions): BuiltReport {
   const analysis = analyse(runs, o.settings);
   const claims = checkClaims(analysis);
   const budgets = compareBudgets(runs);
+  const rebuilds = readRebuildChecks(o.results);
   log(`${analysis.groups.length} groups; drawing figures`);
   const figures = buildFigures(analysis);
   const figuresDir = join(o.out, 'figures');
@@ -55,14 +58,22 @@ export function buildReport(o: BuildOptions): BuiltReport {
     figures,
     claims,
     budgets,
+    rebuilds,
     commit: o.commit,
     resultCommits: [...new Set(runs.map((r) => r.config.commit).filter((c): c is string => !!c))].sort(),
     unfinishedDirs: runs.filter((r) => !r.offlineOnly && !isFinished(r)).map((r) => r.dir),
   };
   write(join(o.out, 'index.html'), renderPage(page));
   write(join(o.out, 'summary.md'), renderSummary(page));
-  const json = { generatedFrom: o.commit, ...analysis, claims, budgets, figures: figures.map((f) => f.file) };
+  const json = {
+    generatedFrom: o.commit,
+    ...analysis,
+    claims,
+    budgets,
+    rebuilds,
+    figures: figures.map((f) => f.file),
+  };
   write(join(o.out, 'report.json'), `${JSON.stringify(json, null, 1)}\n`);
   log(`wrote ${files.length} files to ${o.out}`);
-  return { analysis, claims, budgets, files };
+  return { analysis, claims, budgets, rebuilds, files };
 }

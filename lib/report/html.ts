@@ -5,12 +5,14 @@ import type { BudgetRow } from './budgets.ts';
 import type { Claim } from './claims.ts';
 import type { Figure } from './figures.ts';
 import { formatRange } from './format.ts';
+import { describeRebuilds, type RebuildRow } from './rebuilds.ts';
 import { escapeXml as esc } from './svg/xml.ts';
 import {
   aggregateTable,
   budgetTable,
   criticTable,
   finalScoresTable,
+  rebuildTable,
   runListTable,
   scratchBaselineTable,
   sweepTable,
@@ -23,6 +25,7 @@ export interface PageInput {
   figures: Figure[];
   claims: Claim[];
   budgets: BudgetRow[];
+  rebuilds: RebuildRow[];
   commit: string;
   resultCommits: string[];
   unfinishedDirs: string[];
@@ -90,7 +93,7 @@ export function renderPage(p: PageInput): string {
 </head>
 <body>
 <h1>Small Dataset, Big Gains — reproduction report</h1>
-<nav class="meta">Sections: <a href="#headline">headline</a> · <a href="#claims">claims</a> · <a href="#curves">learning curves</a> · <a href="#finals">final scores</a> · <a href="#ablations">ablations</a> · <a href="#critic">critic</a> · <a href="#sweeps">sweeps</a> · <a href="#budgets">budgets</a> · <a href="#method">method</a></nav>
+<nav class="meta">Sections: <a href="#headline">headline</a> · <a href="#claims">claims</a> · <a href="#curves">learning curves</a> · <a href="#finals">final scores</a> · <a href="#ablations">ablations</a> · <a href="#critic">critic</a> · <a href="#sweeps">sweeps</a> · <a href="#budgets">budgets</a> · <a href="#reproducibility">reproducibility</a> · <a href="#method">method</a></nav>
 <p class="meta">Generated from commit ${esc(p.commit)}; results written by commits ${esc(p.resultCommits.join(', ') || 'unknown')}.
 ${a.runs.total} runs (${a.runs.finished} finished, ${a.runs.unfinished} unfinished), ${a.runs.offlineOnly} shared offline pre-trainings.
 Intervals: 95% percentile bootstrap over seeds, ${a.settings.resamples} resamples, seed ${a.settings.seed}.</p>
@@ -118,6 +121,9 @@ ${figures(p.figures, 'sweeps')}
 ${smallerList}
 ${table(budgetTable(p.budgets))}
 ${table(scratchBaselineTable(a))}
+<h2 id="reproducibility">Reproducibility</h2>
+<p>${esc(describeRebuilds(p.rebuilds))}</p>
+${p.rebuilds.length > 0 ? `<details><summary>The ${p.rebuilds.length} rebuilds</summary>\n${table(rebuildTable(p.rebuilds))}\n</details>` : ''}
 <h2 id="method">Method</h2>
 <ul>
 <li>Runs are grouped by their config.json (env × dataset × variant × pre-trained parts × augmentation fraction); seeds of a group are its samples. Unfinished runs (no done.json) are counted and drawn faint, never used in a statistic.</li>

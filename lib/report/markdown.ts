@@ -2,6 +2,7 @@
 // smaller than the paper's, for reading without a browser.
 import { formatRange } from './format.ts';
 import type { PageInput } from './html.ts';
+import { describeRebuilds } from './rebuilds.ts';
 import { aggregateTable, scratchBaselineTable, type Table, thresholdTable } from './tables.ts';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
@@ -30,6 +31,14 @@ function claimsByTask(p: PageInput): string[] {
     lines.push(`- ${c.claim}: **${c.verdict}**. ${c.text}`);
   }
   return lines;
+}
+
+/** The rebuilds that came out different, as a list followed by a blank line (nothing when none did). */
+function differences(p: PageInput): string[] {
+  const lines = p.rebuilds
+    .filter((r) => !r.identical)
+    .map((r) => `- ${r.entry} (${r.stage}): ${r.firstDifference ?? 'differs'}`);
+  return lines.length > 0 ? [...lines, ''] : [];
 }
 
 export function renderSummary(p: PageInput): string {
@@ -64,6 +73,11 @@ export function renderSummary(p: PageInput): string {
           )
       : ['None.']),
     '',
+    '## Reproducibility',
+    '',
+    describeRebuilds(p.rebuilds),
+    '',
+    ...differences(p),
   ];
   return lines.join('\n');
 }

@@ -203,12 +203,17 @@ function readOfflineEntry(root: string, dir: string): RunRecord {
   };
 }
 
-/** Every directory under `root` holding a config.json or an offline marker, in sorted order. */
-function findRunDirs(root: string): string[] {
+/** A JSON file checked against `schema`; errors name the file and the field. */
+export function readJsonFile<T extends z.ZodType>(schema: T, path: string): z.output<T> {
+  return check(schema, parseJson(path, readFileSync(path, 'utf8')), path);
+}
+
+/** Every directory under `root` holding one of `files`, in sorted order (checkpoints never looked into). */
+export function findDirsHolding(root: string, files: readonly string[]): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
     const entries = readdirSync(dir).sort();
-    if (entries.includes('config.json') || entries.includes('offline.json')) found.push(dir);
+    if (files.some((f) => entries.includes(f))) found.push(dir);
     for (const name of entries) {
       // Checkpoint folders hold large binaries and segment pointers, never a run.
       if (name.startsWith('.') || name === 'checkpoints') continue;
@@ -248,5 +253,5 @@ export function readResults(root: string): RunRecord[] {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new ResultsError(`results directory ${root} does not exist`);
   }
-  return findRunDirs(root).map((dir) => readRun(root, dir));
+  return findDirsHolding(root, ['config.json', 'offline.json']).map((dir) => readRun(root, dir));
 }

@@ -9,6 +9,7 @@ import {
   formatSpeedup,
   formatSteps,
 } from './format.ts';
+import type { RebuildRow } from './rebuilds.ts';
 
 export interface Table {
   caption: string;
@@ -186,6 +187,21 @@ export function budgetTable(rows: BudgetRow[]): Table {
       formatRange(r.oursMin, r.oursMax),
       r.paper,
       r.smaller ? `yes${r.note ? ` (${r.note})` : ''}` : 'no',
+    ]),
+  };
+}
+
+export function rebuildTable(rows: readonly RebuildRow[]): Table {
+  return {
+    caption:
+      'Shared pre-trainings rebuilt from their committed markers, compared with the build they replaced',
+    header: ['entry', 'stage', 'compared', 'previous build', 'result'],
+    rows: rows.map((r) => [
+      r.entry,
+      r.stage,
+      r.compared,
+      r.previousFinishedAt,
+      r.identical ? 'identical' : `differs: ${r.firstDifference ?? 'unknown'}`,
     ]),
   };
 }

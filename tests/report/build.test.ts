@@ -203,6 +203,67 @@ describe('o2o report: build from a results tree', () => {
     assert.throws(() => readResults(join(dir, 'bad-marker')), /bc-seed-0\/offline\.json: key\.dataset/);
   });
 
+  it('says which shared pre-trainings were rebuilt and whether they matched the build they replaced', () => {
+    const summary = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
+    assert.deepEqual(built.rebuilds, []);
+    assert.match(summary, /## Reproducibility\n\nNo shared pre-training in these results records a rebuild/);
+    // Two rebuilt entries: an offline pre-training that matched, a world model that did not.
+    const root = join(dir, 'rebuilt');
+    writeFixtureResults(root);
+    const entries = join(root, 'Hopper-v5', 'medium-10k', '_pretrained');
+    const offline = join(entries, 'bc-seed-0', 'offline.json');
+    const marker = JSON.parse(readFileSync(offline, 'utf8'));
+    const rebuild = (identical: boolean, compared: string, firstDifference?: string) => ({
+      previousFinishedAt: '2026-12-03T12:00:00.000Z',
+      identical,
+      compared,
+      ...(firstDifference === undefined ? {} : { firstDifference }),
+    });
+    writeFileSync(
+      offline,
+      JSON.stringify({ ...marker, rebuild: rebuild(true, '2 metrics rows, 2 critic rows') }),
+    );
+    mkdirSync(join(entries, 'world-model-seed-0'));
+    writeFileSync(
+      join(entries, 'world-model-seed-0', 'world-model.json'),
+      JSON.stringify({
+        key: {},
+        finishedAt: 'x',
+        seconds: 1,
+        rebuild: rebuild(false, 'held-out report (5 lines)', 'held-out report line 4: "a" → "b"'),
+      }),
+    );
+    const out = join(dir, 'rebuilt-report');
+    const report = buildReport({ results: root, out, commit: 'test-commit', settings });
+    assert.deepEqual(
+      report.rebuilds.map((r) => [r.entry, r.stage, r.identical, r.firstDifference]),
+      [
+        ['Hopper-v5/medium-10k/_pretrained/bc-seed-0', 'offline pre-training', true, null],
+        [
+          'Hopper-v5/medium-10k/_pretrained/world-model-seed-0',
+          'world model',
+          false,
+          'held-out report line 4: "a" → "b"',
+        ],
+      ],
+    );
+    const text = readFileSync(join(out, 'summary.md'), 'utf8');
+    assert.match(text, /each replaced: 1 offline pre-training, 1 world model\. 1 of them differs/);
+    assert.match(
+      text,
+      /- Hopper-v5\/medium-10k\/_pretrained\/world-model-seed-0 \(world model\): held-out report line 4/,
+    );
+    const page = readFileSync(join(out, 'index.html'), 'utf8');
+    assert.match(page, /<td>differs: held-out report line 4: &quot;a&quot; → &quot;b&quot;<\/td>/);
+    assert.equal(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).rebuilds.length, 2);
+    // A malformed record names the file and the field.
+    writeFileSync(offline, JSON.stringify({ ...marker, rebuild: { identical: 'yes' } }));
+    assert.throws(
+      () => buildReport({ results: root, out, commit: 'test-commit', settings }),
+      /bc-seed-0\/offline\.json: rebuild\.previousFinishedAt/,
+    );
+  });
+
   it('skips the partial last line of a run killed mid-write, and nothing else', () => {
     const root = join(dir, 'partial');
     const run = join(root, 'run');
