@@ -116,7 +116,7 @@ export function checkRebuiltText(
 /** The log line for a check: plain when identical, a warning naming the difference otherwise. */
 export function describeRebuildCheck(stage: string, check: RebuildCheck): string {
   if (check.identical) {
-    return `[${stage}] rebuilt identically: ${check.compared} equal the previous build's (${check.previousFinishedAt})`;
+    return `[${stage}] rebuilt identically: ${check.compared}, the same as in the previous build (${check.previousFinishedAt})`;
   }
   return (
     `[${stage}] WARNING: the rebuilt entry differs from the previous build (${check.previousFinishedAt}): ` +

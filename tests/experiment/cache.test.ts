@@ -154,7 +154,7 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     });
     assert.match(
       log,
-      /\[offline\] rebuilt identically: 2 metrics rows, 2 critic rows equal the previous build's/,
+      /\[offline\] rebuilt identically: 2 metrics rows, 2 critic rows, the same as in the previous build/,
     );
     assert.equal(wmMarker!.rebuild?.['identical'], false);
     assert.equal(wmMarker!.rebuild?.['previousFinishedAt'], markersBefore[0]!.finishedAt);
