@@ -17,12 +17,13 @@ import { pretrainOffline } from '../rl/offline.ts';
 import { ReplayBuffer } from '../rl/replay-buffer.ts';
 import { Td3Agent } from '../rl/td3.ts';
 import type { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
+import { type CacheMarker, readCacheMarker } from './cache-entry.ts';
 import { type StageContext, sameKey, yieldToEventLoop } from './context.ts';
 import { EvalRecorder, upTo } from './eval-recorder.ts';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
 import { acquireLock } from './lock.ts';
 import type { OfflinePaths } from './paths.ts';
-import { checkRebuiltRows, describeRebuildCheck, type RebuildCheck } from './rebuild-check.ts';
+import { checkRebuiltRows, describeRebuildCheck } from './rebuild-check.ts';
 import { usesWorldModel } from './run-config.ts';
 import { CriticLog, type CriticRow, MetricsLog, type MetricsRow } from './run-log.ts';
 
@@ -49,14 +50,6 @@ export function offlineSegment(c: StageContext['config']): number {
   return Math.max(1, Math.ceil(c.offlineCheckpointEvery / c.evalEvery)) * c.evalEvery;
 }
 
-interface Marker {
-  key: unknown;
-  finishedAt: string;
-  seconds: number;
-  /** Set when this build replaced an earlier one of the same key (a fresh clone has no agent file). */
-  rebuild?: RebuildCheck;
-}
-
 /** The rows of the build being replaced, kept beside the checkpoints until the rebuild is compared. */
 interface PreviousBuild {
   finishedAt: string;
@@ -71,26 +64,8 @@ interface SegmentPointer {
   seconds: number;
 }
 
-function readMarker(paths: OfflinePaths, key: unknown): Marker | undefined {
-  const marker = readJsonIfExists(paths.marker) as Marker | undefined;
-  if (marker !== undefined && !sameKey(marker.key, key)) {
-    throw new Error(
-      `${paths.marker}: this pre-training was done with ${JSON.stringify(marker.key)}, the run needs ` +
-        `${JSON.stringify(key)}; remove the directory or use another output directory`,
-    );
-  }
-  return marker;
-}
-
-/** The marker, if the agent it stands for is here too (see builtMarker in world-model-stage.ts). */
-function builtMarker(ctx: StageContext, paths: OfflinePaths, key: unknown): Marker | undefined {
-  const marker = readMarker(paths, key);
-  if (marker === undefined || existsSync(paths.agent)) return marker;
-  ctx.log(
-    `[offline] ${paths.marker} is here but not ${paths.agent} (agent files are not committed): pre-training again`,
-  );
-  return undefined;
-}
+const readMarker = (paths: OfflinePaths, key: unknown) =>
+  readCacheMarker(paths.marker, key, 'this pre-training was done with');
 
 export async function ensureOfflineAgent(
   ctx: StageContext,
@@ -100,8 +75,13 @@ export async function ensureOfflineAgent(
   paths: OfflinePaths,
 ): Promise<{ agent: Td3Agent; seconds: number } | 'interrupted'> {
   const key = offlineKey(ctx.config);
-  let marker = builtMarker(ctx, paths, key);
-  if (marker === undefined) {
+  let marker = readMarker(paths, key);
+  if (marker === undefined || !existsSync(paths.agent)) {
+    if (marker !== undefined) {
+      ctx.log(
+        `[offline] ${paths.marker} is here but not ${paths.agent} (agent files are not committed): pre-training again`,
+      );
+    }
     mkdirSync(dirname(paths.lock), { recursive: true });
     const lock = await acquireLock(paths.lock, {
       shouldStop: ctx.shouldStop,
@@ -110,9 +90,11 @@ export async function ensureOfflineAgent(
     });
     if (lock === undefined) return 'interrupted';
     try {
-      marker = existsSync(paths.agent) ? readMarker(paths, key) : undefined;
-      if (marker === undefined) {
-        const built = await pretrain(ctx, dataset, evalEnv, model, paths, key);
+      // Another run may have built it while this one waited for the lock.
+      const found = readMarker(paths, key);
+      if (found !== undefined && existsSync(paths.agent)) marker = found;
+      else {
+        const built = await pretrain(ctx, dataset, evalEnv, model, paths, key, found);
         if (built === 'interrupted') return built;
         marker = built;
       }
@@ -132,7 +114,9 @@ async function pretrain(
   model: NativeVaeWorldModel | undefined,
   paths: OfflinePaths,
   key: unknown,
-): Promise<Marker | 'interrupted'> {
+  /** The marker of an earlier build whose agent is not here (a fresh clone): the rebuild compares with it. */
+  replaced: CacheMarker | undefined,
+): Promise<CacheMarker | 'interrupted'> {
   const c = ctx.config;
   const obsDim = evalEnv.observationSpace.shape[0];
   const actDim = evalEnv.actionSpace.shape[0];
@@ -142,7 +126,7 @@ async function pretrain(
   const pointerPath = join(paths.checkpoints, 'latest.json');
   const pointer = readJsonIfExists(pointerPath) as SegmentPointer | undefined;
   const resuming = pointer !== undefined && sameKey(pointer.key, key);
-  const previous = keepPreviousBuild(paths, key, resuming, metrics, critic);
+  const previous = keepPreviousBuild(paths, replaced, resuming, metrics, critic);
   let agent: Td3Agent;
   let done = 0;
   let seconds = 0;
@@ -226,7 +210,7 @@ async function pretrain(
   mkdirSync(dirname(paths.agent), { recursive: true });
   // saveAgent writes to a temporary file and renames it: never half-written.
   saveAgent(paths.agent, agent, { phase: 'offline', variant: c.variant });
-  const marker: Marker = { key, finishedAt: new Date().toISOString(), seconds };
+  const marker: CacheMarker = { key, finishedAt: new Date().toISOString(), seconds };
   if (previous !== undefined) {
     marker.rebuild = checkRebuiltRows(previous.finishedAt, [
       { name: 'metrics', before: previous.metrics, after: metrics.rows() },
@@ -247,14 +231,13 @@ async function pretrain(
  */
 function keepPreviousBuild(
   paths: OfflinePaths,
-  key: unknown,
+  marker: CacheMarker | undefined,
   resuming: boolean,
   metrics: MetricsLog,
   critic: CriticLog,
 ): PreviousBuild | undefined {
-  const file = join(paths.checkpoints, 'previous-build.json');
-  const marker = readMarker(paths, key);
   if (marker === undefined) return undefined;
+  const file = join(paths.checkpoints, 'previous-build.json');
   const kept = readJsonIfExists(file) as PreviousBuild | undefined;
   if (kept?.finishedAt === marker.finishedAt) return kept;
   if (resuming) return undefined;

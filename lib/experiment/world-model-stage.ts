@@ -7,49 +7,19 @@ import type { OfflineDataset } from '../data/dataset.ts';
 import { compareOneStep, formatComparison } from '../world-model/baselines.ts';
 import { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
 import { trainWorldModel } from '../world-model/train.ts';
-import { type StageContext, sameKey } from './context.ts';
-import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
+import { type CacheMarker, readCacheMarker } from './cache-entry.ts';
+import type { StageContext } from './context.ts';
+import { writeJsonAtomic } from './fs-atomic.ts';
 import { acquireLock } from './lock.ts';
 import type { WorldModelPaths } from './paths.ts';
-import { checkRebuiltText, describeRebuildCheck, type RebuildCheck } from './rebuild-check.ts';
+import { checkRebuiltText, describeRebuildCheck } from './rebuild-check.ts';
 
 export function worldModelKey(c: StageContext['config']) {
   return { env: c.env, dataset: c.dataset, seed: c.seed, wmEpochs: c.wmEpochs };
 }
 
-interface Marker {
-  key: unknown;
-  finishedAt: string;
-  seconds: number;
-  /** Set when this build replaced an earlier one of the same key (a fresh clone has no model file). */
-  rebuild?: RebuildCheck;
-}
-
-/** The finished model's marker, or undefined; a marker for other settings is an error. */
-function readMarker(paths: WorldModelPaths, key: unknown): Marker | undefined {
-  const marker = readJsonIfExists(paths.marker) as Marker | undefined;
-  if (marker !== undefined && !sameKey(marker.key, key)) {
-    throw new Error(
-      `${paths.marker}: this world model was built for ${JSON.stringify(marker.key)}, the run needs ` +
-        `${JSON.stringify(key)}; remove the directory or use another output directory`,
-    );
-  }
-  return marker;
-}
-
-/**
- * The marker, if the model it stands for is here too. Markers are committed with results/ and model
- * files are not, so on a fresh clone a marker alone means "built once, elsewhere": build it again (same
- * seed, same model).
- */
-function builtMarker(ctx: StageContext, paths: WorldModelPaths, key: unknown): Marker | undefined {
-  const marker = readMarker(paths, key);
-  if (marker === undefined || existsSync(paths.file)) return marker;
-  ctx.log(
-    `[world model] ${paths.marker} is here but not ${paths.file} (model files are not committed): building it again`,
-  );
-  return undefined;
-}
+const readMarker = (paths: WorldModelPaths, key: unknown) =>
+  readCacheMarker(paths.marker, key, 'this world model was built for');
 
 export async function ensureWorldModel(
   ctx: StageContext,
@@ -57,8 +27,15 @@ export async function ensureWorldModel(
   paths: WorldModelPaths,
 ): Promise<{ model: NativeVaeWorldModel; seconds: number } | 'interrupted'> {
   const key = worldModelKey(ctx.config);
-  let marker = builtMarker(ctx, paths, key);
-  if (marker === undefined) {
+  let marker = readMarker(paths, key);
+  if (marker === undefined || !existsSync(paths.file)) {
+    // Markers are committed with results/ and model files are not, so on a fresh clone a marker alone
+    // means "built once, elsewhere": build it again (same seed, same model).
+    if (marker !== undefined) {
+      ctx.log(
+        `[world model] ${paths.marker} is here but not ${paths.file} (model files are not committed): building it again`,
+      );
+    }
     mkdirSync(dirname(paths.lock), { recursive: true });
     const lock = await acquireLock(paths.lock, {
       shouldStop: ctx.shouldStop,
@@ -66,9 +43,10 @@ export async function ensureWorldModel(
     });
     if (lock === undefined) return 'interrupted';
     try {
+      // Another run may have built it while this one waited for the lock.
+      const found = readMarker(paths, key);
       marker =
-        (existsSync(paths.file) ? readMarker(paths, key) : undefined) ??
-        (await build(ctx, dataset, paths, key));
+        found !== undefined && existsSync(paths.file) ? found : await build(ctx, dataset, paths, key, found);
     } finally {
       lock.release();
     }
@@ -84,10 +62,11 @@ async function build(
   dataset: OfflineDataset,
   paths: WorldModelPaths,
   key: unknown,
-): Promise<Marker> {
+  /** The marker of an earlier build whose model is not here (a fresh clone): the rebuild compares with it. */
+  previous: CacheMarker | undefined,
+): Promise<CacheMarker> {
   const { seed, wmEpochs } = ctx.config;
-  // A previous build's held-out report (deterministic: errors, no timings), to compare the rebuild with.
-  const previous = readMarker(paths, key);
+  // The earlier build's held-out report (deterministic: errors, no timings), to compare the rebuild with.
   const previousReport =
     previous !== undefined && existsSync(paths.report) ? readFileSync(paths.report, 'utf8') : undefined;
   const started = performance.now();
@@ -119,7 +98,7 @@ async function build(
   );
   writeFileSync(paths.report, `${report}\n`);
   ctx.log(report);
-  const marker: Marker = {
+  const marker: CacheMarker = {
     key,
     finishedAt: new Date().toISOString(),
     seconds: (performance.now() - started) / 1000,
