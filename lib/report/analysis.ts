@@ -117,6 +117,8 @@ export interface RunEntry {
   budget: number;
   finalReturn: number | null;
   finalScore: number | null;
+  /** The commit that wrote the run's config (null when the run predates the field). */
+  commit: string | null;
 }
 
 function runEntry(run: RunRecord): RunEntry {
@@ -130,6 +132,7 @@ function runEntry(run: RunRecord): RunEntry {
     budget: run.config.onlineSteps,
     finalReturn: final ? round(final.finalReturn, 2) : null,
     finalScore: final?.finalScore == null ? null : round(final.finalScore, 2),
+    commit: run.config.commit ?? null,
   };
 }
 

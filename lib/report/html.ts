@@ -43,6 +43,13 @@ figure { margin: 16px 0 24px; } figcaption { font-size: 13px; color: #444; max-w
 .inconclusive { color: #7a5a00; font-weight: bold; } .not-run { color: #777; font-weight: bold; }
 `;
 
+/** One commit is named; many are counted (the run list names each run's), so the header stays one line. */
+export function writtenBy(commits: string[]): string {
+  if (commits.length === 0) return 'results written by unrecorded commits';
+  if (commits.length === 1) return `results written by commit ${esc(commits[0]!.slice(0, 12))}`;
+  return `results written by ${commits.length} commits (each run's is in the run list)`;
+}
+
 function table(t: Table): string {
   if (t.rows.length === 0) return `<p class="meta">${esc(t.caption)}: no data.</p>`;
   const head = t.header.map((h) => `<th>${esc(h)}</th>`).join('');
@@ -94,7 +101,7 @@ export function renderPage(p: PageInput): string {
 <body>
 <h1>Small Dataset, Big Gains — reproduction report</h1>
 <nav class="meta">Sections: <a href="#headline">headline</a> · <a href="#claims">claims</a> · <a href="#curves">learning curves</a> · <a href="#finals">final scores</a> · <a href="#ablations">ablations</a> · <a href="#critic">critic</a> · <a href="#sweeps">sweeps</a> · <a href="#budgets">budgets</a> · <a href="#reproducibility">reproducibility</a> · <a href="#method">method</a></nav>
-<p class="meta">Generated from commit ${esc(p.commit)}; results written by commits ${esc(p.resultCommits.join(', ') || 'unknown')}.
+<p class="meta">Generated from commit ${esc(p.commit)}; ${writtenBy(p.resultCommits)}.
 ${a.runs.total} runs (${a.runs.finished} finished, ${a.runs.unfinished} unfinished), ${a.runs.offlineOnly} shared offline pre-trainings.
 Intervals: 95% percentile bootstrap over seeds, ${a.settings.resamples} resamples, seed ${a.settings.seed}.</p>
 ${unfinished}

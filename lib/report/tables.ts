@@ -164,7 +164,16 @@ export function runListTable(a: Analysis): Table {
   const labels = new Map(a.groups.map((g) => [g.id, g.label]));
   return {
     caption: 'Every run: progress and, when finished, its final evaluation',
-    header: ['run directory', 'variant', 'seed', 'status', 'online steps', 'final return', 'final score'],
+    header: [
+      'run directory',
+      'variant',
+      'seed',
+      'status',
+      'online steps',
+      'final return',
+      'final score',
+      'commit',
+    ],
     rows: a.runList.map((r) => [
       r.dir,
       labels.get(r.groupId) ?? r.groupId,
@@ -173,6 +182,7 @@ export function runListTable(a: Analysis): Table {
       `${formatCount(r.lastStep)} / ${formatCount(r.budget)}`,
       r.finalReturn === null ? '–' : r.finalReturn.toFixed(1),
       r.finalScore === null ? '–' : r.finalScore.toFixed(1),
+      r.commit === null ? '–' : r.commit.slice(0, 12),
     ]),
   };
 }

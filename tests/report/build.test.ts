@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { normalizedScore } from '../../lib/data/normalized-score.ts';
 import { compareBudgets } from '../../lib/report/budgets.ts';
 import { buildReport } from '../../lib/report/build.ts';
+import { writtenBy } from '../../lib/report/html.ts';
 import { ResultsError, readResults } from '../../lib/report/results.ts';
 import { EXPECTED, writeFixtureResults } from './fixture-results.ts';
 import { checkWellFormed } from './xml-check.ts';
@@ -63,6 +64,7 @@ describe('o2o report: build from a results tree', () => {
       [entry.finished, entry.lastStep, entry.budget, entry.finalReturn],
       [false, 20_000, 50_000, null],
     );
+    assert.equal(entry.commit, 'abc123', 'the run list names the commit that wrote each run');
     assert.equal(built.analysis.runList.length, built.analysis.runs.total);
     const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
     assert.match(html, /1 unfinished runs/);
@@ -81,7 +83,12 @@ describe('o2o report: build from a results tree', () => {
       assert.ok(text.includes(`${gt} 50k`), 'censored runs');
       assert.ok(text.includes('0.18 ['), 'aug ratio');
     }
-    assert.match(html, /Generated from commit test-commit/);
+    assert.match(html, /Generated from commit test-commit; results written by commit abc123\./);
+    assert.equal(
+      writtenBy(['0d12fd23716f378cdfc9247c6873fc56fb48c8fd', '17b3b11aeb8225a8f136c2131e69b4185c998bfa']),
+      "results written by 2 commits (each run's is in the run list)",
+      'many commits are counted, not listed in the header',
+    );
     const claim = (c: string, dataset = 'medium-10k') =>
       built.claims.find((x) => x.env === 'Hopper-v5' && x.dataset === dataset && x.claim.startsWith(c));
     assert.equal(claim('TD3+BC+aug → TD3 reaches')!.verdict, 'holds');
