@@ -205,14 +205,21 @@ export class ReplayBuffer {
     return batch;
   }
 
-  /** Copies stored transition `index` into row `row` of `batch`. */
+  /**
+   * Copies stored transition `index` into row `row` of `batch`. Plain loops: rows are a few dozen floats,
+   * and `set(subarray(...))` allocated three views per row (~4% of an online TD3 step in a profile).
+   */
   private copyRow(index: number, batch: TransitionBatch, row: number): void {
     const s = this.store;
     const o = this.obsDim;
     const a = this.actDim;
-    batch.obs.set(s.obs.subarray(index * o, index * o + o), row * o);
-    batch.nextObs.set(s.nextObs.subarray(index * o, index * o + o), row * o);
-    batch.actions.set(s.actions.subarray(index * a, index * a + a), row * a);
+    const from = index * o;
+    const to = row * o;
+    for (let i = 0; i < o; i++) {
+      batch.obs[to + i] = s.obs[from + i]!;
+      batch.nextObs[to + i] = s.nextObs[from + i]!;
+    }
+    for (let i = 0; i < a; i++) batch.actions[row * a + i] = s.actions[index * a + i]!;
     batch.rewards[row] = s.rewards[index]!;
     batch.terminated[row] = s.terminated[index]!;
   }
