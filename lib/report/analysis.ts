@@ -64,6 +64,8 @@ export interface GroupSummary {
   budgets: number[];
   finalReturn: Summary | null;
   finalScore: Summary | null;
+  /** The finished runs' final normalised scores, in run order (empty when the env has no reference). */
+  finalScores: number[];
 }
 
 export interface ThresholdRow {
@@ -191,6 +193,7 @@ function summariseGroup(g: Group, s: ReportSettings): GroupSummary {
       seed,
     ),
     finalScore: scores.length === finals.length ? summarise(scores, s, seed + 1) : null,
+    finalScores: scores.length === finals.length ? scores.map((v) => round(v)) : [],
   };
 }
 

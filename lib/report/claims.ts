@@ -2,9 +2,10 @@
 // sentence that quotes the intervals it rests on. "Holds" needs the 95% intervals to separate; when
 // they overlap the verdict is "inconclusive", never a win.
 import type { Analysis, GroupSummary, ThresholdRow, ThresholdTable } from './analysis.ts';
+import { hashSeed } from './analysis-common.ts';
 import { formatInterval, formatSpeedup, formatSteps } from './format.ts';
 import { isSweepOnly, MAIN_AUG_FRACTION } from './groups.ts';
-import type { Interval } from './stats.ts';
+import { type Interval, iqmInterval } from './stats.ts';
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not run';
 
@@ -139,13 +140,7 @@ export function checkClaims(a: Analysis): Claim[] {
       ['td3bc-aug', 'with augmentation'],
       ['td3bc', 'without augmentation'],
     ] as const) {
-      const of = (p: string) =>
-        groups.find(
-          (g) =>
-            g.variant === variant &&
-            g.pretrain === p &&
-            (variant === 'td3bc' || g.augFraction === MAIN_AUG_FRACTION),
-        );
+      const of = (p: Side[1]) => groups.find((g) => isAblation(g, variant, p));
       const both = of('both');
       if (!of('actor') && !of('critic')) continue;
       claims.push(
@@ -155,6 +150,10 @@ export function checkClaims(a: Analysis): Claim[] {
         compareScores(t.env, t.dataset, `critic matters (${name}): both beat actor only`, both, of('actor')),
       );
     }
+    const augCritic = groups.find((g) => isAblation(g, 'td3bc-aug', 'critic'));
+    const plainCritic = groups.find((g) => isAblation(g, 'td3bc', 'critic'));
+    if (augCritic || plainCritic)
+      claims.push(compareScores(t.env, t.dataset, AUG_HELPS_CRITIC, augCritic, plainCritic));
   }
   for (const c of a.critic) {
     if (c.offline.length === 0) continue;
@@ -194,8 +193,118 @@ export function checkClaims(a: Analysis): Claim[] {
     const i = order.indexOf(`${c.env}|${c.dataset}`);
     return i === -1 ? order.length : i;
   };
-  return claims
+  const perTask = claims
     .map((c, i) => ({ c, i }))
     .sort((x, y) => rank(x.c) - rank(y.c) || x.i - y.i)
     .map((x) => x.c);
+  return [...pooledClaims(a), ...perTask];
 }
+
+const AUG_HELPS_CRITIC = 'augmentation helps a critic pre-trained alone: critic only with beats without';
+
+function isAblation(
+  g: { variant: string; pretrain: string | null; augFraction: number },
+  variant: 'td3bc' | 'td3bc-aug',
+  pretrain: 'both' | 'actor' | 'critic',
+): boolean {
+  return (
+    g.variant === variant &&
+    g.pretrain === pretrain &&
+    (variant === 'td3bc' || g.augFraction === MAIN_AUG_FRACTION)
+  );
+}
+
+/** Claims about final scores that pool every main task, as in the "over tasks" table. */
+export const POOLED_ENV = 'all tasks';
+export const POOLED_DATASET = 'pooled';
+
+/**
+ * The score comparisons again, over every main task (env × dataset) where both sides have at least
+ * MIN_SEEDS_FOR_VERDICT finished seeds: each side's final scores pooled over those tasks (IQM, bootstrap
+ * stratified by task, rliable's aggregate). More runs per side than any single task, so narrower intervals;
+ * the tasks are the same on both sides, so a task one side never ran cannot tilt the comparison.
+ */
+function pooledClaims(a: Analysis): Claim[] {
+  const tasks = a.datasets.filter((d) => !d.sweepOnly);
+  const pairs: { claim: string; better: Side; worse: Side }[] = [
+    {
+      claim: 'augmentation improves the final score',
+      better: ['td3bc-aug', 'both'],
+      worse: ['td3bc', 'both'],
+    },
+    {
+      claim: 'actor matters (with augmentation): both beat critic only',
+      better: ['td3bc-aug', 'both'],
+      worse: ['td3bc-aug', 'critic'],
+    },
+    {
+      claim: 'critic matters (with augmentation): both beat actor only',
+      better: ['td3bc-aug', 'both'],
+      worse: ['td3bc-aug', 'actor'],
+    },
+    {
+      claim: 'actor matters (without augmentation): both beat critic only',
+      better: ['td3bc', 'both'],
+      worse: ['td3bc', 'critic'],
+    },
+    {
+      claim: 'critic matters (without augmentation): both beat actor only',
+      better: ['td3bc', 'both'],
+      worse: ['td3bc', 'actor'],
+    },
+    { claim: AUG_HELPS_CRITIC, better: ['td3bc-aug', 'critic'], worse: ['td3bc', 'critic'] },
+  ];
+  const out: Claim[] = [];
+  for (const { claim, better, worse } of pairs) {
+    const base = { env: POOLED_ENV, dataset: POOLED_DATASET, claim };
+    const sides = tasks.map((t) => {
+      const of = ([variant, pretrain]: Side) =>
+        a.groups.find((g) => g.env === t.env && g.dataset === t.dataset && isAblation(g, variant, pretrain));
+      return { task: `${t.env} ${t.dataset}`, better: of(better), worse: of(worse) };
+    });
+    const ran = sides.filter((x) => (x.better?.finished ?? 0) > 0 && (x.worse?.finished ?? 0) > 0);
+    if (ran.length === 0) {
+      out.push({ ...base, verdict: 'not run', text: 'no task has finished runs of both' });
+      continue;
+    }
+    const enough = ran.filter(
+      (x) =>
+        x.better!.finalScores.length >= MIN_SEEDS_FOR_VERDICT &&
+        x.worse!.finalScores.length >= MIN_SEEDS_FOR_VERDICT,
+    );
+    const short = ran.length - enough.length;
+    const shortNote =
+      short > 0
+        ? ` ${short} task${short === 1 ? '' : 's'} with fewer than ${MIN_SEEDS_FOR_VERDICT} finished seeds on a side left out.`
+        : '';
+    if (enough.length === 0) {
+      out.push({
+        ...base,
+        verdict: 'inconclusive',
+        text: `no task has ${MIN_SEEDS_FOR_VERDICT} or more finished seeds of both yet (${ran.length} ${ran.length === 1 ? 'has' : 'have'} fewer).`,
+      });
+      continue;
+    }
+    const pooled = (pick: (x: (typeof enough)[number]) => GroupSummary, side: string) => {
+      const strata = enough.map((x) => pick(x).finalScores);
+      const seed = a.settings.seed + hashSeed(`pooled|${claim}|${side}`);
+      return { runs: strata.flat().length, iqm: iqmInterval(strata, { ...a.settings, seed }) };
+    };
+    const b = pooled((x) => x.better!, 'better');
+    const w = pooled((x) => x.worse!, 'worse');
+    const label = (x: GroupSummary | undefined) => x?.label ?? '';
+    const text =
+      `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${enough.map((x) => x.task).join('; ')}): ` +
+      `final score ${label(enough[0]!.better)} ${formatInterval(b.iqm, 1)} (${b.runs} runs) vs ` +
+      `${label(enough[0]!.worse)} ${formatInterval(w.iqm, 1)} (${w.runs} runs)`;
+    const decided: Claim = above(b.iqm, w.iqm)
+      ? { ...base, verdict: 'holds', text: `${text}.${shortNote}` }
+      : above(w.iqm, b.iqm)
+        ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${shortNote}` }
+        : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.${shortNote}` };
+    out.push(decided);
+  }
+  return out;
+}
+
+type Side = ['td3bc' | 'td3bc-aug', 'both' | 'actor' | 'critic'];

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { normalizedScore } from '../../lib/data/normalized-score.ts';
 import { compareBudgets } from '../../lib/report/budgets.ts';
 import { buildReport } from '../../lib/report/build.ts';
+import { POOLED_ENV } from '../../lib/report/claims.ts';
 import { writtenBy } from '../../lib/report/html.ts';
 import { ResultsError, readResults } from '../../lib/report/results.ts';
 import { EXPECTED, writeFixtureResults } from './fixture-results.ts';
@@ -95,6 +96,26 @@ describe('o2o report: build from a results tree', () => {
     assert.equal(claim('TD3+BC → TD3 reaches')!.verdict, 'inconclusive');
     assert.equal(claim('augmentation keeps the critic closer')!.verdict, 'holds');
     assert.equal(claim('critic matters (without augmentation)')!.verdict, 'inconclusive');
+    // Critic-only runs end at the same returns with and without augmentation in the fixture.
+    assert.equal(claim('augmentation helps a critic pre-trained alone')!.verdict, 'inconclusive');
+  });
+
+  it('pools final scores over the tasks where both sides have three or more seeds', () => {
+    const pooled = (c: string) => built.claims.find((x) => x.env === POOLED_ENV && x.claim.startsWith(c))!;
+    assert.equal(built.claims[0]!.env, POOLED_ENV, 'the pooled claims come first');
+    // Hopper (5 seeds each side) and Walker2d (3 each): both tasks count.
+    const aug = pooled('augmentation improves the final score');
+    assert.match(aug.text, /^over 2 tasks \(Hopper-v5 medium-10k; Walker2d-v5 medium-replay-10k\)/);
+    assert.match(aug.text, /\(8 runs\) vs TD3\+BC → TD3 [^(]*\(8 runs\)/);
+    // Only Hopper ran critic-only (900-1000 against 1500-1900 for both parts): separated intervals.
+    const actor = pooled('actor matters (with augmentation)');
+    assert.equal(actor.verdict, 'holds', actor.text);
+    assert.match(actor.text, /^over 1 task \(Hopper-v5 medium-10k\)/);
+    // Actor-only ends at 1300-1400 against 1500-1900.
+    assert.equal(pooled('critic matters (with augmentation)').verdict, 'holds');
+    assert.equal(pooled('augmentation helps a critic pre-trained alone').verdict, 'inconclusive');
+    const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
+    assert.match(md, /### all tasks, pooled\n\n- augmentation improves the final score: \*\*/);
     assert.equal(
       built.claims.filter((c) => c.dataset === 'medium-2.5k' && c.verdict === 'not run').length,
       0,
@@ -335,5 +356,12 @@ describe('o2o report: claims from too few seeds', () => {
       steps.text,
       /Only 1 finished seed on the smaller side: no verdict below 3 \(it would read "holds"\)/,
     );
+    // Pooling one seed per task would give intervals without seed variance: no verdict either.
+    const pooled = built.claims.filter((c) => c.env === POOLED_ENV);
+    assert.equal(pooled.length, 6);
+    for (const c of pooled) {
+      assert.equal(c.verdict, 'inconclusive', JSON.stringify(c));
+      assert.match(c.text, /no task has 3 or more finished seeds of both yet/);
+    }
   });
 });
