@@ -11,11 +11,34 @@ import { readOnlinePointer } from './run-state.ts';
 
 type Stage = 'worldModel' | 'offline' | 'online';
 
+/** One stage time, with what it was for: what a guess for settings never timed is scaled from. */
+interface TimedStage {
+  env: string;
+  /** Offline pre-training: with or without the world model (augmentation roughly doubles an update). */
+  augmented: boolean;
+  /** What the stage's cost is proportional to: see stageWork. */
+  work: number;
+  seconds: number;
+}
+
 /** Seconds seen per stage key (env and the budgets the stage's cost depends on). */
 export interface StageHistory {
   seconds: Map<string, number[]>;
-  /** Per stage, every time seen with the dataset size it was for: the guess for settings never timed. */
-  byStage: Map<Stage, { transitions: number; seconds: number }[]>;
+  /** Per stage, every time seen: the guess for settings never timed. */
+  byStage: Map<Stage, TimedStage[]>;
+}
+
+/** The budget a stage's time grows in proportion to: epochs over the data, updates, or steps. */
+function stageWork(stage: Stage, run: GridRun): number {
+  const c = run.config;
+  switch (stage) {
+    case 'worldModel':
+      return (c.dataset?.transitions ?? 0) * c.wmEpochs;
+    case 'offline':
+      return c.offlineSteps;
+    case 'online':
+      return c.onlineSteps;
+  }
 }
 
 function stageKey(stage: Stage, run: GridRun): string {
@@ -40,7 +63,7 @@ function markerSeconds(path: string): number | undefined {
 /** Collects stage times from the runs' done records and the cache markers they point at. */
 export function stageHistory(runs: GridRun[]): StageHistory {
   const seconds = new Map<string, number[]>();
-  const byStage = new Map<Stage, { transitions: number; seconds: number }[]>();
+  const byStage = new Map<Stage, TimedStage[]>();
   const seenMarkers = new Set<string>();
   const add = (stage: Stage, run: GridRun, value: number | undefined) => {
     if (value === undefined) return;
@@ -48,7 +71,12 @@ export function stageHistory(runs: GridRun[]): StageHistory {
     if (!seconds.has(key)) seconds.set(key, []);
     seconds.get(key)!.push(value);
     if (!byStage.has(stage)) byStage.set(stage, []);
-    byStage.get(stage)!.push({ transitions: run.config.dataset?.transitions ?? 0, seconds: value });
+    byStage.get(stage)!.push({
+      env: run.config.env,
+      augmented: run.config.augFraction > 0,
+      work: stageWork(stage, run),
+      seconds: value,
+    });
   };
   for (const run of runs) {
     const done = readDone(run.paths.done);
@@ -112,23 +140,30 @@ export function estimateRun(run: GridRun, history: StageHistory, planned?: Set<s
     }
     const s = base * fraction;
     total += s;
-    parts.push(`${STAGE_NAMES[stage]} ${exact ? '' : '≤ '}${(s / 60).toFixed(0)} min`);
+    parts.push(`${STAGE_NAMES[stage]} ${exact ? '' : '~'}${(s / 60).toFixed(0)} min`);
   }
   return { seconds: unknown ? undefined : total, detail: parts.join(' + ') };
 }
 
 /**
- * A stage never timed with the run's settings (another env, dataset size or budget): the longest this
- * stage took with any settings, a world model's scaled up to the run's dataset size (its epochs cost in
- * proportion). Undefined only when the stage was never timed at all.
+ * A stage never timed with the run's settings (another env, dataset size or budget): the median of the
+ * times seen for that stage, each scaled to the run's work (stageWork), from the same env (and, for
+ * pre-training, the same kind) when there are any, else from the same kind, else from all. A guess, not a bound (loads differ); undefined only
+ * when the stage was never timed at all.
  */
 function guess(stage: Stage, run: GridRun, history: StageHistory): number | undefined {
-  const seen = history.byStage.get(stage);
-  if (seen === undefined || seen.length === 0) return undefined;
-  const size = run.config.dataset?.transitions ?? 0;
-  const scale = (t: { transitions: number }) =>
-    stage === 'worldModel' && t.transitions > 0 ? Math.max(1, size / t.transitions) : 1;
-  return Math.max(...seen.map((t) => t.seconds * scale(t)));
+  const seen = (history.byStage.get(stage) ?? []).filter((t) => t.work > 0);
+  if (seen.length === 0) return undefined;
+  // Only pre-training's cost depends on the kind; an online stage costs the same after either.
+  const sameKind = (t: TimedStage) => stage !== 'offline' || t.augmented === run.config.augFraction > 0;
+  const closest = [(t: TimedStage) => t.env === run.config.env && sameKind(t), sameKind, () => true]
+    .map((like) => seen.filter(like))
+    .find((list) => list.length > 0)!;
+  const work = stageWork(stage, run);
+  return percentile(
+    closest.map((t) => (t.seconds * work) / t.work),
+    50,
+  );
 }
 
 export interface TierEstimate {

@@ -6,7 +6,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { GridRun } from '../../lib/experiment/grid.ts';
-import { estimateRun, estimateTiers, stageHistory } from '../../lib/experiment/run-estimate.ts';
+import {
+  estimateRun,
+  estimateTiers,
+  type StageHistory,
+  stageHistory,
+} from '../../lib/experiment/run-estimate.ts';
 import { runGrid, selectRuns } from '../../lib/experiment/scheduler.ts';
 import { type GridSpec, parseSpec } from '../../lib/experiment/spec.ts';
 import { ENV, makeDatasets, tinySpec } from './fixtures.ts';
@@ -107,7 +112,7 @@ describe('experiment grid: deadline-aware starts', function () {
     ]);
   });
 
-  it('guesses settings never timed from the longest time of that stage, and says nothing with no history', () => {
+  it('guesses settings never timed from the times seen scaled to the run, and says nothing with no history', () => {
     const other = parseSpec(
       tinySpec(dir, {
         budgets: { ...(tinySpec(dir)['budgets'] as object), onlineSteps: 600 },
@@ -119,13 +124,30 @@ describe('experiment grid: deadline-aware starts', function () {
       'other.yaml',
     );
     const [run] = selectRuns(other, []);
-    // Online 600 steps: the longest online stage seen (100 s); a world model on 800 transitions: the one
-    // timed on 400 (600 s) scaled to twice the data; offline pre-training does not depend on the dataset
-    // size, so its own median (1,200 s) applies.
+    // Online 600 steps: the two 300-step online stages seen (60 s, 100 s) doubled, median 160 s; a world
+    // model on 800 transitions: the one timed on 400 (600 s) scaled to twice the data; offline
+    // pre-training does not depend on the dataset size, so its own median (1,200 s) applies.
     const guessed = estimateRun(run!, stageHistory(runs));
-    assert.equal(guessed.seconds, 1200 + 1200 + 100);
-    assert.match(guessed.detail, /world model ≤ 20 min \+ offline 20 min \+ online ≤ 2 min/);
+    assert.equal(guessed.seconds, 1200 + 1200 + 160);
+    assert.match(guessed.detail, /world model ~20 min \+ offline 20 min \+ online ~3 min/);
     assert.equal(estimateRun(run!, stageHistory([])).seconds, undefined, 'nothing finished yet');
+    // The same env first; for pre-training the same kind first, as augmentation doubles an update's cost.
+    const c = run!.config;
+    const timed = (env: string, augmented: boolean, work: number, seconds: number) => ({
+      env,
+      augmented,
+      work,
+      seconds,
+    });
+    const history: StageHistory = {
+      seconds: new Map(),
+      byStage: new Map([
+        ['worldModel', [timed('Other-v5', true, (c.dataset?.transitions ?? 0) * c.wmEpochs, 50)]],
+        ['offline', [timed(ENV, false, c.offlineSteps, 300), timed('Other-v5', true, c.offlineSteps, 900)]],
+        ['online', [timed(ENV, false, c.onlineSteps / 2, 100), timed('Other-v5', true, c.onlineSteps, 1000)]],
+      ]),
+    };
+    assert.equal(estimateRun(run!, history).seconds, 50 + 900 + 200);
   });
 
   it('with 10 minutes left starts the short scratch runs and holds back the long augmented ones', async () => {
