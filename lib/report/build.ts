@@ -12,6 +12,7 @@ import { renderPage } from './html.ts';
 import { renderSummary } from './markdown.ts';
 import { type RebuildRow, readRebuildChecks } from './rebuilds.ts';
 import { readResults } from './results.ts';
+import { readWorldModelReports, summariseWorldModels, type WorldModelQuality } from './world-models.ts';
 
 export interface BuildOptions {
   results: string;
@@ -28,6 +29,7 @@ export interface BuiltReport {
   claims: Claim[];
   budgets: BudgetRow[];
   rebuilds: RebuildRow[];
+  worldModels: WorldModelQuality[];
   files: string[];
 }
 
@@ -41,6 +43,7 @@ export function buildReport(o: BuildOptions): BuiltReport {
   const claims = checkClaims(analysis);
   const budgets = compareBudgets(runs);
   const rebuilds = readRebuildChecks(o.results);
+  const worldModels = summariseWorldModels(readWorldModelReports(o.results), analysis.settings);
   log(`${analysis.groups.length} groups; drawing figures`);
   const figures = buildFigures(analysis);
   const figuresDir = join(o.out, 'figures');
@@ -59,6 +62,7 @@ export function buildReport(o: BuildOptions): BuiltReport {
     claims,
     budgets,
     rebuilds,
+    worldModels,
     commit: o.commit,
     resultCommits: [...new Set(runs.map((r) => r.config.commit).filter((c): c is string => !!c))].sort(),
     unfinishedDirs: runs.filter((r) => !r.offlineOnly && !isFinished(r)).map((r) => r.dir),
@@ -71,9 +75,10 @@ export function buildReport(o: BuildOptions): BuiltReport {
     claims,
     budgets,
     rebuilds,
+    worldModels,
     figures: figures.map((f) => f.file),
   };
   write(join(o.out, 'report.json'), `${JSON.stringify(json, null, 1)}\n`);
   log(`wrote ${files.length} files to ${o.out}`);
-  return { analysis, claims, budgets, rebuilds, files };
+  return { analysis, claims, budgets, rebuilds, worldModels, files };
 }

@@ -18,7 +18,9 @@ import {
   sweepTable,
   type Table,
   thresholdTable,
+  worldModelTable,
 } from './tables.ts';
+import { WORLD_MODEL_NOTE, type WorldModelQuality } from './world-models.ts';
 
 export interface PageInput {
   analysis: Analysis;
@@ -26,6 +28,7 @@ export interface PageInput {
   claims: Claim[];
   budgets: BudgetRow[];
   rebuilds: RebuildRow[];
+  worldModels: WorldModelQuality[];
   commit: string;
   resultCommits: string[];
   unfinishedDirs: string[];
@@ -100,7 +103,7 @@ export function renderPage(p: PageInput): string {
 </head>
 <body>
 <h1>Small Dataset, Big Gains — reproduction report</h1>
-<nav class="meta">Sections: <a href="#headline">headline</a> · <a href="#claims">claims</a> · <a href="#curves">learning curves</a> · <a href="#finals">final scores</a> · <a href="#ablations">ablations</a> · <a href="#critic">critic</a> · <a href="#sweeps">sweeps</a> · <a href="#budgets">budgets</a> · <a href="#reproducibility">reproducibility</a> · <a href="#method">method</a></nav>
+<nav class="meta">Sections: <a href="#headline">headline</a> · <a href="#claims">claims</a> · <a href="#curves">learning curves</a> · <a href="#finals">final scores</a> · <a href="#ablations">ablations</a> · <a href="#critic">critic</a> · <a href="#world-model">world model</a> · <a href="#sweeps">sweeps</a> · <a href="#budgets">budgets</a> · <a href="#reproducibility">reproducibility</a> · <a href="#method">method</a></nav>
 <p class="meta">Generated from commit ${esc(p.commit)}; ${writtenBy(p.resultCommits)}.
 ${a.runs.total} runs (${a.runs.finished} finished, ${a.runs.unfinished} unfinished), ${a.runs.offlineOnly} shared offline pre-trainings.
 Intervals: 95% percentile bootstrap over seeds, ${a.settings.resamples} resamples, seed ${a.settings.seed}.</p>
@@ -120,6 +123,9 @@ ${figures(p.figures, 'ablations')}
 <h2 id="critic">Critic analysis</h2>
 ${table(criticTable(a))}
 ${figures(p.figures, 'critic')}
+<h2 id="world-model">World model: held-out one-step error</h2>
+<p>${esc(WORLD_MODEL_NOTE)}</p>
+${p.worldModels.length > 0 ? table(worldModelTable(p.worldModels)) : '<p class="meta">No world model has been built in these results yet.</p>'}
 <h2 id="sweeps">Sweeps</h2>
 ${a.sweeps.length > 0 ? table(sweepTable(a)) : ''}
 ${figures(p.figures, 'sweeps')}

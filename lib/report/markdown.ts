@@ -3,7 +3,14 @@
 import { formatRange } from './format.ts';
 import type { PageInput } from './html.ts';
 import { describeRebuilds } from './rebuilds.ts';
-import { aggregateTable, scratchBaselineTable, type Table, thresholdTable } from './tables.ts';
+import {
+  aggregateTable,
+  scratchBaselineTable,
+  type Table,
+  thresholdTable,
+  worldModelTable,
+} from './tables.ts';
+import { WORLD_MODEL_NOTE } from './world-models.ts';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
@@ -73,6 +80,13 @@ export function renderSummary(p: PageInput): string {
           )
       : ['None.']),
     '',
+    '## World model: held-out one-step error',
+    '',
+    WORLD_MODEL_NOTE,
+    '',
+    ...(p.worldModels.length > 0
+      ? [markdownTable(worldModelTable(p.worldModels))]
+      : ['*No world model has been built in these results yet.*', '']),
     '## Reproducibility',
     '',
     describeRebuilds(p.rebuilds),

@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 const count = z.number().int().nonnegative();
 
-const datasetSchema = z
+export const datasetSchema = z
   .object({
     /** Null when the grid could not tell the kind; the label then falls back to the file name. */
     kind: z.string().min(1).nullable().optional(),

@@ -10,6 +10,7 @@ import {
   formatSteps,
 } from './format.ts';
 import type { RebuildRow } from './rebuilds.ts';
+import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
 
 export interface Table {
   caption: string;
@@ -213,5 +214,19 @@ export function rebuildTable(rows: readonly RebuildRow[]): Table {
       r.previousFinishedAt,
       r.identical ? 'identical' : `differs: ${r.firstDifference ?? 'unknown'}`,
     ]),
+  };
+}
+
+export function worldModelTable(rows: readonly WorldModelQuality[]): Table {
+  const shown = WORLD_MODEL_PREDICTORS.filter((p) => p.id !== 'copy');
+  const cell = (r: WorldModelQuality, id: PredictorId) => {
+    const v = r.vsCopy.find((x) => x.predictor === id);
+    return v === undefined ? '–' : formatInterval(v.iqm, 2);
+  };
+  return {
+    caption:
+      "Held-out one-step error of each predictor over copying the state (s′ = s; below 1 is better than no change): MSE on standardised states, IQM over the world models' seeds [95% CI]",
+    header: ['env', 'dataset', 'seeds', ...shown.map((p) => p.label)],
+    rows: rows.map((r) => [r.env, r.dataset, String(r.seeds.length), ...shown.map((p) => cell(r, p.id))]),
   };
 }

@@ -9,6 +9,7 @@ import { buildReport } from '../../lib/report/build.ts';
 import { POOLED_ENV } from '../../lib/report/claims.ts';
 import { writtenBy } from '../../lib/report/html.ts';
 import { ResultsError, readResults } from '../../lib/report/results.ts';
+import { parseHeldOutReport } from '../../lib/report/world-models.ts';
 import { EXPECTED, writeFixtureResults } from './fixture-results.ts';
 import { checkWellFormed } from './xml-check.ts';
 
@@ -120,6 +121,56 @@ describe('o2o report: build from a results tree', () => {
       built.claims.filter((c) => c.dataset === 'medium-2.5k' && c.verdict === 'not run').length,
       0,
       'sweep-only datasets make no "not run" noise',
+    );
+  });
+
+  it("summarises the world models' held-out errors against copying the state", () => {
+    assert.deepEqual(
+      built.worldModels.map((w) => [w.env, w.dataset, w.seeds]),
+      [['Hopper-v5', 'medium-10k', [0, 1, 2, 3, 4]]],
+    );
+    const iqmOf = (id: string) => built.worldModels[0]!.vsCopy.find((v) => v.predictor === id)!.iqm.point;
+    assert.deepEqual(
+      [iqmOf('linear'), iqmOf('deterministic'), iqmOf('stochastic')],
+      [0.2, 0.6, 1],
+      'IQM of the middle three seeds',
+    );
+    const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
+    assert.match(
+      md,
+      /\| Hopper-v5 \| medium-10k \| 5 \| 0\.20 \[0\.20, 0\.20\] \| 0\.60 \[[^\]]+\] \| 1\.00 \[/,
+    );
+    assert.match(readFileSync(join(dir, 'report', 'index.html'), 'utf8'), /<h2 id="world-model">/);
+  });
+
+  it('rejects a held-out world-model table it cannot read, naming the file and line', () => {
+    const header = 'predictor  MSE raw  MSE std.  vs copy';
+    const copy = 'copy state (s′ = s)  1.0e+0  1.0e-1  1.000';
+    assert.deepEqual(
+      parseHeldOutReport(
+        'r.txt',
+        `${header}\n${copy}\nworld model onnx, stochastic  2.0e+0  2.0e-1  2.000\n`,
+      ),
+      [
+        { predictor: 'copy', mseStandardised: 0.1, vsCopy: 1 },
+        { predictor: 'stochastic', mseStandardised: 0.2, vsCopy: 2 },
+      ],
+    );
+    assert.throws(
+      () => parseHeldOutReport('r.txt', `${copy}\n`),
+      (err) => err instanceof ResultsError && /^r\.txt:1: expected the header/.test(err.message),
+    );
+    assert.throws(
+      () => parseHeldOutReport('r.txt', `${header}\n${copy}\nan oracle  1.0e+0  1.0e-1  0.500\n`),
+      /r\.txt:3: unknown predictor "an oracle"/,
+    );
+    assert.throws(
+      () => parseHeldOutReport('r.txt', `${header}\n${copy}\nlinear least squares [s, a, 1]  1  NaN  0.5\n`),
+      /r\.txt:3: errors must be non-negative numbers, got "NaN" and "0\.5"/,
+    );
+    assert.throws(
+      () => parseHeldOutReport('r.txt', `${header}\nlinear least squares [s, a, 1]  1  0.1  0.5\n`),
+      /r\.txt:2: the first predictor must be the copy-state baseline/,
     );
   });
 
@@ -251,13 +302,11 @@ describe('o2o report: build from a results tree', () => {
       offline,
       JSON.stringify({ ...marker, rebuild: rebuild(true, '2 metrics rows, 2 critic rows') }),
     );
-    mkdirSync(join(entries, 'world-model-seed-0'));
+    const wmMarker = join(entries, 'world-model-seed-0', 'world-model.json');
     writeFileSync(
-      join(entries, 'world-model-seed-0', 'world-model.json'),
+      wmMarker,
       JSON.stringify({
-        key: {},
-        finishedAt: 'x',
-        seconds: 1,
+        ...JSON.parse(readFileSync(wmMarker, 'utf8')),
         rebuild: rebuild(false, 'held-out report (5 lines)', 'held-out report line 4: "a" → "b"'),
       }),
     );
