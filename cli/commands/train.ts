@@ -36,6 +36,7 @@ const spec = {
     'start-steps': { type: 'string' },
     'warmup-steps': { type: 'string' },
     'aug-fraction': { type: 'string' },
+    'world-model': { type: 'string' },
     'wm-epochs': { type: 'string' },
     'eval-every': { type: 'string' },
     'eval-episodes': { type: 'string' },
@@ -55,6 +56,7 @@ const spec = {
       'start-steps': integerFlag('start-steps', 0).default(25_000),
       'warmup-steps': integerFlag('warmup-steps', 0).default(25_000),
       'aug-fraction': fraction.default(0.5),
+      'world-model': z.enum(['vae', 'linear']).default('vae'),
       'wm-epochs': integerFlag('wm-epochs', 1).default(300),
       'eval-every': integerFlag('eval-every', 1).default(5_000),
       'eval-episodes': integerFlag('eval-episodes', 1).default(10),
@@ -65,6 +67,10 @@ const spec = {
     .refine((f) => f.variant === 'scratch' || f.dataset !== undefined, {
       path: ['dataset'],
       message: 'required for the td3bc and td3bc-aug variants',
+    })
+    .refine((f) => f['world-model'] === 'vae' || f.variant === 'td3bc-aug', {
+      path: ['world-model'],
+      message: 'only the td3bc-aug variant uses a world model',
     }),
   help: [
     'usage: o2o train --env ID [--dataset FILE] [--variant scratch|td3bc|td3bc-aug] [flags]',
@@ -79,6 +85,7 @@ const spec = {
     '  --start-steps N       scratch: uniformly random steps first (default 25000)',
     '  --warmup-steps N      fine-tuning: policy-plus-noise steps before updates (default 25000)',
     '  --aug-fraction P      share of next states replaced by the world model (default 0.5)',
+    "  --world-model M       which world model augments: vae (the paper's, default) | linear (least squares, a control)",
     '  --wm-epochs N         world-model training epochs (default 300)',
     '  --eval-every N        evaluate every N updates / steps (default 5000)',
     '  --eval-episodes N     episodes per evaluation (default 10)',
@@ -121,6 +128,7 @@ export function runConfigFromFlags(f: Flags): RunConfig {
       variant: f.variant,
       pretrain: scratch ? null : f.pretrain,
       augFraction: f.variant === 'td3bc-aug' ? f['aug-fraction'] : 0,
+      ...(f['world-model'] === 'linear' ? { worldModel: 'linear' as const } : {}),
       offlineSteps: scratch ? 0 : f['offline-steps'],
       onlineSteps: f['online-steps'],
       startSteps: f['start-steps'],
@@ -140,7 +148,7 @@ async function train(f: Flags): Promise<void> {
     throw new UsageError(`--dataset: ${f.dataset} does not exist`);
   }
   const config = runConfigFromFlags(f);
-  const paths = trainPaths(out);
+  const paths = trainPaths(out, config.worldModel);
   let progress: ProgressLine | undefined;
   // A run directory resumes only the same run.
   const previous = readJsonIfExists(join(out, 'config.json')) as

@@ -66,6 +66,7 @@ export function expandGrid(spec: GridSpec): GridRun[] {
                 variant: v.variant,
                 pretrain: scratch ? null : v.pretrain,
                 augFraction: v.variant === 'td3bc-aug' ? v.augFraction : 0,
+                ...(v.worldModel === 'linear' ? { worldModel: 'linear' as const } : {}),
                 offlineSteps: scratch ? 0 : b.offlineSteps,
                 onlineSteps: b.onlineSteps,
                 startSteps: b.startSteps,
@@ -92,7 +93,7 @@ export function expandGrid(spec: GridSpec): GridRun[] {
               tier: group.tier,
               config,
               datasetFile,
-              paths: gridPaths(runDir, datasetDir, config.augFraction, seed),
+              paths: gridPaths(runDir, datasetDir, config.augFraction, seed, config.worldModel),
               key,
             });
           });

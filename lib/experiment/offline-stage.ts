@@ -16,7 +16,7 @@ import { ObsNormalizer } from '../rl/normalizer.ts';
 import { pretrainOffline } from '../rl/offline.ts';
 import { ReplayBuffer } from '../rl/replay-buffer.ts';
 import { Td3Agent } from '../rl/td3.ts';
-import type { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
+import type { ReseedableWorldModel } from '../world-model/types.ts';
 import { type CacheMarker, readCacheMarker } from './cache-entry.ts';
 import { type StageContext, sameKey, yieldToEventLoop } from './context.ts';
 import { EvalRecorder, upTo } from './eval-recorder.ts';
@@ -36,6 +36,8 @@ export function offlineKey(c: StageContext['config']) {
     dataset: c.dataset,
     seed: c.seed,
     augFraction: c.augFraction,
+    // Only when set: keys written before the option existed stay valid for the VAE.
+    ...(c.worldModel === undefined ? {} : { worldModel: c.worldModel }),
     offlineSteps: c.offlineSteps,
     wmEpochs: usesWorldModel(c) ? c.wmEpochs : null,
     evalEvery: c.evalEvery,
@@ -71,7 +73,7 @@ export async function ensureOfflineAgent(
   ctx: StageContext,
   dataset: OfflineDataset,
   evalEnv: Env,
-  model: NativeVaeWorldModel | undefined,
+  model: ReseedableWorldModel | undefined,
   paths: OfflinePaths,
 ): Promise<{ agent: Td3Agent; seconds: number } | 'interrupted'> {
   const key = offlineKey(ctx.config);
@@ -111,7 +113,7 @@ async function pretrain(
   ctx: StageContext,
   dataset: OfflineDataset,
   evalEnv: Env,
-  model: NativeVaeWorldModel | undefined,
+  model: ReseedableWorldModel | undefined,
   paths: OfflinePaths,
   key: unknown,
   /** The marker of an earlier build whose agent is not here (a fresh clone): the rebuild compares with it. */

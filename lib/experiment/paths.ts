@@ -47,13 +47,13 @@ function runFiles(runDir: string) {
 }
 
 /** `o2o train --out DIR`: the file names it has always written, nothing shared. */
-export function trainPaths(out: string): PipelinePaths {
+export function trainPaths(out: string, worldModel?: 'linear'): PipelinePaths {
   return {
     ...runFiles(out),
     onlineCheckpoints: join(out, 'checkpoints', 'online'),
     finalAgent: join(out, 'final.safetensors'),
     worldModel: {
-      file: join(out, 'world-model.safetensors'),
+      file: join(out, worldModel === 'linear' ? 'linear-world-model.json' : 'world-model.safetensors'),
       report: join(out, 'world-model-report.txt'),
       marker: join(out, 'world-model.json'),
       lock: join(out, 'world-model.lock'),
@@ -74,9 +74,12 @@ export function pretrainedDir(datasetDir: string): string {
   return join(datasetDir, '_pretrained');
 }
 
-/** The offline cache entry's name: TD3+BC with or without augmentation, seed. */
-export function offlineEntryName(augFraction: number, seed: number): string {
-  return augFraction > 0 ? `aug-${augFraction}-seed-${seed}` : `bc-seed-${seed}`;
+/** The offline cache entry's name: TD3+BC with or without augmentation (and by which model), seed. */
+export function offlineEntryName(augFraction: number, seed: number, worldModel?: 'linear'): string {
+  if (augFraction === 0) return `bc-seed-${seed}`;
+  return worldModel === 'linear'
+    ? `aug-${augFraction}-linear-seed-${seed}`
+    : `aug-${augFraction}-seed-${seed}`;
 }
 
 /** A grid run: its own directory plus the shared cache of its (env, dataset). */
@@ -85,16 +88,18 @@ export function gridPaths(
   datasetDir: string,
   augFraction: number,
   seed: number,
+  worldModel?: 'linear',
 ): PipelinePaths {
   const shared = pretrainedDir(datasetDir);
-  const wm = join(shared, `world-model-seed-${seed}`);
-  const off = join(shared, offlineEntryName(augFraction, seed));
+  const linear = worldModel === 'linear';
+  const wm = join(shared, linear ? `world-model-linear-seed-${seed}` : `world-model-seed-${seed}`);
+  const off = join(shared, offlineEntryName(augFraction, seed, worldModel));
   return {
     ...runFiles(runDir),
     onlineCheckpoints: join(runDir, 'checkpoints', 'online'),
     finalAgent: join(runDir, 'checkpoints', 'final.safetensors'),
     worldModel: {
-      file: join(wm, 'checkpoints', 'world-model.safetensors'),
+      file: join(wm, 'checkpoints', linear ? 'linear-world-model.json' : 'world-model.safetensors'),
       report: join(wm, 'world-model-report.txt'),
       marker: join(wm, 'world-model.json'),
       lock: join(wm, '.lock'),

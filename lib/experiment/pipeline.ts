@@ -7,7 +7,7 @@ import type { OfflineDataset } from '../data/dataset.ts';
 import { makeEnv } from '../envs/registry.ts';
 import { saveAgent } from '../rl/agent-checkpoint.ts';
 import { Td3Agent } from '../rl/td3.ts';
-import type { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
+import type { ReseedableWorldModel } from '../world-model/types.ts';
 import { type ProgressFactory, type StageContext, silentProgress } from './context.ts';
 import { loadRunDataset } from './dataset-source.ts';
 import { type DoneRecord, readDone } from './done-record.ts';
@@ -69,7 +69,7 @@ export async function runPipeline(
         );
       }
       ctx.log(`dataset ${source.file}: ${dataset.rewards.length} transitions`);
-      let model: NativeVaeWorldModel | undefined;
+      let model: ReseedableWorldModel | undefined;
       if (usesWorldModel(config)) {
         options.onStage?.('world model');
         const built = await ensureWorldModel(ctx, dataset, paths.worldModel);

@@ -31,6 +31,12 @@ export const runConfigSchema = z
     pretrain: z.enum(['both', 'actor', 'critic']).nullable(),
     /** Share of next states the world model replaces offline (0 without augmentation). */
     augFraction: z.number().min(0).max(1),
+    /**
+     * Which world model augments (td3bc-aug only): the paper's VAE when absent, or `linear`, least squares
+     * on [s, a, 1], the control. Absent rather than 'vae' so that configs and cache keys written before the
+     * option existed stay the same.
+     */
+    worldModel: z.literal('linear').optional(),
     offlineSteps: count,
     onlineSteps: count,
     startSteps: count,
@@ -60,6 +66,8 @@ export const runConfigSchema = z
     }
     if (c.variant !== 'td3bc-aug' && c.augFraction !== 0)
       ctx.addIssue({ code: 'custom', path: ['augFraction'], message: `must be 0 for ${c.variant}` });
+    if (c.variant !== 'td3bc-aug' && c.worldModel !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['worldModel'], message: `only td3bc-aug uses a world model` });
   });
 export type RunConfig = z.output<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;

@@ -45,11 +45,13 @@ function stageKey(stage: Stage, run: GridRun): string {
   const c = run.config;
   const size = c.dataset?.transitions ?? 0;
   const hidden = c.hidden.join('x');
+  // A linear world model fits in seconds and predicts cheaply: its stages are timed apart from the VAE's.
+  const linear = c.worldModel === 'linear' ? '|linear' : '';
   switch (stage) {
     case 'worldModel':
-      return `wm|${c.env}|${size}|${c.wmEpochs}`;
+      return `wm|${c.env}|${size}|${c.wmEpochs}${linear}`;
     case 'offline':
-      return `off|${c.env}|${c.augFraction > 0 ? 'aug' : 'bc'}|${c.offlineSteps}|${hidden}`;
+      return `off|${c.env}|${c.augFraction > 0 ? `aug${linear}` : 'bc'}|${c.offlineSteps}|${hidden}`;
     case 'online':
       return `on|${c.env}|${c.onlineSteps}|${hidden}`;
   }

@@ -38,8 +38,12 @@ const variantSchema = z
     variant: z.enum(['scratch', 'td3bc', 'td3bc-aug']),
     pretrain: z.enum(['both', 'actor', 'critic']).optional(),
     augFraction: z.number().min(0).max(1).optional(),
+    /** The augmenting world model: the paper's VAE (default) or `linear` least squares (the control). */
+    worldModel: z.enum(['vae', 'linear']).optional(),
   })
   .superRefine((v, ctx) => {
+    if (v.worldModel !== undefined && v.variant !== 'td3bc-aug')
+      ctx.addIssue({ code: 'custom', path: ['worldModel'], message: 'only td3bc-aug uses a world model' });
     if (v.variant === 'scratch' && (v.pretrain !== undefined || v.augFraction !== undefined))
       ctx.addIssue({ code: 'custom', message: 'scratch takes neither pretrain nor augFraction' });
     if (v.variant !== 'scratch' && v.pretrain === undefined)

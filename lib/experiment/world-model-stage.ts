@@ -1,12 +1,17 @@
-// Stage 1 (td3bc-aug only): the VAE world model of (env, dataset, seed, epochs), built once and shared.
+// Stage 1 (td3bc-aug only): the world model of (env, dataset, seed, epochs), built once and shared: the
+// paper's VAE, or the least-squares linear model (`worldModel: linear`, the control; fitted in seconds).
 // Training is one synchronous call, so an interruption during it loses that stage's work; the model is
 // saved, with a marker written last, as soon as it ends.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { OfflineDataset } from '../data/dataset.ts';
 import { compareOneStep, formatComparison } from '../world-model/baselines.ts';
+import type { RowSplit } from '../world-model/data.ts';
+import { LinearWorldModel } from '../world-model/linear-world-model.ts';
 import { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
-import { trainWorldModel } from '../world-model/train.ts';
+import { StateNormalizer } from '../world-model/normalizer.ts';
+import { TRAIN_DEFAULTS, trainWorldModel } from '../world-model/train.ts';
+import type { ReseedableWorldModel } from '../world-model/types.ts';
 import { type CacheMarker, readCacheMarker } from './cache-entry.ts';
 import type { StageContext } from './context.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
@@ -15,7 +20,13 @@ import type { WorldModelPaths } from './paths.ts';
 import { checkRebuiltText, describeRebuildCheck } from './rebuild-check.ts';
 
 export function worldModelKey(c: StageContext['config']) {
-  return { env: c.env, dataset: c.dataset, seed: c.seed, wmEpochs: c.wmEpochs };
+  const key = { env: c.env, dataset: c.dataset, seed: c.seed, wmEpochs: c.wmEpochs };
+  // Only when set: keys written before the option existed stay valid for the VAE.
+  return c.worldModel === undefined ? key : { ...key, worldModel: c.worldModel };
+}
+
+function loadModel(c: StageContext['config'], file: string): ReseedableWorldModel {
+  return c.worldModel === 'linear' ? LinearWorldModel.load(file) : NativeVaeWorldModel.load(file);
 }
 
 const readMarker = (paths: WorldModelPaths, key: unknown) =>
@@ -25,7 +36,7 @@ export async function ensureWorldModel(
   ctx: StageContext,
   dataset: OfflineDataset,
   paths: WorldModelPaths,
-): Promise<{ model: NativeVaeWorldModel; seconds: number } | 'interrupted'> {
+): Promise<{ model: ReseedableWorldModel; seconds: number } | 'interrupted'> {
   const key = worldModelKey(ctx.config);
   let marker = readMarker(paths, key);
   if (marker === undefined || !existsSync(paths.file)) {
@@ -54,22 +65,18 @@ export async function ensureWorldModel(
     ctx.log(`[world model] reusing ${paths.file}`);
   }
   // Always the saved model, so that a run that built it and one that reused it continue identically.
-  return { model: NativeVaeWorldModel.load(paths.file), seconds: marker.seconds };
+  return { model: loadModel(ctx.config, paths.file), seconds: marker.seconds };
 }
 
-async function build(
-  ctx: StageContext,
-  dataset: OfflineDataset,
-  paths: WorldModelPaths,
-  key: unknown,
-  /** The marker of an earlier build whose model is not here (a fresh clone): the rebuild compares with it. */
-  previous: CacheMarker | undefined,
-): Promise<CacheMarker> {
+interface BuiltModel {
+  model: ReseedableWorldModel & { save(path: string): void };
+  split: RowSplit;
+  /** The statistics the held-out errors are standardised with (the training split's). */
+  normalizer: StateNormalizer;
+}
+
+function trainVae(ctx: StageContext, dataset: OfflineDataset): BuiltModel {
   const { seed, wmEpochs } = ctx.config;
-  // The earlier build's held-out report (deterministic: errors, no timings), to compare the rebuild with.
-  const previousReport =
-    previous !== undefined && existsSync(paths.report) ? readFileSync(paths.report, 'utf8') : undefined;
-  const started = performance.now();
   const progress = ctx.progress('world model', wmEpochs, 0);
   const wm = trainWorldModel(dataset, {
     seed,
@@ -83,17 +90,49 @@ async function build(
     },
   });
   progress.done();
-  const model = new NativeVaeWorldModel(wm.vae, wm.normalizer, seed);
+  return {
+    model: new NativeVaeWorldModel(wm.vae, wm.normalizer, seed),
+    split: wm.split,
+    normalizer: wm.normalizer,
+  };
+}
+
+/** Least squares on the VAE's training split (same seed, same rows), so both are scored on one held-out set. */
+function fitLinear(ctx: StageContext, dataset: OfflineDataset): BuiltModel {
+  const { model, split } = LinearWorldModel.fit(dataset, ctx.config.seed);
+  ctx.log(`[world model] linear least squares on ${split.train.length} transitions`);
+  const normalizer = StateNormalizer.fit(
+    dataset.observations,
+    dataset.obsDim,
+    split.train,
+    TRAIN_DEFAULTS.normEps,
+  );
+  return { model, split, normalizer };
+}
+
+async function build(
+  ctx: StageContext,
+  dataset: OfflineDataset,
+  paths: WorldModelPaths,
+  key: unknown,
+  /** The marker of an earlier build whose model is not here (a fresh clone): the rebuild compares with it. */
+  previous: CacheMarker | undefined,
+): Promise<CacheMarker> {
+  // The earlier build's held-out report (deterministic: errors, no timings), to compare the rebuild with.
+  const previousReport =
+    previous !== undefined && existsSync(paths.report) ? readFileSync(paths.report, 'utf8') : undefined;
+  const started = performance.now();
+  const built = ctx.config.worldModel === 'linear' ? fitLinear(ctx, dataset) : trainVae(ctx, dataset);
   mkdirSync(dirname(paths.file), { recursive: true });
-  model.save(paths.file); // written to a temporary file and renamed
+  built.model.save(paths.file); // written to a temporary file and renamed
   // The model's held-out one-step error next to the copy-state and linear baselines.
   const report = formatComparison(
     await compareOneStep({
       data: dataset,
-      trainRows: wm.split.train,
-      evalRows: wm.split.heldOut.length > 0 ? wm.split.heldOut : wm.split.train,
-      normalizer: wm.normalizer,
-      worldModel: model,
+      trainRows: built.split.train,
+      evalRows: built.split.heldOut.length > 0 ? built.split.heldOut : built.split.train,
+      normalizer: built.normalizer,
+      worldModel: built.model,
     }),
   );
   writeFileSync(paths.report, `${report}\n`);

@@ -79,6 +79,31 @@ export class LinearDynamics {
     readonly coefficients: Float64Array[],
   ) {}
 
+  /** The model with given coefficients (as `coefficients` holds them), checking their shape and values. */
+  static fromCoefficients(
+    obsDim: number,
+    actDim: number,
+    coefficients: readonly ArrayLike<number>[],
+  ): LinearDynamics {
+    const f = obsDim + actDim + 1;
+    if (coefficients.length !== obsDim)
+      throw new RangeError(
+        `LinearDynamics: ${coefficients.length} coefficient vectors for ${obsDim} state dims`,
+      );
+    return new LinearDynamics(
+      obsDim,
+      actDim,
+      coefficients.map((w, k) => {
+        if (w.length !== f)
+          throw new RangeError(`LinearDynamics: vector ${k} has ${w.length} coefficients, not ${f}`);
+        const v = Float64Array.from(w);
+        const bad = v.findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0) throw new RangeError(`LinearDynamics: coefficient [${k}][${bad}] is ${v[bad]}`);
+        return v;
+      }),
+    );
+  }
+
   /**
    * Least squares on the listed rows via the normal equations (XᵀX + ridge·n·I) w = Xᵀy in float64;
    * the ridge keeps them solvable when a state dimension is constant.

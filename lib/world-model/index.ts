@@ -15,6 +15,7 @@ export {
   usableRows,
   validateTransitions,
 } from './data.ts';
+export { LINEAR_WM_FORMAT, LinearWorldModel } from './linear-world-model.ts';
 export { NativeVaeWorldModel, WM_CONFIG_KEY, WM_FORMAT, WM_FORMAT_KEY } from './native-vae-world-model.ts';
 export { DEFAULT_NORM_EPS, StateNormalizer } from './normalizer.ts';
 export {

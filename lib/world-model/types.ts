@@ -24,3 +24,11 @@ export interface WorldModel {
     options?: { deterministic?: boolean },
   ): Promise<void>;
 }
+
+/**
+ * A world model the offline stage can augment with reproducibly: its stochastic predictions restart from
+ * a given seed at every pre-training segment, so a resumed pre-training continues exactly.
+ */
+export interface ReseedableWorldModel extends WorldModel {
+  reseedNoise(seed: number): void;
+}

@@ -165,6 +165,55 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     assert.match(log, /\[world model\] WARNING: the rebuilt entry differs from the previous build/);
   });
 
+  it('keeps a linear-model augmentation in entries of its own, and the VAE keys as they were', async () => {
+    const spec = tinySpec(dir, {
+      resultsDir: join(dir, 'results-linear'),
+      budgets: { ...(tinySpec(dir)['budgets'] as object), onlineSteps: 60 },
+      variants: {
+        'td3bc-aug-both': { variant: 'td3bc-aug', pretrain: 'both', augFraction: 0.5 },
+        'td3bc-aug-linear-both': {
+          variant: 'td3bc-aug',
+          pretrain: 'both',
+          augFraction: 0.5,
+          worldModel: 'linear',
+        },
+      },
+      groups: [
+        {
+          name: 'model',
+          tier: 0,
+          envs: [ENV],
+          datasets: ['random-400'],
+          variants: ['td3bc-aug-both', 'td3bc-aug-linear-both'],
+        },
+      ],
+    });
+    const file = writeSpec(dir, 'linear', spec);
+    const [vae, linear] = expandGrid(parseSpec(spec, file)) as [
+      ReturnType<typeof expandGrid>[0],
+      ReturnType<typeof expandGrid>[0],
+    ];
+    assert.equal(await experimentCommand.run(['run', file]), 0);
+    assert.match(
+      linear.paths.worldModel.marker,
+      /_pretrained\/world-model-linear-seed-0\/world-model\.json$/,
+    );
+    assert.match(linear.paths.offline.marker, /_pretrained\/aug-0\.5-linear-seed-0\/offline\.json$/);
+    assert.match(vae.paths.worldModel.marker, /_pretrained\/world-model-seed-0\/world-model\.json$/);
+    const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+    assert.equal(json(linear.paths.worldModel.marker).key.worldModel, 'linear');
+    assert.equal(json(linear.paths.offline.marker).key.worldModel, 'linear');
+    assert.ok(!('worldModel' in json(vae.paths.worldModel.marker).key), 'VAE keys as before the option');
+    assert.ok(!('worldModel' in json(vae.paths.offline.marker).key));
+    assert.equal(json(join(linear.paths.runDir, 'config.json')).worldModel, 'linear');
+    assert.ok(!('worldModel' in json(join(vae.paths.runDir, 'config.json'))));
+    assert.match(
+      readFileSync(linear.paths.worldModel.report, 'utf8'),
+      /world model linear-lsq, deterministic/,
+    );
+    assert.ok(existsSync(linear.paths.done) && existsSync(vae.paths.done));
+  });
+
   it('a lock is exclusive while its owner lives and taken over when the owner is dead', () => {
     const path = join(dir, 'entry.lock');
     const held = tryLock(path);

@@ -1,0 +1,94 @@
+// A linear world model, s′ = W·[s, a, 1] by least squares (LinearDynamics), behind the same WorldModel
+// interface as the VAE, so that the augmentation can use it instead: the control for whether the VAE's
+// learned dynamics are what helps. On this project's data it predicts held-out next states far better than
+// the VAE's samples do (lib/report: World model), and it has no latent to sample, so it is deterministic.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { LinearDynamics } from './baselines.ts';
+import { type RowSplit, splitRows, type TransitionData, usableRows, validateTransitions } from './data.ts';
+import { checkPredictArgs } from './predict-args.ts';
+import { TRAIN_DEFAULTS } from './train.ts';
+import type { WorldModel, WorldModelInfo } from './types.ts';
+
+export const LINEAR_WM_FORMAT = 'linear-lsq/1';
+
+const fileSchema = z.strictObject({
+  format: z.literal(LINEAR_WM_FORMAT),
+  obsDim: z.number().int().positive(),
+  actDim: z.number().int().positive(),
+  /** obsDim vectors of obsDim + actDim + 1 coefficients (states, actions, bias). */
+  coefficients: z.array(z.array(z.number())),
+});
+
+export class LinearWorldModel implements WorldModel {
+  readonly info: WorldModelInfo;
+
+  constructor(readonly dynamics: LinearDynamics) {
+    this.info = { implementation: 'linear-lsq', obsDim: dynamics.obsDim, actDim: dynamics.actDim };
+  }
+
+  /**
+   * Fits on the training part of the same seeded split of usable rows (no termination, no time-out) that
+   * trainWorldModel holds out from, so both models are scored on the same held-out rows.
+   */
+  static fit(
+    data: TransitionData,
+    seed: number,
+    heldOutFraction: number = TRAIN_DEFAULTS.heldOutFraction,
+  ): { model: LinearWorldModel; split: RowSplit } {
+    validateTransitions(data, 'LinearWorldModel.fit');
+    const rows = usableRows(data);
+    if (rows.length < 2) throw new RangeError(`LinearWorldModel.fit: only ${rows.length} usable transitions`);
+    const split = splitRows(rows, heldOutFraction, seed + 2);
+    return { model: new LinearWorldModel(LinearDynamics.fit(data, split.train)), split };
+  }
+
+  /** Nothing to reseed: the predictions have no noise (the VAE's counterpart restarts its sample stream). */
+  reseedNoise(_seed: number): void {}
+
+  async predictNextStates(
+    states: Float32Array,
+    actions: Float32Array,
+    count: number,
+    out: Float32Array,
+  ): Promise<void> {
+    checkPredictArgs(this.info, states, actions, count, out);
+    this.dynamics.predict(states, actions, count, out);
+  }
+
+  /** JSON (float64 coefficients round-trip exactly), written to a temporary file and renamed. */
+  save(path: string): void {
+    const { obsDim, actDim, coefficients } = this.dynamics;
+    const body = {
+      format: LINEAR_WM_FORMAT,
+      obsDim,
+      actDim,
+      coefficients: coefficients.map((w) => Array.from(w)),
+    };
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, `${JSON.stringify(body)}\n`);
+    renameSync(tmp, path);
+  }
+
+  static load(path: string): LinearWorldModel {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new Error(`${path}: not a linear world model (${(err as Error).message})`);
+    }
+    const parsed = fileSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(
+        `${path}: not a linear world model: ${issue.path.join('.') || '(file)'}: ${issue.message}`,
+      );
+    }
+    const f = parsed.data;
+    try {
+      return new LinearWorldModel(LinearDynamics.fromCoefficients(f.obsDim, f.actDim, f.coefficients));
+    } catch (err) {
+      throw new Error(`${path}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+// The linear world model (the augmentation's control): least squares recovers linear dynamics, it fits on
+// the same training split as the VAE, predicts deterministically, and round-trips through its file.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LinearWorldModel } from '../../lib/world-model/linear-world-model.ts';
+import { trainWorldModel } from '../../lib/world-model/train.ts';
+import { syntheticTransitions } from './synthetic.ts';
+
+describe('linear world model', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'o2o-linear-wm-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const data = syntheticTransitions(2_000, 3);
+
+  it("recovers s′ = 0.9 s + 0.5 a to the data's noise and predicts without noise", async () => {
+    const { model } = LinearWorldModel.fit(data, 0);
+    assert.deepEqual(model.info, { implementation: 'linear-lsq', obsDim: 4, actDim: 2 });
+    const states = new Float32Array([1, -2, 0.5, 3]);
+    const actions = new Float32Array([0.2, -0.4]);
+    const out = new Float32Array(4);
+    await model.predictNextStates(states, actions, 1, out);
+    const expected = [
+      0.9 * 1 + 0.5 * 0.2,
+      0.9 * -2 + 0.5 * -0.4,
+      0.9 * 0.5 + 0.5 * 0.2,
+      0.9 * 3 + 0.5 * -0.4,
+    ];
+    out.forEach((v, k) => assert.ok(Math.abs(v - expected[k]!) < 0.01, `dim ${k}: ${v} vs ${expected[k]}`));
+    const again = new Float32Array(4);
+    model.reseedNoise(99);
+    await model.predictNextStates(states, actions, 1, again);
+    assert.deepEqual(again, out, 'deterministic, whatever the noise seed');
+    await assert.rejects(model.predictNextStates(states, actions, 2, out), /states has 4 values, expected/);
+  });
+
+  it('fits on the training split the VAE trains on (same seed, same held-out rows)', () => {
+    const { split } = LinearWorldModel.fit(data, 5);
+    const small = { encoderHidden: [8], decoderHidden: [8], transitionHidden: [8], latentDim: 2 };
+    const vae = trainWorldModel(data, { seed: 5, epochs: 1, batchSize: 512, model: small });
+    assert.deepEqual(split.train, vae.split.train);
+    assert.deepEqual(split.heldOut, vae.split.heldOut);
+  });
+
+  it('round-trips through its file exactly, and names what is wrong with a bad one', async () => {
+    const { model } = LinearWorldModel.fit(data, 0);
+    const path = join(dir, 'linear.json');
+    model.save(path);
+    const loaded = LinearWorldModel.load(path);
+    assert.deepEqual(loaded.dynamics.coefficients, model.dynamics.coefficients);
+    writeFileSync(
+      path,
+      JSON.stringify({ format: 'linear-lsq/1', obsDim: 4, actDim: 2, coefficients: [[1, 2]] }),
+    );
+    assert.throws(
+      () => LinearWorldModel.load(path),
+      /linear\.json: LinearDynamics: 1 coefficient vectors for 4 state dims/,
+    );
+    writeFileSync(path, JSON.stringify({ format: 'vae-native/1' }));
+    assert.throws(() => LinearWorldModel.load(path), /linear\.json: not a linear world model: format/);
+    writeFileSync(path, '{');
+    assert.throws(() => LinearWorldModel.load(path), /linear\.json: not a linear world model \(/);
+  });
+});
