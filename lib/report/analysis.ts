@@ -24,6 +24,7 @@ import {
   isSweepOnly,
   keyOf,
   scoreOf,
+  type WorldModelKind,
 } from './groups.ts';
 import type { RunRecord } from './results.ts';
 import {
@@ -55,6 +56,7 @@ export interface GroupSummary {
   variant: string;
   pretrain: string | null;
   augFraction: number;
+  worldModel: WorldModelKind;
   label: string;
   tags: string[];
   seeds: number[];
@@ -181,6 +183,7 @@ function summariseGroup(g: Group, s: ReportSettings): GroupSummary {
     variant: g.key.variant,
     pretrain: g.key.pretrain,
     augFraction: g.key.augFraction,
+    worldModel: g.key.worldModel,
     label: g.label,
     tags: g.tags,
     seeds: g.runs.map((r) => r.config.seed),
@@ -281,7 +284,8 @@ function curves(groups: Group[], offlineOnly: RunRecord[], s: ReportSettings): R
             (o) =>
               o.config.env === r.config.env &&
               keyOf(o.config).dataset === g.key.dataset &&
-              (o.config.variant === 'td3bc-aug' ? (o.config.augFraction ?? 0.5) : 0) === g.key.augFraction &&
+              keyOf(o.config).augFraction === g.key.augFraction &&
+              keyOf(o.config).worldModel === g.key.worldModel &&
               o.config.seed === r.config.seed,
           );
           if (shared) {

@@ -4,7 +4,7 @@
 import type { Analysis, GroupSummary, ThresholdRow, ThresholdTable } from './analysis.ts';
 import { hashSeed } from './analysis-common.ts';
 import { formatInterval, formatSpeedup, formatSteps } from './format.ts';
-import { isSweepOnly, MAIN_AUG_FRACTION } from './groups.ts';
+import { isSweepOnly, MAIN_AUG_FRACTION, type WorldModelKind } from './groups.ts';
 import { type Interval, iqmInterval } from './stats.ts';
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not run';
@@ -43,14 +43,27 @@ export function absInterval(i: Interval): Interval {
   return { point: Math.abs(i.point), low: 0, high: Math.max(-i.low, i.high) };
 }
 
-type GroupKind = { variant: string; pretrain: string | null; augFraction: number };
+type GroupKind = {
+  variant: string;
+  pretrain: string | null;
+  augFraction: number;
+  worldModel: WorldModelKind;
+};
 
-/** A group of the main grid's pre-trained variants (augmented ones at the main fraction). */
-function isAblation(g: GroupKind, variant: 'td3bc' | 'td3bc-aug', pretrain: 'both' | 'actor' | 'critic') {
+/**
+ * A group of the main grid's pre-trained variants (augmented ones at the main fraction, by the paper's
+ * VAE unless `worldModel` says otherwise).
+ */
+function isAblation(
+  g: GroupKind,
+  variant: 'td3bc' | 'td3bc-aug',
+  pretrain: 'both' | 'actor' | 'critic',
+  worldModel: WorldModelKind = 'vae',
+) {
   return (
     g.variant === variant &&
     g.pretrain === pretrain &&
-    (variant === 'td3bc' || g.augFraction === MAIN_AUG_FRACTION)
+    (variant === 'td3bc' || (g.augFraction === MAIN_AUG_FRACTION && g.worldModel === worldModel))
   );
 }
 
@@ -124,7 +137,7 @@ export function checkClaims(a: Analysis): Claim[] {
     claims.push(stepsClaim(t, rowOf(isMainAug), 'TD3+BC+aug → TD3'));
     claims.push(stepsClaim(t, rowOf(isMainPlain), 'TD3+BC → TD3'));
     const [main, ...ablations] = SCORE_COMPARISONS;
-    const of = ([variant, pretrain]: Side) => groups.find((g) => isAblation(g, variant, pretrain));
+    const of = (side: Side) => groups.find((g) => isAblation(g, ...side));
     claims.push(compareScores(t.env, t.dataset, main!.claim, of(main!.better), of(main!.worse)));
     const augRow = rowOf(isMainAug);
     const plainRow = rowOf(isMainPlain);
@@ -143,12 +156,10 @@ export function checkClaims(a: Analysis): Claim[] {
       claims.push(gated(decided, Math.min(augRow.runs, plainRow.runs)));
     }
     for (const c of ablations) {
-      // An ablation comparison appears once the task has an actor- or critic-only run of its variants.
-      const variants = [c.better, c.worse].filter(([, p]) => p !== 'both').map(([v]) => v);
-      const ran = groups.some((g) =>
-        variants.some((v) => isAblation(g, v, 'actor') || isAblation(g, v, 'critic')),
-      );
-      if (ran) claims.push(compareScores(t.env, t.dataset, c.claim, of(c.better), of(c.worse)));
+      // Shown once the task has a run of the side that is not a main variant (an ablation, the control).
+      const extra = [c.better, c.worse].filter((side) => side[1] !== 'both' || side[2] === 'linear');
+      if (extra.some((side) => of(side) !== undefined))
+        claims.push(compareScores(t.env, t.dataset, c.claim, of(c.better), of(c.worse)));
     }
   }
   for (const c of a.critic) {
@@ -196,7 +207,8 @@ export function checkClaims(a: Analysis): Claim[] {
   return [...pooledClaims(a), ...perTask];
 }
 
-type Side = ['td3bc' | 'td3bc-aug', 'both' | 'actor' | 'critic'];
+/** A variant, the parts it pre-trains and (augmented only) its world model when not the VAE. */
+type Side = ['td3bc' | 'td3bc-aug', 'both' | 'actor' | 'critic', WorldModelKind?];
 
 /**
  * The claims decided on final scores, per task and pooled: `better` should end above `worse`. The first
@@ -230,6 +242,13 @@ const SCORE_COMPARISONS: { claim: string; better: Side; worse: Side }[] = [
     better: ['td3bc-aug', 'critic'],
     worse: ['td3bc', 'critic'],
   },
+  {
+    // The control: a linear least-squares model predicts held-out next states better than the VAE's
+    // samples; if the VAE's augmentation still wins, its benefit is not prediction accuracy.
+    claim: 'the VAE world model matters: augmenting with it beats augmenting with a linear model',
+    better: ['td3bc-aug', 'both'],
+    worse: ['td3bc-aug', 'both', 'linear'],
+  },
 ];
 
 /** Claims about final scores that pool every main task, as in the "over tasks" table. */
@@ -248,8 +267,8 @@ function pooledClaims(a: Analysis): Claim[] {
   for (const { claim, better, worse } of SCORE_COMPARISONS) {
     const base = { env: POOLED_ENV, dataset: POOLED_DATASET, claim };
     const sides = tasks.map((t) => {
-      const of = ([variant, pretrain]: Side) =>
-        a.groups.find((g) => g.env === t.env && g.dataset === t.dataset && isAblation(g, variant, pretrain));
+      const of = (side: Side) =>
+        a.groups.find((g) => g.env === t.env && g.dataset === t.dataset && isAblation(g, ...side));
       return { task: `${t.env} ${t.dataset}`, better: of(better), worse: of(worse) };
     });
     const ran = sides.filter((x) => (x.better?.finished ?? 0) > 0 && (x.worse?.finished ?? 0) > 0);

@@ -80,8 +80,10 @@ export function criticAnalysis(
       .flatMap((g) => g.runs);
     // Shared pre-trainings first, so that a seed's record comes from there when it exists; runs copy the
     // same rows and fill in seeds whose shared entry is not finished (or was not kept).
-    const records = [...shared, ...fromRuns].filter((r) =>
-      r.critic.some((c) => c.phase === 'offline' && c.vsReturns),
+    // The paper's VAE only: a linear-model control at the same fraction is another pre-training.
+    const records = [...shared, ...fromRuns].filter(
+      (r) =>
+        keyOf(r.config).worldModel === 'vae' && r.critic.some((c) => c.phase === 'offline' && c.vsReturns),
     );
     const offline: CriticSeries[] = [];
     const fractions = [...new Set(records.map((r) => keyOf(r.config).augFraction))].sort();

@@ -113,7 +113,9 @@ export function buildFigures(a: Analysis): Figure[] {
     const [env, dataset] = pair.split('|') as [string, string];
     const members = a.groups.filter((g) => g.env === env && g.dataset === dataset && g.finalScore !== null);
     if (!members.some((g) => g.pretrain === 'actor' || g.pretrain === 'critic')) continue;
-    const main = members.filter((g) => g.variant === 'td3bc' || g.augFraction === MAIN_AUG_FRACTION);
+    const main = members.filter(
+      (g) => g.variant === 'td3bc' || (g.augFraction === MAIN_AUG_FRACTION && g.worldModel === 'vae'),
+    );
     const scratch = a.groups.find((g) => g.env === env && g.variant === 'scratch' && g.finalScore !== null);
     const seriesOf = (g: GroupSummary) =>
       g.variant === 'td3bc' ? 'without augmentation' : `with augmentation (p=${MAIN_AUG_FRACTION})`;

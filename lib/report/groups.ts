@@ -10,9 +10,21 @@ export type Pretrain = 'both' | 'actor' | 'critic';
 /** The paper's augmentation fraction: the main method; other fractions belong to the ratio sweep. */
 export const MAIN_AUG_FRACTION = 0.5;
 
-/** Scratch, TD3+BC and TD3+BC+aug at the paper's fraction, all pre-training both parts: the main variants. */
-export function isMainVariant(k: { variant: string; pretrain: string | null; augFraction: number }): boolean {
+/** The augmenting world model: the paper's VAE, or the linear least-squares control. */
+export type WorldModelKind = 'vae' | 'linear';
+
+/**
+ * Scratch, TD3+BC and TD3+BC+aug at the paper's fraction with the paper's VAE, all pre-training both
+ * parts: the main variants.
+ */
+export function isMainVariant(k: {
+  variant: string;
+  pretrain: string | null;
+  augFraction: number;
+  worldModel?: WorldModelKind;
+}): boolean {
   if (k.variant === 'scratch') return true;
+  if (k.worldModel === 'linear') return false;
   return k.pretrain === 'both' && (k.variant === 'td3bc' || k.augFraction === MAIN_AUG_FRACTION);
 }
 
@@ -25,6 +37,8 @@ export interface GroupKey {
   pretrain: Pretrain | null;
   /** Share of next states replaced by the world model (0 without augmentation). */
   augFraction: number;
+  /** Which world model augments ('vae' also for the variants without one). */
+  worldModel: WorldModelKind;
 }
 
 export interface Group {
@@ -57,17 +71,23 @@ export function keyOf(config: RunConfig): GroupKey {
     variant: config.variant,
     pretrain: scratch ? null : (config.pretrain ?? 'both'),
     augFraction: config.variant === 'td3bc-aug' ? (config.augFraction ?? 0.5) : 0,
+    worldModel: config.variant === 'td3bc-aug' ? (config.worldModel ?? 'vae') : 'vae',
   };
 }
 
 export function groupId(k: GroupKey): string {
-  return `${k.env}|${k.dataset}|${k.variant}|${k.pretrain ?? '-'}|${k.augFraction}`;
+  // The VAE's ids as they were before the linear control existed (they seed the bootstrap).
+  const model = k.worldModel === 'linear' ? '|linear' : '';
+  return `${k.env}|${k.dataset}|${k.variant}|${k.pretrain ?? '-'}|${k.augFraction}${model}`;
 }
 
 /** A human label: "TD3 (scratch)", "TD3+BC → TD3", "TD3+BC+aug p=0.5 → TD3 (actor only)". */
-export function variantLabel(k: Pick<GroupKey, 'variant' | 'pretrain' | 'augFraction'>): string {
+export function variantLabel(
+  k: Pick<GroupKey, 'variant' | 'pretrain' | 'augFraction'> & { worldModel?: WorldModelKind },
+): string {
   if (k.variant === 'scratch') return 'TD3 (scratch)';
-  const base = k.variant === 'td3bc' ? 'TD3+BC → TD3' : `TD3+BC+aug p=${k.augFraction} → TD3`;
+  const model = k.worldModel === 'linear' ? ' (linear model)' : '';
+  const base = k.variant === 'td3bc' ? 'TD3+BC → TD3' : `TD3+BC+aug p=${k.augFraction}${model} → TD3`;
   return k.pretrain === 'both' || k.pretrain === null ? base : `${base} (${k.pretrain} only)`;
 }
 
@@ -80,6 +100,7 @@ export function compareKeys(a: GroupKey, b: GroupKey): number {
     a.dataset.localeCompare(b.dataset, 'en', { numeric: true }) ||
     variantRank[a.variant] - variantRank[b.variant] ||
     a.augFraction - b.augFraction ||
+    Number(a.worldModel === 'linear') - Number(b.worldModel === 'linear') ||
     pretrainRank(a.pretrain) - pretrainRank(b.pretrain)
   );
 }

@@ -34,6 +34,8 @@ export const runConfigSchema = z
     variant: z.enum(['scratch', 'td3bc', 'td3bc-aug']),
     pretrain: z.enum(['both', 'actor', 'critic']).nullable().optional(),
     augFraction: z.number().min(0).max(1).nullable().optional(),
+    /** The augmenting world model; absent: the paper's VAE. */
+    worldModel: z.enum(['vae', 'linear']).optional(),
     offlineSteps: count.nullable().optional(),
     onlineSteps: count,
     startSteps: count.nullable().optional(),

@@ -37,7 +37,10 @@ export function sweeps(
     ratio: ratioOf(g.id),
   });
   const out: Sweep[] = [];
-  const pretrained = groups.filter((g) => g.key.pretrain === 'both' && g.finished.length > 0);
+  // The linear-model control is a comparison of its own, not a point of either sweep.
+  const pretrained = groups.filter(
+    (g) => g.key.pretrain === 'both' && g.key.worldModel === 'vae' && g.finished.length > 0,
+  );
   // Size sweep: the same variant on datasets of one kind with different sizes.
   for (const env of [...new Set(pretrained.map((g) => g.key.env))]) {
     const inEnv = pretrained.filter((g) => g.key.env === env);

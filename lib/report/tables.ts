@@ -226,7 +226,13 @@ export function worldModelTable(rows: readonly WorldModelQuality[]): Table {
   return {
     caption:
       "Held-out one-step error of each predictor over copying the state (s′ = s; below 1 is better than no change): MSE on standardised states, IQM over the world models' seeds [95% CI]",
-    header: ['env', 'dataset', 'seeds', ...shown.map((p) => p.label)],
-    rows: rows.map((r) => [r.env, r.dataset, String(r.seeds.length), ...shown.map((p) => cell(r, p.id))]),
+    header: ['env', 'dataset', 'model', 'seeds', ...shown.map((p) => p.label)],
+    rows: rows.map((r) => [
+      r.env,
+      r.dataset,
+      r.implementation,
+      String(r.seeds.length),
+      ...shown.map((p) => cell(r, p.id)),
+    ]),
   };
 }

@@ -29,12 +29,12 @@ export const WORLD_MODEL_PREDICTORS = [
   },
   {
     id: 'deterministic',
-    label: 'world model, latent mean',
+    label: 'world model, mean prediction',
     matches: (n: string) => /^world model \S+, deterministic$/.test(n),
   },
   {
     id: 'stochastic',
-    label: 'world model, sampled latent (what augments)',
+    label: 'world model as it augments (VAE: sampled latent)',
     matches: (n: string) => /^world model \S+, stochastic$/.test(n),
   },
 ] as const;
@@ -52,6 +52,8 @@ export interface HeldOutRow {
 export interface WorldModelReport {
   /** The entry's directory, relative to the results root. */
   entry: string;
+  /** The model's implementation as its rows name it (vae-native, linear-lsq, ...). */
+  implementation: string;
   env: string;
   dataset: string;
   seed: number;
@@ -59,6 +61,7 @@ export interface WorldModelReport {
 }
 
 const ROW = /^(.+?)\s{2,}(\S+)\s+(\S+)\s+(\S+)$/;
+const MODEL_ROW = /^world model (\S+), /;
 
 /** Parses one held-out report; a line that is not the expected table fails with its file and line. */
 export function parseHeldOutReport(path: string, text: string): HeldOutRow[] {
@@ -107,12 +110,18 @@ export function readWorldModelReports(root: string): WorldModelReport[] {
     else
       throw new ResultsError(`${join(dir, REPORT_FILE)}: neither world-model.json nor config.json beside it`);
     const path = join(dir, REPORT_FILE);
+    const text = readFileSync(path, 'utf8');
     return {
       entry: relative(root, dir) || '.',
+      implementation:
+        text
+          .split('\n')
+          .map((l) => MODEL_ROW.exec(l)?.[1])
+          .find((m) => m !== undefined) ?? 'none',
       env: owner.env,
       dataset: datasetLabel(owner.dataset),
       seed: owner.seed,
-      rows: parseHeldOutReport(path, readFileSync(path, 'utf8')),
+      rows: parseHeldOutReport(path, text),
     };
   });
 }
@@ -120,19 +129,20 @@ export function readWorldModelReports(root: string): WorldModelReport[] {
 export interface WorldModelQuality {
   env: string;
   dataset: string;
+  implementation: string;
   seeds: number[];
   /** Per predictor, its error over copying the state: IQM over seeds with its bootstrap interval. */
   vsCopy: { predictor: PredictorId; label: string; iqm: Interval }[];
 }
 
-/** Per env × dataset (in the order first seen), each predictor's error relative to copying the state. */
+/** Per env × dataset × model (in the order first seen), each predictor's error relative to copying the state. */
 export function summariseWorldModels(
   reports: readonly WorldModelReport[],
   s: ReportSettings,
 ): WorldModelQuality[] {
   const tasks = new Map<string, WorldModelReport[]>();
   for (const r of reports) {
-    const key = `${r.env} ${r.dataset}`;
+    const key = `${r.env} ${r.dataset} ${r.implementation}`;
     tasks.set(key, [...(tasks.get(key) ?? []), r]);
   }
   return [...tasks.entries()].map(([task, list]) => {
@@ -140,6 +150,7 @@ export function summariseWorldModels(
     return {
       env: sorted[0]!.env,
       dataset: sorted[0]!.dataset,
+      implementation: sorted[0]!.implementation,
       seeds: sorted.map((r) => r.seed),
       vsCopy: WORLD_MODEL_PREDICTORS.filter((p) => p.id !== 'copy')
         .map((p) => ({

@@ -46,6 +46,14 @@ describe('experiment spec and grid', () => {
         ),
       /variants\.v\.augFraction: required for td3bc-aug/,
     );
+    assert.throws(
+      () =>
+        parseSpec(
+          { ...tinySpec(dir), variants: { v: { variant: 'td3bc', pretrain: 'both', worldModel: 'linear' } } },
+          's.yaml',
+        ),
+      /variants\.v\.worldModel: only td3bc-aug uses a world model/,
+    );
     assert.throws(() => loadSpec(join(dir, 'absent.yaml')), /absent\.yaml: cannot read the spec \(ENOENT\)/);
   });
 
@@ -90,8 +98,12 @@ describe('experiment spec and grid', () => {
       runs.find((r) => r.id === 'Hopper-v5/medium-replay-10k/td3bc-both/seed-1')!.groups.sort(),
       ['main', 'ratio-sweep'],
     );
-    // Counts: Hopper 5 scratch + 2 datasets × (2 main + 4 ablation) + 3 sizes + 2 ratios, × 5 seeds.
-    assert.equal(runs.filter((r) => r.env === 'Hopper-v5').length, 5 + (2 * 6 + 3 + 2) * 5);
+    // Counts: Hopper 5 scratch + 2 datasets × (2 main + 4 ablation) + 3 sizes + 2 ratios + the linear-model
+    // control, × 5 seeds.
+    assert.equal(runs.filter((r) => r.env === 'Hopper-v5').length, 5 + (2 * 6 + 3 + 2 + 1) * 5);
+    const control = runs.find((r) => r.id === 'Hopper-v5/medium-replay-10k/td3bc-aug-linear-both/seed-0')!;
+    assert.equal(control.config.worldModel, 'linear');
+    assert.equal(control.tier, 2);
     assert.equal(runs.filter((r) => r.env === 'Walker2d-v5').length, 5 + 2 * 6 * 5);
     const sub = shared.config.dataset!;
     assert.deepEqual(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { normalizedScore } from '../../lib/data/normalized-score.ts';
@@ -138,9 +138,47 @@ describe('o2o report: build from a results tree', () => {
     const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
     assert.match(
       md,
-      /\| Hopper-v5 \| medium-10k \| 5 \| 0\.20 \[0\.20, 0\.20\] \| 0\.60 \[[^\]]+\] \| 1\.00 \[/,
+      /\| Hopper-v5 \| medium-10k \| vae-native \| 5 \| 0\.20 \[0\.20, 0\.20\] \| 0\.60 \[[^\]]+\] \| 1\.00 \[/,
     );
     assert.match(readFileSync(join(dir, 'report', 'index.html'), 'utf8'), /<h2 id="world-model">/);
+  });
+
+  it('keeps linear-model augmentation apart from the VAE and compares the two', () => {
+    const root = join(dir, 'linear');
+    writeFixtureResults(root);
+    // Three augmented runs again, by the linear control, ending at 1000-1100 (the VAE's: 1500-1900).
+    const variantDir = join(root, 'Hopper-v5', 'medium-10k', 'td3bc-aug-both-p0.5');
+    for (const seed of [0, 1, 2]) {
+      const to = join(root, 'Hopper-v5', 'medium-10k', 'td3bc-aug-linear-both', `seed-${seed}`);
+      cpSync(join(variantDir, `seed-${seed}`), to, { recursive: true });
+      const config = JSON.parse(readFileSync(join(to, 'config.json'), 'utf8'));
+      writeFileSync(join(to, 'config.json'), JSON.stringify({ ...config, worldModel: 'linear' }));
+      const finalReturn = 1000 + 50 * seed;
+      const done = JSON.parse(readFileSync(join(to, 'done.json'), 'utf8'));
+      const finalNormalizedScore = normalizedScore('hopper', finalReturn);
+      writeFileSync(join(to, 'done.json'), JSON.stringify({ ...done, finalReturn, finalNormalizedScore }));
+    }
+    const report = buildReport({
+      results: root,
+      out: join(dir, 'linear-report'),
+      commit: 'test-commit',
+      settings,
+    });
+    const linear = report.analysis.groups.find((g) => g.worldModel === 'linear')!;
+    assert.equal(linear.label, 'TD3+BC+aug p=0.5 (linear model) → TD3');
+    assert.equal(linear.finished, 3);
+    const vae = report.analysis.groups.find((g) => g.id === 'Hopper-v5|medium-10k|td3bc-aug|both|0.5')!;
+    assert.equal(vae.finished, 5, 'the VAE group keeps its id and its runs');
+    const claim = (c: string) =>
+      report.claims.find(
+        (x) => x.env === 'Hopper-v5' && x.dataset === 'medium-10k' && x.claim.startsWith(c),
+      )!;
+    assert.equal(claim('the VAE world model matters').verdict, 'holds');
+    assert.deepEqual(
+      report.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE world model')),
+      built.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE world model')),
+      'every other claim as without the control',
+    );
   });
 
   it('rejects a held-out world-model table it cannot read, naming the file and line', () => {
@@ -407,8 +445,12 @@ describe('o2o report: claims from too few seeds', () => {
     );
     // Pooling one seed per task would give intervals without seed variance: no verdict either.
     const pooled = built.claims.filter((c) => c.env === POOLED_ENV);
-    assert.equal(pooled.length, 6);
+    assert.equal(pooled.length, 7);
     for (const c of pooled) {
+      if (c.claim.startsWith('the VAE world model')) {
+        assert.equal(c.verdict, 'not run', 'no linear-model runs in the fixture');
+        continue;
+      }
       assert.equal(c.verdict, 'inconclusive', JSON.stringify(c));
       assert.match(c.text, /no task has 3 or more finished seeds of both yet/);
     }
