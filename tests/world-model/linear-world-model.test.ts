@@ -26,7 +26,9 @@ describe('linear world model', () => {
       0.9 * 0.5 + 0.5 * 0.2,
       0.9 * 3 + 0.5 * -0.4,
     ];
-    out.forEach((v, k) => assert.ok(Math.abs(v - expected[k]!) < 0.01, `dim ${k}: ${v} vs ${expected[k]}`));
+    for (const [k, v] of out.entries()) {
+      assert.ok(Math.abs(v - expected[k]!) < 0.01, `dim ${k}: ${v} vs ${expected[k]}`);
+    }
     const again = new Float32Array(4);
     model.reseedNoise(99);
     await model.predictNextStates(states, actions, 1, again);
