@@ -1,9 +1,12 @@
 // `o2o experiment status`: per env / dataset / variant, how many seeds are done, running, started
-// (resumable), waiting, blocked or failed, with the reasons for blocked and failed runs.
+// (resumable), waiting, blocked or failed, with the reasons for blocked and failed runs; then each priority
+// tier's progress.
 import type { GridRun } from './grid.ts';
 import { type RunState, type RunStateKind, runState } from './run-state.ts';
 
 export interface StatusRow {
+  /** The priority tier of the row's runs (the lowest, should they differ). */
+  tier: number;
   env: string;
   dataset: string;
   variant: string;
@@ -21,6 +24,7 @@ export function gridStatus(runs: GridRun[], stateOf: (run: GridRun) => RunState 
     let row = rows.get(key);
     if (row === undefined) {
       row = {
+        tier: run.tier,
         env: run.env,
         dataset: run.datasetLabel,
         variant: run.variantLabel,
@@ -29,6 +33,7 @@ export function gridStatus(runs: GridRun[], stateOf: (run: GridRun) => RunState 
       };
       rows.set(key, row);
     }
+    row.tier = Math.min(row.tier, run.tier);
     const state = stateOf(run);
     row.counts[state.kind]++;
     if ((state.kind === 'blocked' || state.kind === 'failed') && !row.notes.includes(state.detail)) {
@@ -53,6 +58,16 @@ export function formatStatus(rows: StatusRow[]): string {
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  const totals = KINDS.map((k) => `${rows.reduce((n, r) => n + r.counts[k], 0)} ${k}`).join(', ');
-  return [line(header), ...table.map(line), '', `total: ${totals}`].join('\n');
+  const count = (of: StatusRow[], k: RunStateKind) => of.reduce((n, r) => n + r.counts[k], 0);
+  const totals = KINDS.map((k) => `${count(rows, k)} ${k}`).join(', ');
+  // Per tier: how far it is, and what else its runs are doing (only the kinds that occur).
+  const tiers = [...new Set(rows.map((r) => r.tier))]
+    .sort((a, b) => a - b)
+    .map((t) => {
+      const of = rows.filter((r) => r.tier === t);
+      const all = KINDS.reduce((n, k) => n + count(of, k), 0);
+      const rest = KINDS.filter((k) => k !== 'done' && count(of, k) > 0).map((k) => `${count(of, k)} ${k}`);
+      return `tier ${t}: ${count(of, 'done')} of ${all} done${rest.length > 0 ? ` (${rest.join(', ')})` : ''}`;
+    });
+  return [line(header), ...table.map(line), '', ...tiers, `total: ${totals}`].join('\n');
 }

@@ -1,0 +1,57 @@
+// `o2o experiment status`: one row per env × dataset × variant with its seeds' states, then each tier's
+// progress, so a session can see at a glance how far the grid is.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expandGrid } from '../../lib/experiment/grid.ts';
+import type { RunState } from '../../lib/experiment/run-state.ts';
+import { parseSpec } from '../../lib/experiment/spec.ts';
+import { formatStatus, gridStatus } from '../../lib/experiment/status.ts';
+import { ENV, tinySpec } from './fixtures.ts';
+
+describe('experiment status', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'o2o-status-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('counts each row by state and sums every tier', () => {
+    const spec = tinySpec(dir, {
+      seeds: [0, 1, 2],
+      groups: [
+        { name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['scratch', 'td3bc-both'] },
+        { name: 'ablation', tier: 1, envs: [ENV], datasets: ['random-400'], variants: ['td3bc-aug-actor'] },
+      ],
+    });
+    const runs = expandGrid(parseSpec(spec, 'status.yaml'));
+    // Tier 0 done but one failed scratch seed; tier 1: one running, the rest waiting.
+    const stateOf = (run: (typeof runs)[number]): RunState => {
+      if (run.tier === 0)
+        return run.variantLabel === 'scratch' && run.seed === 2
+          ? { kind: 'failed', detail: 'boom' }
+          : { kind: 'done', detail: '' };
+      return run.seed === 0 ? { kind: 'running', detail: '' } : { kind: 'waiting', detail: '' };
+    };
+    const rows = gridStatus(runs, stateOf);
+    assert.deepEqual(
+      rows.map((r) => [
+        r.tier,
+        r.variant,
+        r.counts.done,
+        r.counts.failed,
+        r.counts.running,
+        r.counts.waiting,
+      ]),
+      [
+        [0, 'scratch', 2, 1, 0, 0],
+        [0, 'td3bc-both', 3, 0, 0, 0],
+        [1, 'td3bc-aug-actor', 0, 0, 1, 2],
+      ],
+    );
+    const text = formatStatus(rows);
+    assert.match(text, /seed 2 failed: boom/);
+    assert.match(
+      text,
+      /\ntier 0: 5 of 6 done \(1 failed\)\ntier 1: 0 of 3 done \(1 running, 2 waiting\)\ntotal: 5 done, 1 running, 0 started, 2 waiting, 0 blocked, 1 failed$/,
+    );
+  });
+});
