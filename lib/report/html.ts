@@ -20,7 +20,7 @@ import {
   thresholdTable,
   worldModelTable,
 } from './tables.ts';
-import { WORLD_MODEL_NOTE, type WorldModelQuality } from './world-models.ts';
+import { describeWorldModels, WORLD_MODEL_NOTE, type WorldModelQuality } from './world-models.ts';
 
 export interface PageInput {
   analysis: Analysis;
@@ -124,7 +124,7 @@ ${figures(p.figures, 'ablations')}
 ${table(criticTable(a))}
 ${figures(p.figures, 'critic')}
 <h2 id="world-model">World model: held-out one-step error</h2>
-<p>${esc(WORLD_MODEL_NOTE)}</p>
+<p>${esc(WORLD_MODEL_NOTE)} ${esc(describeWorldModels(p.worldModels))}</p>
 ${p.worldModels.length > 0 ? table(worldModelTable(p.worldModels)) : '<p class="meta">No world model has been built in these results yet.</p>'}
 <h2 id="sweeps">Sweeps</h2>
 ${a.sweeps.length > 0 ? table(sweepTable(a)) : ''}

@@ -10,7 +10,7 @@ import {
   thresholdTable,
   worldModelTable,
 } from './tables.ts';
-import { WORLD_MODEL_NOTE } from './world-models.ts';
+import { describeWorldModels, WORLD_MODEL_NOTE } from './world-models.ts';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
@@ -82,7 +82,7 @@ export function renderSummary(p: PageInput): string {
     '',
     '## World model: held-out one-step error',
     '',
-    WORLD_MODEL_NOTE,
+    `${WORLD_MODEL_NOTE} ${describeWorldModels(p.worldModels)}`.trim(),
     '',
     ...(p.worldModels.length > 0
       ? [markdownTable(worldModelTable(p.worldModels))]

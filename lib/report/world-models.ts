@@ -169,3 +169,26 @@ export function summariseWorldModels(
     };
   });
 }
+
+/**
+ * One sentence on how the augmenting predictions compare with copying the state, per model: on how many
+ * tasks their interval lies above 1 (further off than the state itself), below 1, or across it.
+ */
+export function describeWorldModels(rows: readonly WorldModelQuality[]): string {
+  const parts: string[] = [];
+  for (const implementation of [...new Set(rows.map((r) => r.implementation))]) {
+    const of = rows.filter((r) => r.implementation === implementation);
+    const intervals = of
+      .map((r) => r.vsCopy.find((v) => v.predictor === 'stochastic')?.iqm)
+      .filter((i) => i !== undefined);
+    if (intervals.length === 0) continue;
+    const worse = intervals.filter((i) => i.low > 1).length;
+    const better = intervals.filter((i) => i.high < 1).length;
+    const across = intervals.length - worse - better;
+    parts.push(
+      `${implementation}: as it augments, further from the real next state than the state itself on ${worse} of ` +
+        `${intervals.length} tasks, closer on ${better}${across > 0 ? `, not separable from it on ${across}` : ''}`,
+    );
+  }
+  return parts.length > 0 ? `${parts.join('; ')}.` : '';
+}

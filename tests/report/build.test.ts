@@ -141,6 +141,11 @@ describe('o2o report: build from a results tree', () => {
       /\| Hopper-v5 \| medium-10k \| vae-native \| 5 \| 0\.20 \[0\.20, 0\.20\] \| 0\.60 \[[^\]]+\] \| 1\.00 \[/,
     );
     assert.match(readFileSync(join(dir, 'report', 'index.html'), 'utf8'), /<h2 id="world-model">/);
+    // Sampled predictions at 0.8-1.2 × the copy-state error: their interval spans 1.
+    assert.match(
+      md,
+      /vae-native: as it augments, further from the real next state than the state itself on 0 of 1 tasks, closer on 0, not separable from it on 1\./,
+    );
   });
 
   it('keeps linear-model augmentation apart from the VAE and compares the two', () => {
