@@ -66,7 +66,7 @@ export function expandGrid(spec: GridSpec): GridRun[] {
                 variant: v.variant,
                 pretrain: scratch ? null : v.pretrain,
                 augFraction: v.variant === 'td3bc-aug' ? v.augFraction : 0,
-                ...(v.worldModel === 'linear' ? { worldModel: 'linear' as const } : {}),
+                ...(v.worldModel === undefined || v.worldModel === 'vae' ? {} : { worldModel: v.worldModel }),
                 offlineSteps: scratch ? 0 : b.offlineSteps,
                 onlineSteps: b.onlineSteps,
                 startSteps: b.startSteps,

@@ -46,14 +46,22 @@ function runFiles(runDir: string) {
   };
 }
 
+/** A control world model (run config `worldModel`; absent: the paper's VAE). */
+export type ControlModel = 'linear' | 'copy';
+
+/** The model file: the VAE's safetensors, or a control's JSON. */
+function modelFile(worldModel: ControlModel | undefined): string {
+  return worldModel === undefined ? 'world-model.safetensors' : `${worldModel}-world-model.json`;
+}
+
 /** `o2o train --out DIR`: the file names it has always written, nothing shared. */
-export function trainPaths(out: string, worldModel?: 'linear'): PipelinePaths {
+export function trainPaths(out: string, worldModel?: ControlModel): PipelinePaths {
   return {
     ...runFiles(out),
     onlineCheckpoints: join(out, 'checkpoints', 'online'),
     finalAgent: join(out, 'final.safetensors'),
     worldModel: {
-      file: join(out, worldModel === 'linear' ? 'linear-world-model.json' : 'world-model.safetensors'),
+      file: join(out, modelFile(worldModel)),
       report: join(out, 'world-model-report.txt'),
       marker: join(out, 'world-model.json'),
       lock: join(out, 'world-model.lock'),
@@ -75,11 +83,11 @@ export function pretrainedDir(datasetDir: string): string {
 }
 
 /** The offline cache entry's name: TD3+BC with or without augmentation (and by which model), seed. */
-export function offlineEntryName(augFraction: number, seed: number, worldModel?: 'linear'): string {
+export function offlineEntryName(augFraction: number, seed: number, worldModel?: ControlModel): string {
   if (augFraction === 0) return `bc-seed-${seed}`;
-  return worldModel === 'linear'
-    ? `aug-${augFraction}-linear-seed-${seed}`
-    : `aug-${augFraction}-seed-${seed}`;
+  return worldModel === undefined
+    ? `aug-${augFraction}-seed-${seed}`
+    : `aug-${augFraction}-${worldModel}-seed-${seed}`;
 }
 
 /** A grid run: its own directory plus the shared cache of its (env, dataset). */
@@ -88,18 +96,20 @@ export function gridPaths(
   datasetDir: string,
   augFraction: number,
   seed: number,
-  worldModel?: 'linear',
+  worldModel?: ControlModel,
 ): PipelinePaths {
   const shared = pretrainedDir(datasetDir);
-  const linear = worldModel === 'linear';
-  const wm = join(shared, linear ? `world-model-linear-seed-${seed}` : `world-model-seed-${seed}`);
+  const wm = join(
+    shared,
+    worldModel === undefined ? `world-model-seed-${seed}` : `world-model-${worldModel}-seed-${seed}`,
+  );
   const off = join(shared, offlineEntryName(augFraction, seed, worldModel));
   return {
     ...runFiles(runDir),
     onlineCheckpoints: join(runDir, 'checkpoints', 'online'),
     finalAgent: join(runDir, 'checkpoints', 'final.safetensors'),
     worldModel: {
-      file: join(wm, 'checkpoints', linear ? 'linear-world-model.json' : 'world-model.safetensors'),
+      file: join(wm, 'checkpoints', modelFile(worldModel)),
       report: join(wm, 'world-model-report.txt'),
       marker: join(wm, 'world-model.json'),
       lock: join(wm, '.lock'),

@@ -32,11 +32,11 @@ export const runConfigSchema = z
     /** Share of next states the world model replaces offline (0 without augmentation). */
     augFraction: z.number().min(0).max(1),
     /**
-     * Which world model augments (td3bc-aug only): the paper's VAE when absent, or `linear`, least squares
-     * on [s, a, 1], the control. Absent rather than 'vae' so that configs and cache keys written before the
-     * option existed stay the same.
+     * Which world model augments (td3bc-aug only): the paper's VAE when absent, or a control: `linear`,
+     * least squares on [s, a, 1], or `copy`, s′ = s. Absent rather than 'vae' so that configs and cache keys
+     * written before the option existed stay the same.
      */
-    worldModel: z.literal('linear').optional(),
+    worldModel: z.enum(['linear', 'copy']).optional(),
     offlineSteps: count,
     onlineSteps: count,
     startSteps: count,

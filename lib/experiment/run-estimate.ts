@@ -45,8 +45,8 @@ function stageKey(stage: Stage, run: GridRun): string {
   const c = run.config;
   const size = c.dataset?.transitions ?? 0;
   const hidden = c.hidden.join('x');
-  // A linear world model fits in seconds and predicts cheaply: its stages are timed apart from the VAE's.
-  const linear = c.worldModel === 'linear' ? '|linear' : '';
+  // A control world model fits in seconds and predicts cheaply: its stages are timed apart from the VAE's.
+  const linear = c.worldModel === undefined ? '' : `|${c.worldModel}`;
   switch (stage) {
     case 'worldModel':
       return `wm|${c.env}|${size}|${c.wmEpochs}${linear}`;

@@ -38,8 +38,8 @@ const variantSchema = z
     variant: z.enum(['scratch', 'td3bc', 'td3bc-aug']),
     pretrain: z.enum(['both', 'actor', 'critic']).optional(),
     augFraction: z.number().min(0).max(1).optional(),
-    /** The augmenting world model: the paper's VAE (default) or `linear` least squares (the control). */
-    worldModel: z.enum(['vae', 'linear']).optional(),
+    /** The augmenting world model: the paper's VAE (default), or a control: `linear` least squares, `copy` s′ = s. */
+    worldModel: z.enum(['vae', 'linear', 'copy']).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.worldModel !== undefined && v.variant !== 'td3bc-aug')

@@ -1,11 +1,12 @@
 // Stage 1 (td3bc-aug only): the world model of (env, dataset, seed, epochs), built once and shared: the
-// paper's VAE, or the least-squares linear model (`worldModel: linear`, the control; fitted in seconds).
+// paper's VAE, or a control (`worldModel: linear`, least squares; `worldModel: copy`, s′ = s; seconds).
 // Training is one synchronous call, so an interruption during it loses that stage's work; the model is
 // saved, with a marker written last, as soon as it ends.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { OfflineDataset } from '../data/dataset.ts';
 import { compareOneStep, formatComparison } from '../world-model/baselines.ts';
+import { CopyStateWorldModel } from '../world-model/copy-state-world-model.ts';
 import type { RowSplit } from '../world-model/data.ts';
 import { LinearWorldModel } from '../world-model/linear-world-model.ts';
 import { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
@@ -26,7 +27,14 @@ export function worldModelKey(c: StageContext['config']) {
 }
 
 function loadModel(c: StageContext['config'], file: string): ReseedableWorldModel {
-  return c.worldModel === 'linear' ? LinearWorldModel.load(file) : NativeVaeWorldModel.load(file);
+  switch (c.worldModel) {
+    case 'linear':
+      return LinearWorldModel.load(file);
+    case 'copy':
+      return CopyStateWorldModel.load(file);
+    case undefined:
+      return NativeVaeWorldModel.load(file);
+  }
 }
 
 const readMarker = (paths: WorldModelPaths, key: unknown) =>
@@ -97,10 +105,16 @@ function trainVae(ctx: StageContext, dataset: OfflineDataset): BuiltModel {
   };
 }
 
-/** Least squares on the VAE's training split (same seed, same rows), so both are scored on one held-out set. */
-function fitLinear(ctx: StageContext, dataset: OfflineDataset): BuiltModel {
-  const { model, split } = LinearWorldModel.fit(dataset, ctx.config.seed);
-  ctx.log(`[world model] linear least squares on ${split.train.length} transitions`);
+/**
+ * A control (least squares, or copying the state) on the VAE's training split (same seed, same rows), so
+ * that all are scored on one held-out set.
+ */
+function fitControl(ctx: StageContext, dataset: OfflineDataset): BuiltModel {
+  const { model, split } =
+    ctx.config.worldModel === 'copy'
+      ? CopyStateWorldModel.fit(dataset, ctx.config.seed)
+      : LinearWorldModel.fit(dataset, ctx.config.seed);
+  ctx.log(`[world model] ${model.info.implementation} on ${split.train.length} transitions`);
   const normalizer = StateNormalizer.fit(
     dataset.observations,
     dataset.obsDim,
@@ -122,7 +136,7 @@ async function build(
   const previousReport =
     previous !== undefined && existsSync(paths.report) ? readFileSync(paths.report, 'utf8') : undefined;
   const started = performance.now();
-  const built = ctx.config.worldModel === 'linear' ? fitLinear(ctx, dataset) : trainVae(ctx, dataset);
+  const built = ctx.config.worldModel === undefined ? trainVae(ctx, dataset) : fitControl(ctx, dataset);
   mkdirSync(dirname(paths.file), { recursive: true });
   built.model.save(paths.file); // written to a temporary file and renamed
   // The model's held-out one-step error next to the copy-state and linear baselines.

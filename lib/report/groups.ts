@@ -10,8 +10,14 @@ export type Pretrain = 'both' | 'actor' | 'critic';
 /** The paper's augmentation fraction: the main method; other fractions belong to the ratio sweep. */
 export const MAIN_AUG_FRACTION = 0.5;
 
-/** The augmenting world model: the paper's VAE, or the linear least-squares control. */
-export type WorldModelKind = 'vae' | 'linear';
+/** The augmenting world model: the paper's VAE, or a control (least squares; copying the state). */
+export type WorldModelKind = 'vae' | 'linear' | 'copy';
+
+const CONTROL_LABELS: Record<WorldModelKind, string> = {
+  vae: '',
+  linear: ' (linear model)',
+  copy: ' (copy-state model)',
+};
 
 /**
  * Scratch, TD3+BC and TD3+BC+aug at the paper's fraction with the paper's VAE, all pre-training both
@@ -24,7 +30,7 @@ export function isMainVariant(k: {
   worldModel?: WorldModelKind;
 }): boolean {
   if (k.variant === 'scratch') return true;
-  if (k.worldModel === 'linear') return false;
+  if (k.worldModel !== undefined && k.worldModel !== 'vae') return false;
   return k.pretrain === 'both' && (k.variant === 'td3bc' || k.augFraction === MAIN_AUG_FRACTION);
 }
 
@@ -76,8 +82,8 @@ export function keyOf(config: RunConfig): GroupKey {
 }
 
 export function groupId(k: GroupKey): string {
-  // The VAE's ids as they were before the linear control existed (they seed the bootstrap).
-  const model = k.worldModel === 'linear' ? '|linear' : '';
+  // The VAE's ids as they were before the controls existed (they seed the bootstrap).
+  const model = k.worldModel === 'vae' ? '' : `|${k.worldModel}`;
   return `${k.env}|${k.dataset}|${k.variant}|${k.pretrain ?? '-'}|${k.augFraction}${model}`;
 }
 
@@ -86,7 +92,7 @@ export function variantLabel(
   k: Pick<GroupKey, 'variant' | 'pretrain' | 'augFraction'> & { worldModel?: WorldModelKind },
 ): string {
   if (k.variant === 'scratch') return 'TD3 (scratch)';
-  const model = k.worldModel === 'linear' ? ' (linear model)' : '';
+  const model = CONTROL_LABELS[k.worldModel ?? 'vae'];
   const base = k.variant === 'td3bc' ? 'TD3+BC → TD3' : `TD3+BC+aug p=${k.augFraction}${model} → TD3`;
   return k.pretrain === 'both' || k.pretrain === null ? base : `${base} (${k.pretrain} only)`;
 }
@@ -100,7 +106,7 @@ export function compareKeys(a: GroupKey, b: GroupKey): number {
     a.dataset.localeCompare(b.dataset, 'en', { numeric: true }) ||
     variantRank[a.variant] - variantRank[b.variant] ||
     a.augFraction - b.augFraction ||
-    Number(a.worldModel === 'linear') - Number(b.worldModel === 'linear') ||
+    Object.keys(CONTROL_LABELS).indexOf(a.worldModel) - Object.keys(CONTROL_LABELS).indexOf(b.worldModel) ||
     pretrainRank(a.pretrain) - pretrainRank(b.pretrain)
   );
 }

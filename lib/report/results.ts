@@ -35,7 +35,7 @@ export const runConfigSchema = z
     pretrain: z.enum(['both', 'actor', 'critic']).nullable().optional(),
     augFraction: z.number().min(0).max(1).nullable().optional(),
     /** The augmenting world model; absent: the paper's VAE. */
-    worldModel: z.enum(['vae', 'linear']).optional(),
+    worldModel: z.enum(['vae', 'linear', 'copy']).optional(),
     offlineSteps: count.nullable().optional(),
     onlineSteps: count,
     startSteps: count.nullable().optional(),

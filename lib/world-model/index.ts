@@ -7,6 +7,7 @@ export {
   LinearDynamics,
   type OneStepError,
 } from './baselines.ts';
+export { COPY_WM_FORMAT, CopyStateWorldModel } from './copy-state-world-model.ts';
 export {
   gatherRows,
   type RowSplit,

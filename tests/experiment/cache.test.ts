@@ -165,7 +165,7 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     assert.match(log, /\[world model\] WARNING: the rebuilt entry differs from the previous build/);
   });
 
-  it('keeps a linear-model augmentation in entries of its own, and the VAE keys as they were', async () => {
+  it('keeps control world models in entries of their own, and the VAE keys as they were', async () => {
     const spec = tinySpec(dir, {
       resultsDir: join(dir, 'results-linear'),
       budgets: { ...(tinySpec(dir)['budgets'] as object), onlineSteps: 60 },
@@ -177,6 +177,12 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
           augFraction: 0.5,
           worldModel: 'linear',
         },
+        'td3bc-aug-copy-both': {
+          variant: 'td3bc-aug',
+          pretrain: 'both',
+          augFraction: 0.5,
+          worldModel: 'copy',
+        },
       },
       groups: [
         {
@@ -184,12 +190,13 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
           tier: 0,
           envs: [ENV],
           datasets: ['random-400'],
-          variants: ['td3bc-aug-both', 'td3bc-aug-linear-both'],
+          variants: ['td3bc-aug-both', 'td3bc-aug-linear-both', 'td3bc-aug-copy-both'],
         },
       ],
     });
     const file = writeSpec(dir, 'linear', spec);
-    const [vae, linear] = expandGrid(parseSpec(spec, file)) as [
+    const [vae, linear, copy] = expandGrid(parseSpec(spec, file)) as [
+      ReturnType<typeof expandGrid>[0],
       ReturnType<typeof expandGrid>[0],
       ReturnType<typeof expandGrid>[0],
     ];
@@ -212,6 +219,12 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
       /world model linear-lsq, deterministic/,
     );
     assert.ok(existsSync(linear.paths.done) && existsSync(vae.paths.done));
+    // Copying the state: its own entries, and a held-out error of exactly the copy-state baseline's.
+    assert.match(copy.paths.offline.marker, /_pretrained\/aug-0\.5-copy-seed-0\/offline\.json$/);
+    assert.equal(json(copy.paths.worldModel.marker).key.worldModel, 'copy');
+    const copyReport = readFileSync(copy.paths.worldModel.report, 'utf8');
+    assert.match(copyReport, /world model copy-state, stochastic .* 1\.000\n/);
+    assert.ok(existsSync(copy.paths.done));
   });
 
   it('a lock is exclusive while its owner lives and taken over when the owner is dead', () => {

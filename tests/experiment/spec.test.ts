@@ -98,9 +98,9 @@ describe('experiment spec and grid', () => {
       runs.find((r) => r.id === 'Hopper-v5/medium-replay-10k/td3bc-both/seed-1')!.groups.sort(),
       ['main', 'ratio-sweep'],
     );
-    // Counts: Hopper 5 scratch + 2 datasets × (2 main + 4 ablation) + 3 sizes + 2 ratios + the linear-model
-    // control, × 5 seeds.
-    assert.equal(runs.filter((r) => r.env === 'Hopper-v5').length, 5 + (2 * 6 + 3 + 2 + 1) * 5);
+    // Counts: Hopper 5 scratch + 2 datasets × (2 main + 4 ablation) + 3 sizes + 2 ratios + the two
+    // world-model controls, × 5 seeds.
+    assert.equal(runs.filter((r) => r.env === 'Hopper-v5').length, 5 + (2 * 6 + 3 + 2 + 2) * 5);
     const control = runs.find((r) => r.id === 'Hopper-v5/medium-replay-10k/td3bc-aug-linear-both/seed-0')!;
     assert.equal(control.config.worldModel, 'linear');
     assert.equal(control.tier, 2);

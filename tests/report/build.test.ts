@@ -7,6 +7,7 @@ import { normalizedScore } from '../../lib/data/normalized-score.ts';
 import { compareBudgets } from '../../lib/report/budgets.ts';
 import { buildReport } from '../../lib/report/build.ts';
 import { POOLED_ENV } from '../../lib/report/claims.ts';
+import { groupId, variantLabel } from '../../lib/report/groups.ts';
 import { writtenBy } from '../../lib/report/html.ts';
 import { ResultsError, readResults } from '../../lib/report/results.ts';
 import { parseHeldOutReport } from '../../lib/report/world-models.ts';
@@ -171,6 +172,16 @@ describe('o2o report: build from a results tree', () => {
     });
     const linear = report.analysis.groups.find((g) => g.worldModel === 'linear')!;
     assert.equal(linear.label, 'TD3+BC+aug p=0.5 (linear model) → TD3');
+    const copy = {
+      env: 'E',
+      dataset: 'd',
+      variant: 'td3bc-aug',
+      pretrain: 'both',
+      augFraction: 0.5,
+    } as const;
+    assert.equal(variantLabel({ ...copy, worldModel: 'copy' }), 'TD3+BC+aug p=0.5 (copy-state model) → TD3');
+    assert.equal(groupId({ ...copy, worldModel: 'copy' }), 'E|d|td3bc-aug|both|0.5|copy');
+    assert.equal(groupId({ ...copy, worldModel: 'vae' }), 'E|d|td3bc-aug|both|0.5');
     assert.equal(linear.finished, 3);
     const vae = report.analysis.groups.find((g) => g.id === 'Hopper-v5|medium-10k|td3bc-aug|both|0.5')!;
     assert.equal(vae.finished, 5, 'the VAE group keeps its id and its runs');
@@ -180,8 +191,8 @@ describe('o2o report: build from a results tree', () => {
       )!;
     assert.equal(claim('the VAE world model matters').verdict, 'holds');
     assert.deepEqual(
-      report.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE world model')),
-      built.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE world model')),
+      report.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE')),
+      built.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE')),
       'every other claim as without the control',
     );
   });
@@ -450,10 +461,10 @@ describe('o2o report: claims from too few seeds', () => {
     );
     // Pooling one seed per task would give intervals without seed variance: no verdict either.
     const pooled = built.claims.filter((c) => c.env === POOLED_ENV);
-    assert.equal(pooled.length, 7);
+    assert.equal(pooled.length, 8);
     for (const c of pooled) {
-      if (c.claim.startsWith('the VAE world model')) {
-        assert.equal(c.verdict, 'not run', 'no linear-model runs in the fixture');
+      if (c.claim.startsWith('the VAE')) {
+        assert.equal(c.verdict, 'not run', 'no control runs in the fixture');
         continue;
       }
       assert.equal(c.verdict, 'inconclusive', JSON.stringify(c));

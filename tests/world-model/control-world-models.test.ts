@@ -1,9 +1,10 @@
-// The linear world model (the augmentation's control): least squares recovers linear dynamics, it fits on
-// the same training split as the VAE, predicts deterministically, and round-trips through its file.
+// The control world models behind the augmentation: least squares recovers linear dynamics; both it and
+// copying the state use the VAE's training split, predict deterministically and round-trip through a file.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CopyStateWorldModel } from '../../lib/world-model/copy-state-world-model.ts';
 import { LinearWorldModel } from '../../lib/world-model/linear-world-model.ts';
 import { trainWorldModel } from '../../lib/world-model/train.ts';
 import { syntheticTransitions } from './synthetic.ts';
@@ -62,5 +63,25 @@ describe('linear world model', () => {
     assert.throws(() => LinearWorldModel.load(path), /linear\.json: not a linear world model: format/);
     writeFileSync(path, '{');
     assert.throws(() => LinearWorldModel.load(path), /linear\.json: not a linear world model \(/);
+  });
+});
+
+describe('copy-state world model', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'o2o-copy-wm-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('predicts the state itself, on the VAE split, and round-trips through its file', async () => {
+    const data = syntheticTransitions(500, 4);
+    const { model, split } = CopyStateWorldModel.fit(data, 5);
+    assert.deepEqual(split, LinearWorldModel.fit(data, 5).split, 'the same held-out rows');
+    const states = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]);
+    const out = new Float32Array(8);
+    await model.predictNextStates(states, new Float32Array(4), 2, out);
+    assert.deepEqual(out, states);
+    const path = join(dir, 'copy.json');
+    model.save(path);
+    assert.deepEqual(CopyStateWorldModel.load(path).info, model.info);
+    writeFileSync(path, JSON.stringify({ format: 'copy-state/1', obsDim: 0, actDim: 2 }));
+    assert.throws(() => CopyStateWorldModel.load(path), /copy\.json: not a copy-state world model: obsDim/);
   });
 });
