@@ -107,6 +107,8 @@ export interface AggregateRow {
   /** "Hopper-v5 medium-10k" per task (just the env for scratch, which uses no dataset). */
   tasks: string[];
   runs: number;
+  /** The fewest and the most finished runs on one task (one run per task: the interval has no seed spread). */
+  runsPerTask: [number, number];
   /** IQM of the final normalised scores pooled over tasks, bootstrap stratified by task. */
   score: Interval;
 }
@@ -334,6 +336,7 @@ function aggregateOverTasks(groups: Group[], s: ReportSettings): AggregateRow[] 
       label,
       tasks: members.map((g) => (g.key.variant === 'scratch' ? g.key.env : `${g.key.env} ${g.key.dataset}`)),
       runs: strata.flat().length,
+      runsPerTask: [Math.min(...strata.map((st) => st.length)), Math.max(...strata.map((st) => st.length))],
       score: roundInterval(
         iqmInterval(strata as number[][], { ...s, seed: s.seed + hashSeed(`${label}|aggregate`) }),
         2,

@@ -76,8 +76,17 @@ export function aggregateTable(a: Analysis): Table {
   return {
     caption:
       'Final normalised score over tasks (env × dataset): IQM of every run pooled, bootstrap stratified by task',
-    header: ['variant', 'tasks', 'runs', 'score IQM [95% CI]'],
-    rows: a.aggregate.map((r) => [r.label, r.tasks.join('; '), String(r.runs), formatInterval(r.score, 1)]),
+    header: ['variant', 'tasks', 'runs', 'runs per task', 'score IQM [95% CI]'],
+    rows: a.aggregate.map((r) => [
+      r.label,
+      r.tasks.join('; '),
+      String(r.runs),
+      r.runsPerTask[0] === r.runsPerTask[1] ? String(r.runsPerTask[0]) : r.runsPerTask.join('–'),
+      // With one run on every task the bootstrap has nothing to resample: a point, not an interval.
+      r.runsPerTask[1] === 1
+        ? `${r.score.point.toFixed(1)} (one run per task: no interval)`
+        : formatInterval(r.score, 1),
+    ]),
   };
 }
 

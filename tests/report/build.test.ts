@@ -106,6 +106,8 @@ describe('o2o report: build from a results tree', () => {
     const pooled = (c: string) => built.claims.find((x) => x.env === POOLED_ENV && x.claim.startsWith(c))!;
     assert.equal(built.claims[0]!.env, POOLED_ENV, 'the pooled claims come first');
     // Hopper (5 seeds each side) and Walker2d (3 each): both tasks count.
+    const augRow = built.analysis.aggregate.find((r) => r.label === 'TD3+BC+aug p=0.5 → TD3')!;
+    assert.deepEqual(augRow.runsPerTask, [3, 5], 'Walker2d 3 seeds, Hopper 5');
     const aug = pooled('augmentation improves the final score');
     assert.match(aug.text, /^over 2 tasks \(Hopper-v5 medium-10k; Walker2d-v5 medium-replay-10k\)/);
     assert.match(aug.text, /\(8 runs\) vs TD3\+BC → TD3 [^(]*\(8 runs\)/);
@@ -459,7 +461,12 @@ describe('o2o report: claims from too few seeds', () => {
       steps.text,
       /Only 1 finished seed on the smaller side: no verdict below 3 \(it would read "holds"\)/,
     );
-    // Pooling one seed per task would give intervals without seed variance: no verdict either.
+    // Pooling one seed per task would give intervals without seed variance: no verdict either, and the
+    // table over tasks shows a point.
+    assert.match(
+      readFileSync(join(dir, 'report', 'summary.md'), 'utf8'),
+      /\| 1 \| [0-9.]+ \(one run per task: no interval\) \|/,
+    );
     const pooled = built.claims.filter((c) => c.env === POOLED_ENV);
     assert.equal(pooled.length, 8);
     for (const c of pooled) {
