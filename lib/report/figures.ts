@@ -1,7 +1,7 @@
 // The report's figures as standalone SVG documents: learning curves per env × dataset (offline phase
 // before the online one, as in the paper), ablation bars, the critic analysis, the sweeps.
 import type { Analysis, Curve, GroupSummary } from './analysis.ts';
-import { isMainVariant, MAIN_AUG_FRACTION, scoreOf } from './groups.ts';
+import { isMainVariant, MAIN_AUG_FRACTION, scoreOf, type WorldModelKind } from './groups.ts';
 import { type BarGroup, barChart } from './svg/bar-chart.ts';
 import { type LineSeries, lineChart } from './svg/line-chart.ts';
 import { colour, GREY } from './svg/palette.ts';
@@ -13,17 +13,32 @@ export interface Figure {
   caption: string;
   svg: string;
   /** Which section of the page it belongs to. */
-  section: 'curves' | 'ablations' | 'critic' | 'sweeps';
+  section: 'curves' | 'ablations' | 'critic' | 'world-model' | 'sweeps';
   env: string;
   dataset: string;
 }
 
-/** One colour per variant across every figure: scratch blue, TD3+BC orange, TD3+BC+aug green, others after. */
-function variantColour(g: { variant: string; augFraction: number } | undefined, fallback: number): string {
+/**
+ * One colour per variant across every figure: scratch blue, TD3+BC orange, TD3+BC+aug green, the
+ * world-model controls pink (linear) and black (copy), others after.
+ */
+function variantColour(
+  g: { variant: string; augFraction: number; worldModel?: WorldModelKind } | undefined,
+  fallback: number,
+): string {
   if (!g) return colour(fallback);
   if (g.variant === 'scratch') return colour(0);
   if (g.variant === 'td3bc') return colour(1);
+  if (g.worldModel === 'linear') return colour(4);
+  if (g.worldModel === 'copy') return colour(7);
   return g.augFraction === MAIN_AUG_FRACTION ? colour(2) : colour(3 + fallback);
+}
+
+/** Short legend names for the controls figure: which next states the pre-training used. */
+function controlLabel(g: GroupSummary): string {
+  if (g.variant === 'td3bc') return 'not replaced (TD3+BC)';
+  const p = `p=${g.augFraction}`;
+  return { vae: `VAE, ${p}`, linear: `linear model, ${p}`, copy: `the state itself, ${p}` }[g.worldModel];
 }
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9.]+/g, '-').replace(/^-|-$/g, '');
@@ -155,6 +170,42 @@ export function buildFigures(a: Analysis): Figure[] {
         'Final D4RL-normalised score after online fine-tuning, IQM over seeds with 95% bootstrap intervals.',
       svg: barChart({ title, yLabel: 'final normalised score (IQM)', groups: bars, width: 820, height: 380 }),
       section: 'ablations',
+      env,
+      dataset,
+    });
+  }
+  // The world-model controls: their learning curves next to the VAE's augmentation and to none at all.
+  for (const pair of pairs) {
+    const [env, dataset] = pair.split('|') as [string, string];
+    const inPair = (a.curves[pair] ?? []).filter((c) => {
+      const g = groups.get(c.groupId);
+      return (
+        g !== undefined &&
+        g.pretrain === 'both' &&
+        (g.variant === 'td3bc' || g.augFraction === MAIN_AUG_FRACTION)
+      );
+    });
+    if (!inPair.some((c) => groups.get(c.groupId)!.worldModel !== 'vae')) continue;
+    const chosen = inPair.filter((c) => c.online.length > 0 || c.partial.length > 0);
+    const title = `${env}, ${dataset}: augmenting with the VAE or a control`;
+    figures.push({
+      file: `controls-${slug(env)}-${slug(dataset)}.svg`,
+      title,
+      caption:
+        'Online fine-tuning after TD3+BC pre-training with next states from the VAE, from a control (least ' +
+        'squares; the state itself), or not replaced; IQM over seeds with 95% stratified bootstrap bands.',
+      svg: lineChart({
+        title,
+        xLabel: 'online environment steps',
+        yLabel: scored(env) ? 'D4RL-normalised score (IQM)' : 'return (IQM)',
+        series: curveSeries(
+          chosen.map((c) => ({ ...c, label: controlLabel(groups.get(c.groupId)!), offline: [] })),
+          groups,
+        ),
+        width: 900,
+        height: 420,
+      }),
+      section: 'world-model',
       env,
       dataset,
     });

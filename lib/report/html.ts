@@ -126,6 +126,7 @@ ${figures(p.figures, 'critic')}
 <h2 id="world-model">World model: held-out one-step error</h2>
 <p>${esc(WORLD_MODEL_NOTE)} ${esc(describeWorldModels(p.worldModels))}</p>
 ${p.worldModels.length > 0 ? table(worldModelTable(p.worldModels)) : '<p class="meta">No world model has been built in these results yet.</p>'}
+${figures(p.figures, 'world-model')}
 <h2 id="sweeps">Sweeps</h2>
 ${a.sweeps.length > 0 ? table(sweepTable(a)) : ''}
 ${figures(p.figures, 'sweeps')}

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { normalizedScore } from '../../lib/data/normalized-score.ts';
@@ -192,6 +201,18 @@ describe('o2o report: build from a results tree', () => {
         (x) => x.env === 'Hopper-v5' && x.dataset === 'medium-10k' && x.claim.startsWith(c),
       )!;
     assert.equal(claim('the VAE world model matters').verdict, 'holds');
+    // Its learning curves beside the VAE's and plain TD3+BC's, in the World model section.
+    const figure = join(dir, 'linear-report', 'figures', 'controls-Hopper-v5-medium-10k.svg');
+    const svg = readFileSync(figure, 'utf8');
+    checkWellFormed(svg);
+    for (const label of ['linear model, p=0.5 (n=3)', 'VAE, p=0.5 (n=5)', 'not replaced (TD3+BC) (n=5)'])
+      assert.ok(svg.includes(label.replace('>', '&gt;')), label);
+    const page = readFileSync(join(dir, 'linear-report', 'index.html'), 'utf8');
+    assert.ok(page.indexOf('controls-Hopper-v5-medium-10k.svg') > page.indexOf('<h2 id="world-model">'));
+    assert.ok(
+      !existsSync(join(dir, 'report', 'figures', 'controls-Hopper-v5-medium-10k.svg')),
+      'none without controls',
+    );
     assert.deepEqual(
       report.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE')),
       built.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE')),
