@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One working session on the paper's grid: runs it on both cores until HH:MM, starting only runs that can
-# finish by then and committing each as it finishes, then rebuilds report/ from results/ and commits it.
+# finish by then and committing each as it finishes, then rebuilds report/ from the committed results/ and
+# commits it.
 # Safe to cut off at any point: finished runs are already committed, unfinished ones resume next time.
 #   scripts/grid-session.sh HH:MM [more o2o experiment flags, e.g. --only "env=Hopper-v5"]
 set -euo pipefail
@@ -17,7 +18,13 @@ bash scripts/bootstrap.sh --if-needed
 # nice: the grid yields to whatever else the machine does (tests, a CI check) instead of slowing it.
 nice -n 10 node bin/o2o.mjs experiment paper --jobs 2 --stop-at "$stop_at" --commit "$@"
 
-node bin/o2o.mjs report
+# The report is built from the committed results only (HEAD's results/, unpacked into a temporary
+# directory): when the grid stops, a shared pre-training being rebuilt has half-rewritten rows in the
+# working tree and unfinished runs have directories there, and neither belongs in the committed report.
+snapshot="$(mktemp -d)"
+trap 'rm -rf "$snapshot"' EXIT
+git archive HEAD -- results | tar -x -C "$snapshot"
+node bin/o2o.mjs report --results "$snapshot/results"
 if [[ -n "$(git status --porcelain -- report)" ]]; then
   runs="$(sed -n 's/^Generated from commit [0-9a-f]*\. \([0-9]* runs ([^)]*)\).*/\1/p' report/summary.md | head -n 1)"
   git add -- report
