@@ -117,3 +117,21 @@ export function gatherRows(
   }
   return dst;
 }
+
+/**
+ * The world model's seeded train / held-out split of the usable rows (derived from `seed`, so the VAE and
+ * the control models of one seed train and are scored on the same rows). `who` names the caller in errors.
+ */
+export function worldModelSplit(
+  data: TransitionData,
+  seed: number,
+  heldOutFraction: number,
+  who: string,
+): RowSplit {
+  const rows = usableRows(data);
+  if (rows.length < 2)
+    throw new RangeError(
+      `${who}: only ${rows.length} usable transitions (non-terminal, non-timeout, masked in)`,
+    );
+  return splitRows(rows, heldOutFraction, seed + 2);
+}

@@ -2,10 +2,10 @@
 // interface as the VAE, so that the augmentation can use it instead: the control for whether the VAE's
 // learned dynamics are what helps. On this project's data it predicts held-out next states far better than
 // the VAE's samples do (lib/report: World model), and it has no latent to sample, so it is deterministic.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LinearDynamics } from './baselines.ts';
-import { type RowSplit, splitRows, type TransitionData, usableRows, validateTransitions } from './data.ts';
+import { type RowSplit, type TransitionData, validateTransitions, worldModelSplit } from './data.ts';
+import { readJsonModel, writeJsonModel } from './json-model-file.ts';
 import { checkPredictArgs } from './predict-args.ts';
 import { TRAIN_DEFAULTS } from './train.ts';
 import type { WorldModel, WorldModelInfo } from './types.ts';
@@ -37,9 +37,7 @@ export class LinearWorldModel implements WorldModel {
     heldOutFraction: number = TRAIN_DEFAULTS.heldOutFraction,
   ): { model: LinearWorldModel; split: RowSplit } {
     validateTransitions(data, 'LinearWorldModel.fit');
-    const rows = usableRows(data);
-    if (rows.length < 2) throw new RangeError(`LinearWorldModel.fit: only ${rows.length} usable transitions`);
-    const split = splitRows(rows, heldOutFraction, seed + 2);
+    const split = worldModelSplit(data, seed, heldOutFraction, 'LinearWorldModel.fit');
     return { model: new LinearWorldModel(LinearDynamics.fit(data, split.train)), split };
   }
 
@@ -65,26 +63,11 @@ export class LinearWorldModel implements WorldModel {
       actDim,
       coefficients: coefficients.map((w) => Array.from(w)),
     };
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, `${JSON.stringify(body)}\n`);
-    renameSync(tmp, path);
+    writeJsonModel(path, body);
   }
 
   static load(path: string): LinearWorldModel {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (err) {
-      throw new Error(`${path}: not a linear world model (${(err as Error).message})`);
-    }
-    const parsed = fileSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new Error(
-        `${path}: not a linear world model: ${issue.path.join('.') || '(file)'}: ${issue.message}`,
-      );
-    }
-    const f = parsed.data;
+    const f = readJsonModel(path, fileSchema, 'linear world model');
     try {
       return new LinearWorldModel(LinearDynamics.fromCoefficients(f.obsDim, f.actDim, f.coefficients));
     } catch (err) {

@@ -3,14 +3,7 @@
 // seeded held-out split whose one-step MSE is checked every few epochs for early stopping.
 // Same seed and data → bit-identical weights.
 import { Adam, Matrix, NnRng } from '../nn/index.ts';
-import {
-  gatherRows,
-  type RowSplit,
-  shuffleInPlace,
-  splitRows,
-  type TransitionData,
-  usableRows,
-} from './data.ts';
+import { gatherRows, type RowSplit, shuffleInPlace, type TransitionData, worldModelSplit } from './data.ts';
 import { DEFAULT_NORM_EPS, StateNormalizer } from './normalizer.ts';
 import { Vae, type VaeConfig, type VaeLossTerms } from './vae.ts';
 
@@ -142,12 +135,7 @@ export function trainWorldModel(
   checkOption(Number.isInteger(o.evalEvery) && o.evalEvery >= 1, 'evalEvery', o.evalEvery);
   checkOption(o.patience >= 1, 'patience', o.patience);
 
-  const rows = usableRows(data);
-  if (rows.length < 2)
-    throw new RangeError(
-      `trainWorldModel: only ${rows.length} usable transitions (non-terminal, non-timeout, masked in)`,
-    );
-  const split = splitRows(rows, o.heldOutFraction, o.seed + 2);
+  const split = worldModelSplit(data, o.seed, o.heldOutFraction, 'trainWorldModel');
   const evalRows = split.heldOut.length > 0 ? split.heldOut : split.train;
   const normalizer = StateNormalizer.fit(data.observations, data.obsDim, split.train, o.normEps);
   const cols = normalizeColumns(data, normalizer);
