@@ -68,6 +68,8 @@ export interface GroupSummary {
   finalScore: Summary | null;
   /** The finished runs' final normalised scores, in run order (empty when the env has no reference). */
   finalScores: number[];
+  /** The seed of each finished run, in the same order as `finalScores`. */
+  finishedSeeds: number[];
 }
 
 export interface ThresholdRow {
@@ -199,6 +201,7 @@ function summariseGroup(g: Group, s: ReportSettings): GroupSummary {
     ),
     finalScore: scores.length === finals.length ? summarise(scores, s, seed + 1) : null,
     finalScores: scores.length === finals.length ? scores.map((v) => round(v)) : [],
+    finishedSeeds: g.finished.map((r) => r.config.seed),
   };
 }
 

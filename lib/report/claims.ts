@@ -1,11 +1,12 @@
 // The paper's claims checked against our numbers, per env × dataset, each with a verdict and one
 // sentence that quotes the intervals it rests on. "Holds" needs the 95% intervals to separate; when
-// they overlap the verdict is "inconclusive", never a win.
+// they overlap the verdict is "inconclusive", never a win. Score comparisons also quote the paired view
+// (differences between runs of one seed), which the verdict does not use.
 import type { Analysis, GroupSummary, ThresholdRow, ThresholdTable } from './analysis.ts';
 import { hashSeed } from './analysis-common.ts';
 import { formatInterval, formatSpeedup, formatSteps } from './format.ts';
 import { isSweepOnly, MAIN_AUG_FRACTION, type WorldModelKind } from './groups.ts';
-import { type Interval, iqmInterval } from './stats.ts';
+import { type Interval, iqmInterval, mean, stratifiedBootstrap } from './stats.ts';
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not run';
 
@@ -99,7 +100,51 @@ function stepsClaim(t: ThresholdTable, row: ThresholdRow | undefined, label: str
   return gated(decided, Math.min(row.runs, t.scratchRuns));
 }
 
+/**
+ * The final-score differences better − worse of the seeds both groups finished, in seed order. In the grid
+ * a run's seed also draws its data subset, and the variants of one kind of pre-training (plain, or
+ * augmented by one model at one fraction) fine-tune from the same pre-trained networks at a seed: two runs
+ * with one seed differ only in what is compared, so their difference is free of the subset's luck.
+ */
+export function pairedDifferences(better: GroupSummary, worse: GroupSummary): number[] {
+  const worseBySeed = new Map(worse.finishedSeeds.map((seed, i) => [seed, worse.finalScores[i]]));
+  const pairs: { seed: number; difference: number }[] = [];
+  better.finishedSeeds.forEach((seed, i) => {
+    const b = better.finalScores[i];
+    const w = worseBySeed.get(seed);
+    if (b !== undefined && w !== undefined) pairs.push({ seed, difference: b - w });
+  });
+  return pairs.sort((x, y) => x.seed - y.seed).map((p) => p.difference);
+}
+
+const sharesPretraining = (a: GroupSummary, b: GroupSummary) =>
+  a.variant === b.variant && a.augFraction === b.augFraction && a.worldModel === b.worldModel;
+
+/**
+ * The paired view of a comparison, as a sentence: the mean difference over seeds (pooled over the given
+ * tasks' seeds, bootstrap stratified by task) with its interval. It is reported beside the verdict, which
+ * rests on the two sides' own intervals; only tasks with MIN_SEEDS_FOR_VERDICT or more pairs count.
+ */
+function pairedNote(
+  strata: number[][],
+  shared: boolean,
+  settings: Analysis['settings'],
+  key: string,
+): string {
+  // A task with fewer pairs than a verdict needs would enter the bootstrap with (almost) no spread.
+  const used = strata.filter((s) => s.length >= MIN_SEEDS_FOR_VERDICT);
+  if (used.length === 0) return '';
+  const pairs = used.flat().length;
+  const seed = settings.seed + hashSeed(`paired|${key}`);
+  const diff = stratifiedBootstrap(used, (s) => mean(s.flat()), { ...settings, seed });
+  const what = shared ? 'the same data subset and pre-trained networks' : 'the same data subset';
+  const sign = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(1)}`;
+  const zero = diff.low > 0 || diff.high < 0 ? 'excludes 0' : 'contains 0';
+  return ` Paired by seed (${pairs} pairs, each from ${what}): mean score difference ${sign(diff.point)} [${sign(diff.low)}, ${sign(diff.high)}], ${zero}.`;
+}
+
 function compareScores(
+  settings: Analysis['settings'],
   env: string,
   dataset: string,
   claim: string,
@@ -112,11 +157,17 @@ function compareScores(
   if (!better || !worse || !a || !b)
     return { ...base, verdict: 'not run', text: 'the runs it needs are missing' };
   const text = `final score ${better.label} ${formatInterval(a, 1)} vs ${worse.label} ${formatInterval(b, 1)}`;
+  const paired = pairedNote(
+    [pairedDifferences(better, worse)],
+    sharesPretraining(better, worse),
+    settings,
+    `${env}|${dataset}|${claim}`,
+  );
   const decided: Claim = above(a, b)
-    ? { ...base, verdict: 'holds', text: `${text}.` }
+    ? { ...base, verdict: 'holds', text: `${text}.${paired}` }
     : above(b, a)
-      ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.` }
-      : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.` };
+      ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${paired}` }
+      : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.${paired}` };
   return gated(decided, Math.min(better.finished, worse.finished));
 }
 
@@ -138,7 +189,7 @@ export function checkClaims(a: Analysis): Claim[] {
     claims.push(stepsClaim(t, rowOf(isMainPlain), 'TD3+BC → TD3'));
     const [main, ...ablations] = SCORE_COMPARISONS;
     const of = (side: Side) => groups.find((g) => isAblation(g, ...side));
-    claims.push(compareScores(t.env, t.dataset, main!.claim, of(main!.better), of(main!.worse)));
+    claims.push(compareScores(a.settings, t.env, t.dataset, main!.claim, of(main!.better), of(main!.worse)));
     const augRow = rowOf(isMainAug);
     const plainRow = rowOf(isMainPlain);
     if (augRow?.ratio && plainRow?.ratio) {
@@ -159,7 +210,7 @@ export function checkClaims(a: Analysis): Claim[] {
       // Shown once the task has a run of the side that is not a main variant (an ablation, the control).
       const extra = [c.better, c.worse].filter((side) => side[1] !== 'both' || (side[2] ?? 'vae') !== 'vae');
       if (extra.some((side) => of(side) !== undefined))
-        claims.push(compareScores(t.env, t.dataset, c.claim, of(c.better), of(c.worse)));
+        claims.push(compareScores(a.settings, t.env, t.dataset, c.claim, of(c.better), of(c.worse)));
     }
   }
   for (const c of a.critic) {
@@ -308,15 +359,21 @@ function pooledClaims(a: Analysis): Claim[] {
     const b = pooled((x) => x.better!, 'better');
     const w = pooled((x) => x.worse!, 'worse');
     const label = (x: GroupSummary | undefined) => x?.label ?? '';
+    const paired = pairedNote(
+      enough.map((x) => pairedDifferences(x.better!, x.worse!)),
+      sharesPretraining(enough[0]!.better!, enough[0]!.worse!),
+      a.settings,
+      `pooled|${claim}`,
+    );
     const text =
       `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${enough.map((x) => x.task).join('; ')}): ` +
       `final score ${label(enough[0]!.better)} ${formatInterval(b.iqm, 1)} (${b.runs} runs) vs ` +
       `${label(enough[0]!.worse)} ${formatInterval(w.iqm, 1)} (${w.runs} runs)`;
     const decided: Claim = above(b.iqm, w.iqm)
-      ? { ...base, verdict: 'holds', text: `${text}.${shortNote}` }
+      ? { ...base, verdict: 'holds', text: `${text}.${paired}${shortNote}` }
       : above(w.iqm, b.iqm)
-        ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${shortNote}` }
-        : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.${shortNote}` };
+        ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${paired}${shortNote}` }
+        : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.${paired}${shortNote}` };
     out.push(decided);
   }
   return out;

@@ -136,6 +136,44 @@ describe('o2o report: build from a results tree', () => {
     );
   });
 
+  it('quotes the paired difference of runs that share a seed beside the verdict', () => {
+    const claim = (env: string, c: string) =>
+      built.claims.find((x) => x.env === env && x.claim.startsWith(c))!;
+    const hopper = (r: number) => normalizedScore('hopper', r);
+    // Aug and plain runs of a seed end 350 apart (1500 + 100·seed vs 1150 + 100·seed): every pair alike.
+    const step = (hopper(1500) - hopper(1150)).toFixed(1);
+    assert.ok(
+      claim('Hopper-v5', 'augmentation improves the final score').text.includes(
+        `Paired by seed (5 pairs, each from the same data subset): mean score difference +${step} [+${step}, +${step}], excludes 0.`,
+      ),
+    );
+    // Both parts vs critic only, with augmentation, seeds 0-2: 1500/1600/1700 vs 900/950/1000.
+    const mean = (hopper(1600) - hopper(950)).toFixed(1);
+    for (const env of ['Hopper-v5', POOLED_ENV]) {
+      const text = claim(env, 'actor matters (with augmentation)').text;
+      assert.match(
+        text,
+        new RegExp(
+          `Paired by seed \\(3 pairs, each from the same data subset and pre-trained networks\\): mean score difference \\+${mean.replace('.', '\\.')} \\[\\+[0-9.]+, \\+[0-9.]+\\], excludes 0\\.`,
+        ),
+        text,
+      );
+    }
+    // On Walker2d the plain runs end 50 above the augmented ones at every seed: the paired view says so
+    // although the verdict (overlapping intervals) does not.
+    const walker = claim('Walker2d-v5', 'augmentation improves the final score');
+    const below = (normalizedScore('walker2d', 750) - normalizedScore('walker2d', 700)).toFixed(1);
+    assert.equal(walker.verdict, 'inconclusive');
+    assert.ok(
+      walker.text.includes(`mean score difference -${below} [-${below}, -${below}], excludes 0.`),
+      walker.text,
+    );
+    assert.match(
+      claim(POOLED_ENV, 'augmentation improves the final score').text,
+      /Paired by seed \(8 pairs,/,
+    );
+  });
+
   it("summarises the world models' held-out errors against copying the state", () => {
     assert.deepEqual(
       built.worldModels.map((w) => [w.env, w.dataset, w.seeds]),
@@ -488,6 +526,8 @@ describe('o2o report: claims from too few seeds', () => {
       readFileSync(join(dir, 'report', 'summary.md'), 'utf8'),
       /\| 1 \| [0-9.]+ \(one run per task: no interval\) \|/,
     );
+    for (const c of built.claims)
+      assert.doesNotMatch(c.text, /Paired/, 'one pair per comparison: no paired view');
     const pooled = built.claims.filter((c) => c.env === POOLED_ENV);
     assert.equal(pooled.length, 8);
     for (const c of pooled) {
