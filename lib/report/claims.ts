@@ -16,6 +16,13 @@ export interface Claim {
   claim: string;
   verdict: Verdict;
   text: string;
+  /** Final-score comparisons: the mean per-seed difference better − worse, when 3 or more pairs exist. */
+  paired?: PairedView;
+}
+
+export interface PairedView {
+  pairs: number;
+  difference: Interval;
 }
 
 const above = (a: Interval, b: Interval) => a.low > b.high;
@@ -121,26 +128,36 @@ const sharesPretraining = (a: GroupSummary, b: GroupSummary) =>
   a.variant === b.variant && a.augFraction === b.augFraction && a.worldModel === b.worldModel;
 
 /**
- * The paired view of a comparison, as a sentence: the mean difference over seeds (pooled over the given
- * tasks' seeds, bootstrap stratified by task) with its interval. It is reported beside the verdict, which
- * rests on the two sides' own intervals; only tasks with MIN_SEEDS_FOR_VERDICT or more pairs count.
+ * The paired view of a comparison: the mean difference over seeds (pooled over the given tasks' seeds,
+ * bootstrap stratified by task) with its interval, and the sentence that quotes it. It is reported beside
+ * the verdict, which rests on the two sides' own intervals; only tasks with MIN_SEEDS_FOR_VERDICT or more
+ * pairs count.
  */
-function pairedNote(
+function pairedView(
   strata: number[][],
   shared: boolean,
   settings: Analysis['settings'],
   key: string,
-): string {
+): { paired?: PairedView; sentence: string } {
   // A task with fewer pairs than a verdict needs would enter the bootstrap with (almost) no spread.
   const used = strata.filter((s) => s.length >= MIN_SEEDS_FOR_VERDICT);
-  if (used.length === 0) return '';
+  if (used.length === 0) return { sentence: '' };
   const pairs = used.flat().length;
   const seed = settings.seed + hashSeed(`paired|${key}`);
   const diff = stratifiedBootstrap(used, (s) => mean(s.flat()), { ...settings, seed });
   const what = shared ? 'the same data subset and pre-trained networks' : 'the same data subset';
-  const sign = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(1)}`;
-  const zero = diff.low > 0 || diff.high < 0 ? 'excludes 0' : 'contains 0';
-  return ` Paired by seed (${pairs} pairs, each from ${what}): mean score difference ${sign(diff.point)} [${sign(diff.low)}, ${sign(diff.high)}], ${zero}.`;
+  const zero = pairedSign(diff) === 0 ? 'contains 0' : 'excludes 0';
+  return {
+    paired: { pairs, difference: diff },
+    sentence: ` Paired by seed (${pairs} pairs, each from ${what}): mean score difference ${signed(diff.point)} [${signed(diff.low)}, ${signed(diff.high)}], ${zero}.`,
+  };
+}
+
+const signed = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(1)}`;
+
+/** +1 when the paired interval lies above 0 (better ahead), −1 below, 0 when it contains 0. */
+export function pairedSign(i: Interval): -1 | 0 | 1 {
+  return i.low > 0 ? 1 : i.high < 0 ? -1 : 0;
 }
 
 function compareScores(
@@ -157,17 +174,18 @@ function compareScores(
   if (!better || !worse || !a || !b)
     return { ...base, verdict: 'not run', text: 'the runs it needs are missing' };
   const text = `final score ${better.label} ${formatInterval(a, 1)} vs ${worse.label} ${formatInterval(b, 1)}`;
-  const paired = pairedNote(
+  const { paired, sentence } = pairedView(
     [pairedDifferences(better, worse)],
     sharesPretraining(better, worse),
     settings,
     `${env}|${dataset}|${claim}`,
   );
   const decided: Claim = above(a, b)
-    ? { ...base, verdict: 'holds', text: `${text}.${paired}` }
+    ? { ...base, verdict: 'holds', text: `${text}.${sentence}` }
     : above(b, a)
-      ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${paired}` }
-      : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.${paired}` };
+      ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${sentence}` }
+      : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.${sentence}` };
+  if (paired) decided.paired = paired;
   return gated(decided, Math.min(better.finished, worse.finished));
 }
 
@@ -359,7 +377,7 @@ function pooledClaims(a: Analysis): Claim[] {
     const b = pooled((x) => x.better!, 'better');
     const w = pooled((x) => x.worse!, 'worse');
     const label = (x: GroupSummary | undefined) => x?.label ?? '';
-    const paired = pairedNote(
+    const { paired, sentence } = pairedView(
       enough.map((x) => pairedDifferences(x.better!, x.worse!)),
       sharesPretraining(enough[0]!.better!, enough[0]!.worse!),
       a.settings,
@@ -370,10 +388,15 @@ function pooledClaims(a: Analysis): Claim[] {
       `final score ${label(enough[0]!.better)} ${formatInterval(b.iqm, 1)} (${b.runs} runs) vs ` +
       `${label(enough[0]!.worse)} ${formatInterval(w.iqm, 1)} (${w.runs} runs)`;
     const decided: Claim = above(b.iqm, w.iqm)
-      ? { ...base, verdict: 'holds', text: `${text}.${paired}${shortNote}` }
+      ? { ...base, verdict: 'holds', text: `${text}.${sentence}${shortNote}` }
       : above(w.iqm, b.iqm)
-        ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${paired}${shortNote}` }
-        : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.${paired}${shortNote}` };
+        ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${sentence}${shortNote}` }
+        : {
+            ...base,
+            verdict: 'inconclusive',
+            text: `${text}: the intervals overlap.${sentence}${shortNote}`,
+          };
+    if (paired) decided.paired = paired;
     out.push(decided);
   }
   return out;

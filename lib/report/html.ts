@@ -10,6 +10,7 @@ import { escapeXml as esc } from './svg/xml.ts';
 import {
   aggregateTable,
   budgetTable,
+  claimsAtAGlanceTable,
   criticTable,
   finalScoresTable,
   rebuildTable,
@@ -112,6 +113,7 @@ ${runList}
 <h2 id="headline">Headline: environment steps to reach TD3-from-scratch's final return</h2>
 ${a.thresholds.map((t) => table(thresholdTable(t))).join('\n') || '<p class="meta">Needs finished TD3-from-scratch runs and pre-trained runs on the same env.</p>'}
 <h2 id="claims">The paper's claims</h2>
+${p.claims.length > 0 ? table(claimsAtAGlanceTable(p.claims)) : ''}
 ${claims(p.claims)}
 <h2 id="curves">Learning curves</h2>
 ${figures(p.figures, 'curves')}

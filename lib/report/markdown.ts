@@ -5,6 +5,7 @@ import type { PageInput } from './html.ts';
 import { describeRebuilds } from './rebuilds.ts';
 import {
   aggregateTable,
+  claimsAtAGlanceTable,
   scratchBaselineTable,
   type Table,
   thresholdTable,
@@ -63,7 +64,9 @@ export function renderSummary(p: PageInput): string {
       : ['*No env has finished scratch and pre-trained runs yet.*', '']),
     '## Claims',
     '',
-    ...(p.claims.length > 0 ? claimsByTask(p) : ['*Nothing to compare yet.*']),
+    ...(p.claims.length > 0
+      ? [markdownTable(claimsAtAGlanceTable(p.claims)), ...claimsByTask(p)]
+      : ['*Nothing to compare yet.*']),
     '',
     '## Over all tasks',
     '',

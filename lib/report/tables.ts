@@ -1,6 +1,7 @@
 // The report's tables as rows of cells, rendered by both the HTML page and the markdown summary.
 import type { Analysis, ThresholdTable } from './analysis.ts';
 import { type BudgetRow, PAPER_SCRATCH_SCORES } from './budgets.ts';
+import { type Claim, POOLED_ENV, pairedSign } from './claims.ts';
 import {
   formatCount,
   formatInterval,
@@ -39,6 +40,34 @@ export function thresholdTable(t: ThresholdTable): Table {
       r.ratio ? formatInterval(r.ratio, 2) : '1 (reference)',
       r.ratio ? formatSpeedup(r.ratio.point) : '',
       r.steps.map(formatRunSteps).join(', '),
+    ]),
+  };
+}
+
+/**
+ * Every claim's verdict per task in one grid (pooled first, then the tasks in the report's order), the
+ * evidence being in the list that follows. A score comparison whose paired interval excludes 0 says which
+ * way it points, since the verdict alone does not use it.
+ */
+export function claimsAtAGlanceTable(claims: readonly Claim[]): Table {
+  const taskOf = (c: Claim) => `${c.env} ${c.dataset}`;
+  const tasks = [...new Set(claims.map(taskOf))];
+  // Rows in the per-task order (the headline steps claims first), then what only the pooled list has.
+  const perTask = claims.filter((c) => c.env !== POOLED_ENV);
+  const names = [...new Set([...perTask, ...claims].map((c) => c.claim))];
+  const cell = (c: Claim | undefined) => {
+    if (!c) return '–';
+    const sign = c.paired ? pairedSign(c.paired.difference) : 0;
+    return sign === 0 ? c.verdict : `${c.verdict} (paired: ${sign > 0 ? 'for' : 'against'})`;
+  };
+  return {
+    caption:
+      'The claims at a glance: verdict per task (evidence below; – not checked there). "paired: for / against": ' +
+      'the runs of one seed, compared pairwise, separate in favour of the claim or against it',
+    header: ['claim', ...tasks],
+    rows: names.map((name) => [
+      name,
+      ...tasks.map((t) => cell(claims.find((c) => c.claim === name && taskOf(c) === t))),
     ]),
   };
 }

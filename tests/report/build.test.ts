@@ -172,6 +172,18 @@ describe('o2o report: build from a results tree', () => {
       claim(POOLED_ENV, 'augmentation improves the final score').text,
       /Paired by seed \(8 pairs,/,
     );
+    // The at-a-glance grid in the summary: one row per claim, one column per task, pooled first.
+    const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8').split('\n');
+    const cells = (line: string) => line.slice(2, -2).split(' | ');
+    const header = cells(md.find((l) => l.startsWith('| claim | '))!);
+    const row = cells(md.find((l) => l.startsWith('| augmentation improves the final score | '))!);
+    const at = (task: string) => row[header.indexOf(task)];
+    assert.equal(header[1], 'all tasks pooled');
+    const hopperVerdict = claim('Hopper-v5', 'augmentation improves').verdict;
+    assert.equal(at('Hopper-v5 medium-10k'), `${hopperVerdict} (paired: for)`);
+    assert.equal(at('Walker2d-v5 medium-replay-10k'), 'inconclusive (paired: against)');
+    const steps = cells(md.find((l) => l.startsWith("| TD3+BC+aug → TD3 reaches scratch's final"))!);
+    assert.equal(steps[1], '–', 'the steps claims are per task only');
   });
 
   it("summarises the world models' held-out errors against copying the state", () => {
