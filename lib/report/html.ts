@@ -2,7 +2,7 @@
 // tables, the claims and the method notes. No scripts, no external resources.
 import type { Analysis } from './analysis.ts';
 import type { BudgetRow } from './budgets.ts';
-import type { Claim } from './claims.ts';
+import type { Claim, Verdict } from './claims.ts';
 import type { Figure } from './figures.ts';
 import { formatRange } from './format.ts';
 import { describeRebuilds, type RebuildRow } from './rebuilds.ts';
@@ -54,10 +54,15 @@ export function writtenBy(commits: string[]): string {
   return `results written by ${commits.length} commits (each run's is in the run list)`;
 }
 
-function table(t: Table): string {
+/** `classOf` may give a cell a CSS class (by its text and column), e.g. a verdict's colour. */
+function table(t: Table, classOf?: (cell: string, column: number) => string | undefined): string {
   if (t.rows.length === 0) return `<p class="meta">${esc(t.caption)}: no data.</p>`;
   const head = t.header.map((h) => `<th>${esc(h)}</th>`).join('');
-  const body = t.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n');
+  const td = (c: string, i: number) => {
+    const cls = classOf?.(c, i);
+    return `<td${cls ? ` class="${esc(cls)}"` : ''}>${esc(c)}</td>`;
+  };
+  const body = t.rows.map((r) => `<tr>${r.map(td).join('')}</tr>`).join('\n');
   return `<table>\n<caption>${esc(t.caption)}</caption>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
@@ -70,6 +75,14 @@ function figures(list: Figure[], section: Figure['section']): string {
         `<figure id="${esc(f.file)}">\n${f.svg}<figcaption>${esc(f.caption)} (<a href="figures/${esc(f.file)}">${esc(f.file)}</a>)</figcaption>\n</figure>`,
     )
     .join('\n');
+}
+
+const VERDICTS: readonly Verdict[] = ['does not hold', 'holds', 'inconclusive', 'not run'];
+
+/** A cell of the claims grid, coloured by the verdict it starts with. */
+function verdictClass(cell: string, column: number): string | undefined {
+  if (column === 0) return undefined;
+  return VERDICTS.find((v) => cell.startsWith(v))?.replace(/ /g, '-');
 }
 
 function claims(list: Claim[]): string {
@@ -113,7 +126,7 @@ ${runList}
 <h2 id="headline">Headline: environment steps to reach TD3-from-scratch's final return</h2>
 ${a.thresholds.map((t) => table(thresholdTable(t))).join('\n') || '<p class="meta">Needs finished TD3-from-scratch runs and pre-trained runs on the same env.</p>'}
 <h2 id="claims">The paper's claims</h2>
-${p.claims.length > 0 ? table(claimsAtAGlanceTable(p.claims)) : ''}
+${p.claims.length > 0 ? table(claimsAtAGlanceTable(p.claims), verdictClass) : ''}
 ${claims(p.claims)}
 <h2 id="curves">Learning curves</h2>
 ${figures(p.figures, 'curves')}

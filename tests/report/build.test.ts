@@ -184,6 +184,8 @@ describe('o2o report: build from a results tree', () => {
     assert.equal(at('Walker2d-v5 medium-replay-10k'), 'inconclusive (paired: against)');
     const steps = cells(md.find((l) => l.startsWith("| TD3+BC+aug → TD3 reaches scratch's final"))!);
     assert.equal(steps[1], '–', 'the steps claims are per task only');
+    const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
+    assert.ok(html.includes('<td class="inconclusive">inconclusive (paired: against)</td>'), 'coloured');
   });
 
   it("summarises the world models' held-out errors against copying the state", () => {
