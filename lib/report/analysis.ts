@@ -15,6 +15,7 @@ import {
   roundInterval,
 } from './analysis-common.ts';
 import { type CriticAnalysis, criticAnalysis } from './critic-analysis.ts';
+import { type FrozenStretch, frozenStretch } from './frozen-runs.ts';
 import {
   finalOf,
   type Group,
@@ -127,6 +128,8 @@ export interface RunEntry {
   finalScore: number | null;
   /** The commit that wrote the run's config (null when the run predates the field). */
   commit: string | null;
+  /** Where the policy stopped changing while fine-tuning (frozen-runs.ts), if it did. */
+  frozen: FrozenStretch | null;
 }
 
 function runEntry(run: RunRecord): RunEntry {
@@ -141,6 +144,7 @@ function runEntry(run: RunRecord): RunEntry {
     finalReturn: final ? round(final.finalReturn, 2) : null,
     finalScore: final?.finalScore == null ? null : round(final.finalScore, 2),
     commit: run.config.commit ?? null,
+    frozen: frozenStretch(run),
   };
 }
 

@@ -5,6 +5,7 @@ import type { BudgetRow } from './budgets.ts';
 import type { Claim, Verdict } from './claims.ts';
 import type { Figure } from './figures.ts';
 import { formatRange } from './format.ts';
+import { describeFrozen } from './frozen-runs.ts';
 import { describeRebuilds, type RebuildRow } from './rebuilds.ts';
 import { escapeXml as esc } from './svg/xml.ts';
 import {
@@ -132,6 +133,7 @@ ${claims(p.claims)}
 ${figures(p.figures, 'curves')}
 <h2 id="finals">Final scores</h2>
 ${table(finalScoresTable(a))}
+${describeFrozen(a.runList) ? `<p>${esc(describeFrozen(a.runList))}</p>` : ''}
 ${table(aggregateTable(a))}
 <h2 id="ablations">Ablations: which pre-trained parts, with and without augmentation</h2>
 ${figures(p.figures, 'ablations')}

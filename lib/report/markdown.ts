@@ -1,6 +1,7 @@
 // report/summary.md: the headline tables, the claims with verdicts, the aggregate, and where budgets are
 // smaller than the paper's, for reading without a browser.
 import { formatRange } from './format.ts';
+import { describeFrozen } from './frozen-runs.ts';
 import type { PageInput } from './html.ts';
 import { describeRebuilds } from './rebuilds.ts';
 import {
@@ -72,6 +73,7 @@ export function renderSummary(p: PageInput): string {
     '',
     markdownTable(aggregateTable(a)),
     markdownTable(scratchBaselineTable(a)),
+    ...(describeFrozen(a.runList) ? [describeFrozen(a.runList), ''] : []),
     '## Budgets smaller than the paper’s',
     '',
     ...(p.budgets.some((b) => b.smaller)

@@ -10,6 +10,7 @@ import {
   formatSpeedup,
   formatSteps,
 } from './format.ts';
+import { formatFrozen } from './frozen-runs.ts';
 import type { RebuildRow } from './rebuilds.ts';
 import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
 
@@ -211,6 +212,7 @@ export function runListTable(a: Analysis): Table {
       'online steps',
       'final return',
       'final score',
+      'policy frozen (steps)',
       'commit',
     ],
     rows: a.runList.map((r) => [
@@ -221,6 +223,7 @@ export function runListTable(a: Analysis): Table {
       `${formatCount(r.lastStep)} / ${formatCount(r.budget)}`,
       r.finalReturn === null ? '–' : r.finalReturn.toFixed(1),
       r.finalScore === null ? '–' : r.finalScore.toFixed(1),
+      r.frozen === null ? '' : formatFrozen(r.frozen),
       r.commit === null ? '–' : r.commit.slice(0, 12),
     ]),
   };

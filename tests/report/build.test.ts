@@ -188,6 +188,21 @@ describe('o2o report: build from a results tree', () => {
     assert.ok(html.includes('<td class="inconclusive">inconclusive (paired: against)</td>'), 'coloured');
   });
 
+  it('names the runs whose evaluation return stopped changing while fine-tuning', () => {
+    // Fixture curves are ramps, flat from rampEnd on; updates start after the 5k warm-up. The augmented
+    // Hopper runs (ramp 10k) stay flat 40k steps, the plain ones (ramp 30k) 20k: below the 25k floor.
+    const entry = (variant: string, seed: number) =>
+      built.analysis.runList.find(
+        (r) => r.dir.startsWith('Hopper-v5/medium-10k/') && r.dir.endsWith(`${variant}/seed-${seed}`),
+      )!;
+    assert.deepEqual(entry('td3bc-aug-both-p0.5', 0).frozen, { from: 10_000, to: 50_000 });
+    assert.equal(entry('td3bc-both-p0', 0).frozen, null);
+    assert.equal(entry('td3bc-aug-both-p0.5', 5).frozen, null, 'the unfinished run: flat 10k-20k only');
+    const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
+    assert.match(md, /stopped changing while fine-tuning: .*td3bc-aug-both-p0\.5\/seed-0 \(steps 10k–50k\)/);
+    assert.doesNotMatch(md, /td3bc-both-p0\/seed-0 \(steps/);
+  });
+
   it("summarises the world models' held-out errors against copying the state", () => {
     assert.deepEqual(
       built.worldModels.map((w) => [w.env, w.dataset, w.seeds]),
