@@ -160,6 +160,24 @@ export function pairedSign(i: Interval): -1 | 0 | 1 {
   return i.low > 0 ? 1 : i.high < 0 ? -1 : 0;
 }
 
+/** The verdict on final scores: `better`'s interval above `worse`'s, below it, or overlapping. */
+function scoreVerdict(
+  base: Pick<Claim, 'env' | 'dataset' | 'claim'>,
+  better: Interval,
+  worse: Interval,
+  text: string,
+  tail: string,
+  paired: PairedView | undefined,
+): Claim {
+  const decided: Claim = above(better, worse)
+    ? { ...base, verdict: 'holds', text: `${text}.${tail}` }
+    : above(worse, better)
+      ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${tail}` }
+      : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.${tail}` };
+  if (paired) decided.paired = paired;
+  return decided;
+}
+
 function compareScores(
   settings: Analysis['settings'],
   env: string,
@@ -180,13 +198,7 @@ function compareScores(
     settings,
     `${env}|${dataset}|${claim}`,
   );
-  const decided: Claim = above(a, b)
-    ? { ...base, verdict: 'holds', text: `${text}.${sentence}` }
-    : above(b, a)
-      ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${sentence}` }
-      : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.${sentence}` };
-  if (paired) decided.paired = paired;
-  return gated(decided, Math.min(better.finished, worse.finished));
+  return gated(scoreVerdict(base, a, b, text, sentence, paired), Math.min(better.finished, worse.finished));
 }
 
 export function checkClaims(a: Analysis): Claim[] {
@@ -387,17 +399,7 @@ function pooledClaims(a: Analysis): Claim[] {
       `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${enough.map((x) => x.task).join('; ')}): ` +
       `final score ${label(enough[0]!.better)} ${formatInterval(b.iqm, 1)} (${b.runs} runs) vs ` +
       `${label(enough[0]!.worse)} ${formatInterval(w.iqm, 1)} (${w.runs} runs)`;
-    const decided: Claim = above(b.iqm, w.iqm)
-      ? { ...base, verdict: 'holds', text: `${text}.${sentence}${shortNote}` }
-      : above(w.iqm, b.iqm)
-        ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${sentence}${shortNote}` }
-        : {
-            ...base,
-            verdict: 'inconclusive',
-            text: `${text}: the intervals overlap.${sentence}${shortNote}`,
-          };
-    if (paired) decided.paired = paired;
-    out.push(decided);
+    out.push(scoreVerdict(base, b.iqm, w.iqm, text, sentence + shortNote, paired));
   }
   return out;
 }

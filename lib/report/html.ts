@@ -99,6 +99,7 @@ function claims(list: Claim[]): string {
 
 export function renderPage(p: PageInput): string {
   const a = p.analysis;
+  const frozen = describeFrozen(a.runList);
   const smaller = p.budgets.filter((b) => b.smaller);
   const smallerList =
     smaller.length === 0
@@ -133,7 +134,7 @@ ${claims(p.claims)}
 ${figures(p.figures, 'curves')}
 <h2 id="finals">Final scores</h2>
 ${table(finalScoresTable(a))}
-${describeFrozen(a.runList) ? `<p>${esc(describeFrozen(a.runList))}</p>` : ''}
+${frozen ? `<p>${esc(frozen)}</p>` : ''}
 ${table(aggregateTable(a))}
 <h2 id="ablations">Ablations: which pre-trained parts, with and without augmentation</h2>
 ${figures(p.figures, 'ablations')}

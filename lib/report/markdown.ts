@@ -52,6 +52,7 @@ function differences(p: PageInput): string[] {
 
 export function renderSummary(p: PageInput): string {
   const a = p.analysis;
+  const frozen = describeFrozen(a.runList);
   const lines = [
     '# Reproduction summary',
     '',
@@ -73,7 +74,7 @@ export function renderSummary(p: PageInput): string {
     '',
     markdownTable(aggregateTable(a)),
     markdownTable(scratchBaselineTable(a)),
-    ...(describeFrozen(a.runList) ? [describeFrozen(a.runList), ''] : []),
+    ...(frozen ? [frozen, ''] : []),
     '## Budgets smaller than the paper’s',
     '',
     ...(p.budgets.some((b) => b.smaller)
