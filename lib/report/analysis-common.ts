@@ -1,8 +1,8 @@
 // What the report's analyses share: settings, rounding, per-group bootstrap seeds, the plotted value of an
 // evaluation, and curves aggregated over seeds (IQM with a bootstrap band at every evaluation).
-import { type Group, isSweepOnly, scoreOf } from './groups.ts';
+import { finalOf, type Group, isSweepOnly, scoreOf } from './groups.ts';
 import type { RunRecord } from './results.ts';
-import { type Interval, iqmInterval } from './stats.ts';
+import { type Interval, iqmInterval, type ThresholdRun } from './stats.ts';
 
 export interface ReportSettings {
   /** Bootstrap resamples for every interval (default 2,000). */
@@ -23,6 +23,12 @@ export interface CurvePoint {
   n: number;
 }
 
+/**
+ * Fewer seeds than this and a bootstrap interval says nothing (one seed: a point), so a claim that the
+ * intervals would decide is reported as inconclusive, with the count; pooled statistics leave such tasks out.
+ */
+export const MIN_SEEDS_FOR_VERDICT = 3;
+
 export const round = (v: number, digits = 4) => Number(v.toFixed(digits));
 
 export function roundInterval(i: Interval, digits = 4): Interval {
@@ -38,6 +44,15 @@ export function hashSeed(text: string): number {
 
 export function onlineRows(run: RunRecord) {
   return run.metrics.filter((m) => m.phase === 'online').sort((a, b) => a.step - b.step);
+}
+
+/** A finished run as the steps-to-threshold analyses need it: final return, online curve, step budget. */
+export function thresholdRun(run: RunRecord): ThresholdRun {
+  return {
+    finalReturn: finalOf(run).finalReturn,
+    curve: onlineRows(run).map((m) => ({ step: m.step, value: m.returnMean })),
+    budget: run.config.onlineSteps,
+  };
 }
 
 export function plottedValue(run: RunRecord, row: RunRecord['metrics'][number]): number {

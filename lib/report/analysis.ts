@@ -13,6 +13,7 @@ import {
   type ReportSettings,
   round,
   roundInterval,
+  thresholdRun,
 } from './analysis-common.ts';
 import { type CriticAnalysis, criticAnalysis } from './critic-analysis.ts';
 import { type FrozenStretch, frozenStretch } from './frozen-runs.ts';
@@ -27,6 +28,7 @@ import {
   scoreOf,
   type WorldModelKind,
 } from './groups.ts';
+import { type PooledStepsRow, pooledStepsRows } from './pooled-steps.ts';
 import type { RunRecord } from './results.ts';
 import {
   compareStepsToThreshold,
@@ -35,13 +37,13 @@ import {
   mean,
   type StepsToThreshold,
   std,
-  type ThresholdRun,
 } from './stats.ts';
 import { type Sweep, sweeps } from './sweeps.ts';
 
 export type { CurvePoint, ReportSettings } from './analysis-common.ts';
 export { DEFAULT_SETTINGS } from './analysis-common.ts';
 export type { CriticAnalysis, CriticSeries, OnlineCriticSeries } from './critic-analysis.ts';
+export type { PooledStepsRow } from './pooled-steps.ts';
 export type { Sweep, SweepPoint } from './sweeps.ts';
 
 export interface Summary {
@@ -158,6 +160,8 @@ export interface Analysis {
   groups: GroupSummary[];
   thresholds: ThresholdTable[];
   aggregate: AggregateRow[];
+  /** The headline steps ratio per pre-trained variant, pooled over the main tasks. */
+  pooledSteps: PooledStepsRow[];
   sweeps: Sweep[];
   critic: CriticAnalysis[];
   curves: Record<string, Curve[]>;
@@ -169,14 +173,6 @@ function summarise(values: number[], s: ReportSettings, seedOffset: number): Sum
     mean: round(mean(values)),
     std: round(std(values)),
     iqm: roundInterval(iqmInterval([values], { ...s, seed: s.seed + seedOffset })),
-  };
-}
-
-function thresholdRun(run: RunRecord): ThresholdRun {
-  return {
-    finalReturn: finalOf(run).finalReturn,
-    curve: onlineRows(run).map((m) => ({ step: m.step, value: m.returnMean })),
-    budget: run.config.onlineSteps,
   };
 }
 
@@ -380,6 +376,7 @@ export function analyse(runs: readonly RunRecord[], settings: Partial<ReportSett
     groups: summaries,
     thresholds,
     aggregate: aggregateOverTasks(groups, s),
+    pooledSteps: pooledStepsRows(groups, s),
     sweeps: sweeps(groups, new Map(summaries.map((x) => [x.id, x])), thresholds),
     critic: criticAnalysis(groups, offlineOnly, s),
     curves: curves(groups, offlineOnly, s),

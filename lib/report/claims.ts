@@ -2,8 +2,8 @@
 // sentence that quotes the intervals it rests on. "Holds" needs the 95% intervals to separate; when
 // they overlap the verdict is "inconclusive", never a win. Score comparisons also quote the paired view
 // (differences between runs of one seed), which the verdict does not use.
-import type { Analysis, GroupSummary, ThresholdRow, ThresholdTable } from './analysis.ts';
-import { hashSeed } from './analysis-common.ts';
+import type { Analysis, GroupSummary, PooledStepsRow, ThresholdRow, ThresholdTable } from './analysis.ts';
+import { hashSeed, MIN_SEEDS_FOR_VERDICT } from './analysis-common.ts';
 import { formatInterval, formatSpeedup, formatSteps } from './format.ts';
 import { isSweepOnly, MAIN_AUG_FRACTION, type WorldModelKind } from './groups.ts';
 import { type Interval, iqmInterval, mean, stratifiedBootstrap } from './stats.ts';
@@ -27,11 +27,7 @@ export interface PairedView {
 
 const above = (a: Interval, b: Interval) => a.low > b.high;
 
-/**
- * Fewer seeds than this and a bootstrap interval says nothing (one seed: a point), so a claim that the
- * intervals would decide is reported as inconclusive, with the count.
- */
-export const MIN_SEEDS_FOR_VERDICT = 3;
+export { MIN_SEEDS_FOR_VERDICT };
 
 function gated(claim: Claim, seeds: number): Claim {
   if (seeds >= MIN_SEEDS_FOR_VERDICT || claim.verdict === 'not run' || claim.verdict === 'inconclusive')
@@ -285,7 +281,7 @@ export function checkClaims(a: Analysis): Claim[] {
     .map((c, i) => ({ c, i }))
     .sort((x, y) => rank(x.c) - rank(y.c) || x.i - y.i)
     .map((x) => x.c);
-  return [...pooledClaims(a), ...perTask];
+  return [...pooledStepsClaims(a), ...pooledClaims(a), ...perTask];
 }
 
 /** A variant, the parts it pre-trains and (augmented only) its world model when not the VAE. */
@@ -402,4 +398,66 @@ function pooledClaims(a: Analysis): Claim[] {
     out.push(scoreVerdict(base, b.iqm, w.iqm, text, sentence + shortNote, paired));
   }
   return out;
+}
+
+/**
+ * The headline steps claims over every main task at once (a.pooledSteps: each run's steps as a fraction
+ * of its env's scratch steps, IQM over all runs), decided as on one task: the ratio's interval below 1.
+ */
+function pooledStepsClaims(a: Analysis): Claim[] {
+  const base = { env: POOLED_ENV, dataset: POOLED_DATASET };
+  const aug = a.pooledSteps.find(isMainAug);
+  const plain = a.pooledSteps.find(isMainPlain);
+  const where = (r: PooledStepsRow) => {
+    const censored = r.runs - r.reached;
+    const leftOut =
+      r.leftOut.length > 0
+        ? ` Left out with fewer than ${MIN_SEEDS_FOR_VERDICT} seeds: ${r.leftOut.join('; ')}.`
+        : '';
+    return {
+      head: `over ${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'} (${r.tasks.join('; ')}): ${r.label} needs ${formatInterval(r.ratio, 2)} of scratch's steps (IQM over ${r.runs} runs of each run's steps ÷ its env's scratch steps IQM)`,
+      tail:
+        (censored > 0
+          ? ` ${censored} of ${r.runs} runs never reached the threshold and count at their budget (a lower bound).`
+          : '') + leftOut,
+    };
+  };
+  const claims: Claim[] = [];
+  for (const [row, label] of [
+    [aug, 'TD3+BC+aug → TD3'],
+    [plain, 'TD3+BC → TD3'],
+  ] as const) {
+    if (!row) continue;
+    const claim = `${label} reaches scratch's final return with fewer steps`;
+    const { head, tail } = where(row);
+    const r = row.ratio;
+    claims.push(
+      r.high < 1
+        ? { ...base, claim, verdict: 'holds', text: `${head}: ${formatSpeedup(r.point)} fewer.${tail}` }
+        : r.low > 1
+          ? { ...base, claim, verdict: 'does not hold', text: `${head}: more steps than scratch.${tail}` }
+          : { ...base, claim, verdict: 'inconclusive', text: `${head}; the interval contains 1.${tail}` },
+    );
+  }
+  if (aug && plain) {
+    const claim = 'augmentation needs fewer steps than no augmentation';
+    const text = `ratio to scratch's steps over tasks with ${formatInterval(aug.ratio, 2)} (${aug.runs} runs) vs without ${formatInterval(plain.ratio, 2)} (${plain.runs} runs)`;
+    // Pooled over different tasks the two ratios would not compare like with like.
+    const same = aug.tasks.join('|') === plain.tasks.join('|');
+    claims.push(
+      !same
+        ? {
+            ...base,
+            claim,
+            verdict: 'inconclusive',
+            text: `${text}: pooled over different tasks, so not compared.`,
+          }
+        : above(plain.ratio, aug.ratio)
+          ? { ...base, claim, verdict: 'holds', text: `${text}.` }
+          : above(aug.ratio, plain.ratio)
+            ? { ...base, claim, verdict: 'does not hold', text: `${text}: the opposite.` }
+            : { ...base, claim, verdict: 'inconclusive', text: `${text}: the intervals overlap.` },
+    );
+  }
+  return claims;
 }

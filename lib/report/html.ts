@@ -14,6 +14,7 @@ import {
   claimsAtAGlanceTable,
   criticTable,
   finalScoresTable,
+  pooledStepsTable,
   rebuildTable,
   runListTable,
   scratchBaselineTable,
@@ -100,6 +101,7 @@ function claims(list: Claim[]): string {
 export function renderPage(p: PageInput): string {
   const a = p.analysis;
   const frozen = describeFrozen(a.runList);
+  const pooledSteps = pooledStepsTable(a);
   const smaller = p.budgets.filter((b) => b.smaller);
   const smallerList =
     smaller.length === 0
@@ -127,6 +129,7 @@ ${unfinished}
 ${runList}
 <h2 id="headline">Headline: environment steps to reach TD3-from-scratch's final return</h2>
 ${a.thresholds.map((t) => table(thresholdTable(t))).join('\n') || '<p class="meta">Needs finished TD3-from-scratch runs and pre-trained runs on the same env.</p>'}
+${pooledSteps ? table(pooledSteps) : ''}
 <h2 id="claims">The paper's claims</h2>
 ${p.claims.length > 0 ? table(claimsAtAGlanceTable(p.claims), verdictClass) : ''}
 ${claims(p.claims)}

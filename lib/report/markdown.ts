@@ -7,6 +7,7 @@ import { describeRebuilds } from './rebuilds.ts';
 import {
   aggregateTable,
   claimsAtAGlanceTable,
+  pooledStepsTable,
   scratchBaselineTable,
   type Table,
   thresholdTable,
@@ -53,6 +54,7 @@ function differences(p: PageInput): string[] {
 export function renderSummary(p: PageInput): string {
   const a = p.analysis;
   const frozen = describeFrozen(a.runList);
+  const pooledSteps = pooledStepsTable(a);
   const lines = [
     '# Reproduction summary',
     '',
@@ -64,6 +66,7 @@ export function renderSummary(p: PageInput): string {
     ...(a.thresholds.length > 0
       ? a.thresholds.map((t) => markdownTable(thresholdTable(t)))
       : ['*No env has finished scratch and pre-trained runs yet.*', '']),
+    ...(pooledSteps ? [markdownTable(pooledSteps)] : []),
     '## Claims',
     '',
     ...(p.claims.length > 0

@@ -231,3 +231,72 @@ export function compareStepsToThreshold(
     ratio,
   };
 }
+
+/** One task (env × dataset) of a pooled steps comparison: the env its threshold comes from, and the runs. */
+export interface StepsTask {
+  env: string;
+  variant: readonly ThresholdRun[];
+}
+
+export interface PooledStepsRatio {
+  /** IQM over every variant run of its steps ÷ its env's scratch steps IQM, with the interval. */
+  ratio: Interval;
+  runs: number;
+  /** Runs that reached their env's threshold (the others count at their budget). */
+  reached: number;
+}
+
+/**
+ * The steps ratio to scratch pooled over tasks, as rliable aggregates: each variant run's steps to its env's
+ * threshold, divided by the IQM of that env's scratch steps, and the IQM of all those ratios. On one task it
+ * is compareStepsToThreshold's ratio (dividing by a constant commutes with the IQM). The bootstrap
+ * resamples each env's scratch runs once (the env's tasks share them, and so their threshold) and each
+ * task's variant runs, recomputing the thresholds from the resampled scratch runs.
+ */
+export function pooledStepsRatio(
+  scratchByEnv: ReadonlyMap<string, readonly ThresholdRun[]>,
+  tasks: readonly StepsTask[],
+  options: BootstrapOptions & { window?: number },
+): PooledStepsRatio {
+  if (tasks.length === 0) throw new Error('pooledStepsRatio: no tasks');
+  const envs = [...new Set(tasks.map((t) => t.env))];
+  for (const env of envs) {
+    if ((scratchByEnv.get(env)?.length ?? 0) === 0)
+      throw new Error(`pooledStepsRatio: no scratch runs for ${env}`);
+  }
+  const window = options.window ?? 1;
+  const scratch = envs.map((env) => scratchByEnv.get(env)!);
+  if (tasks.some((t) => t.variant.length === 0))
+    throw new Error('pooledStepsRatio: a task has no variant runs');
+  // Resample indices into one list of runs: the envs' scratch strata first, then one stratum per task.
+  const all = [...scratch.flat(), ...tasks.flatMap((t) => t.variant)];
+  const strata: number[][] = [];
+  let next = 0;
+  for (const runs of [...scratch, ...tasks.map((t) => t.variant)]) {
+    strata.push(runs.map(() => next++));
+  }
+  const envIndex = tasks.map((t) => envs.indexOf(t.env));
+  const evaluate = (s: readonly (readonly number[])[]) => {
+    const per = s.slice(0, envs.length).map((indices) => {
+      const runs = indices.map((i) => all[i]!);
+      const threshold = mean(runs.map((r) => r.finalReturn));
+      const steps = iqm(runs.map((r) => stepsToThreshold(r.curve, threshold, r.budget, window).steps));
+      return { threshold, steps: Math.max(1, steps) };
+    });
+    const ratios: number[] = [];
+    let reached = 0;
+    s.slice(envs.length).forEach((indices, t) => {
+      const { threshold, steps } = per[envIndex[t]!]!;
+      for (const i of indices) {
+        const r = all[i]!;
+        const x = stepsToThreshold(r.curve, threshold, r.budget, window);
+        if (!x.censored) reached++;
+        ratios.push(x.steps / steps);
+      }
+    });
+    return { ratio: iqm(ratios), runs: ratios.length, reached };
+  };
+  const [ratio] = stratifiedBootstrapMany(strata, (s) => [evaluate(s).ratio], options) as [Interval];
+  const { runs, reached } = evaluate(strata);
+  return { ratio, runs, reached };
+}

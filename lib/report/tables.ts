@@ -1,7 +1,7 @@
 // The report's tables as rows of cells, rendered by both the HTML page and the markdown summary.
 import type { Analysis, ThresholdTable } from './analysis.ts';
 import { type BudgetRow, PAPER_SCRATCH_SCORES } from './budgets.ts';
-import { type Claim, POOLED_ENV, pairedSign } from './claims.ts';
+import { type Claim, MIN_SEEDS_FOR_VERDICT, POOLED_ENV, pairedSign } from './claims.ts';
 import {
   formatCount,
   formatInterval,
@@ -41,6 +41,26 @@ export function thresholdTable(t: ThresholdTable): Table {
       r.ratio ? formatInterval(r.ratio, 2) : '1 (reference)',
       r.ratio ? formatSpeedup(r.ratio.point) : '',
       r.steps.map(formatRunSteps).join(', '),
+    ]),
+  };
+}
+
+/** The steps ratio of every pre-trained variant pooled over the main tasks (empty: no table). */
+export function pooledStepsTable(a: Analysis): Table | null {
+  if (a.pooledSteps.length === 0) return null;
+  return {
+    caption:
+      "All tasks pooled: each run's steps to its env's threshold ÷ that env's scratch steps IQM, IQM over " +
+      'the runs of every task (bootstrap stratified by task, scratch resampled per env); tasks with fewer ' +
+      `than ${MIN_SEEDS_FOR_VERDICT} seeds on a side left out`,
+    header: ['variant', 'tasks', 'reached', 'ratio to scratch [95% CI]', 'fewer steps', 'left out'],
+    rows: a.pooledSteps.map((r) => [
+      r.label,
+      String(r.tasks.length),
+      `${r.reached}/${r.runs}`,
+      formatInterval(r.ratio, 2),
+      formatSpeedup(r.ratio.point),
+      r.leftOut.join('; ') || '–',
     ]),
   };
 }

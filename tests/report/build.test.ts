@@ -19,6 +19,7 @@ import { POOLED_ENV } from '../../lib/report/claims.ts';
 import { groupId, variantLabel } from '../../lib/report/groups.ts';
 import { writtenBy } from '../../lib/report/html.ts';
 import { ResultsError, readResults } from '../../lib/report/results.ts';
+import { iqm } from '../../lib/report/stats.ts';
 import { parseHeldOutReport } from '../../lib/report/world-models.ts';
 import { EXPECTED, writeFixtureResults } from './fixture-results.ts';
 import { checkWellFormed } from './xml-check.ts';
@@ -128,11 +129,52 @@ describe('o2o report: build from a results tree', () => {
     assert.equal(pooled('critic matters (with augmentation)').verdict, 'holds');
     assert.equal(pooled('augmentation helps a critic pre-trained alone').verdict, 'inconclusive');
     const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
-    assert.match(md, /### all tasks, pooled\n\n- augmentation improves the final score: \*\*/);
+    assert.match(
+      md,
+      /### all tasks, pooled\n\n- TD3\+BC\+aug → TD3 reaches [^\n]*\n(- [^\n]*\n){2}- augmentation improves the final score: \*\*/,
+    );
     assert.equal(
       built.claims.filter((c) => c.dataset === 'medium-2.5k' && c.verdict === 'not run').length,
       0,
       'sweep-only datasets make no "not run" noise',
+    );
+  });
+
+  it("pools the steps ratio over tasks, each run against its own env's scratch steps", () => {
+    // Hopper (threshold 1200, scratch IQM 42.5k): aug [10k, 7.5k × 4], plain [> 50k, 30k, 27.5k, 25k, 25k].
+    // Walker2d (threshold 900, scratch [> 50k, 45k, 42.5k] → IQM 45,833): aug [> 50k, > 50k, 45k] and
+    // plain [> 50k, > 50k, 45k].
+    const walker = (50_000 + 45_000 + 42_500) / 3;
+    const row = (label: string) => built.analysis.pooledSteps.find((r) => r.label === label)!;
+    const aug = row('TD3+BC+aug p=0.5 → TD3');
+    assert.deepEqual(aug.tasks, ['Hopper-v5 medium-10k', 'Walker2d-v5 medium-replay-10k']);
+    assert.deepEqual([aug.runs, aug.reached], [8, 6]);
+    const augRatios = [10_000, 7_500, 7_500, 7_500, 7_500].map((x) => x / 42_500);
+    augRatios.push(50_000 / walker, 50_000 / walker, 45_000 / walker);
+    assert.equal(aug.ratio.point, Number(iqm(augRatios).toFixed(4)));
+    const plain = row('TD3+BC → TD3');
+    const plainRatios = [50_000, 30_000, 27_500, 25_000, 25_000].map((x) => x / 42_500);
+    plainRatios.push(50_000 / walker, 50_000 / walker, 45_000 / walker);
+    assert.equal(plain.ratio.point, Number(iqm(plainRatios).toFixed(4)));
+    // The ablations ran on Hopper alone: pooled over that one task, nothing left out.
+    assert.deepEqual(row('TD3+BC → TD3 (actor only)').tasks, ['Hopper-v5 medium-10k']);
+    assert.equal(
+      built.analysis.pooledSteps.some((r) => r.tasks.some((t) => t.includes('2.5k'))),
+      false,
+      'sweep-only datasets are not tasks',
+    );
+    const pooled = built.claims.find(
+      (c) =>
+        c.env === POOLED_ENV &&
+        c.claim === "TD3+BC+aug → TD3 reaches scratch's final return with fewer steps",
+    )!;
+    assert.match(pooled.text, /^over 2 tasks \(Hopper-v5 medium-10k; Walker2d-v5 medium-replay-10k\)/);
+    assert.match(pooled.text, /2 of 8 runs never reached the threshold/);
+    const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
+    assert.match(md, /\*\*All tasks pooled: each run's steps[^\n]*\n\n\| variant \| tasks \| reached \|/);
+    assert.match(
+      md,
+      new RegExp(`\\| TD3\\+BC\\+aug p=0\\.5 → TD3 \\| 2 \\| 6/8 \\| ${aug.ratio.point.toFixed(2)} \\[`),
     );
   });
 
@@ -183,7 +225,9 @@ describe('o2o report: build from a results tree', () => {
     assert.equal(at('Hopper-v5 medium-10k'), `${hopperVerdict} (paired: for)`);
     assert.equal(at('Walker2d-v5 medium-replay-10k'), 'inconclusive (paired: against)');
     const steps = cells(md.find((l) => l.startsWith("| TD3+BC+aug → TD3 reaches scratch's final"))!);
-    assert.equal(steps[1], '–', 'the steps claims are per task only');
+    const pooledSteps = claim(POOLED_ENV, "TD3+BC+aug → TD3 reaches scratch's final return").verdict;
+    assert.equal(steps[1], pooledSteps, 'the steps claims pooled too');
+    assert.equal(steps[header.indexOf('Hopper-v5 medium-10k')], 'holds');
     const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
     assert.ok(html.includes('<td class="inconclusive">inconclusive (paired: against)</td>'), 'coloured');
   });

@@ -6,6 +6,7 @@ import {
   iqmInterval,
   mean,
   percentile,
+  pooledStepsRatio,
   std,
   stepsToThreshold,
   stratifiedBootstrap,
@@ -13,6 +14,16 @@ import {
 } from '../../lib/report/stats.ts';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
+
+/** A run whose return ramps as final · min(1, step / rampEnd), evaluated every 2.5k up to a 50k budget. */
+const ramp = (final: number, rampEnd: number) => ({
+  finalReturn: final,
+  budget: 50_000,
+  curve: Array.from({ length: 20 }, (_, i) => {
+    const step = (i + 1) * 2_500;
+    return { step, value: final * Math.min(1, step / rampEnd) };
+  }),
+});
 
 describe('report statistics', () => {
   it('mean and sample std of hand-computed arrays', () => {
@@ -103,15 +114,6 @@ describe('report statistics', () => {
   });
 
   it('the steps ratio to scratch matches a hand-computed case, with an interval around it', () => {
-    // Ramps return = final · min(1, step / rampEnd), evaluated every 2.5k up to 50k.
-    const ramp = (final: number, rampEnd: number) => ({
-      finalReturn: final,
-      budget: 50_000,
-      curve: Array.from({ length: 20 }, (_, i) => {
-        const step = (i + 1) * 2_500;
-        return { step, value: final * Math.min(1, step / rampEnd) };
-      }),
-    });
     const scratch = [1000, 1100, 1200, 1300, 1400].map((f) => ramp(f, 40_000));
     const variant = [1500, 1600, 1700, 1800, 1900].map((f) => ramp(f, 10_000));
     const c = compareStepsToThreshold(scratch, variant, { seed: 0, resamples: 500 });
@@ -125,5 +127,62 @@ describe('report statistics', () => {
     close(c.ratio.point, 7_500 / 42_500);
     assert.ok(c.ratio.low <= c.ratio.point && c.ratio.point <= c.ratio.high);
     assert.ok(c.ratio.high < 1, 'the variant is clearly faster');
+  });
+
+  describe('the steps ratio pooled over tasks', () => {
+    const scratchA = [1000, 1100, 1200, 1300, 1400].map((f) => ramp(f, 40_000));
+    const variantA = [1500, 1600, 1700, 1800, 1900].map((f) => ramp(f, 10_000));
+
+    it('is the one-task ratio on one task, interval included (the same resamples)', () => {
+      const options = { seed: 3, resamples: 400 };
+      const one = compareStepsToThreshold(scratchA, variantA, options);
+      const pooled = pooledStepsRatio(new Map([['A', scratchA]]), [{ env: 'A', variant: variantA }], options);
+      close(pooled.ratio.point, one.ratio.point, 1e-12);
+      close(pooled.ratio.low, one.ratio.low, 1e-12);
+      close(pooled.ratio.high, one.ratio.high, 1e-12);
+      assert.deepEqual([pooled.runs, pooled.reached], [5, 5]);
+    });
+
+    it("divides each run's steps by its own env's scratch steps, then takes the IQM of all of them", () => {
+      // Env B: threshold mean(800, 900, 1000) = 900; scratch steps [> 50k, 45k, 42.5k] → IQM (n = 3: all) 45,833.
+      // Its variant [> 50k, > 50k, 45k]. Env A as above: scratch IQM 42.5k, variant [10k, 7.5k × 4].
+      const scratchB = [800, 900, 1000].map((f) => ramp(f, 45_000));
+      const variantB = [700, 800, 900].map((f) => ramp(f, 45_000));
+      const pooled = pooledStepsRatio(
+        new Map([
+          ['A', scratchA],
+          ['B', scratchB],
+        ]),
+        [
+          { env: 'A', variant: variantA },
+          { env: 'B', variant: variantB },
+        ],
+        { seed: 0, resamples: 300 },
+      );
+      const b = (50_000 + 45_000 + 42_500) / 3;
+      const ratios = [10_000, 7_500, 7_500, 7_500, 7_500].map((x) => x / 42_500);
+      ratios.push(50_000 / b, 50_000 / b, 45_000 / b);
+      close(pooled.ratio.point, iqm(ratios), 1e-12);
+      assert.deepEqual([pooled.runs, pooled.reached], [8, 6]);
+      assert.ok(pooled.ratio.low <= pooled.ratio.point && pooled.ratio.point <= pooled.ratio.high);
+      // Two tasks of one env share its scratch runs: a task pooled with a copy of itself keeps its point.
+      const twice = pooledStepsRatio(
+        new Map([['A', scratchA]]),
+        [
+          { env: 'A', variant: variantA },
+          { env: 'A', variant: variantA },
+        ],
+        { seed: 0, resamples: 300 },
+      );
+      close(twice.ratio.point, 7_500 / 42_500, 1e-12);
+    });
+
+    it('says which env has no scratch runs, and refuses no tasks', () => {
+      assert.throws(
+        () => pooledStepsRatio(new Map([['A', scratchA]]), [{ env: 'B', variant: variantA }], { seed: 0 }),
+        /no scratch runs for B/,
+      );
+      assert.throws(() => pooledStepsRatio(new Map(), [], { seed: 0 }), /no tasks/);
+    });
   });
 });

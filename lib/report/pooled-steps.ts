@@ -1,0 +1,68 @@
+// The headline steps ratio over all tasks at once: per pre-trained variant, every run's steps to its env's
+// scratch final return as a fraction of scratch's steps there, IQM over the runs of every task pooled. One
+// number for "how many fewer environment steps", with a narrower interval than any single task gives.
+
+import type { ReportSettings } from './analysis-common.ts';
+import { hashSeed, MIN_SEEDS_FOR_VERDICT, roundInterval, thresholdRun } from './analysis-common.ts';
+import { type Group, isSweepOnly, type Pretrain, type Variant, type WorldModelKind } from './groups.ts';
+import { type Interval, pooledStepsRatio, type ThresholdRun } from './stats.ts';
+
+export interface PooledStepsRow {
+  label: string;
+  variant: Variant;
+  pretrain: Pretrain | null;
+  augFraction: number;
+  worldModel: WorldModelKind;
+  /** "Hopper-v5 medium-10k" per task pooled: the main tasks where the variant and scratch both have
+   * MIN_SEEDS_FOR_VERDICT or more finished runs. */
+  tasks: string[];
+  /** Tasks the variant finished runs on that were left out for having fewer seeds (on either side). */
+  leftOut: string[];
+  runs: number;
+  reached: number;
+  /** IQM of steps ÷ (the env's scratch steps IQM): below 1, fewer environment steps than scratch. */
+  ratio: Interval;
+}
+
+export function pooledStepsRows(groups: readonly Group[], s: ReportSettings): PooledStepsRow[] {
+  const scratchByEnv = new Map<string, ThresholdRun[]>();
+  for (const g of groups) {
+    if (g.key.variant !== 'scratch') continue;
+    scratchByEnv.set(g.key.env, [...(scratchByEnv.get(g.key.env) ?? []), ...g.finished.map(thresholdRun)]);
+  }
+  const byLabel = new Map<string, Group[]>();
+  for (const g of groups) {
+    if (g.key.variant === 'scratch' || g.finished.length === 0) continue;
+    const task = groups.filter((x) => x.key.env === g.key.env && x.key.dataset === g.key.dataset);
+    if (isSweepOnly(task)) continue;
+    byLabel.set(g.label, [...(byLabel.get(g.label) ?? []), g]);
+  }
+  const rows: PooledStepsRow[] = [];
+  for (const [label, members] of byLabel) {
+    const name = (g: Group) => `${g.key.env} ${g.key.dataset}`;
+    const enough = (g: Group) =>
+      g.finished.length >= MIN_SEEDS_FOR_VERDICT &&
+      (scratchByEnv.get(g.key.env)?.length ?? 0) >= MIN_SEEDS_FOR_VERDICT;
+    const used = members.filter(enough);
+    if (used.length === 0) continue;
+    const pooled = pooledStepsRatio(
+      scratchByEnv,
+      used.map((g) => ({ env: g.key.env, variant: g.finished.map(thresholdRun) })),
+      { ...s, seed: s.seed + hashSeed(`${label}|pooled-steps`) },
+    );
+    const { variant, pretrain, augFraction, worldModel } = members[0]!.key;
+    rows.push({
+      label,
+      variant,
+      pretrain,
+      augFraction,
+      worldModel,
+      tasks: used.map(name),
+      leftOut: members.filter((g) => !enough(g)).map(name),
+      runs: pooled.runs,
+      reached: pooled.reached,
+      ratio: roundInterval(pooled.ratio),
+    });
+  }
+  return rows;
+}
