@@ -134,6 +134,7 @@ function pairedView(
   shared: boolean,
   settings: Analysis['settings'],
   key: string,
+  quantity: PairedQuantity = SCORE_DIFFERENCE,
 ): { paired?: PairedView; sentence: string } {
   // A task with fewer pairs than a verdict needs would enter the bootstrap with (almost) no spread.
   const used = strata.filter((s) => s.length >= MIN_SEEDS_FOR_VERDICT);
@@ -145,11 +146,48 @@ function pairedView(
   const zero = pairedSign(diff) === 0 ? 'contains 0' : 'excludes 0';
   return {
     paired: { pairs, difference: diff },
-    sentence: ` Paired by seed (${pairs} pairs, each from ${what}): mean score difference ${signed(diff.point)} [${signed(diff.low)}, ${signed(diff.high)}], ${zero}.`,
+    sentence: ` Paired by seed (${pairs} pairs, each from ${what}): ${quantity.name} ${signed(diff.point, quantity.digits)} [${signed(diff.low, quantity.digits)}, ${signed(diff.high, quantity.digits)}], ${zero}.${quantity.note ?? ''}`,
   };
 }
 
-const signed = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(1)}`;
+/** What a paired difference measures, as the sentence names it, and the digits it is shown with. */
+interface PairedQuantity {
+  name: string;
+  digits: number;
+  note?: string;
+}
+
+const SCORE_DIFFERENCE: PairedQuantity = { name: 'mean score difference', digits: 1 };
+
+const STEPS_SAVED: PairedQuantity = {
+  name: "mean steps saved by augmentation, as a fraction of scratch's steps,",
+  digits: 2,
+  note: ' A run that never reached the threshold counts at its budget.',
+};
+
+const signed = (v: number, digits = 1) => `${v > 0 ? '+' : ''}${v.toFixed(digits)}`;
+
+/**
+ * Per seed both variants finished on a task: (worse's steps − better's steps) ÷ scratch's steps IQM, in
+ * seed order, at the task's threshold: the steps `better` saves, in units of scratch's steps.
+ */
+export function pairedStepsSaved(
+  t: ThresholdTable,
+  better: ThresholdRow,
+  worse: ThresholdRow,
+  groups: readonly GroupSummary[],
+): number[] {
+  const seedsOf = (row: ThresholdRow) => groups.find((g) => g.id === row.groupId)?.finishedSeeds ?? [];
+  const scratchSteps = Math.max(1, t.rows[0]!.stepsIqm.point);
+  const worseBySeed = new Map(seedsOf(worse).map((seed, i) => [seed, worse.steps[i]?.steps]));
+  const pairs: { seed: number; saved: number }[] = [];
+  seedsOf(better).forEach((seed, i) => {
+    const b = better.steps[i]?.steps;
+    const w = worseBySeed.get(seed);
+    if (b !== undefined && w !== undefined) pairs.push({ seed, saved: (w - b) / scratchSteps });
+  });
+  return pairs.sort((x, y) => x.seed - y.seed).map((p) => p.saved);
+}
 
 /** +1 when the paired interval lies above 0 (better ahead), −1 below, 0 when it contains 0. */
 export function pairedSign(i: Interval): -1 | 0 | 1 {
@@ -172,6 +210,19 @@ function scoreVerdict(
       : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.${tail}` };
   if (paired) decided.paired = paired;
   return decided;
+}
+
+/** The verdict on steps: `fewer`'s interval below `more`'s, above it, or overlapping. */
+function stepsVerdict(
+  base: Pick<Claim, 'env' | 'dataset' | 'claim'>,
+  fewer: Interval,
+  more: Interval,
+  text: string,
+  tail: string,
+  paired: PairedView | undefined,
+): Claim {
+  // The rule on scores with the sides swapped: fewer steps is better.
+  return scoreVerdict(base, more, fewer, text, tail, paired);
 }
 
 function compareScores(
@@ -225,11 +276,14 @@ export function checkClaims(a: Analysis): Claim[] {
         claim: 'augmentation needs fewer steps than no augmentation',
       };
       const text = `steps IQM with ${formatSteps(augRow.stepsIqm, augRow)} vs without ${formatSteps(plainRow.stepsIqm, plainRow)}`;
-      const decided: Claim = above(plainRow.stepsIqm, augRow.stepsIqm)
-        ? { ...base, verdict: 'holds', text: `${text}.` }
-        : above(augRow.stepsIqm, plainRow.stepsIqm)
-          ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.` }
-          : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.` };
+      const { paired, sentence } = pairedView(
+        [pairedStepsSaved(t, augRow, plainRow, a.groups)],
+        false,
+        a.settings,
+        `${t.env}|${t.dataset}|${base.claim}`,
+        STEPS_SAVED,
+      );
+      const decided = stepsVerdict(base, augRow.stepsIqm, plainRow.stepsIqm, text, sentence, paired);
       claims.push(gated(decided, Math.min(augRow.runs, plainRow.runs)));
     }
     for (const c of ablations) {
@@ -443,21 +497,28 @@ function pooledStepsClaims(a: Analysis): Claim[] {
     const claim = 'augmentation needs fewer steps than no augmentation';
     const text = `ratio to scratch's steps over tasks with ${formatInterval(aug.ratio, 2)} (${aug.runs} runs) vs without ${formatInterval(plain.ratio, 2)} (${plain.runs} runs)`;
     // Pooled over different tasks the two ratios would not compare like with like.
-    const same = aug.tasks.join('|') === plain.tasks.join('|');
-    claims.push(
-      !same
-        ? {
-            ...base,
-            claim,
-            verdict: 'inconclusive',
-            text: `${text}: pooled over different tasks, so not compared.`,
-          }
-        : above(plain.ratio, aug.ratio)
-          ? { ...base, claim, verdict: 'holds', text: `${text}.` }
-          : above(aug.ratio, plain.ratio)
-            ? { ...base, claim, verdict: 'does not hold', text: `${text}: the opposite.` }
-            : { ...base, claim, verdict: 'inconclusive', text: `${text}: the intervals overlap.` },
-    );
+    if (aug.tasks.join('|') !== plain.tasks.join('|')) {
+      claims.push({
+        ...base,
+        claim,
+        verdict: 'inconclusive',
+        text: `${text}: pooled over different tasks, so not compared.`,
+      });
+    } else {
+      const strata = a.thresholds
+        .filter((t) => aug.tasks.includes(`${t.env} ${t.dataset}`))
+        .flatMap((t) => {
+          const row = (kind: (g: GroupKind) => boolean) => {
+            const g = a.groups.find((x) => x.env === t.env && x.dataset === t.dataset && kind(x));
+            return g ? t.rows.find((r) => r.groupId === g.id) : undefined;
+          };
+          const augRow = row(isMainAug);
+          const plainRow = row(isMainPlain);
+          return augRow && plainRow ? [pairedStepsSaved(t, augRow, plainRow, a.groups)] : [];
+        });
+      const { paired, sentence } = pairedView(strata, false, a.settings, `pooled|${claim}`, STEPS_SAVED);
+      claims.push(stepsVerdict({ ...base, claim }, aug.ratio, plain.ratio, text, sentence, paired));
+    }
   }
   return claims;
 }

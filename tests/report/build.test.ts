@@ -170,6 +170,20 @@ describe('o2o report: build from a results tree', () => {
     )!;
     assert.match(pooled.text, /^over 2 tasks \(Hopper-v5 medium-10k; Walker2d-v5 medium-replay-10k\)/);
     assert.match(pooled.text, /2 of 8 runs never reached the threshold/);
+    // Paired by seed on Hopper, the steps augmentation saves ÷ 42.5k: seeds 0..4 save 40k, 22.5k, 20k,
+    // 17.5k and 17.5k, mean 23.5k.
+    const saved = built.claims.find(
+      (c) =>
+        c.env === 'Hopper-v5' &&
+        c.dataset === 'medium-10k' &&
+        c.claim === 'augmentation needs fewer steps than no augmentation',
+    )!;
+    assert.equal(saved.paired?.pairs, 5);
+    assert.equal(saved.paired.difference.point.toFixed(4), (23_500 / 42_500).toFixed(4));
+    assert.match(
+      saved.text,
+      /mean steps saved by augmentation, as a fraction of scratch's steps, \+0\.55 \[/,
+    );
     const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
     assert.match(md, /\*\*All tasks pooled: each run's steps[^\n]*\n\n\| variant \| tasks \| reached \|/);
     assert.match(
