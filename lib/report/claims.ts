@@ -74,6 +74,16 @@ function isAblation(
 const isMainAug = (g: GroupKind) => isAblation(g, 'td3bc-aug', 'both');
 const isMainPlain = (g: GroupKind) => isAblation(g, 'td3bc', 'both');
 
+/** The threshold row of the task's group of a kind, if that group ran. */
+function thresholdRowOf(
+  groups: readonly GroupSummary[],
+  t: ThresholdTable,
+  kind: (g: GroupSummary) => boolean,
+): ThresholdRow | undefined {
+  const g = groups.find((x) => x.env === t.env && x.dataset === t.dataset && kind(x));
+  return g ? t.rows.find((r) => r.groupId === g.id) : undefined;
+}
+
 function stepsClaim(t: ThresholdTable, row: ThresholdRow | undefined, label: string): Claim {
   const base = {
     env: t.env,
@@ -252,10 +262,7 @@ export function checkClaims(a: Analysis): Claim[] {
   const claims: Claim[] = [];
   for (const t of a.thresholds) {
     const groups = a.groups.filter((g) => g.env === t.env && g.dataset === t.dataset);
-    const rowOf = (pred: (g: GroupSummary) => boolean) => {
-      const g = groups.find(pred);
-      return g ? t.rows.find((r) => r.groupId === g.id) : undefined;
-    };
+    const rowOf = (kind: (g: GroupSummary) => boolean) => thresholdRowOf(groups, t, kind);
     // A sweep's extra datasets get the headline comparison for what ran there, nothing "not run".
     if (isSweepOnly(groups)) {
       if (rowOf(isMainAug)) claims.push(stepsClaim(t, rowOf(isMainAug), 'TD3+BC+aug → TD3'));
@@ -508,12 +515,8 @@ function pooledStepsClaims(a: Analysis): Claim[] {
       const strata = a.thresholds
         .filter((t) => aug.tasks.includes(`${t.env} ${t.dataset}`))
         .flatMap((t) => {
-          const row = (kind: (g: GroupKind) => boolean) => {
-            const g = a.groups.find((x) => x.env === t.env && x.dataset === t.dataset && kind(x));
-            return g ? t.rows.find((r) => r.groupId === g.id) : undefined;
-          };
-          const augRow = row(isMainAug);
-          const plainRow = row(isMainPlain);
+          const augRow = thresholdRowOf(a.groups, t, isMainAug);
+          const plainRow = thresholdRowOf(a.groups, t, isMainPlain);
           return augRow && plainRow ? [pairedStepsSaved(t, augRow, plainRow, a.groups)] : [];
         });
       const { paired, sentence } = pairedView(strata, false, a.settings, `pooled|${claim}`, STEPS_SAVED);
