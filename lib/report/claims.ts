@@ -2,7 +2,15 @@
 // sentence that quotes the intervals it rests on. "Holds" needs the 95% intervals to separate; when
 // they overlap the verdict is "inconclusive", never a win. Score comparisons also quote the paired view
 // (differences between runs of one seed), which the verdict does not use.
-import type { Analysis, GroupSummary, PooledStepsRow, ThresholdRow, ThresholdTable } from './analysis.ts';
+import type {
+  Analysis,
+  CriticAnalysis,
+  CriticSeries,
+  GroupSummary,
+  PooledStepsRow,
+  ThresholdRow,
+  ThresholdTable,
+} from './analysis.ts';
 import { hashSeed, MIN_SEEDS_FOR_VERDICT } from './analysis-common.ts';
 import { formatInterval, formatSpeedup, formatSteps } from './format.ts';
 import { isSweepOnly, MAIN_AUG_FRACTION, type WorldModelKind } from './groups.ts';
@@ -222,17 +230,19 @@ function scoreVerdict(
   return decided;
 }
 
-/** The verdict on steps: `fewer`'s interval below `more`'s, above it, or overlapping. */
-function stepsVerdict(
+/**
+ * The verdict where less is better (steps, the critic's error): `lower`'s interval below `higher`'s, above
+ * it, or overlapping. The rule on scores with the sides swapped.
+ */
+function lowerIsBetterVerdict(
   base: Pick<Claim, 'env' | 'dataset' | 'claim'>,
-  fewer: Interval,
-  more: Interval,
+  lower: Interval,
+  higher: Interval,
   text: string,
   tail: string,
   paired: PairedView | undefined,
 ): Claim {
-  // The rule on scores with the sides swapped: fewer steps is better.
-  return scoreVerdict(base, more, fewer, text, tail, paired);
+  return scoreVerdict(base, higher, lower, text, tail, paired);
 }
 
 function compareScores(
@@ -290,7 +300,7 @@ export function checkClaims(a: Analysis): Claim[] {
         `${t.env}|${t.dataset}|${base.claim}`,
         STEPS_SAVED,
       );
-      const decided = stepsVerdict(base, augRow.stepsIqm, plainRow.stepsIqm, text, sentence, paired);
+      const decided = lowerIsBetterVerdict(base, augRow.stepsIqm, plainRow.stepsIqm, text, sentence, paired);
       claims.push(gated(decided, Math.min(augRow.runs, plainRow.runs)));
     }
     for (const c of ablations) {
@@ -302,15 +312,8 @@ export function checkClaims(a: Analysis): Claim[] {
   }
   for (const c of a.critic) {
     if (c.offline.length === 0) continue;
-    const withAug =
-      c.offline.find((s) => s.augmented && s.augFraction === MAIN_AUG_FRACTION) ??
-      c.offline.find((s) => s.augmented);
-    const without = c.offline.find((s) => !s.augmented);
-    const base = {
-      env: c.env,
-      dataset: c.dataset,
-      claim: 'augmentation keeps the critic closer to Monte-Carlo returns offline (smaller |Q − G|)',
-    };
+    const { withAug, without } = criticSides(c);
+    const base = { env: c.env, dataset: c.dataset, claim: CRITIC_CLAIM };
     if (!withAug?.finalOverestimation || !without?.finalOverestimation) {
       claims.push({
         ...base,
@@ -325,11 +328,19 @@ export function checkClaims(a: Analysis): Claim[] {
     // The size of the bias, whichever its sign: an underestimating critic is no more reliable.
     const wAbs = absInterval(w);
     const woAbs = absInterval(wo);
+    const { paired, sentence } = pairedView(
+      [criticLogRatios(withAug, without)],
+      false,
+      a.settings,
+      `${c.env}|${c.dataset}|${CRITIC_CLAIM}`,
+      CRITIC_LOG_RATIO,
+    );
     const decided: Claim = above(woAbs, wAbs)
-      ? { ...base, verdict: 'holds', text: `${text}.` }
+      ? { ...base, verdict: 'holds', text: `${text}.${sentence}` }
       : above(wAbs, woAbs)
-        ? { ...base, verdict: 'does not hold', text: `${text}: augmentation is further off.` }
-        : { ...base, verdict: 'inconclusive', text: `${text}: the intervals of |Q − G| overlap.` };
+        ? { ...base, verdict: 'does not hold', text: `${text}: augmentation is further off.${sentence}` }
+        : { ...base, verdict: 'inconclusive', text: `${text}: the intervals of |Q − G| overlap.${sentence}` };
+    if (paired) decided.paired = paired;
     claims.push(gated(decided, Math.min(withAug.seeds.length, without.seeds.length)));
   }
   // Grouped by env × dataset in the report's order (main datasets first); stable within a task.
@@ -342,7 +353,101 @@ export function checkClaims(a: Analysis): Claim[] {
     .map((c, i) => ({ c, i }))
     .sort((x, y) => rank(x.c) - rank(y.c) || x.i - y.i)
     .map((x) => x.c);
-  return [...pooledStepsClaims(a), ...pooledClaims(a), ...perTask];
+  return [...pooledStepsClaims(a), ...pooledClaims(a), ...pooledCriticClaim(a), ...perTask];
+}
+
+const CRITIC_CLAIM = 'augmentation keeps the critic closer to Monte-Carlo returns offline (smaller |Q − G|)';
+
+/** A task's offline critic series with augmentation (the main fraction, else any) and without. */
+function criticSides(c: CriticAnalysis): { withAug?: CriticSeries; without?: CriticSeries } {
+  const withAug =
+    c.offline.find((s) => s.augmented && s.augFraction === MAIN_AUG_FRACTION) ??
+    c.offline.find((s) => s.augmented);
+  return { withAug, without: c.offline.find((s) => !s.augmented) };
+}
+
+/**
+ * Per seed with both: log10 of |Q − G| without augmentation ÷ with. The two pre-trained on the same data
+ * subset, so share G and the ratio is free of its scale; the log keeps one diverged critic (|Q − G| in the
+ * millions) from being the whole mean.
+ */
+function criticLogRatios(withAug: CriticSeries, without: CriticSeries): number[] {
+  const withBySeed = new Map(withAug.finalBySeed.map((r) => [r.seed, r.overestimation]));
+  return without.finalBySeed.flatMap((r) => {
+    const w = withBySeed.get(r.seed);
+    return w === undefined ? [] : [Math.log10(floored(r.overestimation) / floored(w))];
+  });
+}
+
+const CRITIC_LOG_RATIO: PairedQuantity = {
+  name: 'mean log₁₀(|Q − G| without ÷ with)',
+  digits: 2,
+  note: ' (+1: a tenfold smaller error with augmentation.)',
+};
+
+/** |x|, kept off 0 so that it can divide and take a log. */
+const floored = (x: number) => Math.max(Math.abs(x), 1e-9);
+
+/** |Q − G| ÷ |G| per seed: the critic's error as a fraction of the value it estimates, whatever the env's scale. */
+const relativeBias = (s: CriticSeries) =>
+  s.finalBySeed.map((x) => ({
+    seed: x.seed,
+    value: Math.abs(x.overestimation) / floored(x.monteCarlo),
+  }));
+
+/**
+ * The critic claim over every main task: |Q − G| in return units differs in scale from env to env, so
+ * each seed's error is taken relative to |G| (the Monte-Carlo return both sides estimate: it depends on
+ * the data subset, not on the critic), pooled as the final scores are (IQM, bootstrap stratified by task).
+ */
+function pooledCriticClaim(a: Analysis): Claim[] {
+  const base = { env: POOLED_ENV, dataset: POOLED_DATASET, claim: CRITIC_CLAIM };
+  const main = new Set(a.datasets.filter((d) => !d.sweepOnly).map((d) => `${d.env}|${d.dataset}`));
+  const ran = a.critic
+    .filter((c) => main.has(`${c.env}|${c.dataset}`))
+    .map((c) => ({ task: `${c.env} ${c.dataset}`, ...criticSides(c) }))
+    .filter((x) => (x.withAug?.finalBySeed.length ?? 0) > 0 && (x.without?.finalBySeed.length ?? 0) > 0);
+  if (ran.length === 0) return [];
+  const enough = ran.filter(
+    (x) =>
+      x.withAug!.finalBySeed.length >= MIN_SEEDS_FOR_VERDICT &&
+      x.without!.finalBySeed.length >= MIN_SEEDS_FOR_VERDICT,
+  );
+  if (enough.length === 0)
+    return [
+      {
+        ...base,
+        verdict: 'inconclusive',
+        text: `no task has ${MIN_SEEDS_FOR_VERDICT} or more seeds of offline critic diagnostics with and without augmentation yet.`,
+      },
+    ];
+  const short = ran.length - enough.length;
+  const shortNote =
+    short > 0
+      ? ` ${short} task${short === 1 ? '' : 's'} with fewer than ${MIN_SEEDS_FOR_VERDICT} seeds on a side left out.`
+      : '';
+  const withRel = enough.map((x) => relativeBias(x.withAug!));
+  const withoutRel = enough.map((x) => relativeBias(x.without!));
+  const pooled = (strata: { value: number }[][], side: string) =>
+    iqmInterval(
+      strata.map((s) => s.map((x) => x.value)),
+      { ...a.settings, seed: a.settings.seed + hashSeed(`pooled|${CRITIC_CLAIM}|${side}`) },
+    );
+  const w = pooled(withRel, 'with');
+  const wo = pooled(withoutRel, 'without');
+  const { paired, sentence } = pairedView(
+    enough.map((x) => criticLogRatios(x.withAug!, x.without!)),
+    false,
+    a.settings,
+    `pooled|${CRITIC_CLAIM}`,
+    CRITIC_LOG_RATIO,
+  );
+  const count = (strata: unknown[][]) => strata.flat().length;
+  const text =
+    `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${enough.map((x) => x.task).join('; ')}): ` +
+    `|Q − G| ÷ |G| at the end of pre-training, with augmentation ${formatInterval(w, 2)} (${count(withRel)} seeds) ` +
+    `vs without ${formatInterval(wo, 2)} (${count(withoutRel)} seeds)`;
+  return [lowerIsBetterVerdict(base, w, wo, text, sentence + shortNote, paired)];
 }
 
 /** A variant, the parts it pre-trains and (augmented only) its world model when not the VAE. */
@@ -520,7 +625,7 @@ function pooledStepsClaims(a: Analysis): Claim[] {
           return augRow && plainRow ? [pairedStepsSaved(t, augRow, plainRow, a.groups)] : [];
         });
       const { paired, sentence } = pairedView(strata, false, a.settings, `pooled|${claim}`, STEPS_SAVED);
-      claims.push(stepsVerdict({ ...base, claim }, aug.ratio, plain.ratio, text, sentence, paired));
+      claims.push(lowerIsBetterVerdict({ ...base, claim }, aug.ratio, plain.ratio, text, sentence, paired));
     }
   }
   return claims;

@@ -13,6 +13,16 @@ import { type Group, isMainVariant, isSweepOnly, keyOf } from './groups.ts';
 import type { CriticRow, RunRecord } from './results.ts';
 import { type Interval, iqm, mean } from './stats.ts';
 
+/** Which transitions Q − G is measured on, and so what it can show, for the page and the summary. */
+export const CRITIC_NOTE =
+  "Q − G is measured on 1,024 draws from the training subset's rows whose episode ends in a terminal inside " +
+  "the subset, the only rows whose Monte-Carlo return G is exact. A subset drawn by transition (the grid's " +
+  '10k rows of a 100k-280k dataset) keeps few whole episode tails: 30-136 such rows in the Hopper and ' +
+  "Walker2d subsets of seeds 0 and 1, nearly all of them the step before a fall, where G is that step's " +
+  'reward and the TD target is the reward alone. So Q − G shows whether the critic stays anchored where the ' +
+  'data pins its value exactly (a diverging critic drifts off there too), not its error on states in ' +
+  'general. The pooled claim divides |Q − G| by |G|, which both sides of a seed share, to put tasks on one scale.';
+
 export interface CriticSeries {
   augmented: boolean;
   augFraction: number;
@@ -24,6 +34,8 @@ export interface CriticSeries {
   overestimation: CurvePoint[];
   /** Overestimation (Q − G) at the last offline update, IQM over seeds. */
   finalOverestimation: Interval | null;
+  /** Per seed (in `seeds` order), the means of Q − G and of G at its last logged offline update. */
+  finalBySeed: { seed: number; overestimation: number; monteCarlo: number }[];
   /** |Q(s', π(s')) − Q(ŝ', π(ŝ'))| and ‖s' − ŝ'‖² means at the last update (augmented series only). */
   finalTargetShift: { qDifference: number; predictionError: number } | null;
   /**
@@ -141,6 +153,11 @@ export function criticAnalysis(
         monteCarlo: pick((c) => c.vsReturns!.monteCarlo.mean),
         overestimation: over,
         finalOverestimation: last ? { point: last.y, low: last.low, high: last.high } : null,
+        finalBySeed: runs.map((r, i) => ({
+          seed: r.config.seed,
+          overestimation: lastRows[i]!.vsReturns!.overestimation.mean,
+          monteCarlo: lastRows[i]!.vsReturns!.monteCarlo.mean,
+        })),
         finalTargetShift:
           shifts.length > 0
             ? {

@@ -230,7 +230,7 @@ export function buildFigures(a: Analysis): Figure[] {
         file: `critic-q-${slug(c.env)}-${slug(c.dataset)}.svg`,
         title,
         caption:
-          'Mean Q1(s, a) on dataset transitions against their Monte-Carlo discounted returns, over offline updates; IQM over seeds with 95% bands.',
+          "Mean Q1(s, a) on the subset's transitions of episodes that end in a terminal inside it (see above) against their Monte-Carlo discounted returns, over offline updates; IQM over seeds with 95% bands.",
         svg: lineChart({
           title,
           xLabel: 'offline TD3+BC updates',
@@ -249,7 +249,7 @@ export function buildFigures(a: Analysis): Figure[] {
         file: `critic-over-${slug(c.env)}-${slug(c.dataset)}.svg`,
         title: overTitle,
         caption:
-          'Mean of Q − G on dataset transitions (positive: the critic overestimates); IQM over seeds with 95% bands.',
+          'Mean of Q − G on the same transitions (positive: the critic overestimates); IQM over seeds with 95% bands.',
         svg: lineChart({
           title: overTitle,
           xLabel: 'offline TD3+BC updates',

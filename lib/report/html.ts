@@ -3,6 +3,7 @@
 import type { Analysis } from './analysis.ts';
 import type { BudgetRow } from './budgets.ts';
 import type { Claim, Verdict } from './claims.ts';
+import { CRITIC_NOTE } from './critic-analysis.ts';
 import type { Figure } from './figures.ts';
 import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
@@ -142,6 +143,7 @@ ${table(aggregateTable(a))}
 <h2 id="ablations">Ablations: which pre-trained parts, with and without augmentation</h2>
 ${figures(p.figures, 'ablations')}
 <h2 id="critic">Critic analysis</h2>
+<p>${esc(CRITIC_NOTE)}</p>
 ${table(criticTable(a))}
 ${figures(p.figures, 'critic')}
 <h2 id="world-model">World model: held-out one-step error</h2>

@@ -1,5 +1,7 @@
 // report/summary.md: the headline tables, the claims with verdicts, the aggregate, and where budgets are
 // smaller than the paper's, for reading without a browser.
+
+import { CRITIC_NOTE } from './critic-analysis.ts';
 import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
 import type { PageInput } from './html.ts';
@@ -88,6 +90,10 @@ export function renderSummary(p: PageInput): string {
               `- ${b.env}: ${b.parameter} — ours ${formatRange(b.oursMin, b.oursMax)}, the paper’s ${b.paper}`,
           )
       : ['None.']),
+    '',
+    '## Critic analysis',
+    '',
+    CRITIC_NOTE,
     '',
     '## World model: held-out one-step error',
     '',

@@ -143,7 +143,7 @@ export function aggregateTable(a: Analysis): Table {
 export function criticTable(a: Analysis): Table {
   return {
     caption:
-      'Critic at the end of offline pre-training: Q − G on dataset transitions (IQM over seeds [95% CI]) and the ' +
+      "Critic at the end of offline pre-training: Q − G on the subset's terminal-ending transitions (IQM over seeds [95% CI]) and the " +
       "world model's target shift",
     header: [
       'env',

@@ -140,6 +140,49 @@ describe('o2o report: build from a results tree', () => {
     );
   });
 
+  it("pools the critic's offline error over tasks relative to the Monte-Carlo return it estimates", () => {
+    // At the last update Q − G is 50 + seed without augmentation and 10 + seed / 2 with it, G is 100 + seed:
+    // Hopper seeds 0-4 and Walker2d seeds 0-2 (the fixture writes both alike).
+    const seeds = [0, 1, 2, 3, 4, 0, 1, 2];
+    const withAug = seeds.map((s) => (10 + s / 2) / (100 + s));
+    const without = seeds.map((s) => (50 + s) / (100 + s));
+    const c = built.claims.find(
+      (x) => x.env === POOLED_ENV && x.claim.startsWith('augmentation keeps the critic closer'),
+    )!;
+    assert.equal(c.verdict, 'holds', c.text);
+    assert.ok(
+      c.text.startsWith(
+        `over 2 tasks (Hopper-v5 medium-10k; Walker2d-v5 medium-replay-10k): |Q − G| ÷ |G| at the end of pre-training, with augmentation ${iqm(withAug).toFixed(2)} [`,
+      ),
+      c.text,
+    );
+    assert.match(
+      c.text,
+      new RegExp(`\\(8 seeds\\) vs without ${iqm(without).toFixed(2)} \\[[^\\]]*\\] \\(8 seeds\\)`),
+    );
+    // Paired: G is common to both sides of a seed, so log10 of the ratio of (50 + s) to (10 + s / 2).
+    const logRatio = seeds.reduce((sum, s) => sum + Math.log10((50 + s) / (10 + s / 2)), 0) / seeds.length;
+    assert.equal(c.paired?.pairs, 8);
+    assert.equal(c.paired.difference.point.toFixed(6), logRatio.toFixed(6));
+    assert.ok(
+      c.text.includes(
+        `Paired by seed (8 pairs, each from the same data subset): mean log₁₀(|Q − G| without ÷ with) +${logRatio.toFixed(2)} [`,
+      ),
+      c.text,
+    );
+    const hopper = built.claims.find(
+      (x) => x.env === 'Hopper-v5' && x.dataset === 'medium-10k' && x.claim === c.claim,
+    )!;
+    assert.equal(hopper.paired?.pairs, 5, 'per task too');
+    // The grid's pooled column has it, on the row the per-task verdicts are on.
+    const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
+    // (Markdown escapes the claim's own pipes.)
+    assert.match(
+      md,
+      /\| augmentation keeps the critic closer to Monte-Carlo returns offline \(smaller \\\|Q − G\\\|\) \| holds \(paired: for\) \| holds \(paired: for\) \|/,
+    );
+  });
+
   it("pools the steps ratio over tasks, each run against its own env's scratch steps", () => {
     // Hopper (threshold 1200, scratch IQM 42.5k): aug [10k, 7.5k × 4], plain [> 50k, 30k, 27.5k, 25k, 25k].
     // Walker2d (threshold 900, scratch [> 50k, 45k, 42.5k] → IQM 45,833): aug [> 50k, > 50k, 45k] and
@@ -616,14 +659,19 @@ describe('o2o report: claims from too few seeds', () => {
     for (const c of built.claims)
       assert.doesNotMatch(c.text, /Paired/, 'one pair per comparison: no paired view');
     const pooled = built.claims.filter((c) => c.env === POOLED_ENV);
-    assert.equal(pooled.length, 8);
+    assert.equal(pooled.length, 9);
     for (const c of pooled) {
       if (c.claim.startsWith('the VAE')) {
         assert.equal(c.verdict, 'not run', 'no control runs in the fixture');
         continue;
       }
       assert.equal(c.verdict, 'inconclusive', JSON.stringify(c));
-      assert.match(c.text, /no task has 3 or more finished seeds of both yet/);
+      assert.match(
+        c.text,
+        c.claim.startsWith('augmentation keeps the critic')
+          ? /no task has 3 or more seeds of offline critic diagnostics with and without augmentation yet/
+          : /no task has 3 or more finished seeds of both yet/,
+      );
     }
   });
 });
