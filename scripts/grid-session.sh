@@ -21,6 +21,15 @@ nice -n 10 node bin/o2o.mjs experiment paper --jobs 2 --stop-at "$stop_at" --com
 # The report is built from the committed results only (HEAD's results/, unpacked into a temporary
 # directory): when the grid stops, a shared pre-training being rebuilt has half-rewritten rows in the
 # working tree and unfinished runs have directories there, and neither belongs in the committed report.
+# The critic's held-out check of each shared pre-training whose model file is here (new ones, rebuilt
+# ones); its small JSON files are committed, the model files are not.
+node bin/o2o.mjs experiment critic-check results
+held_out="$(git ls-files --others --modified -- 'results/*/critic-held-out.json')"
+if [[ -n "$held_out" ]]; then
+  # shellcheck disable=SC2086
+  git add -- $held_out
+  git commit --quiet --only -m "results: the critic's held-out check of the shared pre-trainings" -- $held_out
+fi
 snapshot="$(mktemp -d)"
 trap 'rm -rf "$snapshot"' EXIT
 git archive HEAD -- results | tar -x -C "$snapshot"

@@ -3,12 +3,14 @@
 //   paper        run experiments/paper.yaml
 //   status [SPEC]  per env / dataset / variant: seeds done, running, started, waiting, blocked, failed
 //   run-one SPEC --id ID   (internal) one run in this process; what `run` starts as a child
+//   critic-check [DIR]   the critic's held-out check of each shared pre-training under DIR (results/)
 
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { commitRunResults } from '../../lib/experiment/commit-results.ts';
+import { checkEntry, findEntries } from '../../lib/experiment/critic-held-out.ts';
 import { expandGrid, type GridRun, matchesFilters } from '../../lib/experiment/grid.ts';
 import { tryLock } from '../../lib/experiment/lock.ts';
 import { runLockPath } from '../../lib/experiment/run-state.ts';
@@ -37,6 +39,7 @@ const flagSpec = {
     'dry-run': { type: 'boolean' },
     'start-late': { type: 'boolean' },
     commit: { type: 'boolean' },
+    force: { type: 'boolean' },
     id: { type: 'string' },
   },
   schema: z
@@ -49,6 +52,7 @@ const flagSpec = {
       'dry-run': z.boolean().default(false),
       'start-late': z.boolean().default(false),
       commit: z.boolean().default(false),
+      force: z.boolean().default(false),
       id: z.string().min(1).optional(),
       _: z.array(z.string()),
     })
@@ -60,6 +64,7 @@ const flagSpec = {
     'usage: o2o experiment paper [flags]          (= o2o experiment run experiments/paper.yaml)',
     '       o2o experiment run SPEC [flags]',
     '       o2o experiment status [SPEC] [--only FILTER]',
+    '       o2o experiment critic-check [DIR] [--force]',
     '',
     'Runs the grid of a spec into results/<env>/<dataset>/<variant>/seed-<s>/, highest priority first;',
     'finished runs (done.json) are skipped, unfinished ones resume from their checkpoints, runs whose',
@@ -76,6 +81,11 @@ const flagSpec = {
     '  --commit            git-commit each run as it finishes (its directory and the shared',
     '                      pre-training it used; nothing else), so a cut-off session keeps it',
     '  --dry-run           list what would run, in order, and stop',
+    '',
+    'critic-check: for each shared offline pre-training under DIR (default results) whose model file is',
+    'here, its final critic against Monte-Carlo returns on the whole source dataset, training rows vs',
+    'held-out rows, into critic-held-out.json beside its offline.json; entries already checked for the',
+    'same build are skipped (--force: check again).',
   ].join('\n'),
 } satisfies CommandSpec<z.ZodType>;
 
@@ -220,6 +230,20 @@ function status(specFile: string, f: Flags): number {
   return 0;
 }
 
+async function criticCheck(root: string, f: Flags): Promise<number> {
+  if (!existsSync(root)) throw new UsageError(`critic-check: ${root} does not exist`);
+  const entries = findEntries(root);
+  const counts = new Map<string, number>();
+  for (const [i, dir] of entries.entries()) {
+    const outcome = await checkEntry(dir, { force: f.force });
+    counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+    if (outcome === 'written') console.error(`[critic-check] ${i + 1}/${entries.length} ${dir}`);
+  }
+  const summary = [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
+  console.error(`[critic-check] ${entries.length} shared pre-trainings: ${summary || 'none'}`);
+  return 0;
+}
+
 export const experimentCommand: Command = {
   summary: "the paper's experiment grid: run (resumable, accumulating into results/), status",
   async run(argv: string[]): Promise<number> {
@@ -239,6 +263,9 @@ export const experimentCommand: Command = {
       case 'status':
         if (rest.length > 1) throw new UsageError('status takes at most one SPEC');
         return status(rest[0] ?? PAPER_SPEC, f);
+      case 'critic-check':
+        if (rest.length > 1) throw new UsageError('critic-check takes at most one DIR');
+        return criticCheck(rest[0] ?? 'results', f);
       case 'run-one':
         if (rest.length !== 1 || f.id === undefined) throw new UsageError('run-one takes SPEC and --id ID');
         return runOne(rest[0]!, f.id);

@@ -59,7 +59,13 @@ function episodeOfRow(source: DatasetColumns): Uint32Array {
   return episodeOf;
 }
 
-function byTransition(source: DatasetColumns, count: number, random: SeededRandom): DatasetColumns {
+/** The source rows a subset holds (ascending) and where its episodes end. */
+interface Selection {
+  rows: Uint32Array;
+  ends: number[];
+}
+
+function byTransition(source: DatasetColumns, count: number, random: SeededRandom): Selection {
   const rows = sampleWithoutReplacement(source.rewards.length, count, random).sort();
   const episodeOf = episodeOfRow(source);
   const ends: number[] = [];
@@ -68,7 +74,7 @@ function byTransition(source: DatasetColumns, count: number, random: SeededRando
     if (!contiguous) ends.push(i);
   }
   ends.push(rows.length);
-  return gatherRows(source, rows, ends);
+  return { rows, ends };
 }
 
 function byEpisode(
@@ -76,7 +82,7 @@ function byEpisode(
   count: number,
   random: SeededRandom,
   last: 'cut' | 'whole',
-): DatasetColumns {
+): Selection {
   const order = sampleWithoutReplacement(source.episodeEnds.length, source.episodeEnds.length, random);
   const chosen: { episode: number; take: number }[] = [];
   let total = 0;
@@ -96,7 +102,7 @@ function byEpisode(
     for (let t = 0; t < take; t++) rows[at++] = start + t;
     ends.push(at);
   }
-  return gatherRows(source, rows, ends);
+  return { rows, ends };
 }
 
 export function subsetDataset(
@@ -104,6 +110,33 @@ export function subsetDataset(
   options: SubsetOptions,
   file = '(dataset)',
 ): OfflineDataset {
+  const { rows, ends } = select(source, options, file);
+  const columns = gatherRows(source, rows, ends);
+  const { count, mode, seed } = options;
+  const metadata = describeColumns(columns, {
+    envId: source.metadata.envId,
+    policy: source.metadata.policy,
+    seed: source.metadata.seed,
+    subset: {
+      sourceChecksum: source.metadata.checksum,
+      seed,
+      mode,
+      requested: count,
+      count: columns.rewards.length,
+    },
+  });
+  return { ...columns, metadata };
+}
+
+/**
+ * The source rows (ascending) that subsetDataset with these options keeps: to tell a subset's training
+ * rows from the rest of its source, which the critic's held-out check compares.
+ */
+export function subsetRows(source: DatasetColumns, options: SubsetOptions, file = '(dataset)'): Uint32Array {
+  return select(source, options, file).rows;
+}
+
+function select(source: DatasetColumns, options: SubsetOptions, file: string): Selection {
   const { count, mode, seed } = options;
   const available = source.rewards.length;
   if (!Number.isSafeInteger(count) || count < 1) {
@@ -120,21 +153,7 @@ export function subsetDataset(
     throw new DatasetError('argument', { file }, `seed must be a non-negative integer, got ${seed}`);
   }
   const random = new SeededRandom(seed);
-  const columns =
-    mode === 'transition'
-      ? byTransition(source, count, random)
-      : byEpisode(source, count, random, options.lastEpisode ?? 'cut');
-  const metadata = describeColumns(columns, {
-    envId: source.metadata.envId,
-    policy: source.metadata.policy,
-    seed: source.metadata.seed,
-    subset: {
-      sourceChecksum: source.metadata.checksum,
-      seed,
-      mode,
-      requested: count,
-      count: columns.rewards.length,
-    },
-  });
-  return { ...columns, metadata };
+  return mode === 'transition'
+    ? byTransition(source, count, random)
+    : byEpisode(source, count, random, options.lastEpisode ?? 'cut');
 }

@@ -57,6 +57,18 @@ export interface CriticVsReturns {
   overestimation: Distribution;
 }
 
+/** Q1(s, a) of the given dataset rows, with the dataset's own actions. */
+function q1At(agent: Td3Agent, data: EpisodeColumns, rows: readonly number[]): Float32Array {
+  const { obsDim, actDim } = data;
+  const obs = new Float32Array(rows.length * obsDim);
+  const actions = new Float32Array(rows.length * actDim);
+  rows.forEach((r, k) => {
+    obs.set(data.observations.subarray(r * obsDim, (r + 1) * obsDim), k * obsDim);
+    actions.set(data.actions.subarray(r * actDim, (r + 1) * actDim), k * actDim);
+  });
+  return agent.qValues(obs, actions, rows.length).q1;
+}
+
 /** Q1 on `samples` rows drawn (seeded) from complete episodes, against their Monte-Carlo returns. */
 export function criticVsReturns(
   agent: Td3Agent,
@@ -74,14 +86,7 @@ export function criticVsReturns(
     { length: samples },
     () => candidates[Math.floor(rng.nextDouble() * candidates.length)]!,
   );
-  const { obsDim, actDim } = data;
-  const obs = new Float32Array(samples * obsDim);
-  const actions = new Float32Array(samples * actDim);
-  rows.forEach((r, k) => {
-    obs.set(data.observations.subarray(r * obsDim, (r + 1) * obsDim), k * obsDim);
-    actions.set(data.actions.subarray(r * actDim, (r + 1) * actDim), k * actDim);
-  });
-  const { q1 } = agent.qValues(obs, actions, samples);
+  const q1 = q1At(agent, data, rows);
   const g = rows.map((r) => targets.returns[r]!);
   return {
     samples,
@@ -193,4 +198,81 @@ export function distribution(values: number[]): Distribution {
     p50: at(0.5),
     p95: at(0.95),
   };
+}
+
+/** One side of the held-out check: the critic against Monte-Carlo returns on rows drawn from that side. */
+export interface CriticSplit {
+  /** Source rows on this side whose return is known (see criticTrainVsHeldOut). */
+  eligible: number;
+  /** Null when no row is eligible. */
+  vsReturns: CriticVsReturns | null;
+  /** Mean |Q − G| over the drawn rows (the bias's size whatever its sign, per row). */
+  meanAbsError: number | null;
+}
+
+export interface CriticTrainVsHeldOut {
+  train: CriticSplit;
+  heldOut: CriticSplit;
+}
+
+/**
+ * Q1(s, a) against Monte-Carlo returns on a small subset's whole source dataset, split into the rows the
+ * critic trained on and the rest: on the source, episodes are whole, so G is known for every step of a
+ * terminated episode and, in one cut by the time limit, for steps with at least `horizon` steps left
+ * (the unseen tail weighs at most γ^horizon). A critic that fits its training rows but not the others
+ * from the same policies has overfitted them. Up to `samples` rows per side, drawn without replacement.
+ */
+export function criticTrainVsHeldOut(
+  agent: Td3Agent,
+  source: EpisodeColumns,
+  trainRows: Uint32Array,
+  options: { gamma: number; samples: number; seed: number; horizon?: number },
+): CriticTrainVsHeldOut {
+  const horizon = options.horizon ?? 500;
+  const n = source.rewards.length;
+  const inTrain = new Uint8Array(n);
+  for (const r of trainRows) {
+    if (r >= n)
+      throw new RangeError(`criticTrainVsHeldOut: training row ${r} is outside the ${n}-row source`);
+    inTrain[r] = 1;
+  }
+  const returns = new Float64Array(n);
+  const sides: [number[], number[]] = [[], []];
+  let start = 0;
+  for (const end of source.episodeEnds) {
+    const terminated = end > start && source.terminals[end - 1] === 1;
+    returns.set(
+      discountedReturns(source.rewards.subarray(start, end), options.gamma, terminated).returns,
+      start,
+    );
+    const usableEnd = terminated ? end : Math.max(start, end - horizon);
+    for (let r = start; r < usableEnd; r++) sides[inTrain[r] === 1 ? 0 : 1].push(r);
+    start = end;
+  }
+  const rng = new Rng(options.seed);
+  const split = (eligible: number[]): CriticSplit => {
+    if (eligible.length === 0) return { eligible: 0, vsReturns: null, meanAbsError: null };
+    // Partial Fisher-Yates: the first `take` entries become a uniform draw without replacement.
+    const rows = [...eligible];
+    const take = Math.min(options.samples, rows.length);
+    for (let i = 0; i < take; i++) {
+      const j = i + Math.floor(rng.nextDouble() * (rows.length - i));
+      [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+    }
+    const picked = rows.slice(0, take);
+    const q1 = q1At(agent, source, picked);
+    const g = picked.map((r) => returns[r]!);
+    const errors = g.map((v, k) => q1[k]! - v);
+    return {
+      eligible: eligible.length,
+      vsReturns: {
+        samples: take,
+        q: distribution(Array.from(q1)),
+        monteCarlo: distribution(g),
+        overestimation: distribution(errors),
+      },
+      meanAbsError: errors.reduce((s, e) => s + Math.abs(e), 0) / take,
+    };
+  };
+  return { train: split(sides[0]), heldOut: split(sides[1]) };
 }

@@ -4,7 +4,7 @@ import { describeColumns, episodeStart, type OfflineDataset, returnStats } from 
 import { DatasetError } from '../../lib/data/errors.ts';
 import { datasetInfo } from '../../lib/data/info.ts';
 import { D4RL_REFERENCE_RETURNS, normalizedScore, scoreFamily } from '../../lib/data/normalized-score.ts';
-import { subsetDataset } from '../../lib/data/subset.ts';
+import { subsetDataset, subsetRows } from '../../lib/data/subset.ts';
 import { validateDataset } from '../../lib/data/validate.ts';
 import { syntheticDataset } from './fixtures.ts';
 
@@ -90,6 +90,17 @@ describe('data: subsets', () => {
     assert.ok(whole.rewards.length >= 100);
     assert.equal(whole.metadata.subset?.count, whole.rewards.length);
     assert.equal(whole.metadata.returns.completeEpisodes, whole.episodeEnds.length);
+  });
+
+  it('names the source rows a subset holds, for either mode', () => {
+    for (const options of [
+      { count: 50, mode: 'transition', seed: 11 },
+      { count: 100, mode: 'episode', seed: 4 },
+    ] as const) {
+      const rows = subsetRows(source, options);
+      assert.deepEqual(Array.from(rows), sourceRows(source, subsetDataset(source, options)), options.mode);
+    }
+    assert.throws(() => subsetRows(source, { count: 10_000, mode: 'transition', seed: 1 }), DatasetError);
   });
 
   it('rejects sizes beyond the dataset and bad seeds with a DatasetError', () => {

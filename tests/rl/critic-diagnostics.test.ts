@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {
+  criticTrainVsHeldOut,
   criticVsReturns,
   distribution,
   type EpisodeColumns,
@@ -36,6 +37,42 @@ describe('rl/critic diagnostics', () => {
     const r = criticVsReturns(agent, data, targets, 50, 1);
     assert.ok(r.monteCarlo.p95 <= 3.5 && r.monteCarlo.p05 >= 2.75, 'only rows 0-2 (returns 2.75, 3.5, 3)');
     assert.ok(Math.abs(r.overestimation.mean - (r.q.mean - r.monteCarlo.mean)) < 1e-5);
+  });
+
+  it('sets Q1 against source returns on training rows and held-out rows apart', () => {
+    const agent = new Td3Agent({ obsDim: 1, actDim: 1, maxAction: 1, hidden: [4], seed: 0 });
+    // Rows 0 and 2 trained on; the cut episode (rows 3-4) counts only with 1 step of horizon: row 3.
+    const r = criticTrainVsHeldOut(agent, data, Uint32Array.from([0, 2]), {
+      gamma: 0.5,
+      samples: 10,
+      seed: 3,
+      horizon: 1,
+    });
+    assert.deepEqual([r.train.eligible, r.heldOut.eligible], [2, 2], 'held out: rows 1 and 3');
+    const { q1 } = agent.qValues(data.observations, data.actions, 5);
+    const g = [2.75, 3.5, 3, 4 + 0.5 * 5];
+    const expect = (rows: number[]) => ({
+      mean: rows.reduce((s, k) => s + q1[k]! - g[k]!, 0) / rows.length,
+      abs: rows.reduce((s, k) => s + Math.abs(q1[k]! - g[k]!), 0) / rows.length,
+    });
+    for (const [side, rows] of [
+      [r.train, [0, 2]],
+      [r.heldOut, [1, 3]],
+    ] as const) {
+      assert.equal(side.vsReturns!.samples, 2, 'fewer rows than samples: all of them, once each');
+      assert.ok(Math.abs(side.vsReturns!.overestimation.mean - expect([...rows]).mean) < 1e-5);
+      assert.ok(Math.abs(side.meanAbsError! - expect([...rows]).abs) < 1e-5);
+    }
+    const none = criticTrainVsHeldOut(agent, data, Uint32Array.from([0, 1, 2, 3, 4]), {
+      gamma: 0.5,
+      samples: 10,
+      seed: 3,
+    });
+    assert.deepEqual(none.heldOut, { eligible: 0, vsReturns: null, meanAbsError: null });
+    assert.throws(
+      () => criticTrainVsHeldOut(agent, data, Uint32Array.from([7]), { gamma: 0.5, samples: 1, seed: 0 }),
+      /training row 7 is outside the 5-row source/,
+    );
   });
 
   it('reports zero target shift and zero error for a model that predicts the real next state', async () => {

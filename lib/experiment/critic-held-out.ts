@@ -1,0 +1,100 @@
+// The critic's held-out check for a shared offline pre-training (results/<env>/<dataset>/_pretrained/
+// <entry>/): its final critic against Monte-Carlo returns on the whole source dataset, rows it trained on
+// vs the rest, written to critic-held-out.json beside the entry's marker. The model file is not committed
+// but this small file is, so the report can show it on any clone.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { loadDataset } from '../data/load.ts';
+import { subsetRows } from '../data/subset.ts';
+import { loadAgent } from '../rl/agent-checkpoint.ts';
+import { type CriticTrainVsHeldOut, criticTrainVsHeldOut } from '../rl/critic-diagnostics.ts';
+import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
+import { datasetSourceSchema } from './run-config.ts';
+
+export const CRITIC_HELD_OUT_FILE = 'critic-held-out.json';
+/** Rows drawn per side; steps with fewer than this many left in a time-limited episode are not used. */
+export const HELD_OUT_SAMPLES = 4096;
+export const HELD_OUT_HORIZON = 500;
+
+const markerSchema = z.object({
+  key: z
+    .object({ env: z.string().min(1), dataset: datasetSourceSchema, seed: z.number().int().min(0) })
+    .passthrough(),
+  finishedAt: z.string(),
+});
+
+export interface CriticHeldOutFile extends CriticTrainVsHeldOut {
+  /** The pre-training checked: its marker's finishedAt (a rebuilt entry gets checked again). */
+  pretrainedAt: string;
+  gamma: number;
+  horizon: number;
+  samples: number;
+  seed: number;
+}
+
+export type HeldOutOutcome = 'written' | 'up to date' | 'no model file' | 'not done';
+
+/** Checks one entry (a directory with offline.json); skips it when its file matches the entry's build. */
+export async function checkEntry(dir: string, options: { force?: boolean } = {}): Promise<HeldOutOutcome> {
+  const markerPath = join(dir, 'offline.json');
+  const raw = readJsonIfExists(markerPath);
+  if (raw === undefined) return 'not done';
+  const parsed = markerSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${markerPath}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const { key, finishedAt } = parsed.data;
+  const agentPath = join(dir, 'checkpoints', 'offline.safetensors');
+  if (!existsSync(agentPath)) return 'no model file';
+  const out = join(dir, CRITIC_HELD_OUT_FILE);
+  const previous = readJsonIfExists(out) as Partial<CriticHeldOutFile> | undefined;
+  if (!options.force && previous?.pretrainedAt === finishedAt) return 'up to date';
+  const { dataset: source } = await loadDataset(key.dataset.file, { envId: key.env });
+  if (key.dataset.transitions === null)
+    throw new Error(`${markerPath}: the pre-training used the whole dataset: there are no held-out rows`);
+  const rows = subsetRows(
+    source,
+    {
+      count: key.dataset.transitions,
+      mode: key.dataset.by ?? 'transition',
+      seed: key.dataset.subsetSeed ?? 0,
+    },
+    key.dataset.file,
+  );
+  const { agent } = loadAgent(agentPath);
+  // The discount the critic was trained with.
+  const gamma = agent.config.gamma;
+  const result: CriticHeldOutFile = {
+    pretrainedAt: finishedAt,
+    gamma,
+    horizon: HELD_OUT_HORIZON,
+    samples: HELD_OUT_SAMPLES,
+    seed: key.seed,
+    ...criticTrainVsHeldOut(agent, source, rows, {
+      gamma,
+      samples: HELD_OUT_SAMPLES,
+      seed: key.seed,
+      horizon: HELD_OUT_HORIZON,
+    }),
+  };
+  writeJsonAtomic(out, result);
+  return 'written';
+}
+
+/** Every shared offline pre-training under `root` (entries named by offlineEntryName, with a marker). */
+export function findEntries(root: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith('.') || name === 'checkpoints') continue;
+      const path = join(dir, name);
+      if (!statSync(path).isDirectory()) continue;
+      if (existsSync(join(path, 'offline.json'))) found.push(path);
+      else walk(path);
+    }
+  };
+  if (existsSync(root)) walk(root);
+  return found;
+}
