@@ -329,7 +329,7 @@ export function checkClaims(a: Analysis): Claim[] {
     const wAbs = absInterval(w);
     const woAbs = absInterval(wo);
     const { paired, sentence } = pairedView(
-      [criticLogRatios(withAug, without)],
+      [criticLogRatios(withAug, without, TERMINAL_ROWS)],
       false,
       a.settings,
       `${c.env}|${c.dataset}|${CRITIC_CLAIM}`,
@@ -342,6 +342,7 @@ export function checkClaims(a: Analysis): Claim[] {
         : { ...base, verdict: 'inconclusive', text: `${text}: the intervals of |Q − G| overlap.${sentence}` };
     if (paired) decided.paired = paired;
     claims.push(gated(decided, Math.min(withAug.seeds.length, without.seeds.length)));
+    claims.push(...heldOutClaim(a, c));
   }
   // Grouped by env × dataset in the report's order (main datasets first); stable within a task.
   const order = a.datasets.map((d) => `${d.env}|${d.dataset}`);
@@ -353,7 +354,13 @@ export function checkClaims(a: Analysis): Claim[] {
     .map((c, i) => ({ c, i }))
     .sort((x, y) => rank(x.c) - rank(y.c) || x.i - y.i)
     .map((x) => x.c);
-  return [...pooledStepsClaims(a), ...pooledClaims(a), ...pooledCriticClaim(a), ...perTask];
+  return [
+    ...pooledStepsClaims(a),
+    ...pooledClaims(a),
+    ...pooledCriticClaim(a, TERMINAL_ROWS),
+    ...pooledCriticClaim(a, HELD_OUT_ROWS),
+    ...perTask,
+  ];
 }
 
 const CRITIC_CLAIM = 'augmentation keeps the critic closer to Monte-Carlo returns offline (smaller |Q − G|)';
@@ -366,16 +373,52 @@ function criticSides(c: CriticAnalysis): { withAug?: CriticSeries; without?: Cri
   return { withAug, without: c.offline.find((s) => !s.augmented) };
 }
 
+const HELD_OUT_CLAIM =
+  "augmentation keeps the critic's values near the data's returns on rows it never trained on (held-out |Q − G|)";
+
+/** One way to measure the critic's error per seed, with the claim it decides. */
+interface CriticMeasure {
+  claim: string;
+  /** What the pooled sentence compares. */
+  what: string;
+  /** Per seed: the critic's error |Q − G| and the size of the return it estimates, |G|. */
+  bySeed(s: CriticSeries): { seed: number; error: number; scale: number }[];
+}
+
+/** The diagnostic logged while pre-training: the subset's terminal-ending rows (CRITIC_NOTE). */
+const TERMINAL_ROWS: CriticMeasure = {
+  claim: CRITIC_CLAIM,
+  what: '|Q − G| ÷ |G| at the end of pre-training',
+  bySeed: (s) =>
+    s.finalBySeed.map((x) => ({
+      seed: x.seed,
+      error: Math.abs(x.overestimation),
+      scale: Math.abs(x.monteCarlo),
+    })),
+};
+
+/** The held-out check (CRITIC_HELD_OUT_NOTE): source rows the critic did not train on. */
+const HELD_OUT_ROWS: CriticMeasure = {
+  claim: HELD_OUT_CLAIM,
+  what: "held-out rows' mean |Q − G| ÷ mean G at the end of pre-training",
+  bySeed: (s) =>
+    s.heldOutBySeed.map((x) => ({
+      seed: x.seed,
+      error: x.heldOut.absError,
+      scale: Math.abs(x.heldOut.monteCarlo),
+    })),
+};
+
 /**
- * Per seed with both: log10 of |Q − G| without augmentation ÷ with. The two pre-trained on the same data
- * subset, so share G and the ratio is free of its scale; the log keeps one diverged critic (|Q − G| in the
- * millions) from being the whole mean.
+ * Per seed with both: log10 of the error without augmentation ÷ with. The two pre-trained on the same
+ * data subset, so share G and the ratio is free of its scale; the log keeps one diverged critic (|Q − G|
+ * in the millions) from being the whole mean.
  */
-function criticLogRatios(withAug: CriticSeries, without: CriticSeries): number[] {
-  const withBySeed = new Map(withAug.finalBySeed.map((r) => [r.seed, r.overestimation]));
-  return without.finalBySeed.flatMap((r) => {
+function criticLogRatios(withAug: CriticSeries, without: CriticSeries, m: CriticMeasure): number[] {
+  const withBySeed = new Map(m.bySeed(withAug).map((r) => [r.seed, r.error]));
+  return m.bySeed(without).flatMap((r) => {
     const w = withBySeed.get(r.seed);
-    return w === undefined ? [] : [Math.log10(floored(r.overestimation) / floored(w))];
+    return w === undefined ? [] : [Math.log10(floored(r.error) / floored(w))];
   });
 }
 
@@ -385,33 +428,48 @@ const CRITIC_LOG_RATIO: PairedQuantity = {
   note: ' (+1: a tenfold smaller error with augmentation.)',
 };
 
+/** A task's held-out claim, once its shared pre-trainings with and without augmentation were checked. */
+function heldOutClaim(a: Analysis, c: CriticAnalysis): Claim[] {
+  const { withAug, without } = criticSides(c);
+  const w = withAug?.heldOutError;
+  const wo = without?.heldOutError;
+  if (!w || !wo) return [];
+  const base = { env: c.env, dataset: c.dataset, claim: HELD_OUT_CLAIM };
+  const text = `mean |Q − G| on held-out rows at the end of pre-training: with ${formatInterval(w.heldOut, 1)}, without ${formatInterval(wo.heldOut, 1)} (mean G ${w.monteCarlo.toFixed(1)})`;
+  const { paired, sentence } = pairedView(
+    [criticLogRatios(withAug, without, HELD_OUT_ROWS)],
+    false,
+    a.settings,
+    `${c.env}|${c.dataset}|${HELD_OUT_CLAIM}`,
+    CRITIC_LOG_RATIO,
+  );
+  const decided = lowerIsBetterVerdict(base, w.heldOut, wo.heldOut, text, sentence, paired);
+  return [gated(decided, Math.min(withAug.heldOutBySeed.length, without.heldOutBySeed.length))];
+}
+
 /** |x|, kept off 0 so that it can divide and take a log. */
 const floored = (x: number) => Math.max(Math.abs(x), 1e-9);
 
-/** |Q − G| ÷ |G| per seed: the critic's error as a fraction of the value it estimates, whatever the env's scale. */
-const relativeBias = (s: CriticSeries) =>
-  s.finalBySeed.map((x) => ({
-    seed: x.seed,
-    value: Math.abs(x.overestimation) / floored(x.monteCarlo),
-  }));
+/** Error ÷ |G| per seed: the critic's error as a fraction of the value it estimates, whatever the env's scale. */
+const relativeError = (s: CriticSeries, m: CriticMeasure) =>
+  m.bySeed(s).map((x) => ({ seed: x.seed, value: x.error / floored(x.scale) }));
 
 /**
- * The critic claim over every main task: |Q − G| in return units differs in scale from env to env, so
+ * A critic claim over every main task: |Q − G| in return units differs in scale from env to env, so
  * each seed's error is taken relative to |G| (the Monte-Carlo return both sides estimate: it depends on
- * the data subset, not on the critic), pooled as the final scores are (IQM, bootstrap stratified by task).
+ * the data, not on the critic), pooled as the final scores are (IQM, bootstrap stratified by task).
  */
-function pooledCriticClaim(a: Analysis): Claim[] {
-  const base = { env: POOLED_ENV, dataset: POOLED_DATASET, claim: CRITIC_CLAIM };
+function pooledCriticClaim(a: Analysis, m: CriticMeasure): Claim[] {
+  const base = { env: POOLED_ENV, dataset: POOLED_DATASET, claim: m.claim };
   const main = new Set(a.datasets.filter((d) => !d.sweepOnly).map((d) => `${d.env}|${d.dataset}`));
+  const seeds = (s: CriticSeries | undefined) => (s ? m.bySeed(s).length : 0);
   const ran = a.critic
     .filter((c) => main.has(`${c.env}|${c.dataset}`))
     .map((c) => ({ task: `${c.env} ${c.dataset}`, ...criticSides(c) }))
-    .filter((x) => (x.withAug?.finalBySeed.length ?? 0) > 0 && (x.without?.finalBySeed.length ?? 0) > 0);
+    .filter((x) => seeds(x.withAug) > 0 && seeds(x.without) > 0);
   if (ran.length === 0) return [];
   const enough = ran.filter(
-    (x) =>
-      x.withAug!.finalBySeed.length >= MIN_SEEDS_FOR_VERDICT &&
-      x.without!.finalBySeed.length >= MIN_SEEDS_FOR_VERDICT,
+    (x) => seeds(x.withAug) >= MIN_SEEDS_FOR_VERDICT && seeds(x.without) >= MIN_SEEDS_FOR_VERDICT,
   );
   if (enough.length === 0)
     return [
@@ -426,26 +484,26 @@ function pooledCriticClaim(a: Analysis): Claim[] {
     short > 0
       ? ` ${short} task${short === 1 ? '' : 's'} with fewer than ${MIN_SEEDS_FOR_VERDICT} seeds on a side left out.`
       : '';
-  const withRel = enough.map((x) => relativeBias(x.withAug!));
-  const withoutRel = enough.map((x) => relativeBias(x.without!));
+  const withRel = enough.map((x) => relativeError(x.withAug!, m));
+  const withoutRel = enough.map((x) => relativeError(x.without!, m));
   const pooled = (strata: { value: number }[][], side: string) =>
     iqmInterval(
       strata.map((s) => s.map((x) => x.value)),
-      { ...a.settings, seed: a.settings.seed + hashSeed(`pooled|${CRITIC_CLAIM}|${side}`) },
+      { ...a.settings, seed: a.settings.seed + hashSeed(`pooled|${m.claim}|${side}`) },
     );
   const w = pooled(withRel, 'with');
   const wo = pooled(withoutRel, 'without');
   const { paired, sentence } = pairedView(
-    enough.map((x) => criticLogRatios(x.withAug!, x.without!)),
+    enough.map((x) => criticLogRatios(x.withAug!, x.without!, m)),
     false,
     a.settings,
-    `pooled|${CRITIC_CLAIM}`,
+    `pooled|${m.claim}`,
     CRITIC_LOG_RATIO,
   );
   const count = (strata: unknown[][]) => strata.flat().length;
   const text =
     `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${enough.map((x) => x.task).join('; ')}): ` +
-    `|Q − G| ÷ |G| at the end of pre-training, with augmentation ${formatInterval(w, 2)} (${count(withRel)} seeds) ` +
+    `${m.what}, with augmentation ${formatInterval(w, 2)} (${count(withRel)} seeds) ` +
     `vs without ${formatInterval(wo, 2)} (${count(withoutRel)} seeds)`;
   return [lowerIsBetterVerdict(base, w, wo, text, sentence + shortNote, paired)];
 }

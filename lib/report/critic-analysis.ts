@@ -11,7 +11,7 @@ import {
 } from './analysis-common.ts';
 import { type Group, isMainVariant, isSweepOnly, keyOf } from './groups.ts';
 import type { CriticRow, RunRecord } from './results.ts';
-import { type Interval, iqm, mean } from './stats.ts';
+import { type Interval, iqm, iqmInterval, mean } from './stats.ts';
 
 /** Which transitions Q − G is measured on, and so what it can show, for the page and the summary. */
 export const CRITIC_NOTE =
@@ -22,6 +22,15 @@ export const CRITIC_NOTE =
   'reward and the TD target is the reward alone. So Q − G shows whether the critic stays anchored where the ' +
   'data pins its value exactly (a diverging critic drifts off there too), not its error on states in ' +
   'general. The pooled claim divides |Q − G| by |G|, which both sides of a seed share, to put tasks on one scale.';
+
+/** What the held-out check measures, for the page and the summary. */
+export const CRITIC_HELD_OUT_NOTE =
+  'The held-out check sets the final offline critic against Monte-Carlo returns on the whole source dataset ' +
+  'the subset was drawn from, where episodes are whole: every step of a terminated episode, and of one cut ' +
+  'by the time limit every step with 500 or more left (the unseen tail weighs at most 0.99^500, 0.7%). Up to ' +
+  '4,096 rows are drawn from the rows the critic trained on and as many from the rest, which the same ' +
+  'policies collected: a critic that fits the first but not the second has overfitted its rows; one off on ' +
+  'both has values that do not match the data at all.';
 
 export interface CriticSeries {
   augmented: boolean;
@@ -36,6 +45,13 @@ export interface CriticSeries {
   finalOverestimation: Interval | null;
   /** Per seed (in `seeds` order), the means of Q − G and of G at its last logged offline update. */
   finalBySeed: { seed: number; overestimation: number; monteCarlo: number }[];
+  /**
+   * The held-out check of the seeds whose shared pre-training has one (o2o experiment critic-check): the
+   * final critic's mean |Q − G| and mean G on the whole source dataset, training rows and the rest.
+   */
+  heldOutBySeed: { seed: number; train: HeldOutSide; heldOut: HeldOutSide }[];
+  /** IQM over those seeds of mean |Q − G|, each side, and of the held-out rows' mean G. */
+  heldOutError: { train: Interval; heldOut: Interval; monteCarlo: number } | null;
   /** |Q(s', π(s')) − Q(ŝ', π(ŝ'))| and ‖s' − ŝ'‖² means at the last update (augmented series only). */
   finalTargetShift: { qDifference: number; predictionError: number } | null;
   /**
@@ -43,6 +59,11 @@ export interface CriticSeries {
    * 95th percentiles of Q(s', π(s')) − Q(ŝ', π(ŝ')) and the mean ‖s' − ŝ'‖², each an IQM over seeds.
    */
   targetShift: { x: number; p05: number; p50: number; p95: number; error: number }[];
+}
+
+export interface HeldOutSide {
+  absError: number;
+  monteCarlo: number;
 }
 
 export interface OnlineCriticSeries {
@@ -140,6 +161,18 @@ export function criticAnalysis(
           error: round(iqm(at.map((t) => t.predictionError.mean)), 6),
         };
       });
+      const heldOutBySeed = runs.flatMap((r) => {
+        const h = r.heldOutCritic;
+        const side = (x: NonNullable<typeof h>['train']): HeldOutSide | null =>
+          x.meanAbsError === null || x.vsReturns === null
+            ? null
+            : { absError: x.meanAbsError, monteCarlo: x.vsReturns.monteCarlo.mean };
+        const train = h ? side(h.train) : null;
+        const heldOut = h ? side(h.heldOut) : null;
+        return train && heldOut ? [{ seed: r.config.seed, train, heldOut }] : [];
+      });
+      const heldOutIqm = (pick: (x: (typeof heldOutBySeed)[number]) => number, salt: string) =>
+        iqmInterval([heldOutBySeed.map(pick)], { ...s, seed: seed + hashSeed(salt) });
       offline.push({
         augmented: augFraction > 0,
         augFraction,
@@ -158,6 +191,15 @@ export function criticAnalysis(
           overestimation: lastRows[i]!.vsReturns!.overestimation.mean,
           monteCarlo: lastRows[i]!.vsReturns!.monteCarlo.mean,
         })),
+        heldOutBySeed,
+        heldOutError:
+          heldOutBySeed.length > 0
+            ? {
+                train: heldOutIqm((x) => x.train.absError, 'held-out|train'),
+                heldOut: heldOutIqm((x) => x.heldOut.absError, 'held-out|held-out'),
+                monteCarlo: round(iqm(heldOutBySeed.map((x) => x.heldOut.monteCarlo))),
+              }
+            : null,
         finalTargetShift:
           shifts.length > 0
             ? {

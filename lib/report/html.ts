@@ -3,7 +3,7 @@
 import type { Analysis } from './analysis.ts';
 import type { BudgetRow } from './budgets.ts';
 import type { Claim, Verdict } from './claims.ts';
-import { CRITIC_NOTE } from './critic-analysis.ts';
+import { CRITIC_HELD_OUT_NOTE, CRITIC_NOTE } from './critic-analysis.ts';
 import type { Figure } from './figures.ts';
 import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
@@ -13,6 +13,7 @@ import {
   aggregateTable,
   budgetTable,
   claimsAtAGlanceTable,
+  criticHeldOutTable,
   criticTable,
   finalScoresTable,
   pooledStepsTable,
@@ -145,6 +146,8 @@ ${figures(p.figures, 'ablations')}
 <h2 id="critic">Critic analysis</h2>
 <p>${esc(CRITIC_NOTE)}</p>
 ${table(criticTable(a))}
+<p>${esc(CRITIC_HELD_OUT_NOTE)}</p>
+${criticHeldOutTable(a).rows.length > 0 ? table(criticHeldOutTable(a)) : '<p class="meta">No shared pre-training has been checked yet.</p>'}
 ${figures(p.figures, 'critic')}
 <h2 id="world-model">World model: held-out one-step error</h2>
 <p>${esc(WORLD_MODEL_NOTE)} ${esc(describeWorldModels(p.worldModels))}</p>

@@ -1,7 +1,7 @@
 // report/summary.md: the headline tables, the claims with verdicts, the aggregate, and where budgets are
 // smaller than the paper's, for reading without a browser.
 
-import { CRITIC_NOTE } from './critic-analysis.ts';
+import { CRITIC_HELD_OUT_NOTE, CRITIC_NOTE } from './critic-analysis.ts';
 import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
 import type { PageInput } from './html.ts';
@@ -9,6 +9,7 @@ import { describeRebuilds } from './rebuilds.ts';
 import {
   aggregateTable,
   claimsAtAGlanceTable,
+  criticHeldOutTable,
   pooledStepsTable,
   scratchBaselineTable,
   type Table,
@@ -95,6 +96,11 @@ export function renderSummary(p: PageInput): string {
     '',
     CRITIC_NOTE,
     '',
+    CRITIC_HELD_OUT_NOTE,
+    '',
+    ...(criticHeldOutTable(a).rows.length > 0
+      ? [markdownTable(criticHeldOutTable(a))]
+      : ['*No shared pre-training has been checked yet.*', '']),
     '## World model: held-out one-step error',
     '',
     `${WORLD_MODEL_NOTE} ${describeWorldModels(p.worldModels)}`.trim(),

@@ -123,7 +123,28 @@ export interface RunRecord {
   done: Done | null;
   /** True for shared offline pre-training (no online phase): read by the critic analysis only. */
   offlineOnly: boolean;
+  /** A shared pre-training's critic-held-out.json (o2o experiment critic-check), when it has one. */
+  heldOutCritic?: HeldOutCritic;
 }
+
+const heldOutSplitSchema = z.object({
+  eligible: count,
+  vsReturns: z
+    .object({
+      samples: count,
+      monteCarlo: z.object({ mean: z.number() }).passthrough(),
+      overestimation: z.object({ mean: z.number() }).passthrough(),
+    })
+    .passthrough()
+    .nullable(),
+  meanAbsError: z.number().min(0).nullable(),
+});
+
+const heldOutCriticSchema = z
+  .object({ train: heldOutSplitSchema, heldOut: heldOutSplitSchema })
+  .passthrough();
+
+export type HeldOutCritic = z.output<typeof heldOutCriticSchema>;
 
 export class ResultsError extends Error {}
 
@@ -179,6 +200,7 @@ const offlineMarkerSchema = z
 
 function readOfflineEntry(root: string, dir: string): RunRecord {
   const markerPath = join(dir, 'offline.json');
+  const heldOutPath = join(dir, 'critic-held-out.json');
   const { key } = check(
     offlineMarkerSchema,
     parseJson(markerPath, readFileSync(markerPath, 'utf8')),
@@ -202,6 +224,7 @@ function readOfflineEntry(root: string, dir: string): RunRecord {
     critic: readJsonl(join(dir, 'critic.jsonl'), criticRowSchema),
     done: null,
     offlineOnly: true,
+    ...(existsSync(heldOutPath) ? { heldOutCritic: readJsonFile(heldOutCriticSchema, heldOutPath) } : {}),
   };
 }
 

@@ -170,6 +170,37 @@ export function criticTable(a: Analysis): Table {
   };
 }
 
+/** The held-out check, where shared pre-trainings have one: one row per task and augmentation setting. */
+export function criticHeldOutTable(a: Analysis): Table {
+  return {
+    caption:
+      'Critic at the end of offline pre-training on the whole source dataset (o2o experiment critic-check): ' +
+      'mean |Q − G| on the rows it trained on and on the rest (IQM over seeds [95% CI]), against the mean return G',
+    header: [
+      'env',
+      'dataset',
+      'augmentation',
+      'seeds',
+      'mean G',
+      '|Q − G| training rows',
+      '|Q − G| held-out rows',
+    ],
+    rows: a.critic.flatMap((c) =>
+      c.offline
+        .filter((s) => s.heldOutError !== null)
+        .map((s) => [
+          c.env,
+          c.dataset,
+          s.augmented ? `p=${s.augFraction}` : 'none',
+          String(s.heldOutBySeed.length),
+          s.heldOutError!.monteCarlo.toFixed(1),
+          formatInterval(s.heldOutError!.train, 1),
+          formatInterval(s.heldOutError!.heldOut, 1),
+        ]),
+    ),
+  };
+}
+
 export function sweepTable(a: Analysis): Table {
   return {
     caption: 'Sweeps: final normalised score and steps ratio to scratch per setting',

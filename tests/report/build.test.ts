@@ -183,6 +183,32 @@ describe('o2o report: build from a results tree', () => {
     );
   });
 
+  it("shows the critic's held-out check where the shared pre-trainings have one, and decides on it", () => {
+    const hopper = built.analysis.critic.find((c) => c.env === 'Hopper-v5' && c.dataset === 'medium-10k')!;
+    const byFraction = (f: number) => hopper.offline.find((s) => s.augFraction === f)!;
+    // IQM of 20..24 and of 200..240 (the middle three).
+    assert.equal(byFraction(0.5).heldOutError!.heldOut.point, 22);
+    assert.equal(byFraction(0.5).heldOutError!.train.point, 21);
+    assert.equal(byFraction(0).heldOutError!.heldOut.point, 220);
+    const claim = (env: string) =>
+      built.claims.find((c) => c.env === env && c.claim.startsWith("augmentation keeps the critic's values"));
+    const task = claim('Hopper-v5')!;
+    assert.equal(task.verdict, 'holds', task.text);
+    assert.match(task.text, /^mean \|Q − G\| on held-out rows at the end of pre-training: with 22\.0 \[/);
+    // Ten times the error at every seed: log10 of the ratio is exactly 1.
+    assert.equal(task.paired?.difference.point.toFixed(6), (1).toFixed(6));
+    assert.equal(claim('Walker2d-v5'), undefined, 'no held-out check there: no claim');
+    const pooled = claim(POOLED_ENV)!;
+    assert.match(
+      pooled.text,
+      /^over 1 task \(Hopper-v5 medium-10k\): held-out rows' mean \|Q − G\| ÷ mean G [^,]*, with augmentation 0\.09 \[/,
+    );
+    const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
+    assert.match(md, /\| Hopper-v5 \| medium-10k \| p=0\.5 \| 5 \| 250\.0 \| 21\.0 \[[^\]]*\] \| 22\.0 \[/);
+    const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
+    assert.ok(html.includes('The held-out check sets the final offline critic'), 'explained on the page');
+  });
+
   it("pools the steps ratio over tasks, each run against its own env's scratch steps", () => {
     // Hopper (threshold 1200, scratch IQM 42.5k): aug [10k, 7.5k × 4], plain [> 50k, 30k, 27.5k, 25k, 25k].
     // Walker2d (threshold 900, scratch [> 50k, 45k, 42.5k] → IQM 45,833): aug [> 50k, > 50k, 45k] and
@@ -659,7 +685,7 @@ describe('o2o report: claims from too few seeds', () => {
     for (const c of built.claims)
       assert.doesNotMatch(c.text, /Paired/, 'one pair per comparison: no paired view');
     const pooled = built.claims.filter((c) => c.env === POOLED_ENV);
-    assert.equal(pooled.length, 9);
+    assert.equal(pooled.length, 10, 'the two critic claims among them');
     for (const c of pooled) {
       if (c.claim.startsWith('the VAE')) {
         assert.equal(c.verdict, 'not run', 'no control runs in the fixture');
