@@ -16,6 +16,7 @@ import {
   thresholdRun,
 } from './analysis-common.ts';
 import { type CriticAnalysis, criticAnalysis } from './critic-analysis.ts';
+import { type CriticOutcome, criticOutcome } from './critic-outcome.ts';
 import { type FrozenStretch, frozenStretch } from './frozen-runs.ts';
 import {
   finalOf,
@@ -164,6 +165,8 @@ export interface Analysis {
   pooledSteps: PooledStepsRow[];
   sweeps: Sweep[];
   critic: CriticAnalysis[];
+  /** The pre-trained critic's held-out error against the fine-tuned final score, per seed. */
+  criticOutcome: CriticOutcome;
   curves: Record<string, Curve[]>;
 }
 
@@ -355,8 +358,9 @@ export function analyse(runs: readonly RunRecord[], settings: Partial<ReportSett
   const offlineOnly = runs.filter((r) => r.offlineOnly);
   const summaries = groups.map((g) => summariseGroup(g, s));
   const thresholds = thresholdTables(groups, s);
+  const critic = criticAnalysis(groups, offlineOnly, s);
   const pretrained = groups.filter((g) => g.key.variant !== 'scratch');
-  const datasets = [...new Set(groups.map((g) => g.key.env))].flatMap((env) =>
+  const datasets: Analysis['datasets'] = [...new Set(groups.map((g) => g.key.env))].flatMap((env) =>
     mainFirst(env, pretrained).map((dataset) => ({
       env,
       dataset,
@@ -378,7 +382,12 @@ export function analyse(runs: readonly RunRecord[], settings: Partial<ReportSett
     aggregate: aggregateOverTasks(groups, s),
     pooledSteps: pooledStepsRows(groups, s),
     sweeps: sweeps(groups, new Map(summaries.map((x) => [x.id, x])), thresholds),
-    critic: criticAnalysis(groups, offlineOnly, s),
+    critic,
+    criticOutcome: criticOutcome(
+      summaries,
+      critic,
+      new Set(datasets.filter((d) => !d.sweepOnly).map((d) => `${d.env}|${d.dataset}`)),
+    ),
     curves: curves(groups, offlineOnly, s),
   };
 }

@@ -1,6 +1,7 @@
 // The report's figures as standalone SVG documents: learning curves per env × dataset (offline phase
 // before the online one, as in the paper), ablation bars, the critic analysis, the sweeps.
 import type { Analysis, Curve, GroupSummary } from './analysis.ts';
+import { describeSpearman } from './critic-outcome.ts';
 import { isMainVariant, MAIN_AUG_FRACTION, scoreOf, type WorldModelKind } from './groups.ts';
 import { type BarGroup, barChart } from './svg/bar-chart.ts';
 import { type LineSeries, lineChart } from './svg/line-chart.ts';
@@ -325,6 +326,36 @@ export function buildFigures(a: Analysis): Figure[] {
         dataset: c.dataset,
       });
     }
+  }
+  // The pre-trained critic's held-out error against the score its run reached, every main task at once.
+  const outcome = a.criticOutcome;
+  if (outcome.points.length > 0) {
+    const title = "Pre-trained critic's held-out error vs the fine-tuned final score";
+    figures.push({
+      file: 'critic-outcome.svg',
+      title,
+      caption:
+        'One dot per seed and main task: the held-out mean |Q − G| ÷ mean G of the critic a run (both parts ' +
+        `pre-trained) started from, on a log axis, and that run's final score. ${describeSpearman(outcome)}`,
+      svg: lineChart({
+        title,
+        xLabel: 'log₁₀ (held-out |Q − G| ÷ G) of the pre-trained critic',
+        yLabel: 'final normalised score',
+        series: [false, true].map((augmented, i) => ({
+          label: augmented ? `with augmentation (p=${MAIN_AUG_FRACTION})` : 'without augmentation',
+          colour: criticColour({ augmented, augFraction: augmented ? MAIN_AUG_FRACTION : 0 }, i),
+          pointsOnly: true,
+          points: outcome.points
+            .filter((p) => p.augmented === augmented)
+            .map((p) => ({ x: Math.log10(Math.max(p.heldOutRelError, 1e-9)), y: p.finalScore })),
+        })),
+        width: 900,
+        height: 400,
+      }),
+      section: 'critic',
+      env: 'all tasks',
+      dataset: 'pooled',
+    });
   }
   for (const s of a.sweeps) {
     const title =

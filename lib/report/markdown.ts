@@ -2,6 +2,7 @@
 // smaller than the paper's, for reading without a browser.
 
 import { CRITIC_HELD_OUT_NOTE, CRITIC_NOTE } from './critic-analysis.ts';
+import { describeCriticOutcome } from './critic-outcome.ts';
 import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
 import type { PageInput } from './html.ts';
@@ -101,6 +102,7 @@ export function renderSummary(p: PageInput): string {
     ...(criticHeldOutTable(a).rows.length > 0
       ? [markdownTable(criticHeldOutTable(a))]
       : ['*No shared pre-training has been checked yet.*', '']),
+    ...(a.criticOutcome.points.length > 0 ? [describeCriticOutcome(a.criticOutcome), ''] : []),
     '## World model: held-out one-step error',
     '',
     `${WORLD_MODEL_NOTE} ${describeWorldModels(p.worldModels)}`.trim(),

@@ -41,6 +41,38 @@ export function trimmedMean(values: readonly number[], proportion: number): numb
 }
 
 /** Interquartile mean: the 25% trimmed mean (rliable's aggregate_iqm). */
+/** Ranks from 1, ties sharing their average rank. */
+function ranks(values: readonly number[]): number[] {
+  const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
+  const out = new Array<number>(values.length);
+  for (let start = 0; start < order.length; ) {
+    let end = start;
+    while (end + 1 < order.length && order[end + 1]!.v === order[start]!.v) end++;
+    for (let k = start; k <= end; k++) out[order[k]!.i] = (start + end) / 2 + 1;
+    start = end + 1;
+  }
+  return out;
+}
+
+/** Spearman's rank correlation (Pearson's on average ranks); null below 3 pairs or with a constant side. */
+export function spearman(x: readonly number[], y: readonly number[]): number | null {
+  if (x.length !== y.length) throw new Error(`spearman: ${x.length} x values but ${y.length} y values`);
+  if (x.length < 3) return null;
+  const rx = ranks(x);
+  const ry = ranks(y);
+  const mx = mean(rx);
+  const my = mean(ry);
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < rx.length; i++) {
+    sxy += (rx[i]! - mx) * (ry[i]! - my);
+    sxx += (rx[i]! - mx) ** 2;
+    syy += (ry[i]! - my) ** 2;
+  }
+  return sxx === 0 || syy === 0 ? null : sxy / Math.sqrt(sxx * syy);
+}
+
 export function iqm(values: readonly number[]): number {
   return trimmedMean(values, 0.25);
 }

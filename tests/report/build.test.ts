@@ -209,6 +209,29 @@ describe('o2o report: build from a results tree', () => {
     assert.ok(html.includes('The held-out check sets the final offline critic'), 'explained on the page');
   });
 
+  it("sets each pre-trained critic's held-out error next to the final score of the run that started from it", () => {
+    const { points, spearman } = built.analysis.criticOutcome;
+    // Hopper seeds 0-4 with and without augmentation; Walker2d has no held-out check.
+    assert.equal(points.length, 10);
+    const aug = points.find((p) => p.augmented && p.seed === 3)!;
+    assert.equal(aug.heldOutRelError, 23 / 250);
+    assert.equal(
+      aug.finalScore,
+      Number(normalizedScore('hopper', 1800).toFixed(4)),
+      'as the groups round it',
+    );
+    // Within a side the error and the score both grow with the seed.
+    assert.deepEqual([spearman.with, spearman.without], [1, 1]);
+    const svg = readFileSync(join(dir, 'report', 'figures', 'critic-outcome.svg'), 'utf8');
+    assert.equal(svg.match(/<circle /g)?.length, 10, 'a dot per point, no line');
+    assert.doesNotMatch(svg, /<path d="M[^"]*" fill="none" stroke="#/);
+    const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
+    assert.match(
+      md,
+      /Spearman's rank correlation: -?[0-9.]+ over all 10 dots, 1\.00 without augmentation, 1\.00 with\./,
+    );
+  });
+
   it("pools the steps ratio over tasks, each run against its own env's scratch steps", () => {
     // Hopper (threshold 1200, scratch IQM 42.5k): aug [10k, 7.5k × 4], plain [> 50k, 30k, 27.5k, 25k, 25k].
     // Walker2d (threshold 900, scratch [> 50k, 45k, 42.5k] → IQM 45,833): aug [> 50k, > 50k, 45k] and

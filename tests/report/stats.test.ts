@@ -7,6 +7,7 @@ import {
   mean,
   percentile,
   pooledStepsRatio,
+  spearman,
   std,
   stepsToThreshold,
   stratifiedBootstrap,
@@ -184,5 +185,15 @@ describe('report statistics', () => {
       );
       assert.throws(() => pooledStepsRatio(new Map(), [], { seed: 0 }), /no tasks/);
     });
+  });
+
+  it("Spearman's rank correlation: monotone is ±1, ties share ranks, too few pairs or a constant side is null", () => {
+    assert.equal(spearman([1, 2, 3, 4], [10, 100, 1000, 1e6]), 1, 'any increasing map');
+    assert.equal(spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1);
+    // Ranks x [1, 2, 3], y [1.5, 1.5, 3]: Pearson of those, 1.5 / √(2 · 1.5).
+    close(spearman([1, 2, 3], [5, 5, 9])!, 1.5 / Math.sqrt(2 * 1.5), 1e-12);
+    assert.equal(spearman([1, 2], [1, 2]), null);
+    assert.equal(spearman([1, 2, 3], [7, 7, 7]), null);
+    assert.throws(() => spearman([1, 2, 3], [1, 2]), /3 x values but 2 y values/);
   });
 });

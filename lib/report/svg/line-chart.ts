@@ -31,6 +31,8 @@ export interface LineSeries {
   faint?: boolean;
   /** Draw a dot at each point (for sparse x values such as sweeps). */
   markers?: boolean;
+  /** Dots only, no line through them (a scatter of unordered points). */
+  pointsOnly?: boolean;
 }
 
 export interface LineChartSpec {
@@ -176,7 +178,7 @@ export function lineChart(spec: LineChartSpec): string {
   );
   for (const s of spec.series) {
     const pts = s.points.map((p) => ({ x: x(p.x), y: y(p.y) }));
-    if (pts.length >= 2) {
+    if (pts.length >= 2 && !s.pointsOnly) {
       parts.push(
         el('path', {
           'clip-path': s.faint ? `url(#${clipId})` : undefined,
@@ -189,7 +191,7 @@ export function lineChart(spec: LineChartSpec): string {
         }),
       );
     }
-    if (s.markers || pts.length === 1) {
+    if (s.markers || s.pointsOnly || pts.length === 1) {
       for (const p of pts) parts.push(el('circle', { cx: p.x, cy: p.y, r: 3.5, fill: s.colour }));
     }
   }
