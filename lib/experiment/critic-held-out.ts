@@ -2,11 +2,12 @@
 // <entry>/): its final critic against Monte-Carlo returns on the whole source dataset, rows it trained on
 // vs the rest, written to critic-held-out.json beside the entry's marker. The model file is not committed
 // but this small file is, so the report can show it on any clone.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadDataset } from '../data/load.ts';
 import { subsetRows } from '../data/subset.ts';
+import { findDirsHolding } from '../report/results.ts';
 import { loadAgent } from '../rl/agent-checkpoint.ts';
 import { type CriticTrainVsHeldOut, criticTrainVsHeldOut } from '../rl/critic-diagnostics.ts';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
@@ -83,18 +84,7 @@ export async function checkEntry(dir: string, options: { force?: boolean } = {})
   return 'written';
 }
 
-/** Every shared offline pre-training under `root` (entries named by offlineEntryName, with a marker). */
+/** Every shared offline pre-training under `root` (a directory with an offline.json marker). */
 export function findEntries(root: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      if (name.startsWith('.') || name === 'checkpoints') continue;
-      const path = join(dir, name);
-      if (!statSync(path).isDirectory()) continue;
-      if (existsSync(join(path, 'offline.json'))) found.push(path);
-      else walk(path);
-    }
-  };
-  if (existsSync(root)) walk(root);
-  return found;
+  return existsSync(root) ? findDirsHolding(root, ['offline.json']) : [];
 }
