@@ -5,11 +5,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadDataset } from '../data/load.ts';
-import { subsetRows } from '../data/subset.ts';
 import { findDirsHolding } from '../report/results.ts';
 import { loadAgent } from '../rl/agent-checkpoint.ts';
 import { type CriticTrainVsHeldOut, criticTrainVsHeldOut } from '../rl/critic-diagnostics.ts';
+import { loadRunDataset } from './dataset-source.ts';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
 import { datasetSourceSchema } from './run-config.ts';
 
@@ -52,18 +51,9 @@ export async function checkEntry(dir: string, options: { force?: boolean } = {})
   const out = join(dir, CRITIC_HELD_OUT_FILE);
   const previous = readJsonIfExists(out) as Partial<CriticHeldOutFile> | undefined;
   if (!options.force && previous?.pretrainedAt === finishedAt) return 'up to date';
-  const { dataset: source } = await loadDataset(key.dataset.file, { envId: key.env });
-  if (key.dataset.transitions === null)
+  const { origin } = await loadRunDataset(key.dataset, key.env);
+  if (origin === undefined)
     throw new Error(`${markerPath}: the pre-training used the whole dataset: there are no held-out rows`);
-  const rows = subsetRows(
-    source,
-    {
-      count: key.dataset.transitions,
-      mode: key.dataset.by ?? 'transition',
-      seed: key.dataset.subsetSeed ?? 0,
-    },
-    key.dataset.file,
-  );
   const { agent } = loadAgent(agentPath);
   // The discount the critic was trained with.
   const gamma = agent.config.gamma;
@@ -73,7 +63,7 @@ export async function checkEntry(dir: string, options: { force?: boolean } = {})
     horizon: HELD_OUT_HORIZON,
     samples: HELD_OUT_SAMPLES,
     seed: key.seed,
-    ...criticTrainVsHeldOut(agent, source, rows, {
+    ...criticTrainVsHeldOut(agent, origin.source, origin.rows, {
       gamma,
       samples: HELD_OUT_SAMPLES,
       seed: key.seed,

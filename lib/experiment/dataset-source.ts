@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import type { OfflineDataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/load.ts';
-import { subsetDataset } from '../data/subset.ts';
+import { subsetDataset, subsetRows } from '../data/subset.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { DatasetSource } from './run-config.ts';
 
@@ -25,13 +25,27 @@ export function manifestSha256(file: string): string | null {
   }
 }
 
-export async function loadRunDataset(source: DatasetSource, envId: string): Promise<OfflineDataset> {
+/** A subset's whole source and the source rows it kept: what the critic's held-out check compares. */
+export interface SubsetOrigin {
+  source: OfflineDataset;
+  rows: Uint32Array;
+}
+
+/** A run's offline data, and for a subset also where it came from (`origin`). */
+export async function loadRunDataset(
+  source: DatasetSource,
+  envId: string,
+): Promise<{ dataset: OfflineDataset; origin?: SubsetOrigin }> {
   if (!existsSync(source.file)) throw new Error(`dataset ${source.file} does not exist`);
   const { dataset } = await loadDataset(source.file, { envId });
-  if (source.transitions === null) return dataset;
-  return subsetDataset(
-    dataset,
-    { count: source.transitions, mode: source.by ?? 'transition', seed: source.subsetSeed ?? 0 },
-    source.file,
-  );
+  if (source.transitions === null) return { dataset };
+  const options = {
+    count: source.transitions,
+    mode: source.by ?? 'transition',
+    seed: source.subsetSeed ?? 0,
+  };
+  return {
+    dataset: subsetDataset(dataset, options, source.file),
+    origin: { source: dataset, rows: subsetRows(dataset, options, source.file) },
+  };
 }

@@ -11,7 +11,13 @@ import { deriveSeed } from '../envs/rng.ts';
 import type { Env } from '../envs/types.ts';
 import { loadAgent, saveAgent } from '../rl/agent-checkpoint.ts';
 import { NextStateAugmenter } from '../rl/augment.ts';
-import { criticVsReturns, distribution, monteCarloTargets, targetShift } from '../rl/critic-diagnostics.ts';
+import {
+  criticTrainVsHeldOut,
+  criticVsReturns,
+  distribution,
+  monteCarloTargets,
+  targetShift,
+} from '../rl/critic-diagnostics.ts';
 import { ObsNormalizer } from '../rl/normalizer.ts';
 import { pretrainOffline } from '../rl/offline.ts';
 import { ReplayBuffer } from '../rl/replay-buffer.ts';
@@ -19,6 +25,8 @@ import { Td3Agent } from '../rl/td3.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
 import { type CacheMarker, readCacheMarker } from './cache-entry.ts';
 import { type StageContext, sameKey, yieldToEventLoop } from './context.ts';
+import { HELD_OUT_HORIZON, HELD_OUT_SAMPLES } from './critic-held-out.ts';
+import type { SubsetOrigin } from './dataset-source.ts';
 import { EvalRecorder, upTo } from './eval-recorder.ts';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
 import { acquireLock } from './lock.ts';
@@ -75,6 +83,8 @@ export async function ensureOfflineAgent(
   evalEnv: Env,
   model: ReseedableWorldModel | undefined,
   paths: OfflinePaths,
+  /** A subset's source: the critic is then also checked against returns on rows it does not train on. */
+  origin?: SubsetOrigin,
 ): Promise<{ agent: Td3Agent; seconds: number } | 'interrupted'> {
   const key = offlineKey(ctx.config);
   let marker = readMarker(paths, key);
@@ -96,7 +106,7 @@ export async function ensureOfflineAgent(
       const found = readMarker(paths, key);
       if (found !== undefined && existsSync(paths.agent)) marker = found;
       else {
-        const built = await pretrain(ctx, dataset, evalEnv, model, paths, key, found);
+        const built = await pretrain(ctx, dataset, evalEnv, model, paths, key, found, origin);
         if (built === 'interrupted') return built;
         marker = built;
       }
@@ -118,6 +128,7 @@ async function pretrain(
   key: unknown,
   /** The marker of an earlier build whose agent is not here (a fresh clone): the rebuild compares with it. */
   replaced: CacheMarker | undefined,
+  origin: SubsetOrigin | undefined,
 ): Promise<CacheMarker | 'interrupted'> {
   const c = ctx.config;
   const obsDim = evalEnv.observationSpace.shape[0];
@@ -148,8 +159,10 @@ async function pretrain(
     metrics.reset([]);
     critic.reset([]);
   }
-  // Critic diagnostics at every evaluation: Q1 against Monte-Carlo returns on the dataset, and with a
-  // world model the paper's target shift.
+  // Critic diagnostics at every evaluation: Q1 against Monte-Carlo returns on the dataset's terminal-ending
+  // rows, for a subset also on its whole source (training rows vs the rest, with the settings of
+  // `o2o experiment critic-check`, so the last row matches its file), and with a world model the paper's
+  // target shift.
   const mc = monteCarloTargets(dataset, agent.config.gamma);
   const hasCompleteEpisode = mc.complete.includes(1);
   const recorder = new EvalRecorder(c.env);
@@ -190,6 +203,15 @@ async function pretrain(
           progress.clear();
           ctx.log(EvalRecorder.describe(row));
           const vsReturns = hasCompleteEpisode ? criticVsReturns(agent, dataset, mc, 1024, c.seed) : null;
+          const heldOut =
+            origin === undefined
+              ? null
+              : criticTrainVsHeldOut(agent, origin.source, origin.rows, {
+                  gamma: agent.config.gamma,
+                  samples: HELD_OUT_SAMPLES,
+                  seed: c.seed,
+                  horizon: HELD_OUT_HORIZON,
+                });
           let shift = null;
           if (augmenter !== undefined) {
             const t = await targetShift(agent, augmenter.model, dataset, 1024, c.seed);
@@ -198,7 +220,7 @@ async function pretrain(
               predictionError: distribution(Array.from(t.predictionError)),
             };
           }
-          critic.append({ phase: 'offline', update: base + u, vsReturns, targetShift: shift });
+          critic.append({ phase: 'offline', update: base + u, vsReturns, targetShift: shift, heldOut });
         },
         onUpdate: (u) => progress.update(base + u, recorder.lastEval),
       },

@@ -61,7 +61,8 @@ export async function runPipeline(
     } else {
       options.onStage?.('dataset');
       const source = config.dataset!;
-      dataset = await loadRunDataset(source, config.env);
+      const loaded = await loadRunDataset(source, config.env);
+      dataset = loaded.dataset;
       if (dataset.obsDim !== obsDim || dataset.actDim !== actDim) {
         throw new Error(
           `dataset ${source.file} has obs/action dims ${dataset.obsDim}/${dataset.actDim}, ` +
@@ -78,7 +79,7 @@ export async function runPipeline(
         model = built.model;
       }
       options.onStage?.('offline');
-      const offline = await ensureOfflineAgent(ctx, dataset, evalEnv, model, paths.offline);
+      const offline = await ensureOfflineAgent(ctx, dataset, evalEnv, model, paths.offline, loaded.origin);
       if (offline === 'interrupted') return { status: 'interrupted' };
       offlineSeconds = offline.seconds;
       offlineAgent = offline.agent;

@@ -43,13 +43,19 @@ export interface CriticSeries {
   overestimation: CurvePoint[];
   /** Overestimation (Q − G) at the last offline update, IQM over seeds. */
   finalOverestimation: Interval | null;
-  /** Per seed (in `seeds` order), the means of Q − G and of G at its last logged offline update. */
+  /** Per seed that logged it, the means of Q − G and of G at its last logged offline update. */
   finalBySeed: { seed: number; overestimation: number; monteCarlo: number }[];
   /**
-   * The held-out check of the seeds whose shared pre-training has one (o2o experiment critic-check): the
-   * final critic's mean |Q − G| and mean G on the whole source dataset, training rows and the rest.
+   * The held-out check of the final critic, per seed that has one (o2o experiment critic-check's file, else
+   * the last logged row): mean |Q − G| and mean G on the whole source dataset, training rows and the rest.
    */
   heldOutBySeed: { seed: number; train: HeldOutSide; heldOut: HeldOutSide }[];
+  /**
+   * The same check logged at every offline evaluation (pre-trainings since it was added): mean |Q − G| on
+   * training rows and on held-out rows, and the held-out rows' mean G, over updates; IQM over the seeds
+   * that logged it.
+   */
+  heldOutCurve: { train: CurvePoint[]; heldOut: CurvePoint[]; monteCarlo: CurvePoint[] };
   /** IQM over those seeds of mean |Q − G|, each side, and of the held-out rows' mean G. */
   heldOutError: { train: Interval; heldOut: Interval; monteCarlo: number } | null;
   /** |Q(s', π(s')) − Q(ŝ', π(ŝ'))| and ‖s' − ŝ'‖² means at the last update (augmented series only). */
@@ -116,7 +122,9 @@ export function criticAnalysis(
     // The paper's VAE only: a linear-model control at the same fraction is another pre-training.
     const records = [...shared, ...fromRuns].filter(
       (r) =>
-        keyOf(r.config).worldModel === 'vae' && r.critic.some((c) => c.phase === 'offline' && c.vsReturns),
+        keyOf(r.config).worldModel === 'vae' &&
+        (r.heldOutCritic !== undefined ||
+          r.critic.some((c) => c.phase === 'offline' && (c.vsReturns || c.heldOut))),
     );
     const offline: CriticSeries[] = [];
     const fractions = [...new Set(records.map((r) => keyOf(r.config).augFraction))].sort();
@@ -128,18 +136,27 @@ export function criticAnalysis(
         if (!bySeed.has(r.config.seed)) bySeed.set(r.config.seed, r);
       }
       const runs = [...bySeed.values()].sort((a, b) => a.config.seed - b.config.seed);
-      const rowsOf = (r: RunRecord) =>
-        r.critic.filter((c): c is OfflineCriticRow => c.phase === 'offline' && !!c.vsReturns);
+      const offlineRows = (r: RunRecord) =>
+        r.critic.filter((c): c is OfflineCriticRow => c.phase === 'offline');
+      const rowsOf = (r: RunRecord) => offlineRows(r).filter((c) => !!c.vsReturns);
       const seed = s.seed + hashSeed(`${pairKey}|critic|${augFraction}`);
-      const pick = (f: (c: OfflineCriticRow) => number) =>
+      // IQM over the seeds that logged such rows (a task without terminations has no terminal-ending rows).
+      const curve = (
+        has: (c: OfflineCriticRow) => boolean,
+        f: (c: OfflineCriticRow) => number,
+        salt?: string,
+      ) =>
         aggregateCurve(
-          runs.map((r) => new Map(rowsOf(r).map((c) => [c.update, f(c)]))),
+          runs
+            .map((r) => new Map(offlineRows(r).flatMap((c) => (has(c) ? [[c.update, f(c)] as const] : []))))
+            .filter((m) => m.size > 0),
           s,
-          seed,
+          seed + (salt === undefined ? 0 : hashSeed(salt)),
         );
+      const pick = (f: (c: OfflineCriticRow) => number) => curve((c) => !!c.vsReturns, f);
       const over = pick((c) => c.vsReturns!.overestimation.mean);
       const last = over.at(-1);
-      const lastRows = runs.map((r) => rowsOf(r).at(-1)!);
+      const lastRows = runs.flatMap((r) => rowsOf(r).slice(-1));
       const shifts = lastRows.map((c) => c.targetShift).filter((t) => !!t);
       // Updates where every seed logged a target shift.
       const shiftRows = runs.map(
@@ -161,8 +178,19 @@ export function criticAnalysis(
           error: round(iqm(at.map((t) => t.predictionError.mean)), 6),
         };
       });
+      const loggedHeldOut = (c: OfflineCriticRow) =>
+        c.heldOut?.train.meanAbsError != null && c.heldOut.heldOut.vsReturns != null;
+      const heldOutCurve = {
+        train: curve(loggedHeldOut, (c) => c.heldOut!.train.meanAbsError!, 'held-out curve|train'),
+        heldOut: curve(loggedHeldOut, (c) => c.heldOut!.heldOut.meanAbsError!, 'held-out curve|held-out'),
+        monteCarlo: curve(
+          loggedHeldOut,
+          (c) => c.heldOut!.heldOut.vsReturns!.monteCarlo.mean,
+          'held-out curve|G',
+        ),
+      };
       const heldOutBySeed = runs.flatMap((r) => {
-        const h = r.heldOutCritic;
+        const h = r.heldOutCritic ?? offlineRows(r).at(-1)?.heldOut ?? undefined;
         const side = (x: NonNullable<typeof h>['train']): HeldOutSide | null =>
           x.meanAbsError === null || x.vsReturns === null
             ? null
@@ -186,12 +214,17 @@ export function criticAnalysis(
         monteCarlo: pick((c) => c.vsReturns!.monteCarlo.mean),
         overestimation: over,
         finalOverestimation: last ? { point: last.y, low: last.low, high: last.high } : null,
-        finalBySeed: runs.map((r, i) => ({
-          seed: r.config.seed,
-          overestimation: lastRows[i]!.vsReturns!.overestimation.mean,
-          monteCarlo: lastRows[i]!.vsReturns!.monteCarlo.mean,
-        })),
+        finalBySeed: runs.flatMap((r) =>
+          rowsOf(r)
+            .slice(-1)
+            .map((c) => ({
+              seed: r.config.seed,
+              overestimation: c.vsReturns!.overestimation.mean,
+              monteCarlo: c.vsReturns!.monteCarlo.mean,
+            })),
+        ),
         heldOutBySeed,
+        heldOutCurve,
         heldOutError:
           heldOutBySeed.length > 0
             ? {

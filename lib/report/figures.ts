@@ -73,6 +73,10 @@ function criticColour(s: { augmented: boolean; augFraction: number }, i: number)
   return variantColour({ variant: s.augmented ? 'td3bc-aug' : 'td3bc', augFraction: s.augFraction }, i);
 }
 
+function criticSeriesName(s: { augmented: boolean; augFraction: number }): string {
+  return s.augmented ? `with augmentation (p=${s.augFraction})` : 'without augmentation';
+}
+
 export function buildFigures(a: Analysis): Figure[] {
   const figures: Figure[] = [];
   const groups = new Map(a.groups.map((g) => [g.id, g]));
@@ -213,13 +217,13 @@ export function buildFigures(a: Analysis): Figure[] {
   }
   // Critic analysis: offline Q against Monte-Carlo returns, and overestimation, with vs without augmentation.
   for (const c of a.critic) {
-    if (c.offline.length > 0) {
+    const withTerminalRows = c.offline.find((s) => s.q.length > 0);
+    if (withTerminalRows !== undefined) {
       const series: LineSeries[] = [];
       c.offline.forEach((s, i) => {
-        const name = s.augmented ? `with augmentation (p=${s.augFraction})` : 'without augmentation';
-        series.push({ label: `Q: ${name}`, colour: criticColour(s, i), points: s.q });
+        series.push({ label: `Q: ${criticSeriesName(s)}`, colour: criticColour(s, i), points: s.q });
       });
-      const mc = c.offline[0]!.monteCarlo;
+      const mc = withTerminalRows.monteCarlo;
       series.push({
         label: 'Monte-Carlo return',
         colour: GREY,
@@ -257,11 +261,48 @@ export function buildFigures(a: Analysis): Figure[] {
           yLabel: 'Q − Monte-Carlo return',
           yScale: 'auto',
           series: c.offline.map((s, i) => ({
-            label: s.augmented ? `with augmentation (p=${s.augFraction})` : 'without augmentation',
+            label: criticSeriesName(s),
             colour: criticColour(s, i),
             points: s.overestimation,
           })),
           hLines: [{ y: 0, label: 'unbiased' }],
+          width: 900,
+          height: 400,
+        }),
+        section: 'critic',
+        env: c.env,
+        dataset: c.dataset,
+      });
+    }
+    const withHeldOutCurve = c.offline.find((s) => s.heldOutCurve.heldOut.length > 0);
+    if (withHeldOutCurve !== undefined) {
+      const title = `${c.env}, ${c.dataset}: critic error on the whole source dataset (offline)`;
+      const series: LineSeries[] = [];
+      c.offline.forEach((s, i) => {
+        const colour = criticColour(s, i);
+        const name = criticSeriesName(s);
+        series.push({ label: `held-out rows: ${name}`, colour, points: s.heldOutCurve.heldOut });
+        series.push({ label: `training rows: ${name}`, colour, points: s.heldOutCurve.train, dashed: true });
+      });
+      series.push({
+        label: 'mean return G (held-out rows)',
+        colour: GREY,
+        points: withHeldOutCurve.heldOutCurve.monteCarlo.map((p) => ({ x: p.x, y: p.y })),
+        dashed: true,
+      });
+      figures.push({
+        file: `critic-held-out-${slug(c.env)}-${slug(c.dataset)}.svg`,
+        title,
+        caption:
+          "Mean |Q1(s, a) − G| on the subset's whole source dataset (the held-out check, above, logged at every " +
+          'offline evaluation): rows the critic trains on (dashed) and rows it never sees (solid); IQM over seeds ' +
+          'with 95% bands. Pre-trainings from before this was logged are not in it.',
+        svg: lineChart({
+          title,
+          xLabel: 'offline TD3+BC updates',
+          yLabel: 'mean |Q − G|',
+          yScale: 'auto',
+          series,
           width: 900,
           height: 400,
         }),

@@ -75,6 +75,23 @@ const metricsRowSchema = z
 
 export type MetricsRow = z.output<typeof metricsRowSchema>;
 
+const heldOutSplitSchema = z.object({
+  eligible: count,
+  vsReturns: z
+    .object({
+      samples: count,
+      monteCarlo: z.object({ mean: z.number() }).passthrough(),
+      overestimation: z.object({ mean: z.number() }).passthrough(),
+    })
+    .passthrough()
+    .nullable(),
+  meanAbsError: z.number().min(0).nullable(),
+});
+
+const heldOutCriticSchema = z
+  .object({ train: heldOutSplitSchema, heldOut: heldOutSplitSchema })
+  .passthrough();
+
 const criticRowSchema = z.union([
   z
     .object({
@@ -86,6 +103,8 @@ const criticRowSchema = z.union([
         .passthrough()
         .nullable()
         .optional(),
+      /** The held-out check at this update (pre-trainings since it was logged). */
+      heldOut: heldOutCriticSchema.nullable().optional(),
     })
     .passthrough(),
   z
@@ -126,23 +145,6 @@ export interface RunRecord {
   /** A shared pre-training's critic-held-out.json (o2o experiment critic-check), when it has one. */
   heldOutCritic?: HeldOutCritic;
 }
-
-const heldOutSplitSchema = z.object({
-  eligible: count,
-  vsReturns: z
-    .object({
-      samples: count,
-      monteCarlo: z.object({ mean: z.number() }).passthrough(),
-      overestimation: z.object({ mean: z.number() }).passthrough(),
-    })
-    .passthrough()
-    .nullable(),
-  meanAbsError: z.number().min(0).nullable(),
-});
-
-const heldOutCriticSchema = z
-  .object({ train: heldOutSplitSchema, heldOut: heldOutSplitSchema })
-  .passthrough();
 
 export type HeldOutCritic = z.output<typeof heldOutCriticSchema>;
 

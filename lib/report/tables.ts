@@ -174,7 +174,8 @@ export function criticTable(a: Analysis): Table {
 export function criticHeldOutTable(a: Analysis): Table {
   return {
     caption:
-      'Critic at the end of offline pre-training on the whole source dataset (o2o experiment critic-check): ' +
+      'Critic at the end of offline pre-training on the whole source dataset (o2o experiment critic-check, else ' +
+      'the check logged at the last update): ' +
       'mean |Q − G| on the rows it trained on and on the rest (IQM over seeds [95% CI]), against the mean return G',
     header: [
       'env',

@@ -4,13 +4,19 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { experimentCommand } from '../../cli/commands/experiment.ts';
+import {
+  CRITIC_HELD_OUT_FILE,
+  type CriticHeldOutFile,
+  checkEntry,
+} from '../../lib/experiment/critic-held-out.ts';
 import { expandGrid } from '../../lib/experiment/grid.ts';
 import { tryLock } from '../../lib/experiment/lock.ts';
 import { readJsonl } from '../../lib/experiment/run-log.ts';
 import { parseSpec } from '../../lib/experiment/spec.ts';
 import { formatStatus, gridStatus } from '../../lib/experiment/status.ts';
+import type { CriticTrainVsHeldOut } from '../../lib/rl/critic-diagnostics.ts';
 import { ENV, makeDatasets, tinySpec, writeSpec } from './fixtures.ts';
 
 describe('experiment grid: shared pre-training, blocked runs, locks', function () {
@@ -77,6 +83,18 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
       );
       assert.deepEqual(readJsonl(run.paths.critic).slice(0, 2), readJsonl(both.paths.offline.critic));
     }
+    // The critic's held-out check is logged at every offline evaluation, on the subset's whole source (600
+    // rows, 400 trained on); the last row is what `o2o experiment critic-check` finds for the entry.
+    const offlineCritic = readJsonl<{ heldOut: CriticTrainVsHeldOut | null }>(both.paths.offline.critic);
+    assert.equal(offlineCritic.length, 2);
+    for (const { heldOut } of offlineCritic) {
+      assert.ok(heldOut !== null && heldOut.train.eligible > 0 && heldOut.heldOut.eligible > 0);
+      assert.ok(heldOut.train.eligible <= 400 && heldOut.heldOut.eligible <= 200);
+    }
+    const entry = dirname(both.paths.offline.marker);
+    assert.equal(await checkEntry(entry), 'written');
+    const checked = JSON.parse(readFileSync(join(entry, CRITIC_HELD_OUT_FILE), 'utf8')) as CriticHeldOutFile;
+    assert.deepEqual(offlineCritic[1]!.heldOut, { train: checked.train, heldOut: checked.heldOut });
     // Fine-tuning from the actor alone starts with the pre-trained policy; from the critic alone it does not.
     const online0 = (r: typeof both) => readJsonl<{ returnMean: number }>(r.paths.metrics)[2]!.returnMean;
     assert.equal(online0(actor), online0(both));

@@ -37,6 +37,18 @@ describe('rebuild check', () => {
     assert.equal(firstRowDifference('metrics', before, before.slice(0, 1)), 'metrics: 2 rows before, 1 now');
   });
 
+  it('does not compare a field the previous build did not log, but does compare one it dropped', () => {
+    const old = [{ phase: 'offline', update: 5, vsReturns: 1 }];
+    assert.equal(
+      firstRowDifference('critic', old, [{ update: 5, heldOut: { a: 1 }, phase: 'offline', vsReturns: 1 }]),
+      undefined,
+    );
+    assert.equal(
+      firstRowDifference('critic', old, [{ phase: 'offline', update: 5 }]),
+      'critic row at 5: vsReturns 1 → absent',
+    );
+  });
+
   it('records what was compared and stops at the first list that differs', () => {
     const metrics = [row(1, 1, 1)];
     const same = checkRebuiltRows('2026-12-03T12:00:00.000Z', [
