@@ -25,7 +25,12 @@ nice -n 10 node bin/o2o.mjs experiment paper --jobs 2 --stop-at "$stop_at" --com
 # ones); its small JSON files are committed, the model files are not.
 # A failure here must not cost the session its report.
 node bin/o2o.mjs experiment critic-check results || echo "grid-session: critic-check failed (above); the report is built without it" >&2
-held_out="$(git ls-files --others --modified -- 'results/*/critic-held-out.json')"
+# Only for entries already committed (a run that used them finished): an unfinished run's entry and its
+# check are committed together with that run, when it finishes.
+held_out=""
+for f in $(git ls-files --others --modified -- 'results/*/critic-held-out.json'); do
+  if git ls-files --error-unmatch -- "$(dirname "$f")/offline.json" > /dev/null 2>&1; then held_out+=" $f"; fi
+done
 if [[ -n "$held_out" ]]; then
   # shellcheck disable=SC2086
   git add -- $held_out
