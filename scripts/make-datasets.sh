@@ -23,16 +23,19 @@
 # per env (D4RL trained SAC for 1M), 20-40 min per env, in which TD3 takes Hopper and HalfCheetah to
 # returns in the range of published TD3 curves at that step count; Walker2d-v5 gets 1M, because its
 # 300k-step run (seed 0) peaked at 1,546, which made "medium" a 503-return policy that barely walks
-# (at 1M it reached 5,498 and the 1,546 snapshot became medium: datasets/README.md). Rerunning with a
+# (at 1M it reached 5,498 and the 1,546 snapshot became medium: datasets/README.md); Ant-v5 gets 1M too,
+# because at 300k it peaked at 1,365, which made "medium" a 30k-step snapshot returning 480, less than
+# the ~1,000 an untrained policy earns by standing still (at 1M it reached 4,920 and a 1,414 snapshot at
+# 310k became medium). Rerunning with a
 # larger O2O_BEHAVIOUR_STEPS extends a run (and may change which snapshot is "expert", so also medium).
 # Datasets: random 1M transitions (D4RL's size), medium and expert 100k (the paper takes 10k subsets of
-# them; 100k keeps the committed files at ~10-17 MB per env while a 10k subset still draws from ~100
+# them; 100k keeps the committed files at ~10-27 MB per env while a 10k subset still draws from ~100
 # episodes), medium-replay as long as the run up to the medium snapshot.
 #
 # Settings (environment):
 #   O2O_DATASETS_ROOT        output root (default datasets)
 #   O2O_DATASET_ENVS         space-separated env ids (default "Hopper-v5 Walker2d-v5 HalfCheetah-v5 Ant-v5")
-#   O2O_BEHAVIOUR_STEPS      behaviour training steps, every env (default 300000; Walker2d-v5 1000000)
+#   O2O_BEHAVIOUR_STEPS      behaviour training steps, every env (default 300000; Walker2d-v5, Ant-v5 1000000)
 #   O2O_SNAPSHOT_EVERY       steps between snapshots/checkpoints (default 10000)
 #   O2O_RANDOM_TRANSITIONS   transitions of random (default 1000000)
 #   O2O_POLICY_TRANSITIONS   transitions of medium and expert (default 100000)
@@ -77,7 +80,7 @@ generate() {
 
 # behaviour_steps ENV: $STEPS if set, else the env's default budget
 behaviour_steps() {
-  if [[ -n $STEPS ]]; then echo "$STEPS"; elif [[ $1 == Walker2d-v5 ]]; then echo 1000000; else echo 300000; fi
+  if [[ -n $STEPS ]]; then echo "$STEPS"; elif [[ $1 == Walker2d-v5 || $1 == Ant-v5 ]]; then echo 1000000; else echo 300000; fi
 }
 
 for env in $ENVS; do
