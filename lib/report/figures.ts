@@ -280,12 +280,13 @@ export function buildFigures(a: Analysis): Figure[] {
       const series: LineSeries[] = [];
       c.offline.forEach((s, i) => {
         const colour = criticColour(s, i);
-        const name = criticSeriesName(s);
-        series.push({ label: `held-out rows: ${name}`, colour, points: s.heldOutCurve.heldOut });
-        series.push({ label: `training rows: ${name}`, colour, points: s.heldOutCurve.train, dashed: true });
+        // Short labels: two per series share the legend's width.
+        const name = s.augmented ? `aug p=${s.augFraction}` : 'no aug';
+        series.push({ label: `held-out rows, ${name}`, colour, points: s.heldOutCurve.heldOut });
+        series.push({ label: `training rows, ${name}`, colour, points: s.heldOutCurve.train, dashed: true });
       });
       series.push({
-        label: 'mean return G (held-out rows)',
+        label: 'mean G, held-out rows',
         colour: GREY,
         points: withHeldOutCurve.heldOutCurve.monteCarlo.map((p) => ({ x: p.x, y: p.y })),
         dashed: true,

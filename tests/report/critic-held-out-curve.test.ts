@@ -112,8 +112,8 @@ describe('o2o report: the critic check logged during pre-training', () => {
     const svg = readFileSync(join(dir, 'report', 'figures', file), 'utf8');
     checkWellFormed(svg);
     assert.doesNotMatch(svg, /NaN|undefined|Infinity/);
-    assert.match(svg, /held-out rows: with augmentation \(p=0\.5\)/);
-    assert.match(svg, /training rows: without augmentation/);
+    assert.match(svg, /held-out rows, aug p=0\.5/);
+    assert.match(svg, /training rows, no aug/);
     const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
     assert.ok(html.includes(file), 'on the page');
   });
