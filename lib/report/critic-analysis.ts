@@ -156,13 +156,13 @@ export function criticAnalysis(
       const pick = (f: (c: OfflineCriticRow) => number) => curve((c) => !!c.vsReturns, f);
       const over = pick((c) => c.vsReturns!.overestimation.mean);
       const last = over.at(-1);
-      const lastRows = runs.flatMap((r) => rowsOf(r).slice(-1));
-      const shifts = lastRows.map((c) => c.targetShift).filter((t) => !!t);
+      // The target shift does not need terminal-ending rows: every offline row may carry it.
+      const shifts = runs.map((r) => offlineRows(r).at(-1)?.targetShift).filter((t) => !!t);
       // Updates where every seed logged a target shift.
       const shiftRows = runs.map(
         (r) =>
           new Map(
-            rowsOf(r)
+            offlineRows(r)
               .filter((c) => !!c.targetShift)
               .map((c) => [c.update, c.targetShift!]),
           ),

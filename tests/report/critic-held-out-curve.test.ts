@@ -53,7 +53,13 @@ function writeEntry(root: string, augFraction: number, seed: number): void {
         phase: 'offline',
         update: u,
         vsReturns: null,
-        targetShift: null,
+        targetShift:
+          augFraction > 0
+            ? {
+                qDifference: { mean: 2, p05: -1, p50: 2, p95: 5 },
+                predictionError: { mean: 0.01, p05: 0, p50: 0, p95: 0 },
+              }
+            : null,
         heldOut: heldOutRow(u, augFraction > 0, seed),
       })),
     ),
@@ -77,7 +83,7 @@ describe('o2o report: the critic check logged during pre-training', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('shows a task without terminal-ending rows, from the logged held-out check alone', () => {
+  it('shows a task without terminal-ending rows, from the logged held-out check and target shift', () => {
     const critic = built.analysis.critic.find((c) => c.env === ENV && c.dataset === 'medium-10k');
     assert.ok(critic, 'the task is in the critic analysis');
     const bySide = (augmented: boolean) => critic.offline.find((s) => s.augmented === augmented)!;
@@ -98,6 +104,17 @@ describe('o2o report: the critic check logged during pre-training', () => {
         s.heldOutCurve.monteCarlo.map((p) => p.y),
         [300, 300],
       );
+      // The world model's target shift needs no terminal-ending rows either.
+      assert.deepEqual(
+        s.targetShift.map((p) => [p.x, p.p50]),
+        augmented
+          ? [
+              [10_000, 2],
+              [20_000, 2],
+            ]
+          : [],
+      );
+      assert.equal(s.finalTargetShift?.qDifference ?? null, augmented ? 2 : null);
       // No critic-held-out.json: the final check is the last logged row.
       assert.equal(s.heldOutError?.heldOut.point, 21 * k);
       assert.equal(s.heldOutBySeed.length, 3);
