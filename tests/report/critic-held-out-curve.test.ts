@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildReport } from '../../lib/report/build.ts';
+import { heldOutSide } from './fixture-results.ts';
 import { checkWellFormed } from './xml-check.ts';
 
 const ENV = 'HalfCheetah-v5';
@@ -14,17 +15,7 @@ const UPDATES = [10_000, 20_000];
 /** Held-out |Q − G| = (20 + seed) · (1 with augmentation, 10 without) at the last update, half that before. */
 function heldOutRow(update: number, augmented: boolean, seed: number) {
   const error = ((augmented ? 1 : 10) * (20 + seed) * update) / UPDATES.at(-1)!;
-  const side = (eligible: number, absError: number) => ({
-    eligible,
-    vsReturns: {
-      samples: 4096,
-      q: { mean: 300 + absError, p05: 0, p50: 0, p95: 0 },
-      monteCarlo: { mean: 300, p05: 0, p50: 0, p95: 0 },
-      overestimation: { mean: absError, p05: 0, p50: 0, p95: 0 },
-    },
-    meanAbsError: absError,
-  });
-  return { train: side(9_000, error - 1), heldOut: side(80_000, error) };
+  return { train: heldOutSide(9_000, error - 1, 300), heldOut: heldOutSide(80_000, error, 300) };
 }
 
 function writeEntry(root: string, augFraction: number, seed: number): void {

@@ -96,6 +96,20 @@ function offlineRows(augFraction: number, seed: number) {
   return { metrics, critic };
 }
 
+/** One side of a held-out check (train or held-out rows): its mean |Q − G| and mean return G. */
+export function heldOutSide(eligible: number, absError: number, g: number) {
+  return {
+    eligible,
+    vsReturns: {
+      samples: 4096,
+      q: { mean: g + absError, p05: 0, p50: 0, p95: 0 },
+      monteCarlo: { mean: g, p05: 0, p50: 0, p95: 0 },
+      overestimation: { mean: absError, p05: 0, p50: 0, p95: 0 },
+    },
+    meanAbsError: absError,
+  };
+}
+
 function writeJsonl(path: string, rows: unknown[]): void {
   writeFileSync(path, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
@@ -212,17 +226,11 @@ function writePretrained(root: string, env: string, kind: string, augFraction: n
   // The held-out check: mean |Q − G| with augmentation 19 + seed on training rows and 20 + seed on
   // held-out ones, without it ten times that; G 250 on both.
   const error = (augFraction > 0 ? 1 : 10) * (20 + seed);
-  const side = (eligible: number, absError: number) => ({
-    eligible,
-    vsReturns: {
-      samples: 4096,
-      q: { mean: 250 + absError, p05: 0, p50: 0, p95: 0 },
-      monteCarlo: { mean: 250, p05: 0, p50: 0, p95: 0 },
-      overestimation: { mean: absError, p05: 0, p50: 0, p95: 0 },
-    },
-    meanAbsError: absError,
-  });
-  const heldOut = { pretrainedAt: 'x', train: side(9_000, error - 1), heldOut: side(90_000, error) };
+  const heldOut = {
+    pretrainedAt: 'x',
+    train: heldOutSide(9_000, error - 1, 250),
+    heldOut: heldOutSide(90_000, error, 250),
+  };
   writeFileSync(join(dir, 'critic-held-out.json'), `${JSON.stringify(heldOut)}\n`);
 }
 
