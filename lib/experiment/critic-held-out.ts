@@ -7,15 +7,17 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { findDirsHolding } from '../report/results.ts';
 import { loadAgent } from '../rl/agent-checkpoint.ts';
-import { type CriticTrainVsHeldOut, criticTrainVsHeldOut } from '../rl/critic-diagnostics.ts';
+import {
+  type CriticTrainVsHeldOut,
+  criticTrainVsHeldOut,
+  HELD_OUT_HORIZON,
+  HELD_OUT_SAMPLES,
+} from '../rl/critic-diagnostics.ts';
 import { loadRunDataset } from './dataset-source.ts';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
 import { datasetSourceSchema } from './run-config.ts';
 
 export const CRITIC_HELD_OUT_FILE = 'critic-held-out.json';
-/** Rows drawn per side; steps with fewer than this many left in a time-limited episode are not used. */
-export const HELD_OUT_SAMPLES = 4096;
-export const HELD_OUT_HORIZON = 500;
 
 const markerSchema = z.object({
   key: z

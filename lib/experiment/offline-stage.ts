@@ -12,9 +12,12 @@ import type { Env } from '../envs/types.ts';
 import { loadAgent, saveAgent } from '../rl/agent-checkpoint.ts';
 import { NextStateAugmenter } from '../rl/augment.ts';
 import {
-  criticTrainVsHeldOut,
+  criticOnHeldOutCheck,
   criticVsReturns,
   distribution,
+  drawHeldOutCheck,
+  HELD_OUT_HORIZON,
+  HELD_OUT_SAMPLES,
   monteCarloTargets,
   targetShift,
 } from '../rl/critic-diagnostics.ts';
@@ -25,7 +28,6 @@ import { Td3Agent } from '../rl/td3.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
 import { type CacheMarker, readCacheMarker } from './cache-entry.ts';
 import { type StageContext, sameKey, yieldToEventLoop } from './context.ts';
-import { HELD_OUT_HORIZON, HELD_OUT_SAMPLES } from './critic-held-out.ts';
 import type { SubsetOrigin } from './dataset-source.ts';
 import { EvalRecorder, upTo } from './eval-recorder.ts';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
@@ -165,6 +167,16 @@ async function pretrain(
   // target shift.
   const mc = monteCarloTargets(dataset, agent.config.gamma);
   const hasCompleteEpisode = mc.complete.includes(1);
+  // The check's rows do not depend on the agent: drawn once, the critic evaluated on them at each evaluation.
+  const heldOutCheck =
+    origin === undefined
+      ? undefined
+      : drawHeldOutCheck(origin.source, origin.rows, {
+          gamma: agent.config.gamma,
+          samples: HELD_OUT_SAMPLES,
+          seed: c.seed,
+          horizon: HELD_OUT_HORIZON,
+        });
   const recorder = new EvalRecorder(c.env);
   recorder.restart(done);
   const segment = offlineSegment(c);
@@ -203,15 +215,7 @@ async function pretrain(
           progress.clear();
           ctx.log(EvalRecorder.describe(row));
           const vsReturns = hasCompleteEpisode ? criticVsReturns(agent, dataset, mc, 1024, c.seed) : null;
-          const heldOut =
-            origin === undefined
-              ? null
-              : criticTrainVsHeldOut(agent, origin.source, origin.rows, {
-                  gamma: agent.config.gamma,
-                  samples: HELD_OUT_SAMPLES,
-                  seed: c.seed,
-                  horizon: HELD_OUT_HORIZON,
-                });
+          const heldOut = heldOutCheck === undefined ? null : criticOnHeldOutCheck(agent, heldOutCheck);
           let shift = null;
           if (augmenter !== undefined) {
             const t = await targetShift(agent, augmenter.model, dataset, 1024, c.seed);

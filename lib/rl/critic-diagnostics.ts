@@ -215,25 +215,55 @@ export interface CriticTrainVsHeldOut {
   heldOut: CriticSplit;
 }
 
+/** The held-out check's defaults: rows drawn per side, and the steps a time-limited episode must have left. */
+export const HELD_OUT_SAMPLES = 4096;
+export const HELD_OUT_HORIZON = 500;
+
+/** The held-out check's settings: rows drawn per side, and the horizon that makes a cut episode's G usable. */
+export interface HeldOutCheckOptions {
+  gamma: number;
+  samples: number;
+  seed: number;
+  horizon?: number;
+}
+
+/** The rows drawn on one side of the held-out check, gathered: states, dataset actions and their G. */
+export interface HeldOutCheckSide {
+  /** Source rows on this side whose return is known (see drawHeldOutCheck). */
+  eligible: number;
+  /** Rows drawn (min(samples, eligible)). */
+  count: number;
+  observations: Float32Array;
+  actions: Float32Array;
+  returns: Float64Array;
+}
+
+/** What the held-out check evaluates the critic on. It does not depend on the agent, so it is drawn once. */
+export interface HeldOutCheck {
+  obsDim: number;
+  actDim: number;
+  train: HeldOutCheckSide;
+  heldOut: HeldOutCheckSide;
+}
+
 /**
- * Q1(s, a) against Monte-Carlo returns on a small subset's whole source dataset, split into the rows the
- * critic trained on and the rest: on the source, episodes are whole, so G is known for every step of a
- * terminated episode and, in one cut by the time limit, for steps with at least `horizon` steps left
- * (the unseen tail weighs at most γ^horizon). A critic that fits its training rows but not the others
- * from the same policies has overfitted them. Up to `samples` rows per side, drawn without replacement.
+ * The rows of a small subset's whole source dataset on which the critic's Q1(s, a) is set against
+ * Monte-Carlo returns, split into the rows the critic trained on and the rest: on the source, episodes are
+ * whole, so G is known for every step of a terminated episode and, in one cut by the time limit, for steps
+ * with at least `horizon` steps left (the unseen tail weighs at most γ^horizon). A critic that fits its
+ * training rows but not the others from the same policies has overfitted them. Up to `samples` rows per
+ * side, drawn without replacement.
  */
-export function criticTrainVsHeldOut(
-  agent: Td3Agent,
+export function drawHeldOutCheck(
   source: EpisodeColumns,
   trainRows: Uint32Array,
-  options: { gamma: number; samples: number; seed: number; horizon?: number },
-): CriticTrainVsHeldOut {
-  const horizon = options.horizon ?? 500;
+  options: HeldOutCheckOptions,
+): HeldOutCheck {
+  const horizon = options.horizon ?? HELD_OUT_HORIZON;
   const n = source.rewards.length;
   const inTrain = new Uint8Array(n);
   for (const r of trainRows) {
-    if (r >= n)
-      throw new RangeError(`criticTrainVsHeldOut: training row ${r} is outside the ${n}-row source`);
+    if (r >= n) throw new RangeError(`drawHeldOutCheck: training row ${r} is outside the ${n}-row source`);
     inTrain[r] = 1;
   }
   const returns = new Float64Array(n);
@@ -249,9 +279,9 @@ export function criticTrainVsHeldOut(
     for (let r = start; r < usableEnd; r++) sides[inTrain[r] === 1 ? 0 : 1].push(r);
     start = end;
   }
+  const { obsDim, actDim } = source;
   const rng = new Rng(options.seed);
-  const split = (eligible: number[]): CriticSplit => {
-    if (eligible.length === 0) return { eligible: 0, vsReturns: null, meanAbsError: null };
+  const draw = (eligible: number[]): HeldOutCheckSide => {
     // Partial Fisher-Yates: the first `take` entries become a uniform draw without replacement.
     const rows = [...eligible];
     const take = Math.min(options.samples, rows.length);
@@ -259,20 +289,57 @@ export function criticTrainVsHeldOut(
       const j = i + Math.floor(rng.nextDouble() * (rows.length - i));
       [rows[i], rows[j]] = [rows[j]!, rows[i]!];
     }
-    const picked = rows.slice(0, take);
-    const q1 = q1At(agent, source, picked);
-    const g = picked.map((r) => returns[r]!);
+    const side: HeldOutCheckSide = {
+      eligible: eligible.length,
+      count: take,
+      observations: new Float32Array(take * obsDim),
+      actions: new Float32Array(take * actDim),
+      returns: new Float64Array(take),
+    };
+    for (let k = 0; k < take; k++) {
+      const r = rows[k]!;
+      side.observations.set(source.observations.subarray(r * obsDim, (r + 1) * obsDim), k * obsDim);
+      side.actions.set(source.actions.subarray(r * actDim, (r + 1) * actDim), k * actDim);
+      side.returns[k] = returns[r]!;
+    }
+    return side;
+  };
+  return { obsDim, actDim, train: draw(sides[0]), heldOut: draw(sides[1]) };
+}
+
+/** The critic on the held-out check's rows: Q1 against G on each side. */
+export function criticOnHeldOutCheck(agent: Td3Agent, check: HeldOutCheck): CriticTrainVsHeldOut {
+  const { obsDim, actDim } = agent.config;
+  if (check.obsDim !== obsDim || check.actDim !== actDim) {
+    throw new RangeError(
+      `criticOnHeldOutCheck: check rows have obs/action dims ${check.obsDim}/${check.actDim}, the agent ${obsDim}/${actDim}`,
+    );
+  }
+  const split = (side: HeldOutCheckSide): CriticSplit => {
+    if (side.count === 0) return { eligible: side.eligible, vsReturns: null, meanAbsError: null };
+    const q1 = agent.qValues(side.observations, side.actions, side.count).q1;
+    const g = Array.from(side.returns);
     const errors = g.map((v, k) => q1[k]! - v);
     return {
-      eligible: eligible.length,
+      eligible: side.eligible,
       vsReturns: {
-        samples: take,
+        samples: side.count,
         q: distribution(Array.from(q1)),
         monteCarlo: distribution(g),
         overestimation: distribution(errors),
       },
-      meanAbsError: errors.reduce((s, e) => s + Math.abs(e), 0) / take,
+      meanAbsError: errors.reduce((s, e) => s + Math.abs(e), 0) / side.count,
     };
   };
-  return { train: split(sides[0]), heldOut: split(sides[1]) };
+  return { train: split(check.train), heldOut: split(check.heldOut) };
+}
+
+/** drawHeldOutCheck then criticOnHeldOutCheck: the check of one agent. */
+export function criticTrainVsHeldOut(
+  agent: Td3Agent,
+  source: EpisodeColumns,
+  trainRows: Uint32Array,
+  options: HeldOutCheckOptions,
+): CriticTrainVsHeldOut {
+  return criticOnHeldOutCheck(agent, drawHeldOutCheck(source, trainRows, options));
 }

@@ -3,7 +3,9 @@ import {
   criticTrainVsHeldOut,
   criticVsReturns,
   distribution,
+  drawHeldOutCheck,
   type EpisodeColumns,
+  type HeldOutCheckSide,
   monteCarloTargets,
   onPolicyCriticVsReturns,
   targetShift,
@@ -63,6 +65,24 @@ describe('rl/critic diagnostics', () => {
       assert.ok(Math.abs(side.vsReturns!.overestimation.mean - expect([...rows]).mean) < 1e-5);
       assert.ok(Math.abs(side.meanAbsError! - expect([...rows]).abs) < 1e-5);
     }
+    // The drawn rows, gathered: states (here equal to the row index) with their returns.
+    const check = drawHeldOutCheck(data, Uint32Array.from([0, 2]), {
+      gamma: 0.5,
+      samples: 10,
+      seed: 3,
+      horizon: 1,
+    });
+    const gathered = (side: HeldOutCheckSide) =>
+      Array.from(side.observations, (o, k) => [o, side.returns[k]!]).sort((a, b) => a[0]! - b[0]!);
+    assert.deepEqual(gathered(check.train), [
+      [0, 2.75],
+      [2, 3],
+    ]);
+    assert.deepEqual(gathered(check.heldOut), [
+      [1, 3.5],
+      [3, 6.5],
+    ]);
+    assert.deepEqual(Array.from(check.heldOut.actions).sort(), [0.2, 0.4].map(Math.fround));
     const none = criticTrainVsHeldOut(agent, data, Uint32Array.from([0, 1, 2, 3, 4]), {
       gamma: 0.5,
       samples: 10,
