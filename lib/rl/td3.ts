@@ -28,6 +28,9 @@ import {
 import { ObsNormalizer } from './normalizer.ts';
 import type { TransitionBatch } from './replay-buffer.ts';
 
+/** The discount of every agent here (the paper's); files drawn for an agent's diagnostics record it. */
+export const TD3_DEFAULT_GAMMA = 0.99;
+
 export const td3ConfigSchema = z.strictObject({
   obsDim: z.number().int().positive(),
   actDim: z.number().int().positive(),
@@ -36,7 +39,7 @@ export const td3ConfigSchema = z.strictObject({
   hidden: z.array(z.number().int().positive()).min(1).default([256, 256]),
   actorLr: z.number().positive().default(3e-4),
   criticLr: z.number().positive().default(3e-4),
-  gamma: z.number().min(0).max(1).default(0.99),
+  gamma: z.number().min(0).max(1).default(TD3_DEFAULT_GAMMA),
   tau: z.number().min(0).max(1).default(0.005),
   /** Target policy smoothing noise std and clip, as fractions of maxAction. */
   policyNoise: z.number().nonnegative().default(0.2),

@@ -1,18 +1,22 @@
 // PHASE_OFFLINE: TD3+BC on the run's dataset, with the world model (through deps.openWorldModel: the
 // world-model service or the file in-process) replacing a fraction of next states in every batch; the
-// same steps, seeds and critic diagnostics as `o2o train`. Writes offline.safetensors,
-// offline-metrics.jsonl and offline-critic.jsonl into the run directory.
+// same steps, seeds and critic diagnostics as `o2o train`, plus, when the dataset phase drew them
+// (inputs.critic_check, for a subset), the critic's held-out check at every evaluation. Writes
+// offline.safetensors, offline-metrics.jsonl and offline-critic.jsonl into the run directory.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadDataset } from '../../lib/data/load.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { saveAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { NextStateAugmenter } from '../../lib/rl/augment.ts';
 import {
+  criticOnHeldOutCheck,
   criticVsReturns,
   distribution,
+  type HeldOutCheck,
   monteCarloTargets,
   targetShift,
 } from '../../lib/rl/critic-diagnostics.ts';
+import { readHeldOutCheck } from '../../lib/rl/held-out-check-file.ts';
 import { ObsNormalizer } from '../../lib/rl/normalizer.ts';
 import { pretrainOffline } from '../../lib/rl/offline.ts';
 import { ReplayBuffer, type TransitionBatch } from '../../lib/rl/replay-buffer.ts';
@@ -84,6 +88,22 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
       }
       augmenter = new CountingAugmenter(model, spec.offline.augFraction, seed);
     }
+    let heldOutCheck: HeldOutCheck | undefined;
+    const checkInput = request.inputs.critic_check;
+    if (checkInput) {
+      const drawn = await readHeldOutCheck(run.file(checkInput, 'inputs.critic_check'));
+      if (drawn.gamma !== agent.config.gamma) {
+        throw new Error(
+          `inputs.critic_check: returns discounted with gamma ${drawn.gamma}, the critic learns with ${agent.config.gamma}`,
+        );
+      }
+      if (drawn.check.obsDim !== obsDim || drawn.check.actDim !== actDim) {
+        throw new Error(
+          `inputs.critic_check: obs/action dims ${drawn.check.obsDim}/${drawn.check.actDim}, ${spec.env} has ${obsDim}/${actDim}`,
+        );
+      }
+      heldOutCheck = drawn.check;
+    }
     const data = ReplayBuffer.fromColumns(dataset, seed);
     const metrics = new MetricsLog(run.file(OFFLINE_METRICS, 'metrics'), spec.env);
     const criticLog = run.file(OFFLINE_CRITIC, 'critic log');
@@ -127,9 +147,10 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
               predictionError: distribution(Array.from(t.predictionError)),
             };
           }
+          const heldOut = heldOutCheck === undefined ? null : criticOnHeldOutCheck(agent, heldOutCheck);
           appendFileSync(
             criticLog,
-            `${JSON.stringify({ phase: 'offline', update: u, vsReturns, targetShift: shift })}\n`,
+            `${JSON.stringify({ phase: 'offline', update: u, vsReturns, targetShift: shift, heldOut })}\n`,
           );
         },
         onUpdate: (u) => {
@@ -158,6 +179,12 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
     if (augmenter !== undefined) {
       out.augmented_rows = augmenter.rows;
       out.augmented_batches = augmenter.batches;
+    }
+    // The final critic's |Q − G| on rows it trained on and on held-out rows: the overfitting gap.
+    if (heldOutCheck !== undefined) {
+      const { train, heldOut } = criticOnHeldOutCheck(agent, heldOutCheck);
+      if (train.meanAbsError !== null) out.critic_train_abs_error = train.meanAbsError;
+      if (heldOut.meanAbsError !== null) out.critic_held_out_abs_error = heldOut.meanAbsError;
     }
     if (final) {
       out.return_mean = final.returnMean;

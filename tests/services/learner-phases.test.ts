@@ -5,10 +5,18 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Phase } from '../../generated/proto/o2o/v1/events.js';
+import { loadDataset } from '../../lib/data/load.ts';
+import { subsetRows } from '../../lib/data/subset.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { deriveSeed } from '../../lib/envs/rng.ts';
 import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
+import {
+  type CriticTrainVsHeldOut,
+  criticOnHeldOutCheck,
+  drawHeldOutCheck,
+} from '../../lib/rl/critic-diagnostics.ts';
 import { evaluatePolicy } from '../../lib/rl/evaluate.ts';
+import { writeHeldOutCheck } from '../../lib/rl/held-out-check-file.ts';
 import type { Td3Agent } from '../../lib/rl/td3.ts';
 import { loadOnlineCheckpoint } from '../../services/learner/checkpoint.ts';
 import { PhaseInterrupted } from '../../services/learner/deps.ts';
@@ -16,6 +24,7 @@ import { runEvaluationPhase } from '../../services/learner/evaluation-phase.ts';
 import { runOfflinePhase } from '../../services/learner/offline-phase.ts';
 import { ONLINE_CHECKPOINTS, runOnlinePhase } from '../../services/learner/online-phase.ts';
 import {
+  ENV_ID,
   inProcessDeps,
   inProcessFineTune,
   makeWorkload,
@@ -61,8 +70,50 @@ describe('services/learner phases', function () {
     const critic = readFileSync(join(w.runDir, 'offline-critic.jsonl'), 'utf8').trim().split('\n');
     assert.equal(critic.length, 2);
     assert.notEqual(JSON.parse(critic[0]!).targetShift, null);
+    assert.equal(JSON.parse(critic[0]!).heldOut, null, 'no check rows given');
+    assert.equal(out.metrics.critic_held_out_abs_error, undefined);
     assert.equal(deps.status.phase, 'offline');
     assert.equal(deps.status.step, 40);
+  });
+
+  it("offline: with the dataset phase's check rows, logs the critic's held-out check at every evaluation", async () => {
+    const before = actorWeights(loadAgent(join(w.runDir, 'offline.safetensors')).agent);
+    const { dataset } = await loadDataset(join(w.runDir, 'dataset.hdf5'), { envId: ENV_ID });
+    const options = { gamma: 0.99, samples: 64, seed: 3, horizon: 10 };
+    const trainRows = subsetRows(dataset, { count: 100, mode: 'transition', seed: 1 });
+    const check = drawHeldOutCheck(dataset, trainRows, options);
+    await writeHeldOutCheck(join(w.runDir, 'critic-check.hdf5'), { ...options, check });
+    const inputs = {
+      dataset: 'dataset.hdf5',
+      world_model: 'world-model.safetensors',
+      critic_check: 'critic-check.hdf5',
+    };
+    const out = await runOfflinePhase(
+      request(Phase.PHASE_OFFLINE, tinySpec(), inputs),
+      inProcessDeps(w.root),
+    );
+    const { agent } = loadAgent(join(w.runDir, 'offline.safetensors'));
+    assert.deepEqual(actorWeights(agent), before, 'the check draws nothing from training');
+    const rows = readFileSync(join(w.runDir, 'offline-critic.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { heldOut: CriticTrainVsHeldOut | null });
+    assert.equal(rows.length, 2);
+    assert.ok(rows.every((r) => r.heldOut !== null && r.heldOut.heldOut.vsReturns?.samples === 64));
+    const final = criticOnHeldOutCheck(agent, check);
+    assert.deepEqual(rows.at(-1)!.heldOut, final, 'the last row is the final critic');
+    assert.equal(out.metrics.critic_held_out_abs_error, final.heldOut.meanAbsError);
+    assert.equal(out.metrics.critic_train_abs_error, final.train.meanAbsError);
+
+    // Returns discounted otherwise than the critic's are refused before training starts.
+    await writeHeldOutCheck(join(w.runDir, 'critic-check-0.9.hdf5'), { ...options, gamma: 0.9, check });
+    await assert.rejects(
+      runOfflinePhase(
+        request(Phase.PHASE_OFFLINE, tinySpec(), { ...inputs, critic_check: 'critic-check-0.9.hdf5' }),
+        inProcessDeps(w.root),
+      ),
+      /inputs\.critic_check: returns discounted with gamma 0\.9, the critic learns with 0\.99/,
+    );
   });
 
   it('online (lockstep) gives exactly the learning curve of the in-process trainOnline of o2o train', async () => {
