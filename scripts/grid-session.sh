@@ -16,7 +16,9 @@ shift
 
 bash scripts/bootstrap.sh --if-needed
 # nice: the grid yields to whatever else the machine does (tests, a CI check) instead of slowing it.
-nice -n 10 node bin/o2o.mjs experiment paper --jobs 2 --stop-at "$stop_at" --commit "$@"
+# A failed run (exit 1) must not cost the session its report: the status is kept and returned at the end.
+grid_status=0
+nice -n 10 node bin/o2o.mjs experiment paper --jobs 2 --stop-at "$stop_at" --commit "$@" || grid_status=$?
 
 # The report is built from the committed results only (HEAD's results/, unpacked into a temporary
 # directory): when the grid stops, a shared pre-training being rebuilt has half-rewritten rows in the
@@ -48,3 +50,7 @@ if [[ -n "$(git status --porcelain -- report)" ]]; then
 else
   echo "grid-session: report unchanged" >&2
 fi
+if [[ $grid_status -ne 0 ]]; then
+  echo "grid-session: the grid exited with status $grid_status (failed runs: see above, or o2o experiment status)" >&2
+fi
+exit "$grid_status"
