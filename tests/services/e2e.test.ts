@@ -1,10 +1,15 @@
 // End to end: the launcher with real processes (nats-server, world model, two simulators, learner,
-// coordinator) runs a tiny InvertedPendulum-v5 td3bc-aug experiment; the report exists, every phase
-// finished, and one trace holds spans from all four services.
+// coordinator) runs a tiny InvertedPendulum-v5 td3bc-aug experiment on a subset of a dataset file; the
+// report exists, every phase finished, the critic's held-out check went from the dataset phase to the
+// learner, and one trace holds spans from all four services.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { saveDataset } from '../../lib/data/load.ts';
+import { makeEnv } from '../../lib/envs/registry.ts';
+import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
+import type { CriticTrainVsHeldOut } from '../../lib/rl/critic-diagnostics.ts';
 import { summarizeTraceFiles, tracesSpanning } from '../../lib/telemetry/summary.ts';
 import { loadState, PHASE_ORDER } from '../../services/coordinator/state.ts';
 import { launch } from '../../services/launcher/launch.ts';
@@ -14,7 +19,7 @@ name: e2e-tiny
 seed: 3
 env: InvertedPendulum-v5
 variant: td3bc-aug
-dataset: { generate: { kind: random, transitions: 300 } }
+dataset: { file: data/source.hdf5, subset: { transitions: 300, by: transition, seed: 1 } }
 agent: { hidden: [32, 32] }
 worldModel: { epochs: 2, batchSize: 64, hidden: [32], latentDim: 4 }
 offline: { steps: 60, batchSize: 64, evalEvery: 60, evalEpisodes: 1 }
@@ -36,6 +41,10 @@ describe('end to end through the services', function () {
   it('runs every phase, writes the report and records one trace across all four services', async () => {
     const specPath = join(dir, 'spec.yaml');
     writeFileSync(specPath, TINY_SPEC);
+    const env = makeEnv('InvertedPendulum-v5');
+    const source = collectDataset(env, uniformRandomPolicy(env), 600, 5, 'e2e source');
+    env.close();
+    await saveDataset(source, 'd4rl', join(dir, 'run', 'data', 'source.hdf5'));
     const lines: string[] = [];
     const started = performance.now();
     const result = await launch({
@@ -57,6 +66,12 @@ describe('end to end through the services', function () {
     assert.equal(state.phases.online?.metrics['steps'], 120);
     assert.match(state.phases.world_model?.handledBy ?? '', /^world-model@/);
     assert.match(state.phases.online?.handledBy ?? '', /^learner@/);
+    // The dataset phase drew the held-out check rows from the whole source; the learner logged the check.
+    assert.equal(state.phases.dataset?.outputs['critic_check'], 'critic-check.hdf5');
+    const criticRows = readFileSync(join(result.runDir, 'offline-critic.jsonl'), 'utf8').trim().split('\n');
+    const heldOut = (JSON.parse(criticRows.at(-1)!) as { heldOut: CriticTrainVsHeldOut | null }).heldOut;
+    assert.ok(heldOut?.train.vsReturns && heldOut.heldOut.vsReturns, 'both sides of the check logged');
+    assert.equal(state.phases.offline?.metrics['critic_held_out_abs_error'], heldOut.heldOut.meanAbsError);
 
     const summary = summarizeTraceFiles(join(result.runDir, 'traces'));
     const whole = tracesSpanning(summary, SERVICES);
