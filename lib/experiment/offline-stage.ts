@@ -12,14 +12,11 @@ import type { Env } from '../envs/types.ts';
 import { loadAgent, saveAgent } from '../rl/agent-checkpoint.ts';
 import { NextStateAugmenter } from '../rl/augment.ts';
 import {
-  criticOnHeldOutCheck,
-  criticVsReturns,
-  distribution,
   drawHeldOutCheck,
   HELD_OUT_HORIZON,
   HELD_OUT_SAMPLES,
   monteCarloTargets,
-  targetShift,
+  offlineCriticDiagnostics,
 } from '../rl/critic-diagnostics.ts';
 import { ObsNormalizer } from '../rl/normalizer.ts';
 import { pretrainOffline } from '../rl/offline.ts';
@@ -166,7 +163,6 @@ async function pretrain(
   // `o2o experiment critic-check`, so the last row matches its file), and with a world model the paper's
   // target shift.
   const mc = monteCarloTargets(dataset, agent.config.gamma);
-  const hasCompleteEpisode = mc.complete.includes(1);
   // The check's rows do not depend on the agent: drawn once, the critic evaluated on them at each evaluation.
   const heldOutCheck =
     origin === undefined
@@ -214,17 +210,13 @@ async function pretrain(
           metrics.append(row);
           progress.clear();
           ctx.log(EvalRecorder.describe(row));
-          const vsReturns = hasCompleteEpisode ? criticVsReturns(agent, dataset, mc, 1024, c.seed) : null;
-          const heldOut = heldOutCheck === undefined ? null : criticOnHeldOutCheck(agent, heldOutCheck);
-          let shift = null;
-          if (augmenter !== undefined) {
-            const t = await targetShift(agent, augmenter.model, dataset, 1024, c.seed);
-            shift = {
-              qDifference: distribution(Array.from(t.qDifference)),
-              predictionError: distribution(Array.from(t.predictionError)),
-            };
-          }
-          critic.append({ phase: 'offline', update: base + u, vsReturns, targetShift: shift, heldOut });
+          const diagnostics = await offlineCriticDiagnostics(agent, dataset, {
+            mc,
+            seed: c.seed,
+            model: augmenter?.model,
+            heldOutCheck,
+          });
+          critic.append({ phase: 'offline', update: base + u, ...diagnostics });
         },
         onUpdate: (u) => progress.update(base + u, recorder.lastEval),
       },

@@ -343,3 +343,43 @@ export function criticTrainVsHeldOut(
 ): CriticTrainVsHeldOut {
   return criticOnHeldOutCheck(agent, drawHeldOutCheck(source, trainRows, options));
 }
+
+/** Rows the offline diagnostics draw from the dataset (Q against returns, target shift). */
+export const OFFLINE_DIAGNOSTIC_SAMPLES = 1024;
+
+/** The critic log's row at an offline evaluation (o2o experiment's critic.jsonl, the learner's offline-critic.jsonl). */
+export interface OfflineCriticDiagnostics {
+  /** Q1 against Monte-Carlo returns on the dataset's terminal-ending episodes; null when it has none. */
+  vsReturns: CriticVsReturns | null;
+  /** The paper's target shift, when a world model augments. */
+  targetShift: { qDifference: Distribution; predictionError: Distribution } | null;
+  /** The held-out check, when its rows were drawn (a subset of a larger source). */
+  heldOut: CriticTrainVsHeldOut | null;
+}
+
+/** The critic diagnostics of an offline evaluation; the draws are seeded by `seed`, the same at every evaluation. */
+export async function offlineCriticDiagnostics(
+  agent: Td3Agent,
+  data: EpisodeColumns,
+  inputs: {
+    mc: MonteCarloTargets;
+    seed: number;
+    model?: WorldModel | undefined;
+    heldOutCheck?: HeldOutCheck | undefined;
+  },
+): Promise<OfflineCriticDiagnostics> {
+  const { mc, seed, model, heldOutCheck } = inputs;
+  const vsReturns = mc.complete.includes(1)
+    ? criticVsReturns(agent, data, mc, OFFLINE_DIAGNOSTIC_SAMPLES, seed)
+    : null;
+  let shift: OfflineCriticDiagnostics['targetShift'] = null;
+  if (model !== undefined) {
+    const t = await targetShift(agent, model, data, OFFLINE_DIAGNOSTIC_SAMPLES, seed);
+    shift = {
+      qDifference: distribution(Array.from(t.qDifference)),
+      predictionError: distribution(Array.from(t.predictionError)),
+    };
+  }
+  const heldOut = heldOutCheck === undefined ? null : criticOnHeldOutCheck(agent, heldOutCheck);
+  return { vsReturns, targetShift: shift, heldOut };
+}

@@ -10,11 +10,9 @@ import { saveAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { NextStateAugmenter } from '../../lib/rl/augment.ts';
 import {
   criticOnHeldOutCheck,
-  criticVsReturns,
-  distribution,
   type HeldOutCheck,
   monteCarloTargets,
-  targetShift,
+  offlineCriticDiagnostics,
 } from '../../lib/rl/critic-diagnostics.ts';
 import { readHeldOutCheck } from '../../lib/rl/held-out-check-file.ts';
 import { ObsNormalizer } from '../../lib/rl/normalizer.ts';
@@ -109,7 +107,6 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
     const criticLog = run.file(OFFLINE_CRITIC, 'critic log');
     writeFileSync(criticLog, '');
     const mc = monteCarloTargets(dataset, agent.config.gamma);
-    const hasCompleteEpisode = mc.complete.includes(1);
     const rate = new RateMeter();
     Object.assign(deps.status, {
       runId: request.runId,
@@ -138,20 +135,13 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
           metrics.record('offline', u, r, m);
           last = r.meanReturn;
           deps.status.lastEvaluation = last;
-          const vsReturns = hasCompleteEpisode ? criticVsReturns(agent, dataset, mc, 1024, seed) : null;
-          let shift = null;
-          if (augmenter !== undefined) {
-            const t = await targetShift(agent, augmenter.model, dataset, 1024, seed);
-            shift = {
-              qDifference: distribution(Array.from(t.qDifference)),
-              predictionError: distribution(Array.from(t.predictionError)),
-            };
-          }
-          const heldOut = heldOutCheck === undefined ? null : criticOnHeldOutCheck(agent, heldOutCheck);
-          appendFileSync(
-            criticLog,
-            `${JSON.stringify({ phase: 'offline', update: u, vsReturns, targetShift: shift, heldOut })}\n`,
-          );
+          const diagnostics = await offlineCriticDiagnostics(agent, dataset, {
+            mc,
+            seed,
+            model: augmenter?.model,
+            heldOutCheck,
+          });
+          appendFileSync(criticLog, `${JSON.stringify({ phase: 'offline', update: u, ...diagnostics })}\n`);
         },
         onUpdate: (u) => {
           deps.status.step = u;
