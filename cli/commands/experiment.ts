@@ -13,7 +13,8 @@ import { commitRunResults } from '../../lib/experiment/commit-results.ts';
 import { checkEntry, findEntries } from '../../lib/experiment/critic-held-out.ts';
 import { expandGrid, type GridRun, matchesFilters } from '../../lib/experiment/grid.ts';
 import { tryLock } from '../../lib/experiment/lock.ts';
-import { runLockPath } from '../../lib/experiment/run-state.ts';
+import { estimateTiers, stageHistory } from '../../lib/experiment/run-estimate.ts';
+import { runLockPath, runState } from '../../lib/experiment/run-state.ts';
 import { EXIT_INTERRUPTED, runGrid } from '../../lib/experiment/scheduler.ts';
 import { type GridSpec, loadSpec, SpecError } from '../../lib/experiment/spec.ts';
 import { formatStatus, gridStatus } from '../../lib/experiment/status.ts';
@@ -226,7 +227,10 @@ function status(specFile: string, f: Flags): number {
   const spec = readSpec(specFile);
   const filters = filtersOf(f);
   const runs = expandGrid(spec).filter((r) => matchesFilters(r, filters));
-  console.log(formatStatus(gridStatus(runs)));
+  const rows = gridStatus(runs);
+  // What is left to run, in the grid's priority order (a shared pre-training counts once, for its first run).
+  const left = runs.filter((r) => !['done', 'blocked'].includes(runState(r).kind));
+  console.log(formatStatus(rows, estimateTiers(left, stageHistory(runs))));
   return 0;
 }
 

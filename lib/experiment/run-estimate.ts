@@ -191,3 +191,15 @@ export function estimateTiers(runs: readonly GridRun[], history: StageHistory): 
   }
   return [...tiers.values()];
 }
+
+/** A tier's core time left, e.g. "~8.5 h for 18 runs + 2 runs with stages never timed here". */
+export function describeTierEstimate(t: TierEstimate): string {
+  const known = t.runs - t.unknown;
+  const timed = known > 0 ? `~${(t.seconds / 3600).toFixed(1)} h for ${runCount(known)}` : '';
+  const untimed = t.unknown > 0 ? `${runCount(t.unknown)} with stages never timed here` : '';
+  return [timed, untimed].filter((x) => x !== '').join(' + ');
+}
+
+export function runCount(n: number): string {
+  return `${n} run${n === 1 ? '' : 's'}`;
+}

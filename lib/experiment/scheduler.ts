@@ -12,7 +12,13 @@ import { isBuilt } from './cache-entry.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import { expandGrid, type GridRun, matchesFilters } from './grid.ts';
 import { changedSettings, gitCommit, writeRunConfigFile } from './provenance.ts';
-import { estimateRun, estimateTiers, type StageHistory, stageHistory } from './run-estimate.ts';
+import {
+  describeTierEstimate,
+  estimateRun,
+  estimateTiers,
+  type StageHistory,
+  stageHistory,
+} from './run-estimate.ts';
 import { blockedReason, failedPath, refreshDatasetChecksum, runState } from './run-state.ts';
 import type { GridSpec } from './spec.ts';
 
@@ -123,12 +129,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
         `[grid] would run ${String(i + 1).padStart(4)}. ${run.id}  [${run.groups.join(', ')}]  ${needs}  ${runState(run).kind}`,
       );
     });
-    const tiers = estimateTiers(ready, history).map((t) => {
-      const known = t.runs - t.unknown;
-      const timed = known > 0 ? `~${(t.seconds / 3600).toFixed(1)} h for ${known} runs` : '';
-      const untimed = t.unknown > 0 ? `${t.unknown} runs with stages never timed here` : '';
-      return `tier ${t.tier}: ${[timed, untimed].filter((x) => x !== '').join(' + ')}`;
-    });
+    const tiers = estimateTiers(ready, history).map((t) => `tier ${t.tier}: ${describeTierEstimate(t)}`);
     if (tiers.length > 0) o.log(`[grid] core time still needed: ${tiers.join('; ')}`);
     summary.notStarted = ready.length;
     return summary;

@@ -1,7 +1,8 @@
 // `o2o experiment status`: per env / dataset / variant, how many seeds are done, running, started
 // (resumable), waiting, blocked or failed, with the reasons for blocked and failed runs; then each priority
-// tier's progress.
+// tier's progress and, from the stage times of finished runs, the core time it still needs.
 import type { GridRun } from './grid.ts';
+import { describeTierEstimate, runCount, type TierEstimate } from './run-estimate.ts';
 import { type RunState, type RunStateKind, runState } from './run-state.ts';
 
 export interface StatusRow {
@@ -43,7 +44,8 @@ export function gridStatus(runs: GridRun[], stateOf: (run: GridRun) => RunState 
   return [...rows.values()];
 }
 
-export function formatStatus(rows: StatusRow[]): string {
+/** `estimates`: the core time each tier's unfinished runs need (estimateTiers); tiers without one say nothing. */
+export function formatStatus(rows: StatusRow[], estimates: readonly TierEstimate[] = []): string {
   const header = ['env', 'dataset', 'variant', ...KINDS, 'notes'];
   const table = rows.map((r) => [
     r.env,
@@ -67,7 +69,17 @@ export function formatStatus(rows: StatusRow[]): string {
       const of = rows.filter((r) => r.tier === t);
       const all = KINDS.reduce((n, k) => n + count(of, k), 0);
       const rest = KINDS.filter((k) => k !== 'done' && count(of, k) > 0).map((k) => `${count(of, k)} ${k}`);
-      return `tier ${t}: ${count(of, 'done')} of ${all} done${rest.length > 0 ? ` (${rest.join(', ')})` : ''}`;
+      const estimate = estimates.find((e) => e.tier === t && e.runs > 0);
+      const left = estimate === undefined ? '' : `; core time left: ${describeTierEstimate(estimate)}`;
+      return `tier ${t}: ${count(of, 'done')} of ${all} done${rest.length > 0 ? ` (${rest.join(', ')})` : ''}${left}`;
     });
-  return [line(header), ...table.map(line), '', ...tiers, `total: ${totals}`].join('\n');
+  const seconds = estimates.reduce((s, e) => s + e.seconds, 0);
+  const untimed = estimates.reduce((n, e) => n + e.unknown, 0);
+  const overall =
+    seconds > 0 || untimed > 0
+      ? [
+          `core time left: ~${(seconds / 3600).toFixed(1)} h${untimed > 0 ? ` + ${runCount(untimed)} never timed` : ''}`,
+        ]
+      : [];
+  return [line(header), ...table.map(line), '', ...tiers, `total: ${totals}`, ...overall].join('\n');
 }

@@ -53,5 +53,14 @@ describe('experiment status', () => {
       text,
       /\ntier 0: 5 of 6 done \(1 failed\)\ntier 1: 0 of 3 done \(1 running, 2 waiting\)\ntotal: 5 done, 1 running, 0 started, 2 waiting, 0 blocked, 1 failed$/,
     );
+    // With the core time each tier still needs (estimateTiers): per tier, and in all.
+    const estimated = formatStatus(rows, [
+      { tier: 0, runs: 1, seconds: 1800, unknown: 0 },
+      { tier: 1, runs: 3, seconds: 5400, unknown: 1 },
+    ]);
+    assert.match(
+      estimated,
+      /\ntier 0: 5 of 6 done \(1 failed\); core time left: ~0\.5 h for 1 run\ntier 1: 0 of 3 done \(1 running, 2 waiting\); core time left: ~1\.5 h for 2 runs \+ 1 run with stages never timed here\ntotal: .*\ncore time left: ~2\.0 h \+ 1 run never timed$/,
+    );
   });
 });
