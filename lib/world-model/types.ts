@@ -32,3 +32,8 @@ export interface WorldModel {
 export interface ReseedableWorldModel extends WorldModel {
   reseedNoise(seed: number): void;
 }
+
+/** True for a model whose noise can be reseeded (in-process ones; not a remote service's). */
+export function isReseedable(model: WorldModel): model is ReseedableWorldModel {
+  return typeof (model as Partial<ReseedableWorldModel>).reseedNoise === 'function';
+}

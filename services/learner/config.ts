@@ -14,6 +14,7 @@ export const LEARNER_ENV_VARS = {
   wmAddress: ['O2O_LEARNER_WM_ADDRESS', 'wm-address'],
   simAddress: ['O2O_LEARNER_SIM_ADDRESS', 'sim-address'],
   checkpointEvery: ['O2O_LEARNER_CHECKPOINT_EVERY', 'checkpoint-every'],
+  offlineCheckpointEvery: ['O2O_LEARNER_OFFLINE_CHECKPOINT_EVERY', 'offline-checkpoint-every'],
   onlineMode: ['O2O_LEARNER_ONLINE_MODE', 'online-mode'],
   progressMs: ['O2O_LEARNER_PROGRESS_MS', 'progress-ms'],
   simWaitMs: ['O2O_LEARNER_SIM_WAIT_MS', 'sim-wait-ms'],
@@ -37,6 +38,8 @@ export const configSchema = z.strictObject({
   simAddress: z.union([z.literal(''), hostPort]).default(''),
   /** Online steps between checkpoints. */
   checkpointEvery: intIn(1, 100_000_000).default(10_000),
+  /** Offline updates between checkpoints (rounded to whole evaluation intervals); as `o2o experiment`'s. */
+  offlineCheckpointEvery: intIn(1, 100_000_000).default(5_000),
   onlineMode: z.enum(['lockstep', 'actor']).default('lockstep'),
   /** Interval of PhaseProgress messages. */
   progressMs: intIn(100, 600_000).default(2_000),

@@ -57,9 +57,11 @@ export interface PhaseDeps {
   openSimulatorDirectory?(envId: string): Promise<SimulatorDirectory & { stop(): void }>;
   /** Online steps between checkpoints. */
   checkpointEvery: number;
+  /** Offline updates between checkpoints (rounded to whole evaluation intervals). */
+  offlineCheckpointEvery: number;
   /** Called often; implementations throttle (e.g. publish on NATS every few seconds). */
   progress(request: PhaseRequest, report: ProgressReport): void;
-  /** True once the process was asked to stop: online training checkpoints and gives up. */
+  /** True once the process was asked to stop: online training checkpoints and gives up, offline gives up. */
   stopping(): boolean;
   status: LearnerStatus;
   log(message: string): void;

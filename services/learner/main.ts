@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       return watchSimulators(nc, { envId });
     },
     checkpointEvery: config.checkpointEvery,
+    offlineCheckpointEvery: config.offlineCheckpointEvery,
     progress: (request: PhaseRequest, report) => {
       const key = `${request.runId}/${request.phase}`;
       const now = Date.now();

@@ -39,19 +39,19 @@ export class MetricsLog {
 }
 
 /**
- * Drops the rows after `step` from a metrics file: a learner killed after its last checkpoint may have
- * logged evaluations that the resumed run repeats, and the history must hold each step once. Returns
- * how many rows were dropped (a torn last line counts as one).
+ * Drops the rows after `step` from a metrics (or critic) log, whose rows count in `key`: a learner killed
+ * after its last checkpoint may have logged evaluations that the resumed run repeats, and the history must
+ * hold each step once. Returns how many rows were dropped (a torn last line counts as one).
  */
-export function truncateMetricsAfter(path: string, step: number): number {
+export function truncateMetricsAfter(path: string, step: number, key: 'step' | 'update' = 'step'): number {
   if (!existsSync(path)) return 0;
   const lines = readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '');
   const kept = lines.filter((line) => {
     try {
-      const row = JSON.parse(line) as Partial<MetricsRow>;
-      return typeof row.step === 'number' && row.step <= step;
+      const at = (JSON.parse(line) as Record<string, unknown>)[key];
+      return typeof at === 'number' && at <= step;
     } catch {
       return false;
     }

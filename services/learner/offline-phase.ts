@@ -3,9 +3,16 @@
 // same steps, seeds and critic diagnostics as `o2o train`, plus, when the dataset phase drew them
 // (inputs.critic_check, for a subset), the critic's held-out check at every evaluation. Writes
 // offline.safetensors, offline-metrics.jsonl and offline-critic.jsonl into the run directory.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+// It trains in segments of deps.offlineCheckpointEvery updates (rounded to whole evaluation intervals), each
+// drawing its batches and augmentation choices from generators seeded by (seed, segment) and ending in a
+// checkpoint (offline-checkpoint.ts), as `o2o experiment` does: a request for the same run id resumes from
+// the last one, and with an in-process world model (whose noise is reseeded per segment too) ends exactly
+// where an uninterrupted phase would. On shutdown the phase stops at once; the segment under way is redone.
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadDataset } from '../../lib/data/load.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';
+import { deriveSeed } from '../../lib/envs/rng.ts';
+import { readJsonl } from '../../lib/experiment/run-log.ts';
 import { saveAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { NextStateAugmenter } from '../../lib/rl/augment.ts';
 import {
@@ -19,8 +26,10 @@ import { ObsNormalizer } from '../../lib/rl/normalizer.ts';
 import { pretrainOffline } from '../../lib/rl/offline.ts';
 import { ReplayBuffer, type TransitionBatch } from '../../lib/rl/replay-buffer.ts';
 import { Td3Agent } from '../../lib/rl/td3.ts';
-import type { ClosableWorldModel, PhaseHandler } from './deps.ts';
-import { MetricsLog, RateMeter } from './metrics-log.ts';
+import { isReseedable } from '../../lib/world-model/types.ts';
+import { type ClosableWorldModel, type PhaseHandler, PhaseInterrupted } from './deps.ts';
+import { MetricsLog, type MetricsRow, RateMeter, truncateMetricsAfter } from './metrics-log.ts';
+import { loadOfflineCheckpoint, OFFLINE_CHECKPOINTS, saveOfflineCheckpoint } from './offline-checkpoint.ts';
 import { runPaths } from './paths.ts';
 import { parseLearnerSpec } from './spec.ts';
 
@@ -60,13 +69,20 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
       );
     }
     const seed = spec.seed;
-    const normalizer = ObsNormalizer.fit(dataset.observations, obsDim, 1e-3);
-    const agent = new Td3Agent(
-      { obsDim, actDim, maxAction, hidden: spec.agent.hidden, bcAlpha: 2.5, seed },
-      normalizer,
-    );
+    const checkpoints = run.file(OFFLINE_CHECKPOINTS, 'checkpoints');
+    const saved = loadOfflineCheckpoint(checkpoints);
+    if (saved !== undefined && saved.pointer.runId !== request.runId) {
+      throw new Error(
+        `${checkpoints}: holds a checkpoint of run '${saved.pointer.runId}', not of '${request.runId}' (remove it to start over)`,
+      );
+    }
+    const agent =
+      saved?.agent ??
+      new Td3Agent(
+        { obsDim, actDim, maxAction, hidden: spec.agent.hidden, bcAlpha: 2.5, seed },
+        ObsNormalizer.fit(dataset.observations, obsDim, 1e-3),
+      );
     const total = spec.offline.steps;
-    let augmenter: CountingAugmenter | undefined;
     if (spec.variant === 'td3bc-aug' && spec.offline.augFraction > 0) {
       const wmInput = request.inputs.world_model;
       if (!wmInput) throw new Error('inputs.world_model: missing (required by variant td3bc-aug)');
@@ -84,7 +100,6 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
       if (model.info.obsDim !== obsDim || model.info.actDim !== actDim) {
         throw new Error(`inputs.world_model: dims ${model.info.obsDim}/${model.info.actDim} do not match`);
       }
-      augmenter = new CountingAugmenter(model, spec.offline.augFraction, seed);
     }
     let heldOutCheck: HeldOutCheck | undefined;
     const checkInput = request.inputs.critic_check;
@@ -102,73 +117,117 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
       }
       heldOutCheck = drawn.check;
     }
-    const data = ReplayBuffer.fromColumns(dataset, seed);
-    const metrics = new MetricsLog(run.file(OFFLINE_METRICS, 'metrics'), spec.env);
+    const metricsPath = run.file(OFFLINE_METRICS, 'metrics');
     const criticLog = run.file(OFFLINE_CRITIC, 'critic log');
-    writeFileSync(criticLog, '');
+    let done = saved?.pointer.update ?? 0;
+    if (saved !== undefined) {
+      // Rows logged after the checkpoint (the segment cut off) are logged again.
+      truncateMetricsAfter(metricsPath, done);
+      truncateMetricsAfter(criticLog, done, 'update');
+      deps.log(`offline: resuming run ${request.runId} at update ${done}/${spec.offline.steps}`);
+    } else {
+      writeFileSync(criticLog, '');
+    }
+    const metrics = new MetricsLog(metricsPath, spec.env, saved !== undefined);
     const mc = monteCarloTargets(dataset, agent.config.gamma);
     const rate = new RateMeter();
     Object.assign(deps.status, {
       runId: request.runId,
       phase: 'offline',
       condition: '',
-      step: 0,
+      step: done,
       total,
       envId: spec.env,
       agent,
     });
+    const evalEvery = spec.offline.evalEvery;
+    const segment = Math.max(1, Math.round(deps.offlineCheckpointEvery / evalEvery)) * evalEvery;
+    const augmented = {
+      rows: saved?.pointer.augmentedRows ?? 0,
+      batches: saved?.pointer.augmentedBatches ?? 0,
+    };
+    let checkpointPath = '';
     let last: number | undefined;
-    await pretrainOffline(
-      agent,
-      data,
-      evalEnv,
-      {
-        updates: total,
-        batchSize: spec.offline.batchSize,
-        evalEvery: spec.offline.evalEvery,
-        evalEpisodes: spec.offline.evalEpisodes,
-        seed,
-      },
-      augmenter,
-      {
-        onEvaluation: async (u, r, m) => {
-          metrics.record('offline', u, r, m);
-          last = r.meanReturn;
-          deps.status.lastEvaluation = last;
-          const diagnostics = await offlineCriticDiagnostics(agent, dataset, {
-            mc,
-            seed,
-            model: augmenter?.model,
-            heldOutCheck,
-          });
-          appendFileSync(criticLog, `${JSON.stringify({ phase: 'offline', update: u, ...diagnostics })}\n`);
+    while (done < total) {
+      const segmentSeed = deriveSeed(seed, 1000 + Math.floor(done / segment));
+      const data = ReplayBuffer.fromColumns(dataset, segmentSeed);
+      let augmenter: CountingAugmenter | undefined;
+      if (model !== undefined) {
+        if (isReseedable(model)) model.reseedNoise(segmentSeed);
+        augmenter = new CountingAugmenter(model, spec.offline.augFraction, segmentSeed);
+      }
+      const base = done;
+      const updates = Math.min(segment, total - done);
+      await pretrainOffline(
+        agent,
+        data,
+        evalEnv,
+        {
+          updates,
+          batchSize: spec.offline.batchSize,
+          evalEvery,
+          evalEpisodes: spec.offline.evalEpisodes,
+          seed,
         },
-        onUpdate: (u) => {
-          deps.status.step = u;
-          if (u % 50 === 0 || u === total) {
-            const ups = rate.sample(u);
-            deps.status.updatesPerSecond = ups;
-            deps.progress(request, {
-              step: u,
-              total,
-              metrics: {
-                updates_per_second: ups,
-                ...(last === undefined ? {} : { last_return: last }),
-                ...(augmenter === undefined ? {} : { augmented_rows: augmenter.rows }),
-              },
-              message: `offline ${u}/${total}`,
+        augmenter,
+        {
+          onEvaluation: async (u, r, m) => {
+            metrics.record('offline', base + u, r, m);
+            last = r.meanReturn;
+            deps.status.lastEvaluation = last;
+            const diagnostics = await offlineCriticDiagnostics(agent, dataset, {
+              mc,
+              seed,
+              model: augmenter?.model,
+              heldOutCheck,
             });
-          }
+            appendFileSync(
+              criticLog,
+              `${JSON.stringify({ phase: 'offline', update: base + u, ...diagnostics })}\n`,
+            );
+          },
+          onUpdate: (u) => {
+            // Stops at once: the segment under way is redone from the last checkpoint.
+            if (deps.stopping()) throw new PhaseInterrupted(checkpointPath);
+            const step = base + u;
+            deps.status.step = step;
+            if (step % 50 === 0 || step === total) {
+              const ups = rate.sample(step);
+              deps.status.updatesPerSecond = ups;
+              deps.progress(request, {
+                step,
+                total,
+                metrics: {
+                  updates_per_second: ups,
+                  ...(last === undefined ? {} : { last_return: last }),
+                  ...(augmenter === undefined ? {} : { augmented_rows: augmented.rows + augmenter.rows }),
+                },
+                message: `offline ${step}/${total}`,
+              });
+            }
+          },
         },
-      },
-    );
+      );
+      done += updates;
+      augmented.rows += augmenter?.rows ?? 0;
+      augmented.batches += augmenter?.batches ?? 0;
+      checkpointPath = saveOfflineCheckpoint(checkpoints, agent, {
+        runId: request.runId,
+        update: done,
+        augmentedRows: augmented.rows,
+        augmentedBatches: augmented.batches,
+      });
+      deps.status.checkpointPath = checkpointPath;
+    }
     const agentPath = run.file(OFFLINE_AGENT, 'agent');
     saveAgent(agentPath, agent, { phase: 'offline', variant: spec.variant, run_id: request.runId });
-    const final = metrics.rows.at(-1);
+    // The checkpoints only serve an unfinished phase; a request repeated after this one starts over.
+    rmSync(checkpoints, { recursive: true, force: true });
+    const final = readJsonl<MetricsRow>(metricsPath).at(-1);
     const out: Record<string, number> = { updates: total, dataset_transitions: dataset.rewards.length };
-    if (augmenter !== undefined) {
-      out.augmented_rows = augmenter.rows;
-      out.augmented_batches = augmenter.batches;
+    if (model !== undefined) {
+      out.augmented_rows = augmented.rows;
+      out.augmented_batches = augmented.batches;
     }
     // The final critic's |Q − G| on rows it trained on and on held-out rows: the overfitting gap.
     if (heldOutCheck !== undefined) {

@@ -86,6 +86,7 @@ export function inProcessDeps(root: string, overrides: Partial<PhaseDeps> = {}):
     openTrainEnv: async (envId) => makeEnv(envId),
     onlineMode: 'lockstep',
     checkpointEvery: 100_000,
+    offlineCheckpointEvery: 5_000,
     progress: () => {},
     stopping: () => false,
     status: newStatus(),

@@ -21,6 +21,7 @@ import type { Td3Agent } from '../../lib/rl/td3.ts';
 import { loadOnlineCheckpoint } from '../../services/learner/checkpoint.ts';
 import { PhaseInterrupted } from '../../services/learner/deps.ts';
 import { runEvaluationPhase } from '../../services/learner/evaluation-phase.ts';
+import { OFFLINE_CHECKPOINTS } from '../../services/learner/offline-checkpoint.ts';
 import { runOfflinePhase } from '../../services/learner/offline-phase.ts';
 import { ONLINE_CHECKPOINTS, runOnlinePhase } from '../../services/learner/online-phase.ts';
 import {
@@ -217,5 +218,49 @@ describe('services/learner phases', function () {
       runEvaluationPhase(request(Phase.PHASE_EVALUATION, tinySpec(), {}), deps),
       /inputs\.agent/,
     );
+  });
+
+  it('offline: an interrupted phase resumes from its last checkpoint and ends exactly where an uninterrupted one does', async () => {
+    const spec = tinySpec({
+      offline: { steps: 80, batchSize: 32, augFraction: 0.5, evalEvery: 20, evalEpisodes: 2 },
+    });
+    const inputs = { dataset: 'dataset.hdf5', world_model: 'world-model.safetensors' };
+    const logs = () => ({
+      metrics: readFileSync(join(w.runDir, 'offline-metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { stepsPerSecond: _timing, ...row } = JSON.parse(l) as Record<string, unknown>;
+          return row;
+        }),
+      critic: readFileSync(join(w.runDir, 'offline-critic.jsonl'), 'utf8'),
+    });
+    const whole = await runOfflinePhase(
+      request(Phase.PHASE_OFFLINE, spec, inputs, 'o-whole'),
+      inProcessDeps(w.root, { offlineCheckpointEvery: 20 }),
+    );
+    const reference = {
+      weights: actorWeights(loadAgent(join(w.runDir, 'offline.safetensors')).agent),
+      ...logs(),
+    };
+    assert.ok(!existsSync(join(w.runDir, OFFLINE_CHECKPOINTS)), 'a finished phase leaves no checkpoints');
+
+    const cut = inProcessDeps(w.root, { offlineCheckpointEvery: 20, stopping: () => cut.status.step >= 50 });
+    const req = request(Phase.PHASE_OFFLINE, spec, inputs, 'o-cut');
+    await assert.rejects(runOfflinePhase(req, cut), PhaseInterrupted);
+    const pointer = JSON.parse(readFileSync(join(w.runDir, OFFLINE_CHECKPOINTS, 'latest.json'), 'utf8'));
+    assert.equal(pointer.update, 40, 'the last segment end before the stop');
+    // Another run's request does not pick up this checkpoint.
+    await assert.rejects(
+      runOfflinePhase(request(Phase.PHASE_OFFLINE, spec, inputs, 'o-other'), inProcessDeps(w.root)),
+      /holds a checkpoint of run 'o-cut', not of 'o-other'/,
+    );
+    const resumed = await runOfflinePhase(req, inProcessDeps(w.root, { offlineCheckpointEvery: 20 }));
+    assert.deepEqual(actorWeights(loadAgent(join(w.runDir, 'offline.safetensors')).agent), reference.weights);
+    const after = logs();
+    assert.deepEqual(after.metrics, reference.metrics, 'each evaluation logged once, as uninterrupted');
+    assert.equal(after.critic, reference.critic);
+    assert.deepEqual(resumed.metrics, whole.metrics, 'augmented rows counted over both attempts');
+    assert.ok(!existsSync(join(w.runDir, OFFLINE_CHECKPOINTS)));
   });
 });
