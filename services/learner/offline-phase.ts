@@ -76,6 +76,13 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
         `${checkpoints}: holds a checkpoint of run '${saved.pointer.runId}', not of '${request.runId}' (remove it to start over)`,
       );
     }
+    if (saved !== undefined) {
+      const c = saved.agent.config;
+      const want = `obs ${obsDim}, action ${actDim}, hidden [${spec.agent.hidden.join(', ')}]`;
+      const got = `obs ${c.obsDim}, action ${c.actDim}, hidden [${c.hidden.join(', ')}]`;
+      if (got !== want)
+        throw new Error(`${checkpoints}: the checkpoint's agent has ${got}, the spec asks for ${want}`);
+    }
     const agent =
       saved?.agent ??
       new Td3Agent(

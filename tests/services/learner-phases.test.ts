@@ -255,6 +255,13 @@ describe('services/learner phases', function () {
       runOfflinePhase(request(Phase.PHASE_OFFLINE, spec, inputs, 'o-other'), inProcessDeps(w.root)),
       /holds a checkpoint of run 'o-cut', not of 'o-other'/,
     );
+    await assert.rejects(
+      runOfflinePhase(
+        request(Phase.PHASE_OFFLINE, { ...spec, agent: { hidden: [16] } }, inputs, 'o-cut'),
+        inProcessDeps(w.root),
+      ),
+      /the checkpoint's agent has obs 4, action 1, hidden \[32, 32\], the spec asks for obs 4, action 1, hidden \[16\]/,
+    );
     const resumed = await runOfflinePhase(req, inProcessDeps(w.root, { offlineCheckpointEvery: 20 }));
     assert.deepEqual(actorWeights(loadAgent(join(w.runDir, 'offline.safetensors')).agent), reference.weights);
     const after = logs();
