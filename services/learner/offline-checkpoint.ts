@@ -2,9 +2,10 @@
 // optimisers, normaliser, smoothing-noise RNG) goes to `offline-checkpoints/update-<n>.safetensors`, then
 // `latest.json` (written to a temporary file and renamed) points at it, with what the phase counted so
 // far. A crash at any moment leaves the previous checkpoint readable; older files are removed.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readJsonIfExists, writeJsonAtomic } from '../../lib/experiment/fs-atomic.ts';
 import { loadAgent, saveAgent } from '../../lib/rl/agent-checkpoint.ts';
 import type { Td3Agent } from '../../lib/rl/td3.ts';
 
@@ -20,12 +21,6 @@ const pointerSchema = z.strictObject({
 });
 export type OfflinePointer = z.infer<typeof pointerSchema>;
 
-function writeAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
 export function saveOfflineCheckpoint(
   dir: string,
   agent: Td3Agent,
@@ -36,7 +31,7 @@ export function saveOfflineCheckpoint(
   const tmp = join(dir, `${file}.tmp`);
   saveAgent(tmp, agent, { run_id: pointer.runId, phase: 'offline', update: String(pointer.update) });
   renameSync(tmp, join(dir, file));
-  writeAtomic(join(dir, POINTER), `${JSON.stringify({ ...pointer, file })}\n`);
+  writeJsonAtomic(join(dir, POINTER), { ...pointer, file });
   for (const name of readdirSync(dir)) {
     if (name !== file && name !== POINTER && name.startsWith('update-'))
       rmSync(join(dir, name), { force: true });
@@ -47,13 +42,8 @@ export function saveOfflineCheckpoint(
 /** The latest checkpoint, or undefined when there is none; a damaged pointer is an error naming the file. */
 export function loadOfflineCheckpoint(dir: string): { pointer: OfflinePointer; agent: Td3Agent } | undefined {
   const path = join(dir, POINTER);
-  if (!existsSync(path)) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
-  }
+  const raw = readJsonIfExists(path);
+  if (raw === undefined) return undefined;
   const parsed = pointerSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

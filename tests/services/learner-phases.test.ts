@@ -2,7 +2,7 @@
 // fine-tuning equal step for step to `o2o train`'s in-process loop, checkpoint interruption and resume,
 // final evaluation, and refusals of bad requests.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Phase } from '../../generated/proto/o2o/v1/events.js';
 import { loadDataset } from '../../lib/data/load.ts';
@@ -269,5 +269,10 @@ describe('services/learner phases', function () {
     assert.equal(after.critic, reference.critic);
     assert.deepEqual(resumed.metrics, whole.metrics, 'augmented rows counted over both attempts');
     assert.ok(!existsSync(join(w.runDir, OFFLINE_CHECKPOINTS)));
+    // A damaged pointer is refused, naming the file and the field.
+    mkdirSync(join(w.runDir, OFFLINE_CHECKPOINTS));
+    writeFileSync(join(w.runDir, OFFLINE_CHECKPOINTS, 'latest.json'), '{"runId": "o-cut"}');
+    await assert.rejects(runOfflinePhase(req, inProcessDeps(w.root)), /latest\.json: update: /);
+    rmSync(join(w.runDir, OFFLINE_CHECKPOINTS), { recursive: true });
   });
 });
