@@ -10,6 +10,8 @@ export interface WorldModelPaths {
   /** Written last: the key it was built for, when, how long it took. */
   marker: string;
   lock: string;
+  /** The VAE's training state between epochs while it trains (removed once the model is saved). */
+  training: string;
 }
 
 export interface OfflinePaths {
@@ -65,6 +67,7 @@ export function trainPaths(out: string, worldModel?: ControlModel): PipelinePath
       report: join(out, 'world-model-report.txt'),
       marker: join(out, 'world-model.json'),
       lock: join(out, 'world-model.lock'),
+      training: join(out, 'checkpoints', 'world-model-training.safetensors'),
     },
     offline: {
       agent: join(out, 'offline.safetensors'),
@@ -113,6 +116,7 @@ export function gridPaths(
       report: join(wm, 'world-model-report.txt'),
       marker: join(wm, 'world-model.json'),
       lock: join(wm, '.lock'),
+      training: join(wm, 'checkpoints', 'training.safetensors'),
     },
     offline: {
       agent: join(off, 'checkpoints', 'offline.safetensors'),

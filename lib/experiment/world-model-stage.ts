@@ -1,20 +1,23 @@
 // Stage 1 (td3bc-aug only): the world model of (env, dataset, seed, epochs), built once and shared: the
 // paper's VAE, or a control (`worldModel: linear`, least squares; `worldModel: copy`, s′ = s; seconds).
-// Training is one synchronous call, so an interruption during it loses that stage's work; the model is
-// saved, with a marker written last, as soon as it ends.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// The VAE trains one epoch at a time, yielding to the event loop in between: a stop request (SIGTERM, the
+// grid's deadline) is honoured at the next epoch end, after saving the training state, which is also saved
+// every few epochs; a run resumed from it trains on to the same weights, bit for bit. The model is saved,
+// with a marker written last, as soon as training ends.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { OfflineDataset } from '../data/dataset.ts';
+import { loadCheckpoint } from '../nn/index.ts';
 import { compareOneStep, formatComparison } from '../world-model/baselines.ts';
 import { CopyStateWorldModel } from '../world-model/copy-state-world-model.ts';
 import type { RowSplit } from '../world-model/data.ts';
 import { LinearWorldModel } from '../world-model/linear-world-model.ts';
 import { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
 import { StateNormalizer } from '../world-model/normalizer.ts';
-import { TRAIN_DEFAULTS, trainWorldModel } from '../world-model/train.ts';
+import { TRAIN_DEFAULTS, WorldModelTrainer } from '../world-model/train.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
 import { type CacheMarker, readCacheMarker } from './cache-entry.ts';
-import type { StageContext } from './context.ts';
+import { type StageContext, yieldToEventLoop } from './context.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import { acquireLock } from './lock.ts';
 import type { WorldModelPaths } from './paths.ts';
@@ -36,6 +39,10 @@ function loadModel(c: StageContext['config'], file: string): ReseedableWorldMode
       return NativeVaeWorldModel.load(file);
   }
 }
+
+/** The training state's metadata entry: the cache key it trains for. */
+const TRAINING_KEY = 'o2o.experiment.world_model_key';
+const SECONDS_KEY = 'o2o.experiment.world_model_seconds';
 
 const readMarker = (paths: WorldModelPaths, key: unknown) =>
   readCacheMarker(paths.marker, key, 'this world model was built for');
@@ -64,8 +71,12 @@ export async function ensureWorldModel(
     try {
       // Another run may have built it while this one waited for the lock.
       const found = readMarker(paths, key);
-      marker =
-        found !== undefined && existsSync(paths.file) ? found : await build(ctx, dataset, paths, key, found);
+      if (found !== undefined && existsSync(paths.file)) marker = found;
+      else {
+        const built = await build(ctx, dataset, paths, key, found);
+        if (built === 'interrupted') return built;
+        marker = built;
+      }
     } finally {
       lock.release();
     }
@@ -81,28 +92,92 @@ interface BuiltModel {
   split: RowSplit;
   /** The statistics the held-out errors are standardised with (the training split's). */
   normalizer: StateNormalizer;
+  /** Training time spent before this process resumed it. */
+  earlierSeconds?: number;
 }
 
-function trainVae(ctx: StageContext, dataset: OfflineDataset): BuiltModel {
+/** Epochs between saves of the training state (besides the save on a stop request). */
+export const WM_CHECKPOINT_EVERY_EPOCHS = 10;
+
+async function trainVae(
+  ctx: StageContext,
+  dataset: OfflineDataset,
+  paths: WorldModelPaths,
+  key: unknown,
+): Promise<BuiltModel | 'interrupted'> {
   const { seed, wmEpochs } = ctx.config;
-  const progress = ctx.progress('world model', wmEpochs, 0);
-  const wm = trainWorldModel(dataset, {
-    seed,
-    epochs: wmEpochs,
-    onProgress: (p) => {
-      progress.update(p.epoch);
-      if (p.heldOutMse !== undefined) {
-        progress.clear();
-        ctx.log(`[world model] epoch ${p.epoch}/${p.epochs}  held-out MSE ${p.heldOutMse.toFixed(4)}`);
-      }
-    },
-  });
+  const newTrainer = () =>
+    new WorldModelTrainer(dataset, {
+      seed,
+      epochs: wmEpochs,
+      onProgress: (p) => {
+        progress.update(p.epoch);
+        if (p.heldOutMse !== undefined) {
+          progress.clear();
+          ctx.log(`[world model] epoch ${p.epoch}/${p.epochs}  held-out MSE ${p.heldOutMse.toFixed(4)}`);
+        }
+      },
+    });
+  const keyText = JSON.stringify(key);
+  const { trainer, earlierSeconds } = resumeTraining(ctx, newTrainer, paths.training, keyText);
+  const started = performance.now();
+  const progress = ctx.progress('world model', wmEpochs, trainer.epochsDone);
+  const save = () => {
+    mkdirSync(dirname(paths.training), { recursive: true });
+    const seconds = earlierSeconds + (performance.now() - started) / 1000;
+    trainer.save(paths.training, { [TRAINING_KEY]: keyText, [SECONDS_KEY]: String(seconds) });
+  };
+  while (!trainer.finished) {
+    if (ctx.shouldStop()) {
+      save();
+      progress.done();
+      ctx.log(
+        `[world model] stopped at epoch ${trainer.epochsDone}/${wmEpochs}; the training state is saved`,
+      );
+      return 'interrupted';
+    }
+    trainer.runEpoch();
+    if (trainer.epochsDone % WM_CHECKPOINT_EVERY_EPOCHS === 0 && !trainer.finished) save();
+    // Lets signals and the deadline's timer through.
+    await yieldToEventLoop();
+  }
   progress.done();
+  const wm = trainer.result();
   return {
     model: new NativeVaeWorldModel(wm.vae, wm.normalizer, seed),
     split: wm.split,
     normalizer: wm.normalizer,
+    earlierSeconds,
   };
+}
+
+/**
+ * Restores the training state saved for this key, if any; returns the training seconds it had cost. A
+ * state saved for other settings, or unreadable, is set aside with a log line: training starts over.
+ */
+function resumeTraining(
+  ctx: StageContext,
+  newTrainer: () => WorldModelTrainer,
+  file: string,
+  keyText: string,
+): { trainer: WorldModelTrainer; earlierSeconds: number } {
+  const trainer = newTrainer();
+  if (!existsSync(file)) return { trainer, earlierSeconds: 0 };
+  try {
+    const meta = loadCheckpoint(file, {});
+    if (meta[TRAINING_KEY] !== keyText) {
+      ctx.log(`[world model] ${file} was saved for other settings: training from the start`);
+      return { trainer, earlierSeconds: 0 };
+    }
+    trainer.restore(file);
+    ctx.log(`[world model] resuming at epoch ${trainer.epochsDone}/${trainer.options.epochs} from ${file}`);
+    const seconds = Number(meta[SECONDS_KEY]);
+    return { trainer, earlierSeconds: Number.isFinite(seconds) && seconds >= 0 ? seconds : 0 };
+  } catch (err) {
+    ctx.log(`[world model] cannot resume from ${file} (${(err as Error).message}): training from the start`);
+    // restore() changes nothing when it refuses a file, but a fresh trainer costs nothing to be sure.
+    return { trainer: newTrainer(), earlierSeconds: 0 };
+  }
 }
 
 /**
@@ -131,12 +206,14 @@ async function build(
   key: unknown,
   /** The marker of an earlier build whose model is not here (a fresh clone): the rebuild compares with it. */
   previous: CacheMarker | undefined,
-): Promise<CacheMarker> {
+): Promise<CacheMarker | 'interrupted'> {
   // The earlier build's held-out report (deterministic: errors, no timings), to compare the rebuild with.
   const previousReport =
     previous !== undefined && existsSync(paths.report) ? readFileSync(paths.report, 'utf8') : undefined;
   const started = performance.now();
-  const built = ctx.config.worldModel === undefined ? trainVae(ctx, dataset) : fitControl(ctx, dataset);
+  const built =
+    ctx.config.worldModel === undefined ? await trainVae(ctx, dataset, paths, key) : fitControl(ctx, dataset);
+  if (built === 'interrupted') return built;
   mkdirSync(dirname(paths.file), { recursive: true });
   built.model.save(paths.file); // written to a temporary file and renamed
   // The model's held-out one-step error next to the copy-state and linear baselines.
@@ -154,12 +231,13 @@ async function build(
   const marker: CacheMarker = {
     key,
     finishedAt: new Date().toISOString(),
-    seconds: (performance.now() - started) / 1000,
+    seconds: (built.earlierSeconds ?? 0) + (performance.now() - started) / 1000,
   };
   if (previous !== undefined && previousReport !== undefined) {
     marker.rebuild = checkRebuiltText(previous.finishedAt, 'held-out report', previousReport, report);
     ctx.log(describeRebuildCheck('world model', marker.rebuild));
   }
   writeJsonAtomic(paths.marker, marker);
+  rmSync(paths.training, { force: true });
   return marker;
 }

@@ -37,6 +37,34 @@ export class NnRng {
     return t >>> 0;
   }
 
+  /**
+   * The generator's position, for checkpoints: the four words, then the cached second normal of Box-Muller
+   * (null if none), so that `setState(getState())` resumes even between a pair of normals.
+   */
+  getState(): [number, number, number, number, number | null] {
+    return [this.a, this.b, this.c, this.d, this.spareNormal ?? null];
+  }
+
+  setState(state: readonly unknown[]): void {
+    const words = state.slice(0, 4);
+    const spare = state[4];
+    const ok =
+      state.length === 5 &&
+      words.every((w) => Number.isInteger(w) && (w as number) >= -(2 ** 31) && (w as number) < 2 ** 32) &&
+      (spare === null || (typeof spare === 'number' && Number.isFinite(spare)));
+    if (!ok)
+      throw new RangeError(
+        `NnRng.setState: expected four 32-bit words and a number or null, got ${JSON.stringify(state)}`,
+      );
+    [this.a, this.b, this.c, this.d] = (words as number[]).map((w) => w | 0) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    this.spareNormal = spare === null ? undefined : (spare as number);
+  }
+
   /** Uniform in [0, 1) with 53 random bits. */
   uniform(): number {
     const hi = this.nextUint32() >>> 5;

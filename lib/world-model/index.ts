@@ -24,6 +24,7 @@ export {
   heldOutMse,
   TRAIN_DEFAULTS,
   trainWorldModel,
+  WorldModelTrainer,
   type WorldModelTrainOptions,
   type WorldModelTrainResult,
 } from './train.ts';

@@ -145,3 +145,16 @@ describe('nn init and optimisation', () => {
     );
   });
 });
+
+describe('NnRng state', () => {
+  it('setState(getState()) resumes the stream, even between the two normals of a pair', () => {
+    const a = new NnRng(11);
+    a.normal(); // leaves the pair's second normal cached
+    const b = new NnRng(999);
+    b.setState(a.getState());
+    const draws = (r: NnRng) => [r.normal(), r.uniform(), r.normal(), r.nextUint32()];
+    assert.deepEqual(draws(b), draws(a));
+    assert.throws(() => b.setState([1, 2, 3]), /expected four 32-bit words/);
+    assert.throws(() => b.setState([1, 2, 3, 2 ** 32, null]), /expected four 32-bit words/);
+  });
+});

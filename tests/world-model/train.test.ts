@@ -1,9 +1,19 @@
 // Training loop: which rows are used, the seeded split, determinism, progress and early stopping, and
 // input validation. Synthetic linear dynamics keep it fast; learning on real Hopper data is in learning.test.ts.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TransitionData } from '../../lib/world-model/data.ts';
 import { splitRows, usableRows } from '../../lib/world-model/data.ts';
 import { StateNormalizer } from '../../lib/world-model/normalizer.ts';
-import { type EpochProgress, trainWorldModel } from '../../lib/world-model/train.ts';
+import {
+  type EpochProgress,
+  trainWorldModel,
+  WorldModelTrainer,
+  type WorldModelTrainOptions,
+  type WorldModelTrainResult,
+} from '../../lib/world-model/train.ts';
 import { syntheticTransitions } from './synthetic.ts';
 
 const SMALL = { encoderHidden: [16], decoderHidden: [16], transitionHidden: [16], latentDim: 4 };
@@ -145,5 +155,73 @@ describe('world model training: loop', () => {
       () => trainWorldModel({ ...d, mask: new Uint8Array(100) }, { seed: 0 }),
       /only 0 usable transitions/,
     );
+  });
+});
+
+describe('world model training: checkpoint and resume', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'o2o-wm-trainer-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const weights = (r: WorldModelTrainResult) => r.vae.params().map((p) => Array.from(p.value));
+
+  /** Runs `stopAfter` epochs, saves, resumes in a fresh trainer and finishes there. */
+  function resumed(d: TransitionData, opts: WorldModelTrainOptions, stopAfter: number, file: string) {
+    const first = new WorldModelTrainer(d, opts);
+    for (let e = 0; e < stopAfter && !first.finished; e++) first.runEpoch();
+    first.save(file, { note: 'kept' });
+    const second = new WorldModelTrainer(d, opts);
+    second.restore(file);
+    assert.equal(second.epochsDone, first.epochsDone);
+    while (!second.finished) second.runEpoch();
+    return second.result();
+  }
+
+  it('a run resumed after any epoch ends bit-identical to one that never stopped', () => {
+    const d = syntheticTransitions(400, 8);
+    const opts = { seed: 6, epochs: 7, batchSize: 64, evalEvery: 2, model: SMALL };
+    const whole = trainWorldModel(d, opts);
+    for (const stopAfter of [0, 1, 4, 7]) {
+      const r = resumed(d, opts, stopAfter, join(dir, `ckpt-${stopAfter}.safetensors`));
+      assert.deepEqual(weights(r), weights(whole), `stopped after epoch ${stopAfter}`);
+      assert.deepEqual(r.history, whole.history);
+      assert.equal(r.bestEpoch, whole.bestEpoch);
+      assert.equal(r.updates, whole.updates);
+    }
+  });
+
+  it('keeps early stopping and the best weights across a resume', () => {
+    const d = syntheticTransitions(400, 4);
+    const opts = { seed: 2, epochs: 60, batchSize: 64, lr: 0.05, evalEvery: 1, patience: 3, model: SMALL };
+    const whole = trainWorldModel(d, opts);
+    assert.ok(whole.stoppedEarly, 'this setting stops early');
+    // One epoch after the best: the best weights are only in the checkpoint's extra tensors.
+    const r = resumed(d, opts, whole.bestEpoch + 1, join(dir, 'early.safetensors'));
+    assert.deepEqual(weights(r), weights(whole));
+    assert.equal(r.stoppedEarly, true);
+    assert.equal(r.bestHeldOutMse, whole.bestHeldOutMse);
+  });
+
+  it('refuses a checkpoint written for other options or data, saying so', () => {
+    const d = syntheticTransitions(300, 9);
+    const opts = { seed: 1, epochs: 3, batchSize: 64, model: SMALL };
+    const file = join(dir, 'other.safetensors');
+    const t = new WorldModelTrainer(d, opts);
+    t.runEpoch();
+    t.save(file);
+    assert.throws(
+      () => new WorldModelTrainer(d, { ...opts, lr: 1e-3 }).restore(file),
+      /written for other data or options/,
+    );
+    assert.throws(
+      () => new WorldModelTrainer(syntheticTransitions(301, 9), opts).restore(file),
+      /written for other data or options/,
+    );
+    const ran = new WorldModelTrainer(d, opts);
+    ran.runEpoch();
+    assert.throws(() => ran.restore(file), /has already run/);
+    assert.throws(() => new WorldModelTrainer(d, opts).result(), /before training finished/);
   });
 });

@@ -1,0 +1,86 @@
+// The world-model stage stops between epochs when asked, saving its training state, and a run resumed from
+// it trains on to the same model, bit for bit, as one that never stopped; the state is removed once the
+// model is saved, and a state saved for other settings is not used.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expandGrid, type GridRun } from '../../lib/experiment/grid.ts';
+import { runPipeline } from '../../lib/experiment/pipeline.ts';
+import { parseSpec } from '../../lib/experiment/spec.ts';
+import { readSafetensors } from '../../lib/nn/safetensors.ts';
+import { makeDatasets, tinySpec } from './fixtures.ts';
+
+const WM_EPOCHS = 14;
+
+function runOf(spec: Record<string, unknown>): GridRun {
+  const runs = expandGrid(parseSpec(spec, 'world-model-resume.yaml'));
+  assert.equal(runs.length, 1);
+  return runs[0]!;
+}
+
+/** The saved world model's tensors, by name. */
+function modelTensors(run: GridRun): Record<string, number[]> {
+  const { tensors } = readSafetensors(run.paths.worldModel.file);
+  return Object.fromEntries([...tensors].map(([name, t]) => [name, Array.from(t.data)]));
+}
+
+describe('world-model training stops between epochs and resumes exactly', function () {
+  this.timeout(120_000);
+  const dir = mkdtempSync(join(tmpdir(), 'o2o-wm-resume-'));
+  const specFor = (name: string, wmEpochs = WM_EPOCHS) => {
+    const base = tinySpec(dir);
+    return {
+      ...base,
+      resultsDir: join(dir, name),
+      budgets: { ...(base['budgets'] as Record<string, unknown>), wmEpochs, onlineSteps: 120 },
+    };
+  };
+  let reference: Record<string, number[]>;
+  before(async () => {
+    await makeDatasets(dir);
+    const run = runOf(specFor('reference'));
+    assert.equal((await runPipeline(run.config, run.paths)).status, 'done');
+    reference = modelTensors(run);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stopped mid-training, then resumed: the same world model as uninterrupted', async () => {
+    const run = runOf(specFor('stopped'));
+    const lines: string[] = [];
+    let polls = 0;
+    const first = await runPipeline(run.config, run.paths, {
+      shouldStop: () => ++polls > 6,
+      log: (l) => lines.push(l),
+    });
+    assert.equal(first.status, 'interrupted');
+    const stopped = lines.map((l) => /stopped at epoch (\d+)\/14/.exec(l)?.[1]).find((e) => e !== undefined);
+    assert.ok(stopped !== undefined && Number(stopped) > 0, `a stop between epochs: ${lines.join('\n')}`);
+    assert.ok(existsSync(run.paths.worldModel.training), 'the training state is saved');
+    assert.ok(!existsSync(run.paths.worldModel.marker), 'no model yet');
+
+    lines.length = 0;
+    assert.equal((await runPipeline(run.config, run.paths, { log: (l) => lines.push(l) })).status, 'done');
+    assert.ok(
+      lines.some((l) => l.includes(`resuming at epoch ${stopped}/14`)),
+      lines.join('\n'),
+    );
+    assert.deepEqual(modelTensors(run), reference);
+    assert.ok(!existsSync(run.paths.worldModel.training), 'the training state goes once the model is saved');
+  });
+
+  it('a training state saved for other settings is not used', async () => {
+    // Stopped while training 20 epochs; the same directory then asked for 14: a state from the other key.
+    const other = runOf(specFor('other', 20));
+    let polls = 0;
+    const first = await runPipeline(other.config, other.paths, { shouldStop: () => ++polls > 4 });
+    assert.equal(first.status, 'interrupted');
+    assert.ok(existsSync(other.paths.worldModel.training));
+    const run = runOf(specFor('other'));
+    assert.equal(run.paths.worldModel.training, other.paths.worldModel.training, 'one cache entry');
+    const lines: string[] = [];
+    assert.equal((await runPipeline(run.config, run.paths, { log: (l) => lines.push(l) })).status, 'done');
+    assert.ok(lines.some((l) => l.includes('was saved for other settings: training from the start')));
+    assert.deepEqual(modelTensors(run), reference);
+  });
+});
