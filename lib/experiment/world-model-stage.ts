@@ -4,16 +4,20 @@
 // grid's deadline) is honoured at the next epoch end, after saving the training state, which is also saved
 // every few epochs; a run resumed from it trains on to the same weights, bit for bit. The model is saved,
 // with a marker written last, as soon as training ends.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { OfflineDataset } from '../data/dataset.ts';
-import { loadCheckpoint } from '../nn/index.ts';
 import { compareOneStep, formatComparison } from '../world-model/baselines.ts';
 import { CopyStateWorldModel } from '../world-model/copy-state-world-model.ts';
 import type { RowSplit } from '../world-model/data.ts';
 import { LinearWorldModel } from '../world-model/linear-world-model.ts';
 import { NativeVaeWorldModel } from '../world-model/native-vae-world-model.ts';
 import { StateNormalizer } from '../world-model/normalizer.ts';
+import {
+  discardTrainingState,
+  resumeTraining,
+  trainWithCheckpoints,
+} from '../world-model/resumable-training.ts';
 import { TRAIN_DEFAULTS, WorldModelTrainer } from '../world-model/train.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
 import { type CacheMarker, readCacheMarker } from './cache-entry.ts';
@@ -39,10 +43,6 @@ function loadModel(c: StageContext['config'], file: string): ReseedableWorldMode
       return NativeVaeWorldModel.load(file);
   }
 }
-
-/** The training state's metadata entry: the cache key it trains for. */
-const TRAINING_KEY = 'o2o.experiment.world_model_key';
-const SECONDS_KEY = 'o2o.experiment.world_model_seconds';
 
 const readMarker = (paths: WorldModelPaths, key: unknown) =>
   readCacheMarker(paths.marker, key, 'this world model was built for');
@@ -96,14 +96,10 @@ interface BuiltModel {
   earlierSeconds?: number;
 }
 
-/** Epochs between saves of the training state (besides the save on a stop request). */
-export const WM_CHECKPOINT_EVERY_EPOCHS = 10;
-
 async function trainVae(
   ctx: StageContext,
   dataset: OfflineDataset,
   paths: WorldModelPaths,
-  key: unknown,
 ): Promise<BuiltModel | 'interrupted'> {
   const { seed, wmEpochs } = ctx.config;
   const newTrainer = () =>
@@ -118,30 +114,20 @@ async function trainVae(
         }
       },
     });
-  const keyText = JSON.stringify(key);
-  const { trainer, earlierSeconds } = resumeTraining(ctx, newTrainer, paths.training, keyText);
-  const started = performance.now();
+  // The state's own signature (options, data hash) decides whether it fits this key's training.
+  const { trainer, earlierSeconds } = resumeTraining(newTrainer, paths.training, ctx.log);
   const progress = ctx.progress('world model', wmEpochs, trainer.epochsDone);
-  const save = () => {
-    mkdirSync(dirname(paths.training), { recursive: true });
-    const seconds = earlierSeconds + (performance.now() - started) / 1000;
-    trainer.save(paths.training, { [TRAINING_KEY]: keyText, [SECONDS_KEY]: String(seconds) });
-  };
-  while (!trainer.finished) {
-    if (ctx.shouldStop()) {
-      save();
-      progress.done();
-      ctx.log(
-        `[world model] stopped at epoch ${trainer.epochsDone}/${wmEpochs}; the training state is saved`,
-      );
-      return 'interrupted';
-    }
-    trainer.runEpoch();
-    if (trainer.epochsDone % WM_CHECKPOINT_EVERY_EPOCHS === 0 && !trainer.finished) save();
+  const outcome = await trainWithCheckpoints(trainer, paths.training, {
+    earlierSeconds,
+    shouldStop: ctx.shouldStop,
     // Lets signals and the deadline's timer through.
-    await yieldToEventLoop();
-  }
+    pause: yieldToEventLoop,
+  });
   progress.done();
+  if (outcome.status === 'stopped') {
+    ctx.log(`[world model] stopped at epoch ${trainer.epochsDone}/${wmEpochs}; the training state is saved`);
+    return 'interrupted';
+  }
   const wm = trainer.result();
   return {
     model: new NativeVaeWorldModel(wm.vae, wm.normalizer, seed),
@@ -149,35 +135,6 @@ async function trainVae(
     normalizer: wm.normalizer,
     earlierSeconds,
   };
-}
-
-/**
- * Restores the training state saved for this key, if any; returns the training seconds it had cost. A
- * state saved for other settings, or unreadable, is set aside with a log line: training starts over.
- */
-function resumeTraining(
-  ctx: StageContext,
-  newTrainer: () => WorldModelTrainer,
-  file: string,
-  keyText: string,
-): { trainer: WorldModelTrainer; earlierSeconds: number } {
-  const trainer = newTrainer();
-  if (!existsSync(file)) return { trainer, earlierSeconds: 0 };
-  try {
-    const meta = loadCheckpoint(file, {});
-    if (meta[TRAINING_KEY] !== keyText) {
-      ctx.log(`[world model] ${file} was saved for other settings: training from the start`);
-      return { trainer, earlierSeconds: 0 };
-    }
-    trainer.restore(file);
-    ctx.log(`[world model] resuming at epoch ${trainer.epochsDone}/${trainer.options.epochs} from ${file}`);
-    const seconds = Number(meta[SECONDS_KEY]);
-    return { trainer, earlierSeconds: Number.isFinite(seconds) && seconds >= 0 ? seconds : 0 };
-  } catch (err) {
-    ctx.log(`[world model] cannot resume from ${file} (${(err as Error).message}): training from the start`);
-    // restore() changes nothing when it refuses a file, but a fresh trainer costs nothing to be sure.
-    return { trainer: newTrainer(), earlierSeconds: 0 };
-  }
 }
 
 /**
@@ -212,7 +169,7 @@ async function build(
     previous !== undefined && existsSync(paths.report) ? readFileSync(paths.report, 'utf8') : undefined;
   const started = performance.now();
   const built =
-    ctx.config.worldModel === undefined ? await trainVae(ctx, dataset, paths, key) : fitControl(ctx, dataset);
+    ctx.config.worldModel === undefined ? await trainVae(ctx, dataset, paths) : fitControl(ctx, dataset);
   if (built === 'interrupted') return built;
   mkdirSync(dirname(paths.file), { recursive: true });
   built.model.save(paths.file); // written to a temporary file and renamed
@@ -238,6 +195,6 @@ async function build(
     ctx.log(describeRebuildCheck('world model', marker.rebuild));
   }
   writeJsonAtomic(paths.marker, marker);
-  rmSync(paths.training, { force: true });
+  discardTrainingState(paths.training);
   return marker;
 }

@@ -2,6 +2,7 @@
 // (capped at the training-set size; the last batch of an epoch may be smaller), 300 epochs, with a
 // seeded held-out split whose one-step MSE is checked every few epochs for early stopping.
 // Same seed and data → bit-identical weights.
+import { createHash } from 'node:crypto';
 import {
   Adam,
   type CheckpointParts,
@@ -148,7 +149,26 @@ function trainingSignature(o: ResolvedOptions, data: TransitionData, vae: Vae, n
     model: vae.config,
     rows: data.observations.length / data.obsDim,
     trainRows: nTrain,
+    data: dataFingerprint(data),
   };
+}
+
+/** sha256 of the columns training reads, so that a checkpoint is never resumed on other data. */
+function dataFingerprint(data: TransitionData): string {
+  const h = createHash('sha256');
+  for (const column of [
+    data.observations,
+    data.actions,
+    data.nextObservations,
+    data.terminals,
+    data.timeouts,
+    data.mask,
+  ]) {
+    // A marker per column, so that an absent column and an empty one differ.
+    h.update(column === undefined ? '-' : `+${column.length}`);
+    if (column !== undefined) h.update(new Uint8Array(column.buffer, column.byteOffset, column.byteLength));
+  }
+  return h.digest('hex');
 }
 
 type ResolvedOptions = Required<Omit<WorldModelTrainOptions, 'model' | 'onProgress'>> &
@@ -201,6 +221,7 @@ export class WorldModelTrainer {
   private stoppedEarly = false;
   private updates = 0;
   private ended = false;
+  private signatureCache: Record<string, unknown> | undefined;
 
   constructor(data: TransitionData, options: WorldModelTrainOptions) {
     const o: ResolvedOptions = { ...TRAIN_DEFAULTS, ...options };
@@ -339,10 +360,10 @@ export class WorldModelTrainer {
   restore(path: string): void {
     if (this.epoch !== 0) throw new Error('WorldModelTrainer.restore: the trainer has already run');
     const meta = loadCheckpoint(path, { modules: {} });
-    const signature = JSON.stringify(this.signature());
-    if (meta[SIGNATURE_KEY] !== signature) {
+    const differences = signatureDifferences(meta[SIGNATURE_KEY], this.signature());
+    if (differences !== undefined) {
       throw new Error(
-        `${path}: this world-model checkpoint was written for other data or options (${meta[SIGNATURE_KEY] ?? 'none recorded'}), not ${signature}`,
+        `${path}: this world-model checkpoint was written for other data or options: ${differences}`,
       );
     }
     const state = parseLoopState(meta[STATE_KEY], path);
@@ -374,8 +395,9 @@ export class WorldModelTrainer {
     this.updates = state.updates;
   }
 
-  private signature() {
-    return trainingSignature(this.options, this.data, this.vae, this.split.train.length);
+  private signature(): Record<string, unknown> {
+    this.signatureCache ??= trainingSignature(this.options, this.data, this.vae, this.split.train.length);
+    return this.signatureCache;
   }
 
   private checkpointParts(bestWeights = this.bestWeights): CheckpointParts {
@@ -386,6 +408,26 @@ export class WorldModelTrainer {
     }
     return { modules, optimizers: { opt: this.opt } };
   }
+}
+
+/** What differs between a checkpoint's signature and this trainer's, or undefined if nothing. */
+function signatureDifferences(
+  saved: string | undefined,
+  current: Record<string, unknown>,
+): string | undefined {
+  if (saved === undefined) return 'it records no signature';
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(saved) as Record<string, unknown>;
+  } catch {
+    return 'its signature is not valid JSON';
+  }
+  const keys = new Set([...Object.keys(parsed), ...Object.keys(current)]);
+  const differ = [...keys].filter((k) => JSON.stringify(parsed[k]) !== JSON.stringify(current[k]));
+  if (differ.length === 0) return undefined;
+  return differ
+    .map((k) => `${k} (checkpoint ${JSON.stringify(parsed[k])}, here ${JSON.stringify(current[k])})`)
+    .join(', ');
 }
 
 function parseLoopState(raw: string | undefined, path: string): LoopState {

@@ -99,6 +99,7 @@ export function worldModelPhaseHandler(state: WorldModelState) {
         linear_mse: outcome.linearMse,
         epochs: outcome.epochsRun,
         best_epoch: outcome.bestEpoch,
+        resumed_from_epoch: outcome.resumedFromEpoch,
       },
     };
   };

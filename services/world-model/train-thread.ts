@@ -1,5 +1,6 @@
-// Training off the main thread: trainWorldModel is synchronous and a real run takes minutes to hours, so
-// the service runs it in a worker thread and relays its progress.
+// Training off the main thread: an epoch is synchronous and a real run takes minutes to hours, so the
+// service runs it in a worker thread and relays its progress. Terminating the worker loses at most the
+// epochs since its last saved training state (training.ts), which the next request for it resumes from.
 import { Worker } from 'node:worker_threads';
 // Loads OpenBLAS here first: a worker's process.env is a copy, so lib/nn could not drop an image's pinned
 // OPENBLAS_CORETYPE for it, and the library (one per process) would start with the older kernels.

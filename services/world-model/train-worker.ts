@@ -16,6 +16,8 @@ try {
   const outcome = await trainAndSave({
     ...spec,
     onProgress: (progress) => port.postMessage({ kind: 'progress', progress } satisfies TrainWorkerMessage),
+    // A worker's stderr is relayed to the service's.
+    log: (line) => process.stderr.write(`[world-model] ${line}\n`),
   });
   port.postMessage({ kind: 'done', outcome } satisfies TrainWorkerMessage);
 } catch (e) {

@@ -6,7 +6,12 @@ import { dirname, join } from 'node:path';
 import { loadDataset } from '../../lib/data/load.ts';
 import { compareOneStep, formatComparison, type OneStepError } from '../../lib/world-model/baselines.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
-import { type EpochProgress, trainWorldModel } from '../../lib/world-model/train.ts';
+import {
+  discardTrainingState,
+  resumeTraining,
+  trainWithCheckpoints,
+} from '../../lib/world-model/resumable-training.ts';
+import { type EpochProgress, WorldModelTrainer } from '../../lib/world-model/train.ts';
 import type { VaeConfig } from '../../lib/world-model/vae.ts';
 import { WM_ENV_ID_KEY } from './implementations.ts';
 
@@ -25,6 +30,8 @@ export interface TrainSpec {
   lr?: number;
   model?: Partial<Pick<VaeConfig, 'latentDim' | 'encoderHidden' | 'decoderHidden' | 'transitionHidden'>>;
   onProgress?: (p: EpochProgress) => void;
+  /** Lines about resuming (from which epoch, or why not). */
+  log?: (line: string) => void;
 }
 
 export interface TrainOutcome {
@@ -33,6 +40,8 @@ export interface TrainOutcome {
   reportPath: string;
   envId: string;
   epochsRun: number;
+  /** Epochs a saved training state had already run (0: trained from the start). */
+  resumedFromEpoch: number;
   bestEpoch: number;
   stoppedEarly: boolean;
   /** Held-out one-step MSE in the model's standardised units: the model (deterministic) and both baselines. */
@@ -47,24 +56,38 @@ export function modelFileFor(outputPath: string): string {
   return outputPath.endsWith('.safetensors') ? outputPath : join(outputPath, MODEL_FILE);
 }
 
+/** Where the training state of the model saved at `modelPath` is kept while it trains. */
+export function trainingStateFileFor(modelPath: string): string {
+  return `${modelPath.slice(0, -'.safetensors'.length)}.training.safetensors`;
+}
+
 export async function trainAndSave(spec: TrainSpec): Promise<TrainOutcome> {
   const { dataset } = await loadDataset(
     spec.datasetPath,
     spec.envId === undefined ? {} : { envId: spec.envId },
   );
   const envId = spec.envId ?? dataset.metadata.envId ?? '';
-  const result = trainWorldModel(dataset, {
-    seed: spec.seed,
-    epochs: spec.epochs,
-    ...(spec.batchSize === undefined ? {} : { batchSize: spec.batchSize }),
-    ...(spec.lr === undefined ? {} : { lr: spec.lr }),
-    ...(spec.model === undefined ? {} : { model: spec.model }),
-    ...(spec.onProgress === undefined ? {} : { onProgress: spec.onProgress }),
-  });
-  const model = new NativeVaeWorldModel(result.vae, result.normalizer, spec.seed);
   const modelPath = modelFileFor(spec.outputPath);
+  const statePath = trainingStateFileFor(modelPath);
+  const newTrainer = () =>
+    new WorldModelTrainer(dataset, {
+      seed: spec.seed,
+      epochs: spec.epochs,
+      ...(spec.batchSize === undefined ? {} : { batchSize: spec.batchSize }),
+      ...(spec.lr === undefined ? {} : { lr: spec.lr }),
+      ...(spec.model === undefined ? {} : { model: spec.model }),
+      ...(spec.onProgress === undefined ? {} : { onProgress: spec.onProgress }),
+    });
+  // A training the service lost (a crash, a shutdown: the worker is terminated) continues from its last
+  // saved state when the same training is asked for again.
+  const { trainer } = resumeTraining(newTrainer, statePath, spec.log ?? (() => {}));
+  const resumedFromEpoch = trainer.epochsDone;
+  await trainWithCheckpoints(trainer, statePath);
+  const result = trainer.result();
+  const model = new NativeVaeWorldModel(result.vae, result.normalizer, spec.seed);
   mkdirSync(dirname(modelPath), { recursive: true });
   model.save(modelPath, { [WM_ENV_ID_KEY]: envId });
+  discardTrainingState(statePath);
   const comparison = await compareOneStep({
     data: dataset,
     trainRows: result.split.train,
@@ -78,6 +101,7 @@ export async function trainAndSave(spec: TrainSpec): Promise<TrainOutcome> {
     reportPath: join(dirname(modelPath), REPORT_FILE),
     envId,
     epochsRun: result.history.length,
+    resumedFromEpoch,
     bestEpoch: result.bestEpoch,
     stoppedEarly: result.stoppedEarly,
     heldoutMse: det!.mseNormalized,
@@ -95,6 +119,7 @@ export async function trainAndSave(spec: TrainSpec): Promise<TrainOutcome> {
         seed: spec.seed,
         epochs: spec.epochs,
         epochsRun: outcome.epochsRun,
+        resumedFromEpoch,
         bestEpoch: outcome.bestEpoch,
         stoppedEarly: outcome.stoppedEarly,
         heldoutRows: result.split.heldOut.length,

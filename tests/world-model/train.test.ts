@@ -213,11 +213,18 @@ describe('world model training: checkpoint and resume', () => {
     t.save(file);
     assert.throws(
       () => new WorldModelTrainer(d, { ...opts, lr: 1e-3 }).restore(file),
-      /written for other data or options/,
+      /written for other data or options: lr \(checkpoint 0\.0001, here 0\.001\)$/,
     );
     assert.throws(
       () => new WorldModelTrainer(syntheticTransitions(301, 9), opts).restore(file),
       /written for other data or options/,
+    );
+    // Same shape, one value changed.
+    const changed = d.nextObservations.slice();
+    changed[5] = changed[5]! + 1;
+    assert.throws(
+      () => new WorldModelTrainer({ ...d, nextObservations: changed }, opts).restore(file),
+      /written for other data or options: data \(checkpoint "[0-9a-f]{64}", here "[0-9a-f]{64}"\)$/,
     );
     const ran = new WorldModelTrainer(d, opts);
     ran.runEpoch();
