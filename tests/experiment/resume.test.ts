@@ -57,9 +57,16 @@ describe('experiment runs resume exactly', function () {
 
   it('stopped offline and again online, then resumed: same result as uninterrupted', async () => {
     const run = runOf(specFor('stopped'), 'stopped.yaml');
-    // Stop at the first chance (after the first offline segment), then at the 3rd online episode end.
+    // Stop at the first chance in the offline stage (after its first segment), then at the 3rd online
+    // episode end.
     let polls = 0;
-    const first = await runPipeline(run.config, run.paths, { shouldStop: () => ++polls > 1 });
+    let stage = '';
+    const first = await runPipeline(run.config, run.paths, {
+      onStage: (s) => {
+        stage = s;
+      },
+      shouldStop: () => stage === 'offline' && ++polls > 1,
+    });
     assert.equal(first.status, 'interrupted');
     assert.ok(existsSync(join(run.paths.offline.checkpoints, 'latest.json')), 'offline segment checkpoint');
     assert.ok(!existsSync(run.paths.offline.marker));
