@@ -7,7 +7,7 @@ import { isBuilt } from './cache-entry.ts';
 import { readDone } from './done-record.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { GridRun } from './grid.ts';
-import { readOnlinePointer } from './run-state.ts';
+import { pretrainingProgress, readOnlinePointer } from './run-state.ts';
 
 type Stage = 'worldModel' | 'offline' | 'online';
 
@@ -110,7 +110,7 @@ const STAGE_NAMES: Record<Stage, string> = {
 
 /**
  * What the run still needs: stages whose cache entry is built (marker and its model file) cost nothing,
- * the online stage is scaled by the steps its latest checkpoint has left. With `planned` (for a total over
+ * the others are scaled by what their latest checkpoint has left (epochs, updates, steps). With `planned` (for a total over
  * several runs), cache entries already in it cost nothing either, and the run's are added to it.
  */
 export function estimateRun(run: GridRun, history: StageHistory, planned?: Set<string>): RunEstimate {
@@ -121,10 +121,13 @@ export function estimateRun(run: GridRun, history: StageHistory, planned?: Set<s
     return true;
   };
   if (run.config.variant !== 'scratch') {
+    // A stage with checkpoints needs only what they have left.
+    const done = pretrainingProgress(run);
     const wm = run.paths.worldModel;
-    if (run.config.augFraction > 0 && toBuild(wm.marker, wm.file)) needed.push(['worldModel', 1]);
+    if (run.config.augFraction > 0 && toBuild(wm.marker, wm.file))
+      needed.push(['worldModel', 1 - (done.worldModel ?? 0)]);
     const off = run.paths.offline;
-    if (toBuild(off.marker, off.agent)) needed.push(['offline', 1]);
+    if (toBuild(off.marker, off.agent)) needed.push(['offline', 1 - (done.offline ?? 0)]);
   }
   const step = readOnlinePointer(run)?.step ?? 0;
   needed.push(['online', Math.max(0, 1 - step / run.config.onlineSteps)]);

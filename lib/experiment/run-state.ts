@@ -2,6 +2,7 @@
 // (checkpoints, resumable), waiting, blocked (its dataset file is missing) or failed (the last attempt).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readTrainingProgress } from '../world-model/train.ts';
 import { manifestPath, manifestSha256 } from './dataset-source.ts';
 import { readDone } from './done-record.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
@@ -59,6 +60,36 @@ export function readOnlinePointer(run: GridRun): { step?: number } | undefined {
   return readJsonIfExists(join(run.paths.onlineCheckpoints, 'latest.json')) as { step?: number } | undefined;
 }
 
+/** How far the pre-training the run uses got, per stage: offline updates done, world-model epochs run. */
+export interface PretrainingProgress {
+  /** Fraction of the stage done, in [0, 1). */
+  worldModel?: number;
+  offline?: number;
+  /** e.g. "world model epoch 120/300" or "offline update 60000/100000". */
+  detail?: string;
+}
+
+/**
+ * From the shared cache entries' checkpoints (another run may be the one building them). Unreadable or
+ * absent ones count as not started.
+ */
+export function pretrainingProgress(run: GridRun): PretrainingProgress {
+  if (run.config.variant === 'scratch') return {};
+  const pointer = readJsonIfExists(join(run.paths.offline.checkpoints, 'latest.json')) as
+    | { update?: unknown }
+    | undefined;
+  const update = pointer?.update;
+  if (Number.isInteger(update) && (update as number) > 0 && (update as number) < run.config.offlineSteps) {
+    const u = update as number;
+    return { offline: u / run.config.offlineSteps, detail: `offline update ${u}/${run.config.offlineSteps}` };
+  }
+  const wm = readTrainingProgress(run.paths.worldModel.training);
+  if (wm !== undefined && wm.epoch > 0 && wm.epoch < wm.epochs) {
+    return { worldModel: wm.epoch / wm.epochs, detail: `world model epoch ${wm.epoch}/${wm.epochs}` };
+  }
+  return {};
+}
+
 export function runState(run: GridRun): RunState {
   const done = readDone(run.paths.done);
   if (done !== undefined) {
@@ -73,6 +104,8 @@ export function runState(run: GridRun): RunState {
   if (failed !== undefined) return { kind: 'failed', detail: failed.message ?? 'failed' };
   const pointer = readOnlinePointer(run);
   if (pointer?.step !== undefined) return { kind: 'started', detail: `online step ${pointer.step}` };
-  if (existsSync(join(run.paths.runDir, 'config.json'))) return { kind: 'started', detail: 'pre-training' };
+  if (existsSync(join(run.paths.runDir, 'config.json'))) {
+    return { kind: 'started', detail: pretrainingProgress(run).detail ?? 'pre-training' };
+  }
   return { kind: 'waiting', detail: '' };
 }

@@ -27,6 +27,7 @@ export {
   encodeSafetensors,
   type F32Tensor,
   readSafetensors,
+  readSafetensorsMetadata,
   writeSafetensors,
 } from './safetensors.ts';
 export { type Activation, type MlpOptions, type Module, mlp, Sequential } from './sequential.ts';

@@ -1,7 +1,7 @@
 // The safetensors container (as read by Python's `safetensors`): 8-byte little-endian header length,
 // a JSON header {name: {dtype, shape, data_offsets: [begin, end)}, "__metadata__": {string: string}}
 // padded with spaces to 8 bytes, then the tensors' raw little-endian bytes back to back.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 
 export interface F32Tensor {
   shape: readonly number[];
@@ -160,4 +160,45 @@ export function readSafetensors(path: string): SafetensorsContent {
     throw new Error(`${path}: cannot read safetensors file (${(e as Error).message})`);
   }
   return decodeSafetensors(bytes, path);
+}
+
+/**
+ * The metadata alone, read from the header without the tensor data (status reports on large checkpoints).
+ * Validates only what it reads.
+ */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  const fail = (msg: string): never => {
+    throw new Error(`${path}: ${msg}`);
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    return fail(`cannot read safetensors file (${(e as Error).message})`);
+  }
+  try {
+    const lengthField = Buffer.alloc(8);
+    if (readSync(fd, lengthField, 0, 8, 0) < 8) fail('truncated: too short for the 8-byte header length');
+    const headerLen = Number(lengthField.readBigUInt64LE(0));
+    if (headerLen > MAX_HEADER_BYTES) fail(`header length ${headerLen} is implausible (corrupt file?)`);
+    const header = Buffer.alloc(headerLen);
+    if (readSync(fd, header, 0, headerLen, 8) < headerLen)
+      fail(`truncated: header claims ${headerLen} bytes`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(header.toString('utf8'));
+    } catch (e) {
+      return fail(`header is not valid JSON (${(e as Error).message})`);
+    }
+    const raw = (parsed as Record<string, unknown> | null)?.[METADATA_KEY] ?? {};
+    if (raw === null || typeof raw !== 'object') fail('__metadata__ is not an object');
+    const metadata: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw as object)) {
+      if (typeof v !== 'string') fail(`__metadata__ '${k}' is not a string`);
+      metadata[k] = v as string;
+    }
+    return metadata;
+  } finally {
+    closeSync(fd);
+  }
 }

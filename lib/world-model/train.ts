@@ -11,6 +11,7 @@ import {
   type Module,
   NnRng,
   type Param,
+  readSafetensorsMetadata,
   saveCheckpoint,
 } from '../nn/index.ts';
 import { gatherRows, type RowSplit, shuffleInPlace, type TransitionData, worldModelSplit } from './data.ts';
@@ -428,6 +429,22 @@ function signatureDifferences(
   return differ
     .map((k) => `${k} (checkpoint ${JSON.stringify(parsed[k])}, here ${JSON.stringify(current[k])})`)
     .join(', ');
+}
+
+/**
+ * How far the training saved in `path` got (epochs run of the epochs asked for), from its header alone;
+ * undefined if the file is missing or is not a readable training state. For status reports.
+ */
+export function readTrainingProgress(path: string): { epoch: number; epochs: number } | undefined {
+  try {
+    const meta = readSafetensorsMetadata(path);
+    const state = parseLoopState(meta[STATE_KEY], path);
+    const epochs = (JSON.parse(meta[SIGNATURE_KEY] ?? '{}') as { epochs?: unknown }).epochs;
+    if (!Number.isInteger(epochs)) return undefined;
+    return { epoch: state.epoch, epochs: epochs as number };
+  } catch {
+    return undefined;
+  }
 }
 
 function parseLoopState(raw: string | undefined, path: string): LoopState {

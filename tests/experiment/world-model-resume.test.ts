@@ -2,16 +2,32 @@
 // it trains on to the same model, bit for bit, as one that never stopped; the state is removed once the
 // model is saved, and a state saved for other settings is not used.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandGrid, type GridRun } from '../../lib/experiment/grid.ts';
 import { runPipeline } from '../../lib/experiment/pipeline.ts';
+import { estimateRun, type StageHistory } from '../../lib/experiment/run-estimate.ts';
+import { pretrainingProgress } from '../../lib/experiment/run-state.ts';
 import { parseSpec } from '../../lib/experiment/spec.ts';
 import { readSafetensors } from '../../lib/nn/safetensors.ts';
 import { makeDatasets, tinySpec } from './fixtures.ts';
 
 const WM_EPOCHS = 14;
+
+/** Stage times as if seen on this run's settings: world model 1,400 s, offline 1,000 s, online 100 s. */
+function historyFor(run: GridRun): StageHistory {
+  const c = run.config;
+  const timed = (work: number, seconds: number) => ({ env: c.env, augmented: true, work, seconds });
+  return {
+    seconds: new Map(),
+    byStage: new Map([
+      ['worldModel', [timed((c.dataset?.transitions ?? 0) * c.wmEpochs, 1400)]],
+      ['offline', [timed(c.offlineSteps, 1000)]],
+      ['online', [timed(c.onlineSteps, 100)]],
+    ]),
+  };
+}
 
 function runOf(spec: Record<string, unknown>): GridRun {
   const runs = expandGrid(parseSpec(spec, 'world-model-resume.yaml'));
@@ -58,6 +74,13 @@ describe('world-model training stops between epochs and resumes exactly', functi
     assert.ok(stopped !== undefined && Number(stopped) > 0, `a stop between epochs: ${lines.join('\n')}`);
     assert.ok(existsSync(run.paths.worldModel.training), 'the training state is saved');
     assert.ok(!existsSync(run.paths.worldModel.marker), 'no model yet');
+    // Status and the deadline's estimates see how far it got: only the epochs left are counted.
+    const k = Number(stopped);
+    assert.deepEqual(pretrainingProgress(run), {
+      worldModel: k / WM_EPOCHS,
+      detail: `world model epoch ${k}/${WM_EPOCHS}`,
+    });
+    assert.equal(estimateRun(run, historyFor(run)).seconds, 1400 * (1 - k / WM_EPOCHS) + 1000 + 100);
 
     lines.length = 0;
     assert.equal((await runPipeline(run.config, run.paths, { log: (l) => lines.push(l) })).status, 'done');
@@ -67,6 +90,20 @@ describe('world-model training stops between epochs and resumes exactly', functi
     );
     assert.deepEqual(modelTensors(run), reference);
     assert.ok(!existsSync(run.paths.worldModel.training), 'the training state goes once the model is saved');
+    assert.deepEqual(pretrainingProgress(run), {}, 'built: nothing in progress');
+  });
+
+  it('an offline stage with checkpoints is reported and estimated by the updates it has left', () => {
+    const run = runOf(specFor('offline-progress'));
+    mkdirSync(run.paths.offline.checkpoints, { recursive: true });
+    writeFileSync(join(run.paths.offline.checkpoints, 'latest.json'), JSON.stringify({ update: 90 }));
+    const c = run.config;
+    assert.deepEqual(pretrainingProgress(run), {
+      offline: 90 / c.offlineSteps,
+      detail: `offline update 90/${c.offlineSteps}`,
+    });
+    // Its world model is not here (no marker, no file): counted whole.
+    assert.equal(estimateRun(run, historyFor(run)).seconds, 1400 + 1000 * (1 - 90 / c.offlineSteps) + 100);
   });
 
   it('a training state saved for other settings is not used', async () => {

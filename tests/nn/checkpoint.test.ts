@@ -9,7 +9,12 @@ import { mseLoss } from '../../lib/nn/losses.ts';
 import { Matrix } from '../../lib/nn/matrix.ts';
 import { ModuleGroup } from '../../lib/nn/module-group.ts';
 import { Adam } from '../../lib/nn/optim.ts';
-import { decodeSafetensors, encodeSafetensors, readSafetensors } from '../../lib/nn/safetensors.ts';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  readSafetensorsMetadata,
+} from '../../lib/nn/safetensors.ts';
 import { mlp } from '../../lib/nn/sequential.ts';
 import { randomMatrix } from './fd.ts';
 
@@ -168,5 +173,23 @@ describe('nn safetensors and checkpoints', () => {
     new DataView(bad.buffer).setBigUint64(0, 4n, true);
     bad.set(Buffer.from('{no}'), 8);
     assert.throws(() => decodeSafetensors(bad, 'j'), /j: header is not valid JSON/);
+  });
+});
+
+describe('safetensors metadata without the data', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'o2o-st-meta-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the header only: the same metadata as a full read; a truncated header is named', () => {
+    const file = join(dir, 'm.safetensors');
+    const tensors: [string, { shape: number[]; data: Float32Array }][] = [
+      ['w', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }],
+    ];
+    writeFileSync(file, encodeSafetensors(tensors, { a: '1', b: 'two' }));
+    assert.deepEqual(readSafetensorsMetadata(file), readSafetensors(file).metadata);
+    assert.deepEqual(readSafetensorsMetadata(file), { a: '1', b: 'two' });
+    writeFileSync(file, readFileSync(file).subarray(0, 20));
+    assert.throws(() => readSafetensorsMetadata(file), /m\.safetensors: truncated: header claims \d+ bytes/);
+    assert.throws(() => readSafetensorsMetadata(join(dir, 'none')), /none: cannot read safetensors file/);
   });
 });
