@@ -82,7 +82,14 @@ export function formatProgress(
   const eta = stepsPerSecond > 0 ? formatDuration((total - step) / stepsPerSecond) : '?';
   const pct = (frac * 100).toFixed(0).padStart(3);
   const tail = note === '' ? '' : `  ${note}`;
-  return `[${label}] [${bar}] ${pct}% ${step}/${total}  ${stepsPerSecond.toFixed(0)}/s  eta ${eta}${tail}`;
+  return `[${label}] [${bar}] ${pct}% ${step}/${total}  ${formatRate(stepsPerSecond)}  eta ${eta}${tail}`;
+}
+
+/** Steps per second, or for slow steps (world-model epochs) seconds per step, which "0/s" would hide. */
+export function formatRate(stepsPerSecond: number): string {
+  if (!(stepsPerSecond > 0) || !Number.isFinite(stepsPerSecond)) return '?/s';
+  if (stepsPerSecond >= 1) return `${stepsPerSecond.toFixed(0)}/s`;
+  return `${(1 / stepsPerSecond).toFixed(1)} s each`;
 }
 
 export function formatDuration(seconds: number): string {
