@@ -33,7 +33,7 @@ export interface ReseedableWorldModel extends WorldModel {
   reseedNoise(seed: number): void;
 }
 
-/** True for a model whose noise can be reseeded (in-process ones; not a remote service's). */
+/** True for a model whose noise can be reseeded (in-process ones, and the service through RemoteWorldModel). */
 export function isReseedable(model: WorldModel): model is ReseedableWorldModel {
   return typeof (model as Partial<ReseedableWorldModel>).reseedNoise === 'function';
 }

@@ -6,8 +6,8 @@
 // It trains in segments of deps.offlineCheckpointEvery updates (rounded to whole evaluation intervals), each
 // drawing its batches and augmentation choices from generators seeded by (seed, segment) and ending in a
 // checkpoint (offline-checkpoint.ts), as `o2o experiment` does: a request for the same run id resumes from
-// the last one, and with an in-process world model (whose noise is reseeded per segment too) ends exactly
-// where an uninterrupted phase would. On shutdown the phase stops at once; the segment under way is redone.
+// the last one, and (the world model's noise being reseeded per segment too, in-process or remote) ends
+// exactly where an uninterrupted phase would. On shutdown the phase stops at once; the segment under way is redone.
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadDataset } from '../../lib/data/load.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';

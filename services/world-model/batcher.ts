@@ -3,11 +3,13 @@
 // are waiting as the previous batch of that queue merged (every caller of that batch is back: a lone
 // caller never waits, closed-loop callers are merged without waiting out the window), or the oldest
 // request has waited `maxWaitMs`; the merged output is split back per caller. Deterministic and
-// stochastic requests queue separately (a merged call has one mode). One model call runs at a time, and
+// stochastic requests queue separately (a merged call has one mode); a stochastic request with a noise
+// seed is never merged: its call restarts the model's noise stream at that seed, so its answer depends on
+// nothing but the request. One model call runs at a time, and
 // a batch is formed one event-loop turn after it is due, so requests that arrived meanwhile (a native
 // model call blocks the loop: they are read only after it) pile up and form the next, larger batch.
 import { context, type Link, SpanKind, trace } from '@opentelemetry/api';
-import type { WorldModel } from '../../lib/world-model/types.ts';
+import { isReseedable, type WorldModel } from '../../lib/world-model/types.ts';
 
 export class QueueFullError extends Error {
   override readonly name = 'QueueFullError';
@@ -32,8 +34,8 @@ export interface BatchResult {
   batchRows: number;
 }
 
-/** Why a batch was dispatched when it was. */
-export type DispatchReason = 'full' | 'callers-back' | 'waited' | 'drain';
+/** Why a batch was dispatched when it was ('seeded': a request with its own noise seed, never merged). */
+export type DispatchReason = 'full' | 'callers-back' | 'waited' | 'drain' | 'seeded';
 
 export interface BatcherStats {
   batches: number;
@@ -45,12 +47,14 @@ export interface BatcherStats {
   dispatched: Record<DispatchReason, number>;
 }
 
-type QueueKey = 'det' | 'stoch';
+type QueueKey = 'det' | 'stoch' | 'seeded';
 
 interface Pending {
   states: Float32Array;
   actions: Float32Array;
   rows: number;
+  /** Seeded queue only. */
+  noiseSeed?: number;
   enqueuedAt: number;
   link: Link | undefined;
   resolve: (r: BatchResult) => void;
@@ -58,11 +62,12 @@ interface Pending {
 }
 
 export class PredictBatcher {
-  private readonly queues: Record<QueueKey, Pending[]> = { det: [], stoch: [] };
+  private readonly queues: Record<QueueKey, Pending[]> = { det: [], stoch: [], seeded: [] };
   /** Callers merged into each queue's previous batch; unknown before its first batch (then it waits). */
   private readonly lastMerged: Record<QueueKey, number> = {
     det: Number.POSITIVE_INFINITY,
     stoch: Number.POSITIVE_INFINITY,
+    seeded: 1,
   };
   private queuedRows = 0;
   private running = false;
@@ -75,7 +80,7 @@ export class PredictBatcher {
     rows: 0,
     requests: 0,
     maxMerged: 0,
-    dispatched: { full: 0, 'callers-back': 0, waited: 0, drain: 0 },
+    dispatched: { full: 0, 'callers-back': 0, waited: 0, drain: 0, seeded: 0 },
   };
 
   constructor(
@@ -104,13 +109,15 @@ export class PredictBatcher {
 
   /**
    * Queues `rows` (state, action) pairs for prediction. Sizes must match the current model (the server
-   * validates them first); rejects with QueueFullError when the queue cannot take them.
+   * validates them first); rejects with QueueFullError when the queue cannot take them. With `noiseSeed`
+   * (stochastic only), the rows get a model call of their own with the noise stream restarted at it.
    */
   submit(
     states: Float32Array,
     actions: Float32Array,
     rows: number,
     deterministic: boolean,
+    noiseSeed?: number,
   ): Promise<BatchResult> {
     if (this.closed)
       return Promise.reject(new BatcherClosedError('the world-model service is shutting down'));
@@ -123,6 +130,14 @@ export class PredictBatcher {
           `states/actions hold ${states.length}/${actions.length} values, expected ${rows}×${obsDim}/${rows}×${actDim}`,
         ),
       );
+    if (noiseSeed !== undefined) {
+      if (deterministic)
+        return Promise.reject(
+          new RangeError('noise_seed: only for stochastic predictions (deterministic is set)'),
+        );
+      if (!isReseedable(this.model))
+        return Promise.reject(new RangeError('noise_seed: the served model cannot restart its noise stream'));
+    }
     if (this.queuedRows + rows > this.options.maxQueueRows)
       return Promise.reject(
         new QueueFullError(
@@ -135,12 +150,13 @@ export class PredictBatcher {
         states,
         actions,
         rows,
+        ...(noiseSeed === undefined ? {} : { noiseSeed }),
         enqueuedAt: performance.now(),
         link: spanContext === undefined ? undefined : { context: spanContext },
         resolve,
         reject,
       };
-      (deterministic ? this.queues.det : this.queues.stoch).push(item);
+      this.queues[deterministic ? 'det' : noiseSeed === undefined ? 'stoch' : 'seeded'].push(item);
       this.queuedRows += rows;
       this.stats.requests++;
       this.schedule();
@@ -155,7 +171,7 @@ export class PredictBatcher {
     await this.whenIdle();
     this.model = model;
     const { obsDim, actDim } = model.info;
-    for (const key of ['det', 'stoch'] as const) {
+    for (const key of ['det', 'stoch', 'seeded'] as const) {
       const keep: Pending[] = [];
       for (const p of this.queues[key]) {
         if (p.states.length === p.rows * obsDim && p.actions.length === p.rows * actDim) keep.push(p);
@@ -194,7 +210,7 @@ export class PredictBatcher {
     let pick: QueueKey | undefined;
     let pickReason: DispatchReason = 'waited';
     let pickAge = -1;
-    for (const key of ['det', 'stoch'] as const) {
+    for (const key of ['det', 'stoch', 'seeded'] as const) {
       const q = this.queues[key];
       const first = q[0];
       if (first === undefined) continue;
@@ -224,6 +240,7 @@ export class PredictBatcher {
   /** Why queue `key` (non-empty, oldest request `age` ms old) should run now, or undefined to keep waiting. */
   private readiness(key: QueueKey, age: number, force: boolean): DispatchReason | undefined {
     if (force) return 'drain';
+    if (key === 'seeded') return 'seeded';
     const q = this.queues[key];
     let rows = 0;
     for (const p of q) rows += p.rows;
@@ -244,7 +261,8 @@ export class PredictBatcher {
     }
     const batch: Pending[] = [];
     let rows = 0;
-    while (q.length > 0 && (batch.length === 0 || rows + q[0]!.rows <= this.options.maxBatchRows)) {
+    const limit = key === 'seeded' ? 0 : this.options.maxBatchRows; // a seeded request goes alone
+    while (q.length > 0 && (batch.length === 0 || rows + q[0]!.rows <= limit)) {
       const p = q.shift()!;
       batch.push(p);
       rows += p.rows;
@@ -285,6 +303,13 @@ export class PredictBatcher {
         }
       }
       const out = new Float32Array(rows * obsDim);
+      const seed = batch[0]!.noiseSeed;
+      if (key === 'seeded' && seed !== undefined) {
+        // Checked at submit, but the model may have been replaced since.
+        if (!isReseedable(this.model))
+          throw new RangeError('noise_seed: the served model cannot restart its noise stream');
+        this.model.reseedNoise(seed);
+      }
       await this.model.predictNextStates(states, actions, rows, out, { deterministic: key === 'det' });
       span.setAttribute('o2o.wm.model_ms', performance.now() - started);
       this.stats.batches++;

@@ -10,10 +10,11 @@ import {
   type TrainRequest,
   WorldModelClient,
 } from '../../generated/proto/o2o/v1/world_model.js';
+import { NnRng } from '../../lib/nn/index.ts';
 import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
 import { type ClientTls, channelCredentials, defaultClientTls } from '../../lib/services/grpc-security.ts';
 import { traceClientCall } from '../../lib/telemetry/grpc.ts';
-import type { WorldModel, WorldModelInfo } from '../../lib/world-model/types.ts';
+import type { ReseedableWorldModel, WorldModelInfo } from '../../lib/world-model/types.ts';
 
 export interface RemoteWorldModelOptions {
   /** Deadline of one Predict/Info/Load attempt (ms); default 30 s. */
@@ -188,11 +189,21 @@ export class WorldModelServiceClient {
   }
 }
 
-/** The service as a WorldModel. Create with `RemoteWorldModel.connect(address)` (it asks Info for the dims). */
-export class RemoteWorldModel implements WorldModel {
+/** Noise seeds the service takes: 0..2^31-2. */
+const MAX_NOISE_SEED = 2 ** 31 - 1;
+
+/**
+ * The service as a WorldModel. Create with `RemoteWorldModel.connect(address)` (it asks Info for the dims).
+ * After `reseedNoise(seed)`, every stochastic call sends a noise seed drawn from a stream started at
+ * `seed`: the service answers it alone, from that seed, so the predictions repeat exactly from there
+ * whatever other callers do (as an in-process model's do); before, calls share the service's stream.
+ */
+export class RemoteWorldModel implements ReseedableWorldModel {
   readonly info: WorldModelInfo;
   /** Callers merged into the last answered batch (diagnostics). */
   lastMergedCallers = 0;
+  /** Draws each stochastic call's noise seed; undefined until reseedNoise. */
+  private noiseSeeds: NnRng | undefined;
 
   private constructor(
     readonly service: WorldModelServiceClient,
@@ -221,6 +232,12 @@ export class RemoteWorldModel implements WorldModel {
     }
   }
 
+  reseedNoise(seed: number): void {
+    if (!Number.isSafeInteger(seed))
+      throw new RangeError(`RemoteWorldModel.reseedNoise: seed must be a safe integer, got ${seed}`);
+    this.noiseSeeds = new NnRng(seed);
+  }
+
   async predictNextStates(
     states: Float32Array,
     actions: Float32Array,
@@ -243,10 +260,17 @@ export class RemoteWorldModel implements WorldModel {
           `RemoteWorldModel.predictNextStates: ${name} has ${arr.length} values, needs ${count}·${dim}`,
         );
     }
+    const deterministic = options?.deterministic === true;
+    // Drawn once per call, before any retry, so that a retried call asks for the same noise.
+    const noiseSeed =
+      deterministic || this.noiseSeeds === undefined
+        ? undefined
+        : this.noiseSeeds.nextUint32() % MAX_NOISE_SEED;
     const res = await this.service.unary<unknown, PredictResponse>('predict', {
       states: encodeFloatBatch(states, count, obsDim),
       actions: encodeFloatBatch(actions, count, actDim),
-      deterministic: options?.deterministic === true,
+      deterministic,
+      ...(noiseSeed === undefined ? {} : { noiseSeed }),
     });
     // A view where aligned: the only copy is the one into the caller's `out`.
     out.set(

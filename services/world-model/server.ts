@@ -142,7 +142,10 @@ export class WorldModelState {
     const states = decodeFloatBatch(req.states, { name: 'states', cols: obsDim, view: true });
     const actions = decodeFloatBatch(req.actions, { name: 'actions', cols: actDim, rows, view: true });
     try {
-      const r = await this.batcher.submit(states, actions, rows, req.deterministic);
+      const seed = req.noiseSeed;
+      if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 0 || seed > 2 ** 31 - 2))
+        throw invalid(`noise_seed: must be 0..2^31-2, got ${seed}`);
+      const r = await this.batcher.submit(states, actions, rows, req.deterministic, seed);
       return {
         nextStates: encodeFloatBatch(r.nextStates, rows, obsDim),
         mergedCallers: r.mergedCallers,

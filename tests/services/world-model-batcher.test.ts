@@ -81,7 +81,7 @@ describe('world-model PredictBatcher', () => {
     const took = performance.now() - t0;
     assert.equal(r.batchRows, 4);
     assert.ok(took < 2500, `a full batch waited ${took} ms`);
-    assert.deepEqual(b.stats.dispatched, { full: 1, 'callers-back': 0, waited: 0, drain: 0 });
+    assert.deepEqual(b.stats.dispatched, { full: 1, 'callers-back': 0, waited: 0, drain: 0, seeded: 0 });
   });
 
   it('a lone caller waits for company once, then is answered without waiting', async () => {
@@ -96,7 +96,7 @@ describe('world-model PredictBatcher', () => {
     for (let k = 0; k < 3; k++) assert.equal((await b.submit(s, a, 2, true)).mergedCallers, 1);
     const next = (performance.now() - t1) / 3;
     assert.ok(next < maxWaitMs / 2, `later calls of the lone caller took ${next} ms each`);
-    assert.deepEqual(b.stats.dispatched, { full: 0, 'callers-back': 3, waited: 1, drain: 0 });
+    assert.deepEqual(b.stats.dispatched, { full: 0, 'callers-back': 3, waited: 1, drain: 0, seeded: 0 });
   });
 
   it('merges requests received together even when the previous batch had one caller', async () => {
@@ -137,6 +137,30 @@ describe('world-model PredictBatcher', () => {
     const partial = await round(2, 0);
     assert.deepEqual(partial.merged, [2, 2]);
     assert.ok(partial.ms >= maxWaitMs - 5, `two of three callers were dispatched after ${partial.ms} ms`);
-    assert.deepEqual(b.stats.dispatched, { full: 0, 'callers-back': 1, waited: 2, drain: 0 });
+    assert.deepEqual(b.stats.dispatched, { full: 0, 'callers-back': 1, waited: 2, drain: 0, seeded: 0 });
+  });
+});
+
+describe('world-model PredictBatcher: requests with a noise seed', () => {
+  it('runs each alone, its noise restarted at its seed, next to merged unseeded requests', async () => {
+    const b = new PredictBatcher(model, { maxBatchRows: 64, maxWaitMs: 20, maxQueueRows: 100 });
+    const { s, a } = rowsOf(5, 1);
+    const want = new Float32Array(5 * OBS);
+    const reference = new NativeVaeWorldModel(model.vae, model.normalizer);
+    reference.reseedNoise(42);
+    reference.predictNextStatesSync(s, a, 5, want);
+    const other = rowsOf(2, 7);
+    const results = await Promise.all([
+      b.submit(other.s, other.a, 2, false),
+      b.submit(s, a, 5, false, 42),
+      b.submit(other.s, other.a, 2, false),
+      b.submit(s, a, 5, false, 42),
+    ]);
+    assert.deepEqual(results[1]!.nextStates, want);
+    assert.deepEqual(results[3]!.nextStates, want);
+    assert.equal(results[1]!.mergedCallers, 1);
+    assert.equal(results[0]!.mergedCallers, 2, 'the unseeded ones still merge');
+    assert.equal(b.stats.dispatched.seeded, 2);
+    await assert.rejects(b.submit(s, a, 5, true, 42), /only for stochastic predictions/);
   });
 });

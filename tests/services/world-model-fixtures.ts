@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { saveDataset } from '../../lib/data/load.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
+import type { ServerSettings } from '../../services/world-model/server.ts';
 import { trainAndSave } from '../../services/world-model/training.ts';
 
 export const SMALL_MODEL = {
@@ -93,5 +94,25 @@ export async function spawnWorldModelService(env: Record<string, string>): Promi
       if (child.exitCode === null) child.kill('SIGTERM');
       return await exited;
     },
+  };
+}
+
+/** In-process server settings for tests: loopback, native, small waits, generous limits. */
+export function testServerSettings(
+  runRoot: string,
+  model: string | undefined,
+  overrides: Partial<ServerSettings> = {},
+): ServerSettings {
+  return {
+    listen: '127.0.0.1:0',
+    runRoot,
+    seed: 0,
+    impl: 'native',
+    maxBatchRows: 4096,
+    maxWaitMs: 2,
+    maxQueueRows: 65536,
+    maxMessageBytes: 64 << 20,
+    model,
+    ...overrides,
   };
 }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import type { PredictResponse } from '../../generated/proto/o2o/v1/world_model.js';
-import { encodeFloatBatch } from '../../lib/services/float-batch.ts';
+import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
 import type { SpanRecord } from '../../lib/telemetry/span-record.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import {
@@ -21,6 +21,7 @@ import {
   type RunRootFixture,
   SMALL_MODEL,
   spawnWorldModelService,
+  testServerSettings,
 } from './world-model-fixtures.ts';
 
 const OBS = 4;
@@ -49,18 +50,7 @@ describe('world-model service', function () {
   const clients: { close(): void }[] = [];
 
   async function serve(overrides: Partial<ServerSettings> = {}): Promise<RunningServer> {
-    const s = await startServer({
-      listen: '127.0.0.1:0',
-      runRoot: fx.root,
-      seed: 0,
-      impl: 'native',
-      maxBatchRows: 4096,
-      maxWaitMs: 2,
-      maxQueueRows: 65536,
-      maxMessageBytes: 64 << 20,
-      model: fx.model,
-      ...overrides,
-    });
+    const s = await startServer(testServerSettings(fx.root, fx.model, overrides));
     servers.push(s);
     return s;
   }
@@ -289,6 +279,72 @@ describe('world-model service', function () {
     await remote.predictNextStates(states, actions, 16, got);
     assert.deepEqual(got, want);
     await expectStatus(c.load(fx.model, 2 ** 40), status.INVALID_ARGUMENT, /noise_seed: must be 0..2\^31-2/);
+  });
+
+  it('a Predict with noise_seed is answered alone from that seed, whatever other callers send meanwhile', async () => {
+    const s = await serve({ maxWaitMs: 20 });
+    const c = connect(s.address);
+    const { states, actions } = inputs(8, 5);
+    const want = new Float32Array(8 * OBS);
+    const native = NativeVaeWorldModel.load(join(fx.root, fx.model));
+    native.reseedNoise(1234);
+    await native.predictNextStates(states, actions, 8, want);
+    const seeded = () =>
+      rawPredict(c, {
+        states: encodeFloatBatch(states, 8, OBS),
+        actions: encodeFloatBatch(actions, 8, ACT),
+        deterministic: false,
+        noiseSeed: 1234,
+      });
+    const unseeded = () => {
+      const other = inputs(3, 9);
+      return rawPredict(c, {
+        states: encodeFloatBatch(other.states, 3, OBS),
+        actions: encodeFloatBatch(other.actions, 3, ACT),
+        deterministic: false,
+      });
+    };
+    // Interleaved with unseeded callers (which merge among themselves), twice: the same answer each time.
+    const [, first, , second] = await Promise.all([unseeded(), seeded(), unseeded(), seeded()]);
+    for (const r of [first!, second!]) {
+      assert.equal(r.mergedCallers, 1, 'a seeded request is never merged');
+      assert.deepEqual(decodeFloatBatch(r.nextStates, { name: 'next', cols: OBS }), want);
+    }
+    await expectStatus(
+      rawPredict(c, {
+        states: encodeFloatBatch(states, 8, OBS),
+        actions: encodeFloatBatch(actions, 8, ACT),
+        deterministic: true,
+        noiseSeed: 1,
+      }),
+      status.INVALID_ARGUMENT,
+      /noise_seed: only for stochastic predictions/,
+    );
+  });
+
+  it('RemoteWorldModel.reseedNoise: the same seed repeats the same stream of predictions', async () => {
+    const s = await serve({ maxWaitMs: 0 });
+    const remote = await RemoteWorldModel.connect(s.address);
+    clients.push(remote);
+    const { states, actions } = inputs(6, 2);
+    const stream = async () => {
+      const outs: Float32Array[] = [];
+      for (let k = 0; k < 3; k++) {
+        const out = new Float32Array(6 * OBS);
+        await remote.predictNextStates(states, actions, 6, out);
+        outs.push(out);
+      }
+      return outs;
+    };
+    remote.reseedNoise(5);
+    const a = await stream();
+    remote.reseedNoise(5);
+    const b = await stream();
+    remote.reseedNoise(6);
+    const c = await stream();
+    assert.deepEqual(b, a);
+    assert.notDeepEqual(a[1], a[0], 'each call draws new noise');
+    assert.notDeepEqual(c[0], a[0], 'another seed, other noise');
   });
 
   it('trains with streamed progress in a worker thread, answering Predict meanwhile, then serves the new model', async () => {
