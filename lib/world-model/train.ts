@@ -175,6 +175,9 @@ function dataFingerprint(data: TransitionData): string {
 type ResolvedOptions = Required<Omit<WorldModelTrainOptions, 'model' | 'onProgress'>> &
   Pick<WorldModelTrainOptions, 'model' | 'onProgress'>;
 
+/** The minibatch order's generator (seed + 3: the VAE draws from seed and seed + 1, the split from seed + 2). */
+const shuffleRngFor = (seed: number) => new NnRng(seed + 3);
+
 const STATE_KEY = 'o2o.wm_train.state';
 const SIGNATURE_KEY = 'o2o.wm_train.signature';
 
@@ -241,7 +244,7 @@ export class WorldModelTrainer {
     this.vae = new Vae({ ...o.model, obsDim: data.obsDim, actDim: data.actDim }, o.seed);
     this.params = this.vae.params();
     this.opt = new Adam(this.params, { lr: o.lr });
-    this.shuffleRng = new NnRng(o.seed + 3);
+    this.shuffleRng = shuffleRngFor(o.seed);
     const nTrain = this.split.train.length;
     this.batchSize = Math.min(o.batchSize, nTrain);
     this.perEpoch = Math.ceil(nTrain / this.batchSize);
@@ -355,8 +358,8 @@ export class WorldModelTrainer {
   }
 
   /**
-   * Continues from a checkpoint that `save` wrote for the same data and options (the caller's guarantee
-   * for the data; the options and row counts are checked). Only on a trainer that has not run an epoch.
+   * Continues from a checkpoint that `save` wrote for the same data and options (both checked: the options
+   * as recorded, the data by a hash of its columns). Only on a trainer that has not run an epoch.
    */
   restore(path: string): void {
     if (this.epoch !== 0) throw new Error('WorldModelTrainer.restore: the trainer has already run');
@@ -372,7 +375,7 @@ export class WorldModelTrainer {
     // The minibatch order is shuffled in place every epoch: replaying the shuffles rebuilds it (and the
     // shuffle generator), which the saved generator state then confirms.
     const order = this.order.slice();
-    const shuffleRng = new NnRng(this.options.seed + 3);
+    const shuffleRng = shuffleRngFor(this.options.seed);
     for (let e = 0; e < state.epoch; e++) shuffleInPlace(order, shuffleRng);
     if (JSON.stringify(shuffleRng.getState()) !== JSON.stringify(state.shuffleRng))
       throw new Error(`${path}: the replayed minibatch order does not match the checkpoint's (other data?)`);
