@@ -4,7 +4,7 @@
 // service.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadCheckpoint } from '../nn/index.ts';
+import { readSafetensorsMetadata } from '../nn/index.ts';
 import type { WorldModelTrainer } from './train.ts';
 
 /** Epochs between saves of the training state (besides the save on a stop request). */
@@ -32,7 +32,7 @@ export function resumeTraining(
   if (!existsSync(file)) return { trainer, earlierSeconds: 0 };
   try {
     trainer.restore(file);
-    const seconds = Number(loadCheckpoint(file, {})[SECONDS_KEY]);
+    const seconds = Number(readSafetensorsMetadata(file)[SECONDS_KEY]);
     log(`[world model] resuming at epoch ${trainer.epochsDone}/${trainer.options.epochs} from ${file}`);
     return { trainer, earlierSeconds: Number.isFinite(seconds) && seconds >= 0 ? seconds : 0 };
   } catch (err) {

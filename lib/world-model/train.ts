@@ -363,7 +363,7 @@ export class WorldModelTrainer {
    */
   restore(path: string): void {
     if (this.epoch !== 0) throw new Error('WorldModelTrainer.restore: the trainer has already run');
-    const meta = loadCheckpoint(path, { modules: {} });
+    const meta = readSafetensorsMetadata(path);
     const differences = signatureDifferences(meta[SIGNATURE_KEY], this.signature());
     if (differences !== undefined) {
       throw new Error(
