@@ -90,6 +90,16 @@ export function pretrainingProgress(run: GridRun): PretrainingProgress {
   return {};
 }
 
+/**
+ * How far the run got by its checkpoints: "online step N/M", else its pre-training's progress (see
+ * pretrainingProgress), else undefined. Checkpoints lag the work by up to one interval.
+ */
+export function progressDetail(run: GridRun): string | undefined {
+  const step = readOnlinePointer(run)?.step;
+  if (step !== undefined) return `online step ${step}/${run.config.onlineSteps}`;
+  return pretrainingProgress(run).detail;
+}
+
 export function runState(run: GridRun): RunState {
   const done = readDone(run.paths.done);
   if (done !== undefined) {
@@ -102,10 +112,8 @@ export function runState(run: GridRun): RunState {
   if (pid !== undefined) return { kind: 'running', detail: `pid ${pid}` };
   const failed = readJsonIfExists(failedPath(run)) as { message?: string } | undefined;
   if (failed !== undefined) return { kind: 'failed', detail: failed.message ?? 'failed' };
-  const pointer = readOnlinePointer(run);
-  if (pointer?.step !== undefined) return { kind: 'started', detail: `online step ${pointer.step}` };
-  if (existsSync(join(run.paths.runDir, 'config.json'))) {
-    return { kind: 'started', detail: pretrainingProgress(run).detail ?? 'pre-training' };
-  }
+  const progress = progressDetail(run);
+  if (progress !== undefined) return { kind: 'started', detail: progress };
+  if (existsSync(join(run.paths.runDir, 'config.json'))) return { kind: 'started', detail: 'pre-training' };
   return { kind: 'waiting', detail: '' };
 }

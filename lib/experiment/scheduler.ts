@@ -19,7 +19,7 @@ import {
   type StageHistory,
   stageHistory,
 } from './run-estimate.ts';
-import { blockedReason, failedPath, refreshDatasetChecksum, runState } from './run-state.ts';
+import { blockedReason, failedPath, progressDetail, refreshDatasetChecksum, runState } from './run-state.ts';
 import type { GridSpec } from './spec.ts';
 
 /** Exit code of a child that checkpointed and stopped before finishing (EX_TEMPFAIL). */
@@ -246,9 +246,11 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     if (!stopping && (o.shouldStop() || (o.deadline !== undefined && Date.now() >= o.deadline))) stopAll();
     if (Date.now() - lastSummary >= (o.summaryEveryMs ?? 600_000)) {
       lastSummary = Date.now();
-      const ids = [...running.values()].map(
-        (r) => `${r.run.id} (${((Date.now() - r.startedAt) / 60_000).toFixed(0)} min)`,
-      );
+      const ids = [...running.values()].map((r) => {
+        const progress = progressDetail(r.run);
+        const minutes = ((Date.now() - r.startedAt) / 60_000).toFixed(0);
+        return `${r.run.id} (${minutes} min${progress === undefined ? '' : `; ${progress}`})`;
+      });
       o.log(
         `[grid] ${new Date().toISOString().slice(11, 16)} UTC: running ${ids.join(', ') || 'nothing'}; this session ` +
           `${summary.finished.length} finished, ${summary.failed.length} failed; ${queue.length} queued`,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expandGrid, type GridRun } from '../../lib/experiment/grid.ts';
 import { runPipeline } from '../../lib/experiment/pipeline.ts';
 import { estimateRun, type StageHistory } from '../../lib/experiment/run-estimate.ts';
-import { pretrainingProgress } from '../../lib/experiment/run-state.ts';
+import { pretrainingProgress, progressDetail } from '../../lib/experiment/run-state.ts';
 import { parseSpec } from '../../lib/experiment/spec.ts';
 import { readSafetensors } from '../../lib/nn/safetensors.ts';
 import { makeDatasets, tinySpec } from './fixtures.ts';
@@ -81,6 +81,7 @@ describe('world-model training stops between epochs and resumes exactly', functi
       detail: `world model epoch ${k}/${WM_EPOCHS}`,
     });
     assert.equal(estimateRun(run, historyFor(run)).seconds, 1400 * (1 - k / WM_EPOCHS) + 1000 + 100);
+    assert.equal(progressDetail(run), `world model epoch ${k}/${WM_EPOCHS}`, 'the grid says so too');
 
     lines.length = 0;
     assert.equal((await runPipeline(run.config, run.paths, { log: (l) => lines.push(l) })).status, 'done');
@@ -102,6 +103,10 @@ describe('world-model training stops between epochs and resumes exactly', functi
       offline: 90 / c.offlineSteps,
       detail: `offline update 90/${c.offlineSteps}`,
     });
+    mkdirSync(run.paths.onlineCheckpoints, { recursive: true });
+    writeFileSync(join(run.paths.onlineCheckpoints, 'latest.json'), JSON.stringify({ step: 60 }));
+    assert.equal(progressDetail(run), `online step 60/${c.onlineSteps}`, 'online, once it has a checkpoint');
+    rmSync(run.paths.onlineCheckpoints, { recursive: true });
     // Its world model is not here (no marker, no file): counted whole.
     assert.equal(estimateRun(run, historyFor(run)).seconds, 1400 + 1000 * (1 - 90 / c.offlineSteps) + 100);
   });
