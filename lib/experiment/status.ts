@@ -40,6 +40,8 @@ export function gridStatus(runs: GridRun[], stateOf: (run: GridRun) => RunState 
     if ((state.kind === 'blocked' || state.kind === 'failed') && !row.notes.includes(state.detail)) {
       row.notes.push(state.kind === 'failed' ? `seed ${run.seed} failed: ${state.detail}` : state.detail);
     }
+    // How far a resumable run got (its checkpoints).
+    if (state.kind === 'started' && state.detail !== '') row.notes.push(`seed ${run.seed}: ${state.detail}`);
   }
   return [...rows.values()];
 }

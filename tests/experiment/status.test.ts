@@ -23,12 +23,13 @@ describe('experiment status', () => {
       ],
     });
     const runs = expandGrid(parseSpec(spec, 'status.yaml'));
-    // Tier 0 done but one failed scratch seed; tier 1: one running, the rest waiting.
+    // Tier 0 done but one failed scratch seed; tier 1: one running, one started (resumable), one waiting.
     const stateOf = (run: (typeof runs)[number]): RunState => {
       if (run.tier === 0)
         return run.variantLabel === 'scratch' && run.seed === 2
           ? { kind: 'failed', detail: 'boom' }
           : { kind: 'done', detail: '' };
+      if (run.seed === 2) return { kind: 'started', detail: 'world model epoch 120/300' };
       return run.seed === 0 ? { kind: 'running', detail: '' } : { kind: 'waiting', detail: '' };
     };
     const rows = gridStatus(runs, stateOf);
@@ -39,19 +40,21 @@ describe('experiment status', () => {
         r.counts.done,
         r.counts.failed,
         r.counts.running,
+        r.counts.started,
         r.counts.waiting,
       ]),
       [
-        [0, 'scratch', 2, 1, 0, 0],
-        [0, 'td3bc-both', 3, 0, 0, 0],
-        [1, 'td3bc-aug-actor', 0, 0, 1, 2],
+        [0, 'scratch', 2, 1, 0, 0, 0],
+        [0, 'td3bc-both', 3, 0, 0, 0, 0],
+        [1, 'td3bc-aug-actor', 0, 0, 1, 1, 1],
       ],
     );
     const text = formatStatus(rows);
     assert.match(text, /seed 2 failed: boom/);
+    assert.match(text, /td3bc-aug-actor .* seed 2: world model epoch 120\/300/);
     assert.match(
       text,
-      /\ntier 0: 5 of 6 done \(1 failed\)\ntier 1: 0 of 3 done \(1 running, 2 waiting\)\ntotal: 5 done, 1 running, 0 started, 2 waiting, 0 blocked, 1 failed$/,
+      /\ntier 0: 5 of 6 done \(1 failed\)\ntier 1: 0 of 3 done \(1 running, 1 started, 1 waiting\)\ntotal: 5 done, 1 running, 1 started, 1 waiting, 0 blocked, 1 failed$/,
     );
     // With the core time each tier still needs (estimateTiers): per tier, and in all.
     const estimated = formatStatus(rows, [
@@ -60,7 +63,7 @@ describe('experiment status', () => {
     ]);
     assert.match(
       estimated,
-      /\ntier 0: 5 of 6 done \(1 failed\); core time left: ~0\.5 h for 1 run\ntier 1: 0 of 3 done \(1 running, 2 waiting\); core time left: ~1\.5 h for 2 runs \+ 1 run with stages never timed here\ntotal: .*\ncore time left: ~2\.0 h \+ 1 run never timed$/,
+      /\ntier 0: 5 of 6 done \(1 failed\); core time left: ~0\.5 h for 1 run\ntier 1: 0 of 3 done \(1 running, 1 started, 1 waiting\); core time left: ~1\.5 h for 2 runs \+ 1 run with stages never timed here\ntotal: .*\ncore time left: ~2\.0 h \+ 1 run never timed$/,
     );
   });
 });
