@@ -2,13 +2,20 @@
 // transition, latent 12): training updates/s at batch 4096 (Adam, all four loss terms), and prediction
 // throughput through the WorldModel interface (raw states, normalisation, validation included) at
 // batch 1, 32, 256, 4096, deterministic and stochastic, on the native GEMM and the TypeScript fallback
-// side by side.
+// side by side; and what saving the training state costs (lib/world-model/resumable-training.ts saves it
+// every TRAINING_STATE_EVERY_EPOCHS epochs), as a share of the epochs between two saves on a 10k dataset.
 //
 // usage: npm run bench:wm -- [--quick] [--json]
 //   --quick  shorter rounds, TS fallback skipped at batch 4096 (under a minute);  --json  one JSON object
+
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Adam, gemmBackend, Matrix, NnRng, nativeAvailable, setGemmBackend } from '../lib/nn/index.ts';
 import { NativeVaeWorldModel } from '../lib/world-model/native-vae-world-model.ts';
 import { StateNormalizer } from '../lib/world-model/normalizer.ts';
+import { TRAINING_STATE_EVERY_EPOCHS } from '../lib/world-model/resumable-training.ts';
+import { WorldModelTrainer } from '../lib/world-model/train.ts';
 import { Vae } from '../lib/world-model/vae.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -67,6 +74,48 @@ function benchTraining() {
   };
 }
 
+/**
+ * One epoch of WorldModelTrainer on 10k random transitions (the paper's subset size: 3 minibatches), then
+ * its state saved and restored a few times: the save's share of TRAINING_STATE_EVERY_EPOCHS epochs.
+ */
+function benchTrainingState() {
+  const rows = 10_000;
+  const data = {
+    obsDim: OBS,
+    actDim: ACT,
+    observations: randn(rows * OBS),
+    actions: randn(rows * ACT, 0.5),
+    nextObservations: randn(rows * OBS),
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'o2o-bench-wm-state-'));
+  try {
+    const trainer = new WorldModelTrainer(data, { seed: 0, epochs: 300 });
+    let t0 = performance.now();
+    trainer.runEpoch();
+    const epochMs = performance.now() - t0;
+    const file = join(dir, 'training.safetensors');
+    const rounds = quick ? 2 : 5;
+    trainer.save(file); // the first save also hashes the data (once per trainer)
+    t0 = performance.now();
+    for (let i = 0; i < rounds; i++) trainer.save(file);
+    const saveMs = (performance.now() - t0) / rounds;
+    t0 = performance.now();
+    for (let i = 0; i < rounds; i++) new WorldModelTrainer(data, { seed: 0, epochs: 300 }).restore(file);
+    const restoreMs = (performance.now() - t0) / rounds;
+    return {
+      rows,
+      epochMs,
+      saveMs,
+      restoreMs,
+      fileBytes: statSync(file).size,
+      everyEpochs: TRAINING_STATE_EVERY_EPOCHS,
+      saveShareOfInterval: saveMs / (TRAINING_STATE_EVERY_EPOCHS * epochMs),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 interface PredictRow {
   backend: string;
   batch: number;
@@ -118,6 +167,14 @@ log(
     `(${training.msPerUpdate.toFixed(0)} ms/update); the paper's ${PAPER_UPDATES} updates ≈ ${training.paperRunMinutes.toFixed(1)} min`,
 );
 
+const trainingState = benchTrainingState();
+log(
+  `training state (${trainingState.rows} rows): epoch ${trainingState.epochMs.toFixed(0)} ms, save ` +
+    `${trainingState.saveMs.toFixed(0)} ms (${(trainingState.fileBytes / 2 ** 20).toFixed(1)} MiB), restore ` +
+    `${trainingState.restoreMs.toFixed(0)} ms (incl. a new trainer); a save every ${trainingState.everyEpochs} epochs ` +
+    `costs ${(100 * trainingState.saveShareOfInterval).toFixed(1)}% of their time`,
+);
+
 const prediction: PredictRow[] = [];
 for (const b of backends) prediction.push(...(await benchPrediction(b)));
 setGemmBackend(backends[0]!);
@@ -135,7 +192,16 @@ const ratios = prediction
 
 if (json) {
   console.log(
-    JSON.stringify({ bench: 'world-model', quick, obsDim: OBS, actDim: ACT, training, prediction, ratios }),
+    JSON.stringify({
+      bench: 'world-model',
+      quick,
+      obsDim: OBS,
+      actDim: ACT,
+      training,
+      trainingState,
+      prediction,
+      ratios,
+    }),
   );
 } else {
   log('\nprediction through WorldModel.predictNextStates (states/s):');
