@@ -1,7 +1,7 @@
 // The safetensors container (as read by Python's `safetensors`): 8-byte little-endian header length,
 // a JSON header {name: {dtype, shape, data_offsets: [begin, end)}, "__metadata__": {string: string}}
 // padded with spaces to 8 bytes, then the tensors' raw little-endian bytes back to back.
-import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 
 export interface F32Tensor {
   shape: readonly number[];
@@ -66,39 +66,59 @@ export function encodeSafetensors(
   return out;
 }
 
+type Fail = (msg: string) => never;
+
+/** The header's length from the 8-byte little-endian field, checked against the `following` bytes. */
+function headerLength(lengthField: Uint8Array, following: number, fail: Fail): number {
+  const headerLen = Number(new DataView(lengthField.buffer, lengthField.byteOffset, 8).getBigUint64(0, true));
+  if (headerLen > MAX_HEADER_BYTES) fail(`header length ${headerLen} is implausible (corrupt file?)`);
+  if (headerLen > following)
+    fail(`truncated: header claims ${headerLen} bytes but only ${following} follow the length field`);
+  return headerLen;
+}
+
+/** The header's JSON object. */
+function parseHeader(headerBytes: Uint8Array, fail: Fail): Record<string, unknown> {
+  let header: unknown;
+  try {
+    header = JSON.parse(
+      Buffer.from(headerBytes.buffer, headerBytes.byteOffset, headerBytes.length).toString('utf8'),
+    );
+  } catch (e) {
+    return fail(`header is not valid JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    fail('header is not a JSON object');
+  return header as Record<string, unknown>;
+}
+
+/** The string pairs of the header's __metadata__ entry (absent: none). */
+function parseMetadata(raw: unknown, fail: Fail): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  if (raw === undefined) return metadata;
+  if (raw === null || typeof raw !== 'object') fail('__metadata__ is not an object');
+  for (const [k, v] of Object.entries(raw as object)) {
+    if (typeof v !== 'string') fail(`__metadata__ '${k}' is not a string`);
+    metadata[k] = v as string;
+  }
+  return metadata;
+}
+
 /** Parses and validates a safetensors buffer; `source` (e.g. the file path) prefixes every error. */
 export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): SafetensorsContent {
   const fail = (msg: string): never => {
     throw new Error(`${source}: ${msg}`);
   };
   if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, too short for the 8-byte header length`);
-  const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  if (headerLen > MAX_HEADER_BYTES) fail(`header length ${headerLen} is implausible (corrupt file?)`);
-  if (8 + headerLen > bytes.length) {
-    fail(`truncated: header claims ${headerLen} bytes but only ${bytes.length - 8} follow the length field`);
-  }
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLen).toString('utf8'));
-  } catch (e) {
-    return fail(`header is not valid JSON (${(e as Error).message})`);
-  }
-  if (header === null || typeof header !== 'object' || Array.isArray(header))
-    fail('header is not a JSON object');
+  const headerLen = headerLength(bytes.subarray(0, 8), bytes.length - 8, fail);
+  const header = parseHeader(bytes.subarray(8, 8 + headerLen), fail);
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
+  const metadata = parseMetadata(header[METADATA_KEY], fail);
   const tensors = new Map<string, F32Tensor>();
   const spans: [number, number, string][] = [];
   for (const [name, raw] of Object.entries(header)) {
-    if (name === METADATA_KEY) {
-      if (raw === null || typeof raw !== 'object') fail('__metadata__ is not an object');
-      for (const [k, v] of Object.entries(raw as object)) {
-        if (typeof v !== 'string') fail(`__metadata__ '${k}' is not a string`);
-        metadata[k] = v as string;
-      }
-      continue;
-    }
+    if (name === METADATA_KEY) continue;
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (info === null || typeof info !== 'object') fail(`tensor '${name}': entry is not an object`);
     if (info.dtype !== 'F32')
@@ -164,7 +184,7 @@ export function readSafetensors(path: string): SafetensorsContent {
 
 /**
  * The metadata alone, read from the header without the tensor data (status reports on large checkpoints).
- * Validates only what it reads.
+ * Validates only what it reads (the header, not the tensors).
  */
 export function readSafetensorsMetadata(path: string): Record<string, string> {
   const fail = (msg: string): never => {
@@ -177,27 +197,13 @@ export function readSafetensorsMetadata(path: string): Record<string, string> {
     return fail(`cannot read safetensors file (${(e as Error).message})`);
   }
   try {
+    const size = fstatSync(fd).size;
     const lengthField = Buffer.alloc(8);
-    if (readSync(fd, lengthField, 0, 8, 0) < 8) fail('truncated: too short for the 8-byte header length');
-    const headerLen = Number(lengthField.readBigUInt64LE(0));
-    if (headerLen > MAX_HEADER_BYTES) fail(`header length ${headerLen} is implausible (corrupt file?)`);
-    const header = Buffer.alloc(headerLen);
-    if (readSync(fd, header, 0, headerLen, 8) < headerLen)
-      fail(`truncated: header claims ${headerLen} bytes`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(header.toString('utf8'));
-    } catch (e) {
-      return fail(`header is not valid JSON (${(e as Error).message})`);
-    }
-    const raw = (parsed as Record<string, unknown> | null)?.[METADATA_KEY] ?? {};
-    if (raw === null || typeof raw !== 'object') fail('__metadata__ is not an object');
-    const metadata: Record<string, string> = {};
-    for (const [k, v] of Object.entries(raw as object)) {
-      if (typeof v !== 'string') fail(`__metadata__ '${k}' is not a string`);
-      metadata[k] = v as string;
-    }
-    return metadata;
+    if (size < 8) fail(`truncated: ${size} bytes, too short for the 8-byte header length`);
+    readSync(fd, lengthField, 0, 8, 0);
+    const headerBytes = Buffer.alloc(headerLength(lengthField, size - 8, fail));
+    readSync(fd, headerBytes, 0, headerBytes.length, 8);
+    return parseMetadata(parseHeader(headerBytes, fail)[METADATA_KEY], fail);
   } finally {
     closeSync(fd);
   }
