@@ -9,7 +9,14 @@
 // a batch is formed one event-loop turn after it is due, so requests that arrived meanwhile (a native
 // model call blocks the loop: they are read only after it) pile up and form the next, larger batch.
 import { context, type Link, SpanKind, trace } from '@opentelemetry/api';
-import { isReseedable, type WorldModel } from '../../lib/world-model/types.ts';
+import { isReseedable, type ReseedableWorldModel, type WorldModel } from '../../lib/world-model/types.ts';
+
+/** The model, if its noise stream can be restarted at a seed; else the error a noise_seed request gets. */
+function reseedable(model: WorldModel): ReseedableWorldModel {
+  if (!isReseedable(model))
+    throw new RangeError('noise_seed: the served model cannot restart its noise stream');
+  return model;
+}
 
 export class QueueFullError extends Error {
   override readonly name = 'QueueFullError';
@@ -53,7 +60,7 @@ interface Pending {
   states: Float32Array;
   actions: Float32Array;
   rows: number;
-  /** Seeded queue only. */
+  /** Set exactly for the requests of the seeded queue. */
   noiseSeed?: number;
   enqueuedAt: number;
   link: Link | undefined;
@@ -67,7 +74,7 @@ export class PredictBatcher {
   private readonly lastMerged: Record<QueueKey, number> = {
     det: Number.POSITIVE_INFINITY,
     stoch: Number.POSITIVE_INFINITY,
-    seeded: 1,
+    seeded: 1, // never read: a seeded request is always ready, and alone
   };
   private queuedRows = 0;
   private running = false;
@@ -135,8 +142,11 @@ export class PredictBatcher {
         return Promise.reject(
           new RangeError('noise_seed: only for stochastic predictions (deterministic is set)'),
         );
-      if (!isReseedable(this.model))
-        return Promise.reject(new RangeError('noise_seed: the served model cannot restart its noise stream'));
+      try {
+        reseedable(this.model);
+      } catch (e) {
+        return Promise.reject(e);
+      }
     }
     if (this.queuedRows + rows > this.options.maxQueueRows)
       return Promise.reject(
@@ -303,13 +313,9 @@ export class PredictBatcher {
         }
       }
       const out = new Float32Array(rows * obsDim);
+      // A seeded batch is one request. Checked at submit too, but the model may have been replaced since.
       const seed = batch[0]!.noiseSeed;
-      if (key === 'seeded' && seed !== undefined) {
-        // Checked at submit, but the model may have been replaced since.
-        if (!isReseedable(this.model))
-          throw new RangeError('noise_seed: the served model cannot restart its noise stream');
-        this.model.reseedNoise(seed);
-      }
+      if (seed !== undefined) reseedable(this.model).reseedNoise(seed);
       await this.model.predictNextStates(states, actions, rows, out, { deterministic: key === 'det' });
       span.setAttribute('o2o.wm.model_ms', performance.now() - started);
       this.stats.batches++;
