@@ -117,14 +117,14 @@ async function trainVae(
   // The state's own signature (options, data hash) decides whether it fits this key's training.
   const { trainer, earlierSeconds } = resumeTraining(newTrainer, paths.training, ctx.log);
   const progress = ctx.progress('world model', wmEpochs, trainer.epochsDone);
-  const outcome = await trainWithCheckpoints(trainer, paths.training, {
+  const status = await trainWithCheckpoints(trainer, paths.training, {
     earlierSeconds,
     shouldStop: ctx.shouldStop,
     // Lets signals and the deadline's timer through.
     pause: yieldToEventLoop,
   });
   progress.done();
-  if (outcome.status === 'stopped') {
+  if (status === 'stopped') {
     ctx.log(`[world model] stopped at epoch ${trainer.epochsDone}/${wmEpochs}; the training state is saved`);
     return 'interrupted';
   }

@@ -50,12 +50,6 @@ export interface CheckpointedTrainingOptions {
   pause?: () => Promise<void>;
 }
 
-export interface CheckpointedTrainingOutcome {
-  status: 'finished' | 'stopped';
-  /** Training seconds in all, across resumes. */
-  seconds: number;
-}
-
 /**
  * Runs the trainer to its end, saving its state to `file` every TRAINING_STATE_EVERY_EPOCHS epochs and on a
  * stop. The file is left in place when training finishes: remove it (`discardTrainingState`) once the
@@ -65,7 +59,7 @@ export async function trainWithCheckpoints(
   trainer: WorldModelTrainer,
   file: string,
   options: CheckpointedTrainingOptions = {},
-): Promise<CheckpointedTrainingOutcome> {
+): Promise<'finished' | 'stopped'> {
   const started = performance.now();
   const seconds = () => (options.earlierSeconds ?? 0) + (performance.now() - started) / 1000;
   const save = () => {
@@ -75,13 +69,13 @@ export async function trainWithCheckpoints(
   while (!trainer.finished) {
     if (options.shouldStop?.()) {
       save();
-      return { status: 'stopped', seconds: seconds() };
+      return 'stopped';
     }
     trainer.runEpoch();
     if (trainer.epochsDone % TRAINING_STATE_EVERY_EPOCHS === 0 && !trainer.finished) save();
     await options.pause?.();
   }
-  return { status: 'finished', seconds: seconds() };
+  return 'finished';
 }
 
 export function discardTrainingState(file: string): void {

@@ -80,9 +80,9 @@ export async function trainAndSave(spec: TrainSpec): Promise<TrainOutcome> {
     });
   // A training the service lost (a crash, a shutdown: the worker is terminated) continues from its last
   // saved state when the same training is asked for again.
-  const { trainer } = resumeTraining(newTrainer, statePath, spec.log ?? (() => {}));
+  const { trainer, earlierSeconds } = resumeTraining(newTrainer, statePath, spec.log ?? (() => {}));
   const resumedFromEpoch = trainer.epochsDone;
-  await trainWithCheckpoints(trainer, statePath);
+  await trainWithCheckpoints(trainer, statePath, { earlierSeconds });
   const result = trainer.result();
   const model = new NativeVaeWorldModel(result.vae, result.normalizer, spec.seed);
   mkdirSync(dirname(modelPath), { recursive: true });
