@@ -5,7 +5,19 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ENV_IDS } from '../envs/registry.ts';
+import {
+  agentFields,
+  count,
+  envField,
+  evaluationFields,
+  offlineFields,
+  onlineFields,
+  pretrainField,
+  seedField,
+  variantField,
+  worldModelBatchSize,
+  worldModelFields,
+} from './spec-fields.ts';
 
 /** A path inside the run directory: relative, no `..` segment, no NUL. */
 export const runRelativePath = z
@@ -14,8 +26,6 @@ export const runRelativePath = z
   .refine((p) => !isAbsolute(p) && !p.startsWith('~'), 'must be relative to the run directory')
   .refine((p) => !p.split(/[\\/]+/).includes('..'), 'must not contain ".." (paths stay in the run directory)')
   .refine((p) => !p.includes('\0'), 'must not contain NUL');
-
-const count = (min = 0) => z.number().int().min(min);
 
 const datasetSchema = z.union([
   z.strictObject({
@@ -36,58 +46,35 @@ const datasetSchema = z.union([
   }),
 ]);
 
-// Field names are camelCase and shaped as the learner (services/learner/spec.ts) and the world-model
-// service (services/world-model/phase-handler.ts) read spec_json; this strict schema is the superset
-// they each take their part of, so a typo in any section is caught here before a phase starts.
+// The learner (services/learner/spec.ts) and the world-model service (services/world-model/phase-handler.ts)
+// each read their part of spec_json with loose schemas built from the same fields (spec-fields.ts); this
+// strict schema is the superset, so a typo or a value out of bounds is caught here before a phase starts.
 export const specSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64 characters'),
-  seed: count(0)
-    .max(2 ** 31 - 2)
-    .default(0),
-  env: z.string().refine((id) => (ENV_IDS as string[]).includes(id), `expected one of ${ENV_IDS.join(', ')}`),
-  /** scratch: online TD3 only; td3bc: offline pre-training first; td3bc-aug: with world-model next states. */
-  variant: z.enum(['scratch', 'td3bc', 'td3bc-aug']).default('td3bc-aug'),
-  /** Which pre-trained parts start online TD3. */
-  pretrain: z.enum(['actor', 'critic', 'both']).default('both'),
+  seed: seedField,
+  env: envField,
+  variant: variantField,
+  pretrain: pretrainField,
   dataset: datasetSchema,
-  agent: z.strictObject({ hidden: z.array(count(1)).min(1).default([256, 256]) }).prefault({}),
+  agent: z.strictObject(agentFields).prefault({}),
   worldModel: z
     .strictObject({
+      ...worldModelFields,
       implementation: z.string().min(1).default('native'),
-      epochs: count(1).default(300),
-      batchSize: count(1).default(256),
-      lr: z.number().positive().lt(1).optional(),
-      latentDim: count(1).optional(),
-      hidden: z.array(count(1)).min(1).optional(),
+      batchSize: worldModelBatchSize.default(256),
     })
     .prefault({}),
-  offline: z
-    .strictObject({
-      steps: count(1).default(200_000),
-      augFraction: z.number().min(0).max(1).default(0.5),
-      batchSize: count(1).default(256),
-      evalEvery: count(1).default(5_000),
-      evalEpisodes: count(1).default(10),
-    })
-    .prefault({}),
+  offline: z.strictObject(offlineFields).prefault({}),
   online: z
     .strictObject({
-      steps: count(0).default(300_000),
+      ...onlineFields,
       mode: z.enum(['lockstep', 'actor']).default('lockstep'),
       simulators: count(1).default(2),
-      startSteps: count(0).default(25_000),
-      warmupSteps: count(0).default(25_000),
-      explorationNoise: z.number().min(0).default(0.1),
-      batchSize: count(1).default(256),
-      evalEvery: count(1).default(5_000),
-      evalEpisodes: count(1).default(10),
-      updateToData: z.number().positive().default(1),
-      policySyncEvery: count(1).default(1_000),
     })
     .prefault({}),
-  evaluation: z.strictObject({ episodes: count(1).default(10), seed: count(0).optional() }).prefault({}),
+  evaluation: z.strictObject(evaluationFields).prefault({}),
   /** How long the coordinator waits for each phase's result (seconds). */
   timeouts: z
     .strictObject({

@@ -5,32 +5,18 @@
 
 import { relative } from 'node:path';
 import { z } from 'zod';
-import { isEnvId } from '../../lib/envs/registry.ts';
 import type { PhaseContext, PhaseOutcome } from '../../lib/services/phase-worker.ts';
+import { envField, seedField, worldModelFields } from '../../lib/services/spec-fields.ts';
 import { PathError, resolveInRunRoot } from './paths.ts';
 import type { WorldModelState } from './server.ts';
 import { MODEL_FILE, type TrainSpec } from './training.ts';
 
-const count = (min: number) => z.number().int().min(min);
-
 /** The part of the experiment spec this phase reads (loose: the full spec has more sections). */
 export const worldModelSpecSchema = z.looseObject({
   // A known id only: it labels the saved model (fuzzing found '../../etc' trained and saved).
-  env: z.string().refine(isEnvId, 'not a known environment id').optional(),
-  seed: count(0)
-    .max(2 ** 31 - 2)
-    .default(0),
-  worldModel: z
-    .looseObject({
-      epochs: count(1).max(100_000).default(300),
-      batchSize: count(1)
-        .max(1 << 20)
-        .optional(),
-      lr: z.number().positive().lt(1).optional(),
-      latentDim: count(1).max(1024).optional(),
-      hidden: z.array(count(1).max(8192)).min(1).max(16).optional(),
-    })
-    .prefault({}),
+  env: envField.optional(),
+  seed: seedField,
+  worldModel: z.looseObject(worldModelFields).prefault({}),
 });
 
 export type WorldModelSpec = z.output<typeof worldModelSpecSchema>;

@@ -10,6 +10,8 @@ import {
   specFromJson,
   specToJson,
 } from '../../lib/services/spec.ts';
+import { parseLearnerSpec } from '../../services/learner/spec.ts';
+import { parseWorldModelSpec } from '../../services/world-model/phase-handler.ts';
 
 const minimal = {
   name: 'tiny',
@@ -45,6 +47,30 @@ describe('experiment spec', () => {
     );
     assert.throws(() => parseSpec({ ...minimal, online: { stepz: 3 } }), /online: .*stepz/);
     assert.throws(() => parseSpec({ ...minimal, online: { steps: 2.5 } }), /online\.steps: /);
+  });
+
+  it('gives the phase handlers the defaults it filled in, and refuses what they would refuse', () => {
+    // A phase handler reading the bare spec gets the same settings as from the coordinator's parsed one.
+    const spec = parseSpec(minimal);
+    const learner = parseLearnerSpec(JSON.stringify(minimal));
+    const fromCoordinator = parseLearnerSpec(specToJson(spec));
+    for (const section of ['agent', 'offline', 'evaluation'] as const) {
+      assert.deepEqual(learner[section], spec[section], section);
+    }
+    const { mode: _mode, simulators: _simulators, ...learnerOnline } = spec.online;
+    assert.deepEqual(learner.online, learnerOnline);
+    assert.deepEqual(fromCoordinator.online, spec.online);
+    assert.equal(parseWorldModelSpec(JSON.stringify(minimal)).worldModel.epochs, spec.worldModel.epochs);
+    // Bounds the world-model service enforces are enforced when the spec is loaded, not phases later.
+    for (const worldModel of [{ epochs: 200_000 }, { latentDim: 4096 }, { hidden: Array(17).fill(8) }]) {
+      const field = Object.keys(worldModel)[0]!;
+      assert.throws(
+        () => parseWorldModelSpec(JSON.stringify({ worldModel })),
+        new RegExp(`worldModel\\.${field}`),
+      );
+      assert.throws(() => parseSpec({ ...minimal, worldModel }), new RegExp(`worldModel\\.${field}: `));
+    }
+    assert.throws(() => parseLearnerSpec(JSON.stringify({ env: 'Hopper-v5', seed: 2 ** 31 })), /spec\.seed/);
   });
 
   it('refuses dataset paths that leave the run directory', () => {

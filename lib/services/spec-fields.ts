@@ -1,0 +1,58 @@
+// The experiment spec's fields, defined once: the coordinator's strict schema (spec.ts) and the parts
+// the learner and the world-model service read from spec_json (loose schemas) are built from these,
+// so a default or a bound cannot differ between the spec the coordinator accepts and what a phase
+// handler later takes from it.
+import { z } from 'zod';
+import { ENV_IDS, isEnvId } from '../envs/registry.ts';
+
+export const count = (min = 0) => z.number().int().min(min);
+
+export const envField = z.string().refine(isEnvId, `expected one of ${ENV_IDS.join(', ')}`);
+
+/** Seeds derive others by adding small offsets, so the top of the int32 range stays free. */
+export const seedField = count(0)
+  .max(2 ** 31 - 2)
+  .default(0);
+
+/** scratch: online TD3 only; td3bc: offline pre-training first; td3bc-aug: with world-model next states. */
+export const variantField = z.enum(['scratch', 'td3bc', 'td3bc-aug']).default('td3bc-aug');
+
+/** Which pre-trained parts start online TD3. */
+export const pretrainField = z.enum(['actor', 'critic', 'both']).default('both');
+
+export const agentFields = { hidden: z.array(count(1)).min(1).default([256, 256]) };
+
+/** The world model's minibatch; the coordinator's spec defaults it, a direct caller gets the trainer's. */
+export const worldModelBatchSize = count(1).max(1 << 20);
+
+export const worldModelFields = {
+  epochs: count(1).max(100_000).default(300),
+  batchSize: worldModelBatchSize.optional(),
+  lr: z.number().positive().lt(1).optional(),
+  latentDim: count(1).max(1024).optional(),
+  hidden: z.array(count(1).max(8192)).min(1).max(16).optional(),
+};
+
+export const offlineFields = {
+  steps: count(1).default(200_000),
+  augFraction: z.number().min(0).max(1).default(0.5),
+  batchSize: count(1).default(256),
+  evalEvery: count(1).default(5_000),
+  evalEpisodes: count(1).default(10),
+};
+
+/** The online phase as the learner runs it (the coordinator adds how simulators are driven). */
+export const onlineFields = {
+  steps: count(0).default(300_000),
+  startSteps: count(0).default(25_000),
+  warmupSteps: count(0).default(25_000),
+  explorationNoise: z.number().min(0).default(0.1),
+  batchSize: count(1).default(256),
+  evalEvery: count(1).default(5_000),
+  evalEpisodes: count(1).default(10),
+  /** Actor mode: updates per received transition, and how often simulators get a fresh policy. */
+  updateToData: z.number().positive().default(1),
+  policySyncEvery: count(1).default(1_000),
+};
+
+export const evaluationFields = { episodes: count(1).default(10), seed: count(0).optional() };
