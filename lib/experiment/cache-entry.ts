@@ -1,9 +1,11 @@
 // A shared cache entry (world model, offline pre-training) is built when its marker and its model file are
 // both here: markers are committed, model files are not, so a fresh clone has markers whose entries must
 // be built again. The stages, the scheduler and the run estimates all decide this here.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { sameKey } from './context.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
+import { acquireLock } from './lock.ts';
 import type { RebuildCheck } from './rebuild-check.ts';
 
 /** Written last, when the entry is built: the settings it was built with, when, how long it took. */
@@ -32,4 +34,56 @@ export function readCacheMarker(path: string, key: unknown, builtWith: string): 
     );
   }
   return marker;
+}
+
+export interface CacheEntry {
+  /** The stage's log tag, e.g. "[world model]". */
+  tag: string;
+  marker: string;
+  /** The built file; markers are committed, these are not. */
+  artifact: string;
+  lock: string;
+  key: unknown;
+  /** Wording of a key mismatch, e.g. "this world model was built for" (readCacheMarker). */
+  builtWith: string;
+  /** What happens when the marker is here without the artifact, e.g. "building it again". */
+  rebuilding: string;
+  /** What the lock holder is doing, e.g. "building <file>". */
+  holderIs: string;
+  /** Builds the entry (with the marker of an earlier build of the same key, if any) and writes its marker. */
+  build(previous: CacheMarker | undefined): Promise<CacheMarker | 'interrupted'>;
+}
+
+/**
+ * The entry's marker once it is built: reused when built, otherwise built under its lock by one process
+ * while others wanting it wait (and then reuse it). 'interrupted' when a stop came first.
+ */
+export async function ensureCacheEntry(
+  entry: CacheEntry,
+  ctx: { log(line: string): void; shouldStop(): boolean },
+): Promise<CacheMarker | 'interrupted'> {
+  const marker = readCacheMarker(entry.marker, entry.key, entry.builtWith);
+  if (marker !== undefined && existsSync(entry.artifact)) {
+    ctx.log(`${entry.tag} reusing ${entry.artifact}`);
+    return marker;
+  }
+  if (marker !== undefined) {
+    ctx.log(
+      `${entry.tag} ${entry.marker} is here but not ${entry.artifact} (not committed): ${entry.rebuilding}`,
+    );
+  }
+  mkdirSync(dirname(entry.lock), { recursive: true });
+  const lock = await acquireLock(entry.lock, {
+    shouldStop: ctx.shouldStop,
+    onWait: (who) => ctx.log(`${entry.tag} waiting for ${who}, who is ${entry.holderIs}`),
+  });
+  if (lock === undefined) return 'interrupted';
+  try {
+    // Another process may have built it while this one waited for the lock.
+    const found = readCacheMarker(entry.marker, entry.key, entry.builtWith);
+    if (found !== undefined && existsSync(entry.artifact)) return found;
+    return await entry.build(found);
+  } finally {
+    lock.release();
+  }
 }

@@ -4,7 +4,7 @@
 // batches, augmentation choices and world-model noise from generators seeded by (seed, segment), and the
 // agent (with its own noise generator) is checkpointed at every segment end, so a run resumed from any
 // segment end repeats the uninterrupted run exactly.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OfflineDataset } from '../data/dataset.ts';
 import { deriveSeed } from '../envs/rng.ts';
@@ -23,12 +23,11 @@ import { pretrainOffline } from '../rl/offline.ts';
 import { ReplayBuffer } from '../rl/replay-buffer.ts';
 import { Td3Agent } from '../rl/td3.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
-import { type CacheMarker, readCacheMarker } from './cache-entry.ts';
+import { type CacheMarker, ensureCacheEntry } from './cache-entry.ts';
 import { type StageContext, sameKey, yieldToEventLoop } from './context.ts';
 import type { SubsetOrigin } from './dataset-source.ts';
 import { EvalRecorder, upTo } from './eval-recorder.ts';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
-import { acquireLock } from './lock.ts';
 import type { OfflinePaths } from './paths.ts';
 import { checkRebuiltRows, describeRebuildCheck } from './rebuild-check.ts';
 import { usesWorldModel } from './run-config.ts';
@@ -73,9 +72,6 @@ interface SegmentPointer {
   seconds: number;
 }
 
-const readMarker = (paths: OfflinePaths, key: unknown) =>
-  readCacheMarker(paths.marker, key, 'this pre-training was done with');
-
 export async function ensureOfflineAgent(
   ctx: StageContext,
   dataset: OfflineDataset,
@@ -86,35 +82,21 @@ export async function ensureOfflineAgent(
   origin?: SubsetOrigin,
 ): Promise<{ agent: Td3Agent; seconds: number } | 'interrupted'> {
   const key = offlineKey(ctx.config);
-  let marker = readMarker(paths, key);
-  if (marker === undefined || !existsSync(paths.agent)) {
-    if (marker !== undefined) {
-      ctx.log(
-        `[offline] ${paths.marker} is here but not ${paths.agent} (agent files are not committed): pre-training again`,
-      );
-    }
-    mkdirSync(dirname(paths.lock), { recursive: true });
-    const lock = await acquireLock(paths.lock, {
-      shouldStop: ctx.shouldStop,
-      onWait: (who) =>
-        ctx.log(`[offline] waiting for ${who}, who is pre-training into ${dirname(paths.marker)}`),
-    });
-    if (lock === undefined) return 'interrupted';
-    try {
-      // Another run may have built it while this one waited for the lock.
-      const found = readMarker(paths, key);
-      if (found !== undefined && existsSync(paths.agent)) marker = found;
-      else {
-        const built = await pretrain(ctx, dataset, evalEnv, model, paths, key, found, origin);
-        if (built === 'interrupted') return built;
-        marker = built;
-      }
-    } finally {
-      lock.release();
-    }
-  } else {
-    ctx.log(`[offline] reusing ${paths.agent}`);
-  }
+  const marker = await ensureCacheEntry(
+    {
+      tag: '[offline]',
+      marker: paths.marker,
+      artifact: paths.agent,
+      lock: paths.lock,
+      key,
+      builtWith: 'this pre-training was done with',
+      rebuilding: 'pre-training again',
+      holderIs: `pre-training into ${dirname(paths.marker)}`,
+      build: (previous) => pretrain(ctx, dataset, evalEnv, model, paths, key, previous, origin),
+    },
+    ctx,
+  );
+  if (marker === 'interrupted') return marker;
   return { agent: loadAgent(paths.agent).agent, seconds: marker.seconds };
 }
 

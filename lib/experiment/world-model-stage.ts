@@ -20,10 +20,9 @@ import {
 } from '../world-model/resumable-training.ts';
 import { TRAIN_DEFAULTS, WorldModelTrainer } from '../world-model/train.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
-import { type CacheMarker, readCacheMarker } from './cache-entry.ts';
+import { type CacheMarker, ensureCacheEntry } from './cache-entry.ts';
 import { type StageContext, yieldToEventLoop } from './context.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
-import { acquireLock } from './lock.ts';
 import type { WorldModelPaths } from './paths.ts';
 import { checkRebuiltText, describeRebuildCheck } from './rebuild-check.ts';
 
@@ -44,45 +43,27 @@ function loadModel(c: StageContext['config'], file: string): ReseedableWorldMode
   }
 }
 
-const readMarker = (paths: WorldModelPaths, key: unknown) =>
-  readCacheMarker(paths.marker, key, 'this world model was built for');
-
 export async function ensureWorldModel(
   ctx: StageContext,
   dataset: OfflineDataset,
   paths: WorldModelPaths,
 ): Promise<{ model: ReseedableWorldModel; seconds: number } | 'interrupted'> {
   const key = worldModelKey(ctx.config);
-  let marker = readMarker(paths, key);
-  if (marker === undefined || !existsSync(paths.file)) {
-    // Markers are committed with results/ and model files are not, so on a fresh clone a marker alone
-    // means "built once, elsewhere": build it again (same seed, same model).
-    if (marker !== undefined) {
-      ctx.log(
-        `[world model] ${paths.marker} is here but not ${paths.file} (model files are not committed): building it again`,
-      );
-    }
-    mkdirSync(dirname(paths.lock), { recursive: true });
-    const lock = await acquireLock(paths.lock, {
-      shouldStop: ctx.shouldStop,
-      onWait: (who) => ctx.log(`[world model] waiting for ${who}, who is building ${paths.file}`),
-    });
-    if (lock === undefined) return 'interrupted';
-    try {
-      // Another run may have built it while this one waited for the lock.
-      const found = readMarker(paths, key);
-      if (found !== undefined && existsSync(paths.file)) marker = found;
-      else {
-        const built = await build(ctx, dataset, paths, key, found);
-        if (built === 'interrupted') return built;
-        marker = built;
-      }
-    } finally {
-      lock.release();
-    }
-  } else {
-    ctx.log(`[world model] reusing ${paths.file}`);
-  }
+  const marker = await ensureCacheEntry(
+    {
+      tag: '[world model]',
+      marker: paths.marker,
+      artifact: paths.file,
+      lock: paths.lock,
+      key,
+      builtWith: 'this world model was built for',
+      rebuilding: 'building it again',
+      holderIs: `building ${paths.file}`,
+      build: (previous) => build(ctx, dataset, paths, key, previous),
+    },
+    ctx,
+  );
+  if (marker === 'interrupted') return marker;
   // Always the saved model, so that a run that built it and one that reused it continue identically.
   return { model: loadModel(ctx.config, paths.file), seconds: marker.seconds };
 }
