@@ -367,11 +367,10 @@ export function checkClaims(a: Analysis): Claim[] {
 
 const CRITIC_CLAIM = 'augmentation keeps the critic closer to Monte-Carlo returns offline (smaller |Q − G|)';
 
-/** A task's offline critic series with augmentation (the main fraction, else any) and without. */
+/** A task's offline critic series with the VAE's augmentation (the main fraction, else any) and without. */
 function criticSides(c: CriticAnalysis): { withAug?: CriticSeries; without?: CriticSeries } {
-  const withAug =
-    c.offline.find((s) => s.augmented && s.augFraction === MAIN_AUG_FRACTION) ??
-    c.offline.find((s) => s.augmented);
+  const vae = c.offline.filter((s) => s.augmented && s.worldModel === 'vae');
+  const withAug = vae.find((s) => s.augFraction === MAIN_AUG_FRACTION) ?? vae[0];
   return { withAug, without: c.offline.find((s) => !s.augmented) };
 }
 

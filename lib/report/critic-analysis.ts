@@ -9,7 +9,14 @@ import {
   type ReportSettings,
   round,
 } from './analysis-common.ts';
-import { type Group, isMainVariant, isSweepOnly, keyOf } from './groups.ts';
+import {
+  type Group,
+  isMainVariant,
+  isSweepOnly,
+  keyOf,
+  WORLD_MODEL_KINDS,
+  type WorldModelKind,
+} from './groups.ts';
 import type { CriticRow, RunRecord } from './results.ts';
 import { type Interval, iqm, iqmInterval, mean } from './stats.ts';
 
@@ -35,6 +42,8 @@ export const CRITIC_HELD_OUT_NOTE =
 export interface CriticSeries {
   augmented: boolean;
   augFraction: number;
+  /** The augmenting model: the paper's VAE or a control ('vae' when not augmented). */
+  worldModel: WorldModelKind;
   seeds: number[];
   /** Where the seeds' rows came from: shared pre-trainings, the runs' own copies, or both. */
   source: 'pretrained' | 'runs' | 'mixed';
@@ -119,27 +128,39 @@ export function criticAnalysis(
       .flatMap((g) => g.runs);
     // Shared pre-trainings first, so that a seed's record comes from there when it exists; runs copy the
     // same rows and fill in seeds whose shared entry is not finished (or was not kept).
-    // The paper's VAE only: a linear-model control at the same fraction is another pre-training.
     const records = [...shared, ...fromRuns].filter(
       (r) =>
-        keyOf(r.config).worldModel === 'vae' &&
-        (r.heldOutCritic !== undefined ||
-          r.critic.some((c) => c.phase === 'offline' && (c.vsReturns || c.heldOut))),
+        r.heldOutCritic !== undefined ||
+        r.critic.some((c) => c.phase === 'offline' && (c.vsReturns || c.heldOut)),
     );
     const offline: CriticSeries[] = [];
-    const fractions = [...new Set(records.map((r) => keyOf(r.config).augFraction))].sort();
-    for (const augFraction of fractions) {
+    // One series per pre-training setting: fraction, then the paper's VAE before the controls.
+    const settingOf = (r: RunRecord) => ({
+      augFraction: keyOf(r.config).augFraction,
+      worldModel: keyOf(r.config).worldModel,
+    });
+    const settings = [
+      ...new Map(records.map((r) => [JSON.stringify(settingOf(r)), settingOf(r)])).values(),
+    ].sort(
+      (a, b) =>
+        a.augFraction - b.augFraction ||
+        WORLD_MODEL_KINDS.indexOf(a.worldModel) - WORLD_MODEL_KINDS.indexOf(b.worldModel),
+    );
+    for (const { augFraction, worldModel } of settings) {
       // One record per seed (the first in directory order): variants sharing a seed pre-train alike.
       const bySeed = new Map<number, RunRecord>();
       for (const r of records) {
-        if (keyOf(r.config).augFraction !== augFraction) continue;
+        const k = keyOf(r.config);
+        if (k.augFraction !== augFraction || k.worldModel !== worldModel) continue;
         if (!bySeed.has(r.config.seed)) bySeed.set(r.config.seed, r);
       }
       const runs = [...bySeed.values()].sort((a, b) => a.config.seed - b.config.seed);
       const offlineRows = (r: RunRecord) =>
         r.critic.filter((c): c is OfflineCriticRow => c.phase === 'offline');
       const rowsOf = (r: RunRecord) => offlineRows(r).filter((c) => !!c.vsReturns);
-      const seed = s.seed + hashSeed(`${pairKey}|critic|${augFraction}`);
+      // The VAE's salt as it was before the controls had series (it seeds the bootstrap).
+      const model = worldModel === 'vae' ? '' : `|${worldModel}`;
+      const seed = s.seed + hashSeed(`${pairKey}|critic|${augFraction}${model}`);
       // IQM over the seeds that logged such rows (a task without terminations has no terminal-ending rows).
       const curve = (
         has: (c: OfflineCriticRow) => boolean,
@@ -204,6 +225,7 @@ export function criticAnalysis(
       offline.push({
         augmented: augFraction > 0,
         augFraction,
+        worldModel,
         seeds: runs.map((r) => r.config.seed),
         source: runs.every((r) => r.offlineOnly)
           ? 'pretrained'

@@ -39,7 +39,7 @@ export function criticOutcome(
   for (const c of critic) {
     if (!mainTasks.has(`${c.env}|${c.dataset}`)) continue;
     for (const s of c.offline) {
-      if (s.augmented && s.augFraction !== MAIN_AUG_FRACTION) continue;
+      if (s.augmented && (s.augFraction !== MAIN_AUG_FRACTION || s.worldModel !== 'vae')) continue;
       const group = groups.find(
         (g) =>
           g.env === c.env &&

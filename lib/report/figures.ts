@@ -1,11 +1,12 @@
 // The report's figures as standalone SVG documents: learning curves per env × dataset (offline phase
 // before the online one, as in the paper), ablation bars, the critic analysis, the sweeps.
 import type { Analysis, Curve, GroupSummary } from './analysis.ts';
+import type { CriticSeries } from './critic-analysis.ts';
 import { describeSpearman } from './critic-outcome.ts';
 import { isMainVariant, MAIN_AUG_FRACTION, scoreOf, type WorldModelKind } from './groups.ts';
 import { type BarGroup, barChart } from './svg/bar-chart.ts';
 import { type LineSeries, lineChart } from './svg/line-chart.ts';
-import { colour, GREY } from './svg/palette.ts';
+import { colour, GREY, PALETTE } from './svg/palette.ts';
 
 export interface Figure {
   /** File name under figures/, e.g. "curves-Hopper-v5-medium-10k.svg". */
@@ -32,8 +33,22 @@ function variantColour(
   if (g.variant === 'td3bc') return colour(1);
   if (g.worldModel === 'linear') return colour(4);
   if (g.worldModel === 'copy') return colour(7);
-  return g.augFraction === MAIN_AUG_FRACTION ? colour(2) : colour(3 + fallback);
+  if (g.augFraction === MAIN_AUG_FRACTION) return colour(2);
+  const sweep = SWEEP_FRACTION_COLOURS.get(g.augFraction);
+  if (sweep !== undefined) return colour(sweep);
+  // Any other fraction: a colour no fixed variant owns.
+  let i = 3 + fallback;
+  while (RESERVED_COLOURS.has(i % PALETTE.length)) i++;
+  return colour(i);
 }
+
+/** The ratio sweep's other fractions, one colour each in every figure. */
+const SWEEP_FRACTION_COLOURS = new Map([
+  [0.25, 5],
+  [0.75, 3],
+]);
+/** Palette slots of scratch, TD3+BC, TD3+BC+aug, the two controls and the sweep's fractions. */
+const RESERVED_COLOURS = new Set([0, 1, 2, 3, 4, 5, 7]);
 
 /** Short legend names for the controls figure: which next states the pre-training used. */
 function controlLabel(g: GroupSummary): string {
@@ -69,12 +84,29 @@ function curveSeries(curves: Curve[], groups: Map<string, GroupSummary>): LineSe
 }
 
 /** The critic series take the colour of the variant they pre-train. */
-function criticColour(s: { augmented: boolean; augFraction: number }, i: number): string {
-  return variantColour({ variant: s.augmented ? 'td3bc-aug' : 'td3bc', augFraction: s.augFraction }, i);
+type CriticSeriesSetting = Pick<CriticSeries, 'augmented' | 'augFraction' | 'worldModel'>;
+
+function criticColour(s: CriticSeriesSetting, i: number): string {
+  return variantColour(
+    { variant: s.augmented ? 'td3bc-aug' : 'td3bc', augFraction: s.augFraction, worldModel: s.worldModel },
+    i,
+  );
 }
 
-function criticSeriesName(s: { augmented: boolean; augFraction: number }): string {
-  return s.augmented ? `with augmentation (p=${s.augFraction})` : 'without augmentation';
+function criticSeriesName(s: CriticSeriesSetting): string {
+  if (!s.augmented) return 'without augmentation';
+  const p = `p=${s.augFraction}`;
+  return {
+    vae: `with augmentation (${p})`,
+    linear: `with linear model (${p})`,
+    copy: `with state copied (${p})`,
+  }[s.worldModel];
+}
+
+/** Legend-width names: "no aug", "aug p=0.5", "linear p=0.5", "copy p=0.5". */
+function criticShortName(s: CriticSeriesSetting): string {
+  if (!s.augmented) return 'no aug';
+  return `${{ vae: 'aug', linear: 'linear', copy: 'copy' }[s.worldModel]} p=${s.augFraction}`;
 }
 
 export function buildFigures(a: Analysis): Figure[] {
@@ -281,7 +313,7 @@ export function buildFigures(a: Analysis): Figure[] {
       c.offline.forEach((s, i) => {
         const colour = criticColour(s, i);
         // Short labels: two per series share the legend's width.
-        const name = s.augmented ? `aug p=${s.augFraction}` : 'no aug';
+        const name = criticShortName(s);
         series.push({ label: `held-out rows, ${name}`, colour, points: s.heldOutCurve.heldOut });
         series.push({ label: `training rows, ${name}`, colour, points: s.heldOutCurve.train, dashed: true });
       });
@@ -315,7 +347,9 @@ export function buildFigures(a: Analysis): Figure[] {
     const shifted = c.offline.filter((s) => s.targetShift.length > 0);
     if (shifted.length > 0) {
       const title = `${c.env}, ${c.dataset}: world-model target shift (offline)`;
-      const errors = shifted.map((s) => `p=${s.augFraction}: ${s.targetShift.at(-1)!.error.toPrecision(3)}`);
+      const errors = shifted.map(
+        (s) => `${criticShortName(s)}: ${s.targetShift.at(-1)!.error.toPrecision(3)}`,
+      );
       figures.push({
         file: `critic-shift-${slug(c.env)}-${slug(c.dataset)}.svg`,
         title,
@@ -329,7 +363,7 @@ export function buildFigures(a: Analysis): Figure[] {
           yLabel: 'Q(s′) − Q(ŝ′)',
           yScale: 'auto',
           series: shifted.map((s, i) => ({
-            label: `p=${s.augFraction}: median, 5–95% band`,
+            label: `${criticShortName(s)}: median, 5–95% band`,
             colour: criticColour(s, i),
             points: s.targetShift.map((p) => ({ x: p.x, y: p.p50, low: p.p05, high: p.p95 })),
           })),
@@ -385,7 +419,10 @@ export function buildFigures(a: Analysis): Figure[] {
         yLabel: 'final normalised score',
         series: [false, true].map((augmented, i) => ({
           label: augmented ? `with augmentation (p=${MAIN_AUG_FRACTION})` : 'without augmentation',
-          colour: criticColour({ augmented, augFraction: augmented ? MAIN_AUG_FRACTION : 0 }, i),
+          colour: criticColour(
+            { augmented, augFraction: augmented ? MAIN_AUG_FRACTION : 0, worldModel: 'vae' },
+            i,
+          ),
           pointsOnly: true,
           points: outcome.points
             .filter((p) => p.augmented === augmented)

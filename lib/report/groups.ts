@@ -13,11 +13,26 @@ export const MAIN_AUG_FRACTION = 0.5;
 /** The augmenting world model: the paper's VAE, or a control (least squares; copying the state). */
 export type WorldModelKind = 'vae' | 'linear' | 'copy';
 
+/** The paper's VAE first, then the controls: the order of rows and series. */
+export const WORLD_MODEL_KINDS: readonly WorldModelKind[] = ['vae', 'linear', 'copy'];
+
 const CONTROL_LABELS: Record<WorldModelKind, string> = {
   vae: '',
   linear: ' (linear model)',
   copy: ' (copy-state model)',
 };
+
+/** An augmented pre-training's setting, "p=0.5" or "p=0.5, linear model"; "none" without augmentation. */
+export function augmentationSetting(s: {
+  augmented: boolean;
+  augFraction: number;
+  worldModel: WorldModelKind;
+}): string {
+  if (!s.augmented) return 'none';
+  return s.worldModel === 'vae'
+    ? `p=${s.augFraction}`
+    : `p=${s.augFraction}, ${CONTROL_LABELS[s.worldModel].slice(2, -1)}`;
+}
 
 /**
  * Scratch, TD3+BC and TD3+BC+aug at the paper's fraction with the paper's VAE, all pre-training both
@@ -106,7 +121,7 @@ export function compareKeys(a: GroupKey, b: GroupKey): number {
     a.dataset.localeCompare(b.dataset, 'en', { numeric: true }) ||
     variantRank[a.variant] - variantRank[b.variant] ||
     a.augFraction - b.augFraction ||
-    Object.keys(CONTROL_LABELS).indexOf(a.worldModel) - Object.keys(CONTROL_LABELS).indexOf(b.worldModel) ||
+    WORLD_MODEL_KINDS.indexOf(a.worldModel) - WORLD_MODEL_KINDS.indexOf(b.worldModel) ||
     pretrainRank(a.pretrain) - pretrainRank(b.pretrain)
   );
 }

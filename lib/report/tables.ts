@@ -11,6 +11,7 @@ import {
   formatSteps,
 } from './format.ts';
 import { formatFrozen } from './frozen-runs.ts';
+import { augmentationSetting } from './groups.ts';
 import type { RebuildRow } from './rebuilds.ts';
 import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
 
@@ -159,7 +160,7 @@ export function criticTable(a: Analysis): Table {
       c.offline.map((s) => [
         c.env,
         c.dataset,
-        s.augmented ? `p=${s.augFraction}` : 'none',
+        augmentationSetting(s),
         String(s.seeds.length),
         { pretrained: 'shared pre-training', runs: 'runs', mixed: 'both' }[s.source],
         s.finalOverestimation ? formatInterval(s.finalOverestimation, 1) : '–',
@@ -192,7 +193,7 @@ export function criticHeldOutTable(a: Analysis): Table {
         .map((s) => [
           c.env,
           c.dataset,
-          s.augmented ? `p=${s.augFraction}` : 'none',
+          augmentationSetting(s),
           String(s.heldOutBySeed.length),
           s.heldOutError!.monteCarlo.toFixed(1),
           formatInterval(s.heldOutError!.train, 1),

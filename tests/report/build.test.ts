@@ -430,6 +430,26 @@ describe('o2o report: build from a results tree', () => {
       !existsSync(join(dir, 'report', 'figures', 'controls-Hopper-v5-medium-10k.svg')),
       'none without controls',
     );
+    // The control's pre-trainings get their own critic series, named for the model, after the VAE's.
+    const critic = report.analysis.critic.find((c) => c.env === 'Hopper-v5' && c.dataset === 'medium-10k')!;
+    assert.deepEqual(
+      critic.offline.map((s) => [s.augFraction, s.worldModel, s.seeds.length]),
+      [
+        [0, 'vae', 5],
+        [0.5, 'vae', 5],
+        [0.5, 'linear', 3],
+      ],
+    );
+    const criticRow = /<tr><td>Hopper-v5<\/td><td>medium-10k<\/td><td>p=0\.5, linear model<\/td><td>3<\/td>/;
+    assert.match(
+      readFileSync(join(dir, 'linear-report', 'index.html'), 'utf8').replace(/\s*\n\s*/g, ''),
+      criticRow,
+    );
+    const criticFigure = readFileSync(
+      join(dir, 'linear-report', 'figures', 'critic-over-Hopper-v5-medium-10k.svg'),
+      'utf8',
+    );
+    assert.ok(criticFigure.includes('with linear model (p=0.5)'));
     assert.deepEqual(
       report.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE')),
       built.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE')),
