@@ -16,10 +16,11 @@ export type WorldModelKind = 'vae' | 'linear' | 'copy';
 /** The paper's VAE first, then the controls: the order of rows and series. */
 export const WORLD_MODEL_KINDS: readonly WorldModelKind[] = ['vae', 'linear', 'copy'];
 
-const CONTROL_LABELS: Record<WorldModelKind, string> = {
-  vae: '',
-  linear: ' (linear model)',
-  copy: ' (copy-state model)',
+/** What a control's labels call it; the VAE, the paper's method, goes unnamed. */
+const CONTROL_NAMES: Record<WorldModelKind, string | undefined> = {
+  vae: undefined,
+  linear: 'linear model',
+  copy: 'copy-state model',
 };
 
 /** An augmented pre-training's setting, "p=0.5" or "p=0.5, linear model"; "none" without augmentation. */
@@ -29,9 +30,8 @@ export function augmentationSetting(s: {
   worldModel: WorldModelKind;
 }): string {
   if (!s.augmented) return 'none';
-  return s.worldModel === 'vae'
-    ? `p=${s.augFraction}`
-    : `p=${s.augFraction}, ${CONTROL_LABELS[s.worldModel].slice(2, -1)}`;
+  const name = CONTROL_NAMES[s.worldModel];
+  return name === undefined ? `p=${s.augFraction}` : `p=${s.augFraction}, ${name}`;
 }
 
 /**
@@ -107,7 +107,8 @@ export function variantLabel(
   k: Pick<GroupKey, 'variant' | 'pretrain' | 'augFraction'> & { worldModel?: WorldModelKind },
 ): string {
   if (k.variant === 'scratch') return 'TD3 (scratch)';
-  const model = CONTROL_LABELS[k.worldModel ?? 'vae'];
+  const name = CONTROL_NAMES[k.worldModel ?? 'vae'];
+  const model = name === undefined ? '' : ` (${name})`;
   const base = k.variant === 'td3bc' ? 'TD3+BC → TD3' : `TD3+BC+aug p=${k.augFraction}${model} → TD3`;
   return k.pretrain === 'both' || k.pretrain === null ? base : `${base} (${k.pretrain} only)`;
 }
