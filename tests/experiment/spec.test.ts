@@ -104,7 +104,9 @@ describe('experiment spec and grid', () => {
     const control = runs.find((r) => r.id === 'Hopper-v5/medium-replay-10k/td3bc-aug-linear-both/seed-0')!;
     assert.equal(control.config.worldModel, 'linear');
     assert.equal(control.tier, 2);
-    assert.equal(runs.filter((r) => r.env === 'Walker2d-v5').length, 5 + 2 * 6 * 5);
+    // Walker2d: 5 scratch + 2 datasets × (2 main + 4 ablation) + the two controls on medium, × 5 seeds.
+    assert.equal(runs.filter((r) => r.env === 'Walker2d-v5').length, 5 + (2 * 6 + 2) * 5);
+    assert.equal(runs.find((r) => r.id === 'Walker2d-v5/medium-10k/td3bc-aug-copy-both/seed-0')!.tier, 5);
     const sub = shared.config.dataset!;
     assert.deepEqual(
       [sub.kind, sub.transitions, sub.by, sub.subsetSeed],
