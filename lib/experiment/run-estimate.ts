@@ -14,8 +14,8 @@ type Stage = 'worldModel' | 'offline' | 'online';
 /** One stage time, with what it was for: what a guess for settings never timed is scaled from. */
 interface TimedStage {
   env: string;
-  /** Offline pre-training: with or without the world model (augmentation roughly doubles an update). */
-  augmented: boolean;
+  /** What else the stage's cost depends on (stageKind): only like kinds are scaled to each other. */
+  kind: string;
   /** What the stage's cost is proportional to: see stageWork. */
   work: number;
   seconds: number;
@@ -41,17 +41,34 @@ function stageWork(stage: Stage, run: GridRun): number {
   }
 }
 
+/**
+ * What a stage's cost depends on besides its env and its work: the world model (a control fits in seconds
+ * and predicts cheaply), and for pre-training whether it augments (the VAE roughly doubles an update).
+ * Fine-tuning costs the same after any pre-training.
+ */
+function stageKind(stage: Stage, run: GridRun): string {
+  const c = run.config;
+  const model = c.worldModel === undefined ? '' : `|${c.worldModel}`;
+  switch (stage) {
+    case 'worldModel':
+      return `vae${model}`;
+    case 'offline':
+      return c.augFraction > 0 ? `aug${model}` : 'bc';
+    case 'online':
+      return '';
+  }
+}
+
 function stageKey(stage: Stage, run: GridRun): string {
   const c = run.config;
   const size = c.dataset?.transitions ?? 0;
   const hidden = c.hidden.join('x');
-  // A control world model fits in seconds and predicts cheaply: its stages are timed apart from the VAE's.
-  const linear = c.worldModel === undefined ? '' : `|${c.worldModel}`;
+  const kind = stageKind(stage, run);
   switch (stage) {
     case 'worldModel':
-      return `wm|${c.env}|${size}|${c.wmEpochs}${linear}`;
+      return `wm|${c.env}|${size}|${c.wmEpochs}|${kind}`;
     case 'offline':
-      return `off|${c.env}|${c.augFraction > 0 ? `aug${linear}` : 'bc'}|${c.offlineSteps}|${hidden}`;
+      return `off|${c.env}|${kind}|${c.offlineSteps}|${hidden}`;
     case 'online':
       return `on|${c.env}|${c.onlineSteps}|${hidden}`;
   }
@@ -75,7 +92,7 @@ export function stageHistory(runs: GridRun[]): StageHistory {
     if (!byStage.has(stage)) byStage.set(stage, []);
     byStage.get(stage)!.push({
       env: run.config.env,
-      augmented: run.config.augFraction > 0,
+      kind: stageKind(stage, run),
       work: stageWork(stage, run),
       seconds: value,
     });
@@ -152,15 +169,15 @@ export function estimateRun(run: GridRun, history: StageHistory, planned?: Set<s
 
 /**
  * A stage never timed with the run's settings (another env, dataset size or budget): the median of the
- * times seen for that stage, each scaled to the run's work (stageWork), from the same env (and, for
- * pre-training, the same kind) when there are any, else from the same kind, else from all. A guess, not a bound (loads differ); undefined only
- * when the stage was never timed at all.
+ * times seen for that stage, each scaled to the run's work (stageWork), from the same env and kind
+ * (stageKind) when there are any, else from the same kind, else from all. A guess, not a bound (loads
+ * differ); undefined only when the stage was never timed at all.
  */
 function guess(stage: Stage, run: GridRun, history: StageHistory): number | undefined {
   const seen = (history.byStage.get(stage) ?? []).filter((t) => t.work > 0);
   if (seen.length === 0) return undefined;
-  // Only pre-training's cost depends on the kind; an online stage costs the same after either.
-  const sameKind = (t: TimedStage) => stage !== 'offline' || t.augmented === run.config.augFraction > 0;
+  const kind = stageKind(stage, run);
+  const sameKind = (t: TimedStage) => t.kind === kind;
   const closest = [(t: TimedStage) => t.env === run.config.env && sameKind(t), sameKind, () => true]
     .map((like) => seen.filter(like))
     .find((list) => list.length > 0)!;

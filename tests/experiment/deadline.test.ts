@@ -131,23 +131,39 @@ describe('experiment grid: deadline-aware starts', function () {
     assert.equal(guessed.seconds, 1200 + 1200 + 160);
     assert.match(guessed.detail, /world model ~20 min \+ offline 20 min \+ online ~3 min/);
     assert.equal(estimateRun(run!, stageHistory([])).seconds, undefined, 'nothing finished yet');
-    // The same env first; for pre-training the same kind first, as augmentation doubles an update's cost.
+    // The same env and kind first (augmentation doubles an update's cost), then the same kind.
     const c = run!.config;
-    const timed = (env: string, augmented: boolean, work: number, seconds: number) => ({
+    const timed = (env: string, kind: string, work: number, seconds: number) => ({
       env,
-      augmented,
+      kind,
       work,
       seconds,
     });
+    const wmWork = (c.dataset?.transitions ?? 0) * c.wmEpochs;
     const history: StageHistory = {
       seconds: new Map(),
       byStage: new Map([
-        ['worldModel', [timed('Other-v5', true, (c.dataset?.transitions ?? 0) * c.wmEpochs, 50)]],
-        ['offline', [timed(ENV, false, c.offlineSteps, 300), timed('Other-v5', true, c.offlineSteps, 900)]],
-        ['online', [timed(ENV, false, c.onlineSteps / 2, 100), timed('Other-v5', true, c.onlineSteps, 1000)]],
+        ['worldModel', [timed('Other-v5', 'vae', wmWork, 50)]],
+        ['offline', [timed(ENV, 'bc', c.offlineSteps, 300), timed('Other-v5', 'aug', c.offlineSteps, 900)]],
+        ['online', [timed(ENV, '', c.onlineSteps / 2, 100), timed('Other-v5', '', c.onlineSteps, 1000)]],
       ]),
     };
     assert.equal(estimateRun(run!, history).seconds, 50 + 900 + 200);
+    // A control world model is fitted in seconds and predicts cheaply: guessed from controls only, even
+    // from another env, never from the VAE's times on this one.
+    const linearRun = { ...run!, config: { ...c, worldModel: 'linear' as const } };
+    const withControl: StageHistory = {
+      seconds: new Map(),
+      byStage: new Map([
+        ['worldModel', [timed(ENV, 'vae', wmWork, 600), timed('Other-v5', 'vae|linear', wmWork, 1)]],
+        [
+          'offline',
+          [timed(ENV, 'aug', c.offlineSteps, 900), timed('Other-v5', 'aug|linear', c.offlineSteps, 300)],
+        ],
+        ['online', [timed(ENV, '', c.onlineSteps, 100)]],
+      ]),
+    };
+    assert.equal(estimateRun(linearRun, withControl).seconds, 1 + 300 + 100);
   });
 
   it('with 10 minutes left starts the short scratch runs and holds back the long augmented ones', async () => {

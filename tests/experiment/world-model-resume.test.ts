@@ -18,13 +18,13 @@ const WM_EPOCHS = 14;
 /** Stage times as if seen on this run's settings: world model 1,400 s, offline 1,000 s, online 100 s. */
 function historyFor(run: GridRun): StageHistory {
   const c = run.config;
-  const timed = (work: number, seconds: number) => ({ env: c.env, augmented: true, work, seconds });
+  const timed = (kind: string, work: number, seconds: number) => ({ env: c.env, kind, work, seconds });
   return {
     seconds: new Map(),
     byStage: new Map([
-      ['worldModel', [timed((c.dataset?.transitions ?? 0) * c.wmEpochs, 1400)]],
-      ['offline', [timed(c.offlineSteps, 1000)]],
-      ['online', [timed(c.onlineSteps, 100)]],
+      ['worldModel', [timed('vae', (c.dataset?.transitions ?? 0) * c.wmEpochs, 1400)]],
+      ['offline', [timed('aug', c.offlineSteps, 1000)]],
+      ['online', [timed('', c.onlineSteps, 100)]],
     ]),
   };
 }
