@@ -83,9 +83,9 @@ function curveSeries(curves: Curve[], groups: Map<string, GroupSummary>): LineSe
   return series;
 }
 
-/** The critic series take the colour of the variant they pre-train. */
 type CriticSeriesSetting = Pick<CriticSeries, 'augmented' | 'augFraction' | 'worldModel'>;
 
+/** The critic series take the colour of the variant they pre-train. */
 function criticColour(s: CriticSeriesSetting, i: number): string {
   return variantColour(
     { variant: s.augmented ? 'td3bc-aug' : 'td3bc', augFraction: s.augFraction, worldModel: s.worldModel },

@@ -9,7 +9,6 @@ export const count = (min = 0) => z.number().int().min(min);
 
 export const envField = z.string().refine(isEnvId, `expected one of ${ENV_IDS.join(', ')}`);
 
-/** Seeds derive others by adding small offsets, so the top of the int32 range stays free. */
 export const seedField = count(0)
   .max(2 ** 31 - 2)
   .default(0);
