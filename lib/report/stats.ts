@@ -190,12 +190,13 @@ export function stepsToThreshold(
   }
   const inOrder = curve.every((p, i) => i === 0 || curve[i - 1]!.step <= p.step);
   const points = inOrder ? curve : [...curve].sort((a, b) => a.step - b.step);
-  let sum = 0;
   for (let i = 0; i < points.length; i++) {
-    sum += points[i]!.value;
-    if (i >= window) sum -= points[i - window]!.value;
-    const smoothed = sum / Math.min(i + 1, window);
-    if (smoothed >= threshold) return { steps: points[i]!.step, censored: false };
+    // Summed afresh at every point: a running sum drifts by rounding, and a run whose last evaluation is
+    // exactly the threshold (scratch's own, with one scratch run) would then miss it.
+    const from = Math.max(0, i + 1 - window);
+    let sum = 0;
+    for (let k = from; k <= i; k++) sum += points[k]!.value;
+    if (sum / (i + 1 - from) >= threshold) return { steps: points[i]!.step, censored: false };
   }
   return { steps: budget, censored: true };
 }

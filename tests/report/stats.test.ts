@@ -112,6 +112,20 @@ describe('report statistics', () => {
     assert.deepEqual(stepsToThreshold(curve, 25, 20_000, 3), { steps: 20_000, censored: false });
     assert.deepEqual(stepsToThreshold(curve, 60, 25_000), { steps: 25_000, censored: true });
     assert.deepEqual(stepsToThreshold([], 1, 7), { steps: 7, censored: true });
+    // A run whose last evaluation is the threshold itself reaches it there, whatever came before
+    // (HalfCheetah-v5 scratch seed 0's curve tail: a running sum ended 1 ulp below its final return).
+    const returns = [
+      -0.45433058267376075, -475.91471009238575, -269.1704103044238, 97.30740845102221, 976.8871811442334,
+      1699.5794560689524, 2356.6909237082195, 2766.881192661256, 3015.198656187753, 2815.9206191307144,
+      3430.126609120708, 3976.165189458864, 4123.935242889385, 4154.258329768729, 4348.892958321903,
+      4098.03283540913, 4097.564140324484, 4543.361149427901, 4549.8931203752245, 4640.641068172712,
+      4658.887838004164, 4788.029062142322, 4756.436004445821, 4824.138620360574, 4950.4867115240795,
+      5005.388480126396, 4933.473167273364, 5050.064700952874, 5030.178966749265, 5065.938588258234,
+      5134.602584459634, 5001.346631078267, 5127.140987966237, 5124.0468888862215, 5133.495970514359,
+      5180.97128236359,
+    ];
+    const exact = returns.map((value, i) => ({ step: 5_000 * i, value }));
+    assert.deepEqual(stepsToThreshold(exact, returns.at(-1)!, 175_000), { steps: 175_000, censored: false });
   });
 
   it('the steps ratio to scratch matches a hand-computed case, with an interval around it', () => {
