@@ -15,7 +15,7 @@ export {
   sgemm,
 } from './gemm.ts';
 export { initLinearPytorch, linearInitBound } from './init.ts';
-export { type Layer, Linear, type Param, ReLU, Scale, Tanh } from './layers.ts';
+export { type Layer, LayerNorm, Linear, type Param, ReLU, Scale, Tanh } from './layers.ts';
 export { klStandardNormal, meanLoss, mseLoss } from './losses.ts';
 export { BufferCache, Matrix } from './matrix.ts';
 export { ModuleGroup } from './module-group.ts';

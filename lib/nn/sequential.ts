@@ -1,6 +1,6 @@
 // A chain of layers with PyTorch nn.Sequential parameter names (`layers.<index>.weight`, activations
 // take indices too), plus the MLP builder used for actors, critics and the VAE's parts.
-import { KernelActivation, type Layer, Linear, type Param, ReLU, Scale, Tanh } from './layers.ts';
+import { KernelActivation, type Layer, LayerNorm, Linear, type Param, ReLU, Scale, Tanh } from './layers.ts';
 import { assertCols, Matrix } from './matrix.ts';
 import { NnRng } from './rng.ts';
 
@@ -153,6 +153,8 @@ export interface MlpOptions {
   outputScale?: number;
   /** A seed or an NnRng to draw the PyTorch-default initialisation from. */
   rng: NnRng | number;
+  /** LayerNorm after every hidden Linear, before its activation (default false). */
+  layerNorm?: boolean;
 }
 
 function activationLayer(a: Activation): Layer {
@@ -161,14 +163,19 @@ function activationLayer(a: Activation): Layer {
   throw new RangeError(`mlp: unknown activation '${a as string}'`);
 }
 
-/** Linear → act → … → Linear [→ outputActivation] [→ Scale], initialised like PyTorch's nn.Linear. */
+/**
+ * Linear [→ LayerNorm] → act → … → Linear [→ outputActivation] [→ Scale], initialised like PyTorch's
+ * nn.Linear (LayerNorm: weight 1, bias 0).
+ */
 export function mlp(options: MlpOptions): Sequential {
   const rng = typeof options.rng === 'number' ? new NnRng(options.rng) : options.rng;
   const act = options.activation ?? 'relu';
   const layers: Layer[] = [];
   let w = options.inputs;
   for (const h of options.hidden) {
-    layers.push(new Linear(w, h, rng), activationLayer(act));
+    layers.push(new Linear(w, h, rng));
+    if (options.layerNorm === true) layers.push(new LayerNorm(h));
+    layers.push(activationLayer(act));
     w = h;
   }
   layers.push(new Linear(w, options.outputs, rng));

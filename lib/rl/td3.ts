@@ -45,6 +45,11 @@ export const td3ConfigSchema = z.strictObject({
   policyNoise: z.number().nonnegative().default(0.2),
   noiseClip: z.number().nonnegative().default(0.5),
   policyFreq: z.number().int().positive().default(2),
+  /**
+   * LayerNorm after each hidden layer of the critics (not the paper's: an option that Yue et al. 2023
+   * found to stop offline Q-value divergence on small datasets). Default off.
+   */
+  criticLayerNorm: z.boolean().default(false),
   /** TD3+BC's α; absent for plain TD3. */
   bcAlpha: z.number().positive().optional(),
   seed: z.number().int().nonnegative(),
@@ -106,7 +111,8 @@ export class Td3Agent {
         outputScale: c.maxAction,
         rng,
       });
-    const criticNet = () => mlp({ inputs: c.obsDim + c.actDim, hidden: c.hidden, outputs: 1, rng });
+    const criticNet = () =>
+      mlp({ inputs: c.obsDim + c.actDim, hidden: c.hidden, outputs: 1, layerNorm: c.criticLayerNorm, rng });
     this.actor = actorNet();
     this.q1 = criticNet();
     this.q2 = criticNet();

@@ -1,6 +1,6 @@
 // Finite-difference checks of every layer, the ops and losses, and whole MLPs (inputs and parameters).
 import assert from 'node:assert/strict';
-import { Linear, ReLU, Scale, Tanh } from '../../lib/nn/layers.ts';
+import { LayerNorm, Linear, ReLU, Scale, Tanh } from '../../lib/nn/layers.ts';
 import { klStandardNormal, meanLoss, mseLoss } from '../../lib/nn/losses.ts';
 import { Matrix } from '../../lib/nn/matrix.ts';
 import { addInto, Concat, reparameterize, reparameterizeBackward } from '../../lib/nn/ops.ts';
@@ -56,6 +56,39 @@ describe('nn gradient checks (finite differences, float64 objective)', () => {
         lin.bias.value[i] = i % 2 === 0 ? 0.5 : -0.5;
       });
       checkNetwork(net, randomMatrix(3, 4, 5), 6);
+    }
+  });
+
+  it('LayerNorm: input, weight and bias gradients (non-trivial weight and bias)', () => {
+    const norm = new LayerNorm(6);
+    norm.weight.value.set(randomMatrix(1, 6, 20).data.map((v) => 1 + 0.5 * v));
+    norm.bias.value.set(randomMatrix(1, 6, 21).data);
+    const net = new Sequential([
+      new Linear(4, 6, new NnRng(22)),
+      norm,
+      new Tanh(),
+      new Linear(6, 2, new NnRng(23)),
+    ]);
+    checkNetwork(net, randomMatrix(5, 4, 24), 25);
+  });
+
+  it('mlp with layerNorm puts a LayerNorm after each hidden Linear and differentiates end to end', () => {
+    const net = mlp({ inputs: 5, hidden: [7, 6], outputs: 2, activation: 'tanh', layerNorm: true, rng: 26 });
+    assert.deepEqual(
+      net.layers.map((l) => l.constructor.name),
+      ['Linear', 'LayerNorm', 'Tanh', 'Linear', 'LayerNorm', 'Tanh', 'Linear'],
+    );
+    checkNetwork(net, randomMatrix(4, 5, 27), 28);
+    // Each row of a LayerNorm's output (weight 1, bias 0) has mean 0 and variance 1 - eps-ish.
+    const y = new LayerNorm(7).forward(randomMatrix(3, 7, 29, 5));
+    for (let r = 0; r < 3; r++) {
+      const row = Array.from(y.data.subarray(r * 7, r * 7 + 7));
+      const mean = row.reduce((a, b) => a + b, 0) / 7;
+      const variance = row.reduce((a, b) => a + (b - mean) ** 2, 0) / 7;
+      assert.ok(
+        Math.abs(mean) < 1e-5 && Math.abs(variance - 1) < 1e-4,
+        `row ${r}: mean ${mean}, var ${variance}`,
+      );
     }
   });
 

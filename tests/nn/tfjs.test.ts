@@ -134,6 +134,56 @@ describe('nn vs tfjs (cpu backend)', () => {
     tf.dispose([st, value, ...Object.values(grads), ...avars, ...tc.flatMap((l) => [l.w, l.b])]);
   });
 
+  it('MLP with LayerNorm: forward, input and parameter gradients match tf.moments-based layer norm', () => {
+    const net = mlp({ inputs: 9, hidden: [40, 24], outputs: 1, layerNorm: true, rng: 30 });
+    // Non-trivial LayerNorm weights and biases, so their gradients are exercised with real values.
+    const norms = net.layers.filter((l) => l.constructor.name === 'LayerNorm');
+    norms.forEach((l, k) => {
+      const [w, b] = l.params();
+      w!.value.set(randomMatrix(1, w!.value.length, 31 + k).data.map((v) => 1 + 0.3 * v));
+      b!.value.set(randomMatrix(1, b!.value.length, 41 + k, 0.2).data);
+    });
+    const x = randomMatrix(24, 9, 32, 3);
+    const r = randomMatrix(24, 1, 33);
+    const tensors = net.params().map((p) => {
+      const t =
+        p.shape.length === 2
+          ? tf.tensor2d(p.value.slice(), p.shape as [number, number]).transpose()
+          : tf.tensor1d(p.value.slice());
+      return tf.variable(t);
+    });
+    // Per hidden layer: Linear (w, b), then LayerNorm (gamma, beta), then ReLU; a final Linear.
+    const forward = (xIn: tf.Tensor, ws: tf.Tensor[]) => {
+      let h = xIn as tf.Tensor2D;
+      for (let i = 0; i + 4 < ws.length; i += 4) {
+        h = tf.add(tf.matMul(h, ws[i] as tf.Tensor2D), ws[i + 1]!);
+        const { mean, variance } = tf.moments(h, 1, true);
+        h = tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, 1e-5))), ws[i + 2]!), ws[i + 3]!);
+        h = tf.relu(h);
+      }
+      const n = ws.length;
+      return tf.add(tf.matMul(h, ws[n - 2] as tf.Tensor2D), ws[n - 1]!);
+    };
+    const xt = asTensor(x);
+    const rt = asTensor(r);
+    const out = net.forward(x);
+    const tfOut = forward(xt, tensors);
+    assert.ok(relativeError(out.data, tfOut.dataSync()) <= TOL, 'forward outputs differ');
+    net.zeroGrad();
+    const dx = net.backward(r);
+    const grads = tf.grads((xIn: tf.Tensor, ...ws: tf.Tensor[]) => tf.sum(tf.mul(forward(xIn, ws), rt)))([
+      xt,
+      ...tensors,
+    ]);
+    assert.ok(relativeError(dx.data, grads[0]!.dataSync()) <= TOL, 'input gradients differ');
+    net.params().forEach((p, i) => {
+      const g = grads[i + 1]!;
+      const e = relativeError(p.grad, p.shape.length === 2 ? kernelAsTorch(g) : g.dataSync());
+      assert.ok(e <= TOL, `${p.name} gradient differs (relative error ${e})`);
+    });
+    tf.dispose([xt, rt, tfOut, ...grads, ...tensors]);
+  });
+
   it('10 Adam steps (lr 1e-3, betas 0.9/0.999, eps 1e-8) give the same weights', () => {
     const net = mlp({ inputs: 6, hidden: [32, 32], outputs: 2, rng: 7 });
     const x = randomMatrix(64, 6, 8);
