@@ -18,6 +18,8 @@ import {
   adamUpdateTs,
   addBiasActTs,
   colSumAddTs,
+  layerNormBackwardTs,
+  layerNormForwardTs,
   lerpTs,
 } from './kernels-ts.ts';
 
@@ -58,6 +60,30 @@ export interface Kernels {
     weightDecay: number,
   ): void;
   lerp(target: Float32Array, source: Float32Array, n: number, tau: number): void;
+  /** Per row: out = weight · xhat + bias; xhat and rstd (1/std) kept for backward unless empty arrays. */
+  layerNormForward(
+    x: Float32Array,
+    out: Float32Array,
+    rows: number,
+    cols: number,
+    weight: Float32Array,
+    bias: Float32Array,
+    eps: number,
+    xhat: Float32Array,
+    rstd: Float32Array,
+  ): void;
+  /** dIn unless empty; dWeight += Σ dOut·xhat and dBias += Σ dOut unless both empty. */
+  layerNormBackward(
+    dOut: Float32Array,
+    xhat: Float32Array,
+    rstd: Float32Array,
+    rows: number,
+    cols: number,
+    weight: Float32Array,
+    dIn: Float32Array,
+    dWeight: Float32Array,
+    dBias: Float32Array,
+  ): void;
 }
 
 const tsKernels: Kernels = {
@@ -68,6 +94,8 @@ const tsKernels: Kernels = {
   colSumAdd: colSumAddTs,
   adamUpdate: adamUpdateTs,
   lerp: lerpTs,
+  layerNormForward: layerNormForwardTs,
+  layerNormBackward: layerNormBackwardTs,
 };
 
 interface NativeAddon extends Kernels {
@@ -115,6 +143,13 @@ function loadNative(): { addon?: NativeAddon; error?: string } {
     const threads = threadsEnv === undefined || threadsEnv === '' ? 1 : Number(threadsEnv);
     if (!Number.isInteger(threads) || threads < 1) {
       throw new RangeError(`O2O_BLAS_THREADS must be a positive integer, got '${threadsEnv}'`);
+    }
+    // An addon built from an older gemm.cc lacks newer kernels: refuse it whole rather than mix backends.
+    const missing = Object.keys(tsKernels).filter(
+      (k) => typeof (addon as unknown as Record<string, unknown>)[k] !== 'function',
+    );
+    if (missing.length > 0) {
+      return { error: `addon is older than its source (no ${missing.join(', ')}; run npm run bootstrap)` };
     }
     addon.setThreads(threads);
     return { addon };
@@ -170,6 +205,8 @@ function install(from: Kernels): void {
     colSumAdd: from.colSumAdd,
     adamUpdate: from.adamUpdate,
     lerp: from.lerp,
+    layerNormForward: from.layerNormForward,
+    layerNormBackward: from.layerNormBackward,
   });
 }
 

@@ -95,3 +95,93 @@ export function lerpTs(target: Float32Array, source: Float32Array, n: number, ta
   checkLen('source', source, n);
   for (let i = 0; i < n; i++) target[i] = tau * source[i]! + (1 - tau) * target[i]!;
 }
+
+/** LayerNorm per row (see the native kernel): xhat and rstd are kept unless empty. Sums in float64. */
+export function layerNormForwardTs(
+  x: Float32Array,
+  out: Float32Array,
+  rows: number,
+  cols: number,
+  weight: Float32Array,
+  bias: Float32Array,
+  eps: number,
+  xhat: Float32Array,
+  rstd: Float32Array,
+): void {
+  checkLen('x', x, rows * cols);
+  checkLen('out', out, rows * cols);
+  checkLen('weight', weight, cols);
+  checkLen('bias', bias, cols);
+  const keep = xhat.length > 0;
+  if (keep) checkLen('xhat', xhat, rows * cols);
+  if (rstd.length > 0) checkLen('rstd', rstd, rows);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let sum = 0;
+    for (let c = 0; c < cols; c++) sum += x[o + c]!;
+    const mean = sum / cols;
+    let sq = 0;
+    for (let c = 0; c < cols; c++) {
+      const d = x[o + c]! - mean;
+      sq += d * d;
+    }
+    const s = Math.fround(1 / Math.sqrt(sq / cols + Math.fround(eps)));
+    const m = Math.fround(mean);
+    if (rstd.length > 0) rstd[r] = s;
+    for (let c = 0; c < cols; c++) {
+      const v = Math.fround((x[o + c]! - m) * s);
+      if (keep) xhat[o + c] = v;
+      out[o + c] = v * weight[c]! + bias[c]!;
+    }
+  }
+}
+
+/** LayerNorm's backward per row (see the native kernel); empty dIn / dWeight+dBias are skipped. */
+export function layerNormBackwardTs(
+  dOut: Float32Array,
+  xhat: Float32Array,
+  rstd: Float32Array,
+  rows: number,
+  cols: number,
+  weight: Float32Array,
+  dIn: Float32Array,
+  dWeight: Float32Array,
+  dBias: Float32Array,
+): void {
+  checkLen('dOut', dOut, rows * cols);
+  checkLen('xhat', xhat, rows * cols);
+  checkLen('rstd', rstd, rows);
+  checkLen('weight', weight, cols);
+  const params = dWeight.length > 0;
+  if (params !== dBias.length > 0)
+    throw new RangeError('kernel: layerNormBackward takes dWeight and dBias both or neither');
+  if (params) {
+    checkLen('dWeight', dWeight, cols);
+    checkLen('dBias', dBias, cols);
+  }
+  const input = dIn.length > 0;
+  if (input) checkLen('dIn', dIn, rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    if (params) {
+      for (let c = 0; c < cols; c++) {
+        dWeight[c]! += dOut[o + c]! * xhat[o + c]!;
+        dBias[c]! += dOut[o + c]!;
+      }
+    }
+    if (!input) continue;
+    let sum = 0;
+    let dot = 0;
+    for (let c = 0; c < cols; c++) {
+      const g = dOut[o + c]! * weight[c]!;
+      sum += g;
+      dot += g * xhat[o + c]!;
+    }
+    const meanG = Math.fround(sum / cols);
+    const meanDot = Math.fround(dot / cols);
+    const s = rstd[r]!;
+    for (let c = 0; c < cols; c++) {
+      dIn[o + c] = s * (Math.fround(dOut[o + c]! * weight[c]!) - meanG - xhat[o + c]! * meanDot);
+    }
+  }
+}

@@ -251,7 +251,7 @@ export class Scale extends Elementwise {
 
 /**
  * PyTorch's nn.LayerNorm over each row: y = weight · (x − mean) / sqrt(var + eps) + bias, the variance
- * biased (÷ n). Rows are independent; it keeps the normalised input and each row's 1/std for backward.
+ * biased (÷ n). Training keeps the normalised input and each row's 1/std for backward.
  */
 export class LayerNorm implements Layer {
   readonly inFeatures = undefined;
@@ -265,6 +265,7 @@ export class LayerNorm implements Layer {
   private readonly outs = new BufferCache();
   private readonly norms = new BufferCache();
   private readonly dIns = new BufferCache();
+  private static readonly none = new Float32Array(0);
 
   constructor(features: number, eps = 1e-5) {
     if (!Number.isInteger(features) || features < 2) {
@@ -297,18 +298,36 @@ export class LayerNorm implements Layer {
   apply(x: Matrix, out: Matrix): void {
     assertCols(x, this.features, `LayerNorm(${this.features}) input`);
     assertSameShape(x, out, 'LayerNorm.apply');
-    this.normalize(x, out, undefined);
-    this.affine(out);
+    const none = LayerNorm.none;
+    kernels.layerNormForward(
+      x.data,
+      out.data,
+      x.rows,
+      x.cols,
+      this.weight.value,
+      this.bias.value,
+      this.eps,
+      none,
+      none,
+    );
   }
 
   forward(x: Matrix): Matrix {
     assertCols(x, this.features, `LayerNorm(${this.features}) input`);
     const norm = this.norms.get(x.rows, x.cols);
     if (this.rstd.length !== x.rows) this.rstd = new Float32Array(x.rows);
-    this.normalize(x, norm, this.rstd);
     const out = this.outs.get(x.rows, x.cols);
-    out.data.set(norm.data);
-    this.affine(out);
+    kernels.layerNormForward(
+      x.data,
+      out.data,
+      x.rows,
+      x.cols,
+      this.weight.value,
+      this.bias.value,
+      this.eps,
+      norm.data,
+      this.rstd,
+    );
     this.normalized = norm;
     return out;
   }
@@ -316,75 +335,23 @@ export class LayerNorm implements Layer {
   backward(dOut: Matrix, accumulateParams: boolean, wantInput: boolean): Matrix | null {
     const xhat = this.normalized ?? noForward('LayerNorm');
     assertSameShape(dOut, xhat, 'LayerNorm.backward');
-    const n = this.features;
-    const g = this.weight.value;
-    const dy = dOut.data;
-    const xh = xhat.data;
-    if (accumulateParams) {
-      const dw = this.weight.grad;
-      const db = this.bias.grad;
-      for (let r = 0; r < xhat.rows; r++) {
-        const o = r * n;
-        for (let j = 0; j < n; j++) {
-          dw[j]! += dy[o + j]! * xh[o + j]!;
-          db[j]! += dy[o + j]!;
-        }
-      }
-    }
-    if (!wantInput) return null;
-    // dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), with dx̂ = dy · weight.
-    const dIn = this.dIns.get(xhat.rows, n);
-    const dx = dIn.data;
-    for (let r = 0; r < xhat.rows; r++) {
-      const o = r * n;
-      let sum = 0;
-      let dot = 0;
-      for (let j = 0; j < n; j++) {
-        const d = dy[o + j]! * g[j]!;
-        sum += d;
-        dot += d * xh[o + j]!;
-      }
-      const meanD = sum / n;
-      const meanDot = dot / n;
-      const s = this.rstd[r]!;
-      for (let j = 0; j < n; j++) dx[o + j] = s * (dy[o + j]! * g[j]! - meanD - xh[o + j]! * meanDot);
-    }
+    const none = LayerNorm.none;
+    const dIn = wantInput ? this.dIns.get(xhat.rows, xhat.cols) : null;
+    kernels.layerNormBackward(
+      dOut.data,
+      xhat.data,
+      this.rstd,
+      xhat.rows,
+      xhat.cols,
+      this.weight.value,
+      dIn === null ? none : dIn.data,
+      accumulateParams ? this.weight.grad : none,
+      accumulateParams ? this.bias.grad : none,
+    );
     return dIn;
   }
 
   params(): Param[] {
     return [this.weight, this.bias];
-  }
-
-  /** out = (x − row mean) / sqrt(row var + eps); each row's 1/std into `rstd` when given. */
-  private normalize(x: Matrix, out: Matrix, rstd: Float32Array | undefined): void {
-    const n = this.features;
-    const xd = x.data;
-    const od = out.data;
-    for (let r = 0; r < x.rows; r++) {
-      const o = r * n;
-      let mean = 0;
-      for (let j = 0; j < n; j++) mean += xd[o + j]!;
-      mean /= n;
-      let v = 0;
-      for (let j = 0; j < n; j++) {
-        const d = xd[o + j]! - mean;
-        v += d * d;
-      }
-      const s = 1 / Math.sqrt(v / n + this.eps);
-      if (rstd !== undefined) rstd[r] = s;
-      for (let j = 0; j < n; j++) od[o + j] = (xd[o + j]! - mean) * s;
-    }
-  }
-
-  private affine(out: Matrix): void {
-    const n = this.features;
-    const d = out.data;
-    const g = this.weight.value;
-    const b = this.bias.value;
-    for (let r = 0; r < out.rows; r++) {
-      const o = r * n;
-      for (let j = 0; j < n; j++) d[o + j] = d[o + j]! * g[j]! + b[j]!;
-    }
   }
 }

@@ -195,7 +195,7 @@ describe('nn kernels: native vs TypeScript', () => {
     }
   });
 
-  it('elementwise kernels agree (bias+activation, activation gradients, column sums, Adam, Polyak)', function () {
+  it('elementwise kernels agree (bias+activation, activation gradients, column sums, Adam, Polyak, LayerNorm)', function () {
     if (native === undefined) this.skip();
     const rows = 33;
     const cols = 70;
@@ -241,6 +241,27 @@ describe('nn kernels: native vs TypeScript', () => {
     tsKernels.lerp(t1, d, n, 0.005);
     native!.lerp(t2, d, n, 0.005);
     assert.ok(relativeError(t2, t1) < 1e-6, 'lerp');
+    // LayerNorm, forward (kept and not kept) and backward (input and parameter gradients).
+    const lnW = rand(cols, 6).map((v) => 1 + 0.3 * v);
+    const lnB = rand(cols, 7);
+    const none = new Float32Array(0);
+    const ln = [tsKernels, native!].map((k) => {
+      const out = new Float32Array(n);
+      const xhat = new Float32Array(n);
+      const rstd = new Float32Array(rows);
+      k.layerNormForward(x, out, rows, cols, lnW, lnB, 1e-5, xhat, rstd);
+      const bare = new Float32Array(n);
+      k.layerNormForward(x, bare, rows, cols, lnW, lnB, 1e-5, none, none);
+      const dIn = new Float32Array(n);
+      const dW = new Float32Array(cols);
+      const dB = new Float32Array(cols);
+      k.layerNormBackward(d, xhat, rstd, rows, cols, lnW, dIn, dW, dB);
+      return { out, bare, xhat, rstd, dIn, dW, dB };
+    });
+    for (const key of ['out', 'bare', 'xhat', 'rstd', 'dIn', 'dW', 'dB'] as const) {
+      assert.ok(relativeError(ln[1]![key], ln[0]![key]) < 1e-5, `layerNorm ${key}`);
+    }
+    assert.deepEqual(ln[0]!.bare, ln[0]!.out, 'inference output equals the training output');
     // ReLU propagates NaN on both backends.
     for (const [name, kern] of backends) {
       const out = new Float32Array(2);
@@ -249,6 +270,26 @@ describe('nn kernels: native vs TypeScript', () => {
       assert.throws(
         () => kern.activate(new Float32Array(2), new Float32Array(1), 2, ACT.relu),
         /out has 1 elements, needs 2/,
+      );
+      assert.throws(
+        () =>
+          kern.layerNormBackward(
+            d,
+            x,
+            new Float32Array(rows),
+            rows,
+            cols,
+            lnW,
+            none,
+            new Float32Array(cols),
+            none,
+          ),
+        /dWeight and dBias both or neither/,
+        `${name} layerNormBackward with only dWeight`,
+      );
+      assert.throws(
+        () => kern.layerNormForward(x, new Float32Array(n - 1), rows, cols, lnW, lnB, 1e-5, none, none),
+        /out has \d+ elements, needs \d+/,
       );
     }
   });

@@ -1,6 +1,6 @@
 // lib/nn's native kernels: single-precision GEMM through OpenBLAS, plus the elementwise passes that
 // are slow in JS on this hardware (bias + activation, activation gradients, bias-gradient column sums,
-// the Adam update, Polyak averaging). All work in place on Float32Array views (no copies).
+// the Adam update, Polyak averaging, layer normalisation). All work in place on Float32Array views (no copies).
 // Plain node_api.h keeps the addon free of C++ exception settings. Every call validates that the
 // requested matrices fit inside the arrays it was handed: a wrong leading dimension must throw, not
 // scribble over the JS heap.
@@ -268,6 +268,122 @@ napi_value ColSumAdd(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Per row: xhat = (x − mean) · rstd with rstd = 1 / sqrt(biased var + eps), out = xhat · weight + bias;
+// xhat and rstd are stored when given (training), skipped when null (inference). Sums in double.
+void LayerNormForwardLoop(const float* __restrict x, float* out, int64_t rows, int64_t cols,
+                          const float* __restrict w, const float* __restrict b, double eps, float* xhat,
+                          float* __restrict rstd) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    double sum = 0.0;
+    for (int64_t c = 0; c < cols; ++c) sum += xr[c];
+    const double mean = sum / static_cast<double>(cols);
+    double sq = 0.0;
+    for (int64_t c = 0; c < cols; ++c) {
+      const double d = xr[c] - mean;
+      sq += d * d;
+    }
+    const float s = static_cast<float>(1.0 / std::sqrt(sq / static_cast<double>(cols) + eps));
+    const float m = static_cast<float>(mean);
+    if (rstd != nullptr) rstd[r] = s;
+    float* o = out + r * cols;
+    if (xhat != nullptr) {
+      float* h = xhat + r * cols;
+      for (int64_t c = 0; c < cols; ++c) {
+        const float v = (xr[c] - m) * s;
+        h[c] = v;
+        o[c] = v * w[c] + b[c];
+      }
+    } else {
+      for (int64_t c = 0; c < cols; ++c) o[c] = (xr[c] - m) * s * w[c] + b[c];
+    }
+  }
+}
+
+// dWeight += Σ_r dy·xhat, dBias += Σ_r dy (when given); dx = rstd · (g − mean(g) − xhat · mean(g · xhat)),
+// g = dy · weight (when given).
+void LayerNormBackwardLoop(const float* __restrict dy, const float* __restrict xhat, const float* __restrict rstd,
+                           int64_t rows, int64_t cols, const float* __restrict w, float* __restrict dx,
+                           float* __restrict dw, float* __restrict db) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* d = dy + r * cols;
+    const float* h = xhat + r * cols;
+    if (dw != nullptr) {
+      for (int64_t c = 0; c < cols; ++c) {
+        dw[c] += d[c] * h[c];
+        db[c] += d[c];
+      }
+    }
+    if (dx == nullptr) continue;
+    double sum = 0.0;
+    double dot = 0.0;
+    for (int64_t c = 0; c < cols; ++c) {
+      const double g = static_cast<double>(d[c]) * w[c];
+      sum += g;
+      dot += g * h[c];
+    }
+    const float mean_g = static_cast<float>(sum / static_cast<double>(cols));
+    const float mean_dot = static_cast<float>(dot / static_cast<double>(cols));
+    const float s = rstd[r];
+    float* o = dx + r * cols;
+    for (int64_t c = 0; c < cols; ++c) o[c] = s * (d[c] * w[c] - mean_g - h[c] * mean_dot);
+  }
+}
+
+// An optional Float32Array argument: an empty array means "not wanted" (null pointer), else it must hold `need`.
+bool GetOptionalF32(napi_env env, napi_value v, const char* name, int64_t need, float** data) {
+  int64_t len;
+  if (!GetF32(env, v, name, data, &len)) return false;
+  if (len == 0) {
+    *data = nullptr;
+    return true;
+  }
+  return GetF32Min(env, v, name, need, data);
+}
+
+// layerNormForward(x, out, rows, cols, weight, bias, eps, xhat, rstd): xhat, rstd empty = not kept.
+napi_value LayerNormForward(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  int64_t rows, cols;
+  float eps;
+  float *x, *out, *w, *b, *xhat, *rstd;
+  if (!Args(env, info, 9, argv, "layerNormForward") || !GetInt(env, argv[2], "rows", &rows) ||
+      !GetInt(env, argv[3], "cols", &cols) || !GetF32Min(env, argv[0], "x", rows * cols, &x) ||
+      !GetF32Min(env, argv[1], "out", rows * cols, &out) || !GetF32Min(env, argv[4], "weight", cols, &w) ||
+      !GetF32Min(env, argv[5], "bias", cols, &b) || !GetFloat(env, argv[6], "eps", &eps) ||
+      !GetOptionalF32(env, argv[7], "xhat", rows * cols, &xhat) ||
+      !GetOptionalF32(env, argv[8], "rstd", rows, &rstd)) {
+    return nullptr;
+  }
+  if (cols < 1) {
+    Throw(env, "kernel: layerNormForward needs cols >= 1");
+    return nullptr;
+  }
+  LayerNormForwardLoop(x, out, rows, cols, w, b, eps, xhat, rstd);
+  return nullptr;
+}
+
+// layerNormBackward(dOut, xhat, rstd, rows, cols, weight, dIn, dWeight, dBias): dIn empty = not wanted;
+// dWeight and dBias both empty = parameter gradients not accumulated.
+napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  int64_t rows, cols;
+  float *dy, *xhat, *rstd, *w, *dx, *dw, *db;
+  if (!Args(env, info, 9, argv, "layerNormBackward") || !GetInt(env, argv[3], "rows", &rows) ||
+      !GetInt(env, argv[4], "cols", &cols) || !GetF32Min(env, argv[0], "dOut", rows * cols, &dy) ||
+      !GetF32Min(env, argv[1], "xhat", rows * cols, &xhat) || !GetF32Min(env, argv[2], "rstd", rows, &rstd) ||
+      !GetF32Min(env, argv[5], "weight", cols, &w) || !GetOptionalF32(env, argv[6], "dIn", rows * cols, &dx) ||
+      !GetOptionalF32(env, argv[7], "dWeight", cols, &dw) || !GetOptionalF32(env, argv[8], "dBias", cols, &db)) {
+    return nullptr;
+  }
+  if ((dw == nullptr) != (db == nullptr)) {
+    Throw(env, "kernel: layerNormBackward takes dWeight and dBias both or neither");
+    return nullptr;
+  }
+  LayerNormBackwardLoop(dy, xhat, rstd, rows, cols, w, dx, dw, db);
+  return nullptr;
+}
+
 // Separate function with restrict-qualified pointers so the compiler may vectorise (the four arrays
 // never alias: they are distinct per-parameter buffers).
 void AdamLoop(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n,
@@ -370,6 +486,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"colSumAdd", nullptr, ColSumAdd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"lerp", nullptr, Lerp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"layerNormForward", nullptr, LayerNormForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"layerNormBackward", nullptr, LayerNormBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
