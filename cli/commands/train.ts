@@ -38,6 +38,7 @@ const spec = {
     'aug-fraction': { type: 'string' },
     'world-model': { type: 'string' },
     'wm-epochs': { type: 'string' },
+    'critic-layer-norm': { type: 'boolean' },
     'eval-every': { type: 'string' },
     'eval-episodes': { type: 'string' },
     seed: { type: 'string' },
@@ -58,6 +59,7 @@ const spec = {
       'aug-fraction': fraction.default(0.5),
       'world-model': z.enum(['vae', 'linear', 'copy']).default('vae'),
       'wm-epochs': integerFlag('wm-epochs', 1).default(300),
+      'critic-layer-norm': z.boolean().default(false),
       'eval-every': integerFlag('eval-every', 1).default(5_000),
       'eval-episodes': integerFlag('eval-episodes', 1).default(10),
       seed: integerFlag('seed', 0).default(0),
@@ -87,6 +89,7 @@ const spec = {
     '  --aug-fraction P      share of next states replaced by the world model (default 0.5)',
     "  --world-model M       which world model augments: vae (the paper's, default) | linear (least squares) | copy (s′ = s): controls",
     '  --wm-epochs N         world-model training epochs (default 300)',
+    "  --critic-layer-norm   LayerNorm in the critics' hidden layers (not the paper's; against offline Q divergence)",
     '  --eval-every N        evaluate every N updates / steps (default 5000)',
     '  --eval-episodes N     episodes per evaluation (default 10)',
     '  --seed S              seed of everything (default 0)',
@@ -129,6 +132,7 @@ export function runConfigFromFlags(f: Flags): RunConfig {
       pretrain: scratch ? null : f.pretrain,
       augFraction: f.variant === 'td3bc-aug' ? f['aug-fraction'] : 0,
       ...(f['world-model'] === 'vae' ? {} : { worldModel: f['world-model'] }),
+      ...(f['critic-layer-norm'] ? { criticLayerNorm: true } : {}),
       offlineSteps: scratch ? 0 : f['offline-steps'],
       onlineSteps: f['online-steps'],
       startSteps: f['start-steps'],
@@ -143,7 +147,8 @@ export function runConfigFromFlags(f: Flags): RunConfig {
 }
 
 async function train(f: Flags): Promise<void> {
-  const out = f.out ?? join('runs', `${f.env}-${f.variant}-${f.pretrain}-s${f.seed}`);
+  const ln = f['critic-layer-norm'] ? '-ln' : '';
+  const out = f.out ?? join('runs', `${f.env}-${f.variant}-${f.pretrain}${ln}-s${f.seed}`);
   if (f.dataset !== undefined && f.variant !== 'scratch' && !existsSync(f.dataset)) {
     throw new UsageError(`--dataset: ${f.dataset} does not exist`);
   }

@@ -67,6 +67,7 @@ export function expandGrid(spec: GridSpec): GridRun[] {
                 pretrain: scratch ? null : v.pretrain,
                 augFraction: v.variant === 'td3bc-aug' ? v.augFraction : 0,
                 ...(v.worldModel === undefined || v.worldModel === 'vae' ? {} : { worldModel: v.worldModel }),
+                ...(v.criticLayerNorm === true ? { criticLayerNorm: true } : {}),
                 offlineSteps: scratch ? 0 : b.offlineSteps,
                 onlineSteps: b.onlineSteps,
                 startSteps: b.startSteps,
@@ -93,7 +94,7 @@ export function expandGrid(spec: GridSpec): GridRun[] {
               tier: group.tier,
               config,
               datasetFile,
-              paths: gridPaths(runDir, datasetDir, config.augFraction, seed, config.worldModel),
+              paths: gridPaths(runDir, datasetDir, config),
               key,
             });
           });

@@ -44,6 +44,7 @@ export function offlineKey(c: StageContext['config']) {
     augFraction: c.augFraction,
     // Only when set: keys written before the option existed stay valid for the VAE.
     ...(c.worldModel === undefined ? {} : { worldModel: c.worldModel }),
+    ...(c.criticLayerNorm === undefined ? {} : { criticLayerNorm: c.criticLayerNorm }),
     offlineSteps: c.offlineSteps,
     wmEpochs: usesWorldModel(c) ? c.wmEpochs : null,
     evalEvery: c.evalEvery,
@@ -134,7 +135,15 @@ async function pretrain(
   } else {
     const normalizer = ObsNormalizer.fit(dataset.observations, obsDim, 1e-3);
     agent = new Td3Agent(
-      { obsDim, actDim, maxAction, bcAlpha: BC_ALPHA, seed: c.seed, hidden: c.hidden },
+      {
+        obsDim,
+        actDim,
+        maxAction,
+        bcAlpha: BC_ALPHA,
+        seed: c.seed,
+        hidden: c.hidden,
+        criticLayerNorm: c.criticLayerNorm === true,
+      },
       normalizer,
     );
     metrics.reset([]);

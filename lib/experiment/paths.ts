@@ -85,28 +85,35 @@ export function pretrainedDir(datasetDir: string): string {
   return join(datasetDir, '_pretrained');
 }
 
-/** The offline cache entry's name: TD3+BC with or without augmentation (and by which model), seed. */
-export function offlineEntryName(augFraction: number, seed: number, worldModel?: ControlModel): string {
-  if (augFraction === 0) return `bc-seed-${seed}`;
-  return worldModel === undefined
-    ? `aug-${augFraction}-seed-${seed}`
-    : `aug-${augFraction}-${worldModel}-seed-${seed}`;
+/** What names a run's shared cache entries. */
+export interface CacheEntryOf {
+  augFraction: number;
+  seed: number;
+  worldModel?: ControlModel | undefined;
+  criticLayerNorm?: true | undefined;
+}
+
+/**
+ * The offline cache entry's name: TD3+BC with or without augmentation (and by which model), with LayerNorm
+ * critics or not, seed.
+ */
+export function offlineEntryName(c: CacheEntryOf): string {
+  const ln = c.criticLayerNorm === true ? '-ln' : '';
+  if (c.augFraction === 0) return `bc${ln}-seed-${c.seed}`;
+  const model = c.worldModel === undefined ? '' : `-${c.worldModel}`;
+  return `aug-${c.augFraction}${model}${ln}-seed-${c.seed}`;
 }
 
 /** A grid run: its own directory plus the shared cache of its (env, dataset). */
-export function gridPaths(
-  runDir: string,
-  datasetDir: string,
-  augFraction: number,
-  seed: number,
-  worldModel?: ControlModel,
-): PipelinePaths {
+export function gridPaths(runDir: string, datasetDir: string, c: CacheEntryOf): PipelinePaths {
   const shared = pretrainedDir(datasetDir);
+  const { seed, worldModel } = c;
+  // The world model does not depend on the critics: runs with and without LayerNorm share it.
   const wm = join(
     shared,
     worldModel === undefined ? `world-model-seed-${seed}` : `world-model-${worldModel}-seed-${seed}`,
   );
-  const off = join(shared, offlineEntryName(augFraction, seed, worldModel));
+  const off = join(shared, offlineEntryName(c));
   return {
     ...runFiles(runDir),
     onlineCheckpoints: join(runDir, 'checkpoints', 'online'),

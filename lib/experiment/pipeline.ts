@@ -57,7 +57,15 @@ export async function runPipeline(
     let offlineSeconds: number | null = null;
     let offlineAgent: Td3Agent | undefined;
     if (config.variant === 'scratch') {
-      start = () => new Td3Agent({ obsDim, actDim, maxAction, seed: config.seed, hidden: config.hidden });
+      start = () =>
+        new Td3Agent({
+          obsDim,
+          actDim,
+          maxAction,
+          seed: config.seed,
+          hidden: config.hidden,
+          criticLayerNorm: config.criticLayerNorm === true,
+        });
     } else {
       options.onStage?.('dataset');
       const source = config.dataset!;

@@ -37,6 +37,11 @@ export const runConfigSchema = z
      * written before the option existed stay the same.
      */
     worldModel: z.enum(['linear', 'copy']).optional(),
+    /**
+     * LayerNorm in the critics' hidden layers (not the paper's; true only when asked for, absent otherwise, so
+     * configs and cache keys written before the option existed stay the same).
+     */
+    criticLayerNorm: z.literal(true).optional(),
     offlineSteps: count,
     onlineSteps: count,
     startSteps: count,

@@ -44,18 +44,20 @@ function stageWork(stage: Stage, run: GridRun): number {
 /**
  * What a stage's cost depends on besides its env and its work: the world model (a control fits in seconds
  * and predicts cheaply), and for pre-training whether it augments (the VAE roughly doubles an update).
- * Fine-tuning costs the same after any pre-training.
+ * Fine-tuning costs the same after any pre-training; LayerNorm critics cost more in every stage that trains.
  */
 function stageKind(stage: Stage, run: GridRun): string {
   const c = run.config;
   const model = c.worldModel === undefined ? '' : `|${c.worldModel}`;
+  // LayerNorm critics cost an update about a quarter more (bench:nn).
+  const ln = c.criticLayerNorm === true ? '|ln' : '';
   switch (stage) {
     case 'worldModel':
       return `vae${model}`;
     case 'offline':
-      return c.augFraction > 0 ? `aug${model}` : 'bc';
+      return c.augFraction > 0 ? `aug${model}${ln}` : `bc${ln}`;
     case 'online':
-      return '';
+      return ln;
   }
 }
 

@@ -40,6 +40,8 @@ const variantSchema = z
     augFraction: z.number().min(0).max(1).optional(),
     /** The augmenting world model: the paper's VAE (default), or a control: `linear` least squares, `copy` s′ = s. */
     worldModel: z.enum(['vae', 'linear', 'copy']).optional(),
+    /** LayerNorm in the critics' hidden layers (not the paper's: against offline Q divergence on small data). */
+    criticLayerNorm: z.boolean().optional(),
   })
   .superRefine((v, ctx) => {
     if (v.worldModel !== undefined && v.variant !== 'td3bc-aug')

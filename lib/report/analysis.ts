@@ -24,6 +24,7 @@ import {
   groupId,
   groupRuns,
   isFinished,
+  isPaperScratch,
   isSweepOnly,
   keyOf,
   scoreOf,
@@ -61,6 +62,8 @@ export interface GroupSummary {
   pretrain: string | null;
   augFraction: number;
   worldModel: WorldModelKind;
+  /** LayerNorm in the critics (not the paper's networks). */
+  criticLayerNorm: boolean;
   label: string;
   tags: string[];
   seeds: number[];
@@ -191,6 +194,7 @@ function summariseGroup(g: Group, s: ReportSettings): GroupSummary {
     pretrain: g.key.pretrain,
     augFraction: g.key.augFraction,
     worldModel: g.key.worldModel,
+    criticLayerNorm: g.key.criticLayerNorm,
     label: g.label,
     tags: g.tags,
     seeds: g.runs.map((r) => r.config.seed),
@@ -213,7 +217,7 @@ function thresholdTables(groups: Group[], s: ReportSettings): ThresholdTable[] {
   const envs = [...new Set(groups.map((g) => g.key.env))];
   for (const env of envs) {
     const scratch = groups
-      .filter((g) => g.key.env === env && g.key.variant === 'scratch')
+      .filter((g) => g.key.env === env && isPaperScratch(g.key))
       .flatMap((g) => g.finished);
     if (scratch.length === 0) continue;
     const scratchRuns = scratch.map(thresholdRun);
@@ -236,7 +240,7 @@ function thresholdTables(groups: Group[], s: ReportSettings): ThresholdTable[] {
         });
         threshold = c.threshold;
         scratchRow ??= {
-          groupId: groups.find((x) => x.key.env === env && x.key.variant === 'scratch')!.id,
+          groupId: groups.find((x) => x.key.env === env && isPaperScratch(x.key))!.id,
           label: 'TD3 (scratch)',
           runs: scratch.length,
           reached: c.scratch.steps.filter((x) => !x.censored).length,
@@ -294,6 +298,7 @@ function curves(groups: Group[], offlineOnly: RunRecord[], s: ReportSettings): R
               keyOf(o.config).dataset === g.key.dataset &&
               keyOf(o.config).augFraction === g.key.augFraction &&
               keyOf(o.config).worldModel === g.key.worldModel &&
+              keyOf(o.config).criticLayerNorm === g.key.criticLayerNorm &&
               o.config.seed === r.config.seed,
           );
           if (shared) {

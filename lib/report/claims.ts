@@ -60,6 +60,7 @@ type GroupKind = {
   pretrain: string | null;
   augFraction: number;
   worldModel: WorldModelKind;
+  criticLayerNorm: boolean;
 };
 
 /**
@@ -72,7 +73,9 @@ function isAblation(
   pretrain: 'both' | 'actor' | 'critic',
   worldModel: WorldModelKind = 'vae',
 ) {
+  // The claims are about the paper's networks: LayerNorm critics are an extension, reported apart.
   return (
+    !g.criticLayerNorm &&
     g.variant === variant &&
     g.pretrain === pretrain &&
     (variant === 'td3bc' || (g.augFraction === MAIN_AUG_FRACTION && g.worldModel === worldModel))
@@ -139,7 +142,10 @@ export function pairedDifferences(better: GroupSummary, worse: GroupSummary): nu
 }
 
 const sharesPretraining = (a: GroupSummary, b: GroupSummary) =>
-  a.variant === b.variant && a.augFraction === b.augFraction && a.worldModel === b.worldModel;
+  a.variant === b.variant &&
+  a.augFraction === b.augFraction &&
+  a.worldModel === b.worldModel &&
+  a.criticLayerNorm === b.criticLayerNorm;
 
 /**
  * The paired view of a comparison: the mean difference over seeds (pooled over the given tasks' seeds,

@@ -118,12 +118,14 @@ export function criticAnalysis(
   const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
   const sortedPairs = [...pairs].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
   for (const [pairKey, { env, dataset }] of sortedPairs) {
+    // The paper's networks only: LayerNorm critics are an extension, reported apart.
     const shared = offlineOnly.filter((o) => {
       const k = keyOf(o.config);
-      return k.env === env && k.dataset === dataset;
+      return k.env === env && k.dataset === dataset && !k.criticLayerNorm;
     });
     const fromRuns = groups
       .filter((g) => g.key.env === env && g.key.dataset === dataset && g.key.variant !== 'scratch')
+      .filter((g) => !g.key.criticLayerNorm)
       .filter((g) => g.key.pretrain === 'both')
       .flatMap((g) => g.runs);
     // Shared pre-trainings first, so that a seed's record comes from there when it exists; runs copy the

@@ -27,7 +27,15 @@ export interface CriticOutcome {
 /** The parts of a group summary this needs. */
 type GroupFinals = Pick<
   GroupSummary,
-  'env' | 'dataset' | 'variant' | 'pretrain' | 'augFraction' | 'worldModel' | 'finalScores' | 'finishedSeeds'
+  | 'env'
+  | 'dataset'
+  | 'variant'
+  | 'pretrain'
+  | 'augFraction'
+  | 'worldModel'
+  | 'criticLayerNorm'
+  | 'finalScores'
+  | 'finishedSeeds'
 >;
 
 export function criticOutcome(
@@ -47,7 +55,8 @@ export function criticOutcome(
           g.variant === (s.augmented ? 'td3bc-aug' : 'td3bc') &&
           g.pretrain === 'both' &&
           g.augFraction === s.augFraction &&
-          g.worldModel === 'vae',
+          g.worldModel === 'vae' &&
+          !g.criticLayerNorm,
       );
       if (!group) continue;
       for (const x of s.heldOutBySeed) {

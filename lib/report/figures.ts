@@ -3,7 +3,7 @@
 import type { Analysis, Curve, GroupSummary } from './analysis.ts';
 import type { CriticSeries } from './critic-analysis.ts';
 import { describeSpearman } from './critic-outcome.ts';
-import { isMainVariant, MAIN_AUG_FRACTION, scoreOf, type WorldModelKind } from './groups.ts';
+import { isMainVariant, isPaperScratch, MAIN_AUG_FRACTION, scoreOf, type WorldModelKind } from './groups.ts';
 import { type BarGroup, barChart } from './svg/bar-chart.ts';
 import { type LineSeries, lineChart } from './svg/line-chart.ts';
 import { colour, GREY, PALETTE } from './svg/palette.ts';
@@ -109,6 +109,55 @@ function criticShortName(s: CriticSeriesSetting): string {
   return `${{ vae: 'aug', linear: 'linear', copy: 'copy' }[s.worldModel]} p=${s.augFraction}`;
 }
 
+/**
+ * The LayerNorm-critics extension, per env × dataset that has such runs: scratch, TD3+BC and TD3+BC+aug (both
+ * parts, the main fraction, the VAE) with LayerNorm critics (solid) and with the paper's networks (dashed, same
+ * colour), online only.
+ */
+function layerNormFigures(a: Analysis, pairs: string[], groups: Map<string, GroupSummary>): Figure[] {
+  const out: Figure[] = [];
+  for (const pair of pairs) {
+    const [env, dataset] = pair.split('|') as [string, string];
+    const inPair = [...(a.curves[`${env}|none`] ?? []), ...(a.curves[pair] ?? [])].filter((c) => {
+      const g = groups.get(c.groupId);
+      return g !== undefined && isMainVariant({ ...g, criticLayerNorm: false });
+    });
+    if (!inPair.some((c) => groups.get(c.groupId)!.criticLayerNorm)) continue;
+    const chosen = inPair.filter((c) => c.online.length > 0 || c.partial.length > 0);
+    const title = `${env}, ${dataset}: LayerNorm critics`;
+    out.push({
+      file: `layernorm-${slug(env)}-${slug(dataset)}.svg`,
+      title,
+      caption:
+        'Not the paper’s networks: the same variants with LayerNorm in the critics’ hidden layers (solid) and ' +
+        'without (dashed), online fine-tuning; IQM over seeds with 95% stratified bootstrap bands.',
+      svg: lineChart({
+        title,
+        xLabel: 'online environment steps',
+        yLabel: scoreOf(env, 0) !== null ? 'D4RL-normalised score (IQM)' : 'return (IQM)',
+        series: layerNormSeries(chosen, groups),
+        width: 900,
+        height: 420,
+      }),
+      section: 'critic',
+      env,
+      dataset,
+    });
+  }
+  return out;
+}
+
+/** curveSeries without the offline part, the paper's networks dashed. */
+function layerNormSeries(curves: Curve[], groups: Map<string, GroupSummary>): LineSeries[] {
+  return curves.flatMap((c) => {
+    const ln = groups.get(c.groupId)?.criticLayerNorm === true;
+    return curveSeries([{ ...c, offline: [] }], groups).map((s) => ({
+      ...s,
+      dashed: s.dashed === true || !ln,
+    }));
+  });
+}
+
 export function buildFigures(a: Analysis): Figure[] {
   const figures: Figure[] = [];
   const groups = new Map(a.groups.map((g) => [g.id, g]));
@@ -122,13 +171,12 @@ export function buildFigures(a: Analysis): Figure[] {
     .map((env) => `${env}|none`);
   for (const pair of [...pairs, ...scratchOnly]) {
     const [env, dataset] = pair.split('|') as [string, string];
-    const chosen = [
-      ...(a.curves[`${env}|none`] ?? []),
-      ...(dataset === 'none' ? [] : (a.curves[pair] ?? [])).filter((c) => {
+    const chosen = [...(a.curves[`${env}|none`] ?? []), ...(dataset === 'none' ? [] : (a.curves[pair] ?? []))]
+      .filter((c) => {
         const g = groups.get(c.groupId);
         return g !== undefined && isMainVariant(g);
-      }),
-    ].filter((c) => c.online.length > 0 || c.partial.length > 0);
+      })
+      .filter((c) => c.online.length > 0 || c.partial.length > 0);
     if (chosen.length === 0) continue;
     const yLabel = scored(env) ? 'D4RL-normalised score (IQM)' : 'return (IQM)';
     const hasOffline = chosen.some((c) => c.offline.length > 0);
@@ -166,9 +214,11 @@ export function buildFigures(a: Analysis): Figure[] {
     const members = a.groups.filter((g) => g.env === env && g.dataset === dataset && g.finalScore !== null);
     if (!members.some((g) => g.pretrain === 'actor' || g.pretrain === 'critic')) continue;
     const main = members.filter(
-      (g) => g.variant === 'td3bc' || (g.augFraction === MAIN_AUG_FRACTION && g.worldModel === 'vae'),
+      (g) =>
+        !g.criticLayerNorm &&
+        (g.variant === 'td3bc' || (g.augFraction === MAIN_AUG_FRACTION && g.worldModel === 'vae')),
     );
-    const scratch = a.groups.find((g) => g.env === env && g.variant === 'scratch' && g.finalScore !== null);
+    const scratch = a.groups.find((g) => g.env === env && isPaperScratch(g) && g.finalScore !== null);
     const seriesOf = (g: GroupSummary) =>
       g.variant === 'td3bc' ? 'without augmentation' : `with augmentation (p=${MAIN_AUG_FRACTION})`;
     const bars: BarGroup[] = (['actor', 'critic', 'both'] as const).map((p) => ({
@@ -219,6 +269,7 @@ export function buildFigures(a: Analysis): Figure[] {
       return (
         g !== undefined &&
         g.pretrain === 'both' &&
+        !g.criticLayerNorm &&
         (g.variant === 'td3bc' || g.augFraction === MAIN_AUG_FRACTION)
       );
     });
@@ -247,6 +298,7 @@ export function buildFigures(a: Analysis): Figure[] {
       dataset,
     });
   }
+  figures.push(...layerNormFigures(a, pairs, groups));
   // Critic analysis: offline Q against Monte-Carlo returns, and overestimation, with vs without augmentation.
   for (const c of a.critic) {
     const withTerminalRows = c.offline.find((s) => s.q.length > 0);

@@ -43,10 +43,17 @@ export function isMainVariant(k: {
   pretrain: string | null;
   augFraction: number;
   worldModel?: WorldModelKind;
+  criticLayerNorm?: boolean;
 }): boolean {
+  if (k.criticLayerNorm === true) return false;
   if (k.variant === 'scratch') return true;
   if (k.worldModel !== undefined && k.worldModel !== 'vae') return false;
   return k.pretrain === 'both' && (k.variant === 'td3bc' || k.augFraction === MAIN_AUG_FRACTION);
+}
+
+/** TD3 from scratch with the paper's networks: the baseline every threshold and ratio is measured against. */
+export function isPaperScratch(k: { variant: string; criticLayerNorm?: boolean }): boolean {
+  return k.variant === 'scratch' && k.criticLayerNorm !== true;
 }
 
 export interface GroupKey {
@@ -60,6 +67,12 @@ export interface GroupKey {
   augFraction: number;
   /** Which world model augments ('vae' also for the variants without one). */
   worldModel: WorldModelKind;
+  /**
+   * LayerNorm in the critics (not the paper's). Such groups appear in the per-group tables and curves under
+   * their own label, and are left out of the claims, sweeps and critic analyses, which are about the paper's
+   * networks.
+   */
+  criticLayerNorm: boolean;
 }
 
 export interface Group {
@@ -93,24 +106,32 @@ export function keyOf(config: RunConfig): GroupKey {
     pretrain: scratch ? null : (config.pretrain ?? 'both'),
     augFraction: config.variant === 'td3bc-aug' ? (config.augFraction ?? 0.5) : 0,
     worldModel: config.variant === 'td3bc-aug' ? (config.worldModel ?? 'vae') : 'vae',
+    criticLayerNorm: config.criticLayerNorm === true,
   };
 }
 
 export function groupId(k: GroupKey): string {
   // The VAE's ids as they were before the controls existed (they seed the bootstrap).
   const model = k.worldModel === 'vae' ? '' : `|${k.worldModel}`;
-  return `${k.env}|${k.dataset}|${k.variant}|${k.pretrain ?? '-'}|${k.augFraction}${model}`;
+  const ln = k.criticLayerNorm ? '|ln' : '';
+  return `${k.env}|${k.dataset}|${k.variant}|${k.pretrain ?? '-'}|${k.augFraction}${model}${ln}`;
 }
 
 /** A human label: "TD3 (scratch)", "TD3+BC → TD3", "TD3+BC+aug p=0.5 → TD3 (actor only)". */
 export function variantLabel(
-  k: Pick<GroupKey, 'variant' | 'pretrain' | 'augFraction'> & { worldModel?: WorldModelKind },
+  k: Pick<GroupKey, 'variant' | 'pretrain' | 'augFraction'> & {
+    worldModel?: WorldModelKind;
+    criticLayerNorm?: boolean;
+  },
 ): string {
-  if (k.variant === 'scratch') return 'TD3 (scratch)';
+  const ln = k.criticLayerNorm === true ? ['LayerNorm critics'] : [];
+  if (k.variant === 'scratch') return `TD3 (${['scratch', ...ln].join(', ')})`;
   const name = CONTROL_NAMES[k.worldModel ?? 'vae'];
   const model = name === undefined ? '' : ` (${name})`;
   const base = k.variant === 'td3bc' ? 'TD3+BC → TD3' : `TD3+BC+aug p=${k.augFraction}${model} → TD3`;
-  return k.pretrain === 'both' || k.pretrain === null ? base : `${base} (${k.pretrain} only)`;
+  const only = k.pretrain === 'both' || k.pretrain === null ? [] : [`${k.pretrain} only`];
+  const notes = [...only, ...ln];
+  return notes.length === 0 ? base : `${base} (${notes.join(', ')})`;
 }
 
 /** Stable order: scratch, then no augmentation, then by fraction; both, actor, critic; dataset; env. */

@@ -4,7 +4,14 @@
 
 import type { ReportSettings } from './analysis-common.ts';
 import { hashSeed, MIN_SEEDS_FOR_VERDICT, roundInterval, thresholdRun } from './analysis-common.ts';
-import { type Group, isSweepOnly, type Pretrain, type Variant, type WorldModelKind } from './groups.ts';
+import {
+  type Group,
+  isPaperScratch,
+  isSweepOnly,
+  type Pretrain,
+  type Variant,
+  type WorldModelKind,
+} from './groups.ts';
 import { type Interval, pooledStepsRatio, type ThresholdRun } from './stats.ts';
 
 export interface PooledStepsRow {
@@ -13,6 +20,7 @@ export interface PooledStepsRow {
   pretrain: Pretrain | null;
   augFraction: number;
   worldModel: WorldModelKind;
+  criticLayerNorm: boolean;
   /** "Hopper-v5 medium-10k" per task pooled: the main tasks where the variant and scratch both have
    * MIN_SEEDS_FOR_VERDICT or more finished runs. */
   tasks: string[];
@@ -27,7 +35,7 @@ export interface PooledStepsRow {
 export function pooledStepsRows(groups: readonly Group[], s: ReportSettings): PooledStepsRow[] {
   const scratchByEnv = new Map<string, ThresholdRun[]>();
   for (const g of groups) {
-    if (g.key.variant !== 'scratch') continue;
+    if (!isPaperScratch(g.key)) continue;
     scratchByEnv.set(g.key.env, [...(scratchByEnv.get(g.key.env) ?? []), ...g.finished.map(thresholdRun)]);
   }
   const byLabel = new Map<string, Group[]>();
@@ -50,13 +58,14 @@ export function pooledStepsRows(groups: readonly Group[], s: ReportSettings): Po
       used.map((g) => ({ env: g.key.env, variant: g.finished.map(thresholdRun) })),
       { ...s, seed: s.seed + hashSeed(`${label}|pooled-steps`) },
     );
-    const { variant, pretrain, augFraction, worldModel } = members[0]!.key;
+    const { variant, pretrain, augFraction, worldModel, criticLayerNorm } = members[0]!.key;
     rows.push({
       label,
       variant,
       pretrain,
       augFraction,
       worldModel,
+      criticLayerNorm,
       tasks: used.map(name),
       leftOut: members.filter((g) => !enough(g)).map(name),
       runs: pooled.runs,

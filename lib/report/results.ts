@@ -36,6 +36,8 @@ export const runConfigSchema = z
     augFraction: z.number().min(0).max(1).nullable().optional(),
     /** The augmenting world model; absent: the paper's VAE. */
     worldModel: z.enum(['vae', 'linear', 'copy']).optional(),
+    /** LayerNorm in the critics' hidden layers (not the paper's); absent: without. */
+    criticLayerNorm: z.boolean().optional(),
     offlineSteps: count.nullable().optional(),
     onlineSteps: count,
     startSteps: count.nullable().optional(),

@@ -39,7 +39,11 @@ export function sweeps(
   const out: Sweep[] = [];
   // The linear-model control is a comparison of its own, not a point of either sweep.
   const pretrained = groups.filter(
-    (g) => g.key.pretrain === 'both' && g.key.worldModel === 'vae' && g.finished.length > 0,
+    (g) =>
+      g.key.pretrain === 'both' &&
+      g.key.worldModel === 'vae' &&
+      !g.key.criticLayerNorm &&
+      g.finished.length > 0,
   );
   // Size sweep: the same variant on datasets of one kind with different sizes.
   for (const env of [...new Set(pretrained.map((g) => g.key.env))]) {

@@ -11,7 +11,7 @@ import {
   formatSteps,
 } from './format.ts';
 import { formatFrozen } from './frozen-runs.ts';
-import { augmentationSetting } from './groups.ts';
+import { augmentationSetting, isPaperScratch } from './groups.ts';
 import type { RebuildRow } from './rebuilds.ts';
 import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
 
@@ -235,7 +235,7 @@ export function sweepTable(a: Analysis): Table {
 
 export function scratchBaselineTable(a: Analysis): Table {
   const rows = a.groups
-    .filter((g) => g.variant === 'scratch' && g.finalScore !== null)
+    .filter((g) => isPaperScratch(g) && g.finalScore !== null)
     .map((g) => {
       const paper = Object.hasOwn(PAPER_SCRATCH_SCORES, g.env) ? PAPER_SCRATCH_SCORES[g.env] : undefined;
       return [

@@ -19,7 +19,11 @@ export const variantField = z.enum(['scratch', 'td3bc', 'td3bc-aug']).default('t
 /** Which pre-trained parts start online TD3. */
 export const pretrainField = z.enum(['actor', 'critic', 'both']).default('both');
 
-export const agentFields = { hidden: z.array(count(1)).min(1).default([256, 256]) };
+export const agentFields = {
+  hidden: z.array(count(1)).min(1).default([256, 256]),
+  /** LayerNorm in the critics' hidden layers (not the paper's: against offline Q divergence on small data). */
+  criticLayerNorm: z.boolean().default(false),
+};
 
 /** The world model's minibatch; the coordinator's spec defaults it, a direct caller gets the trainer's. */
 export const worldModelBatchSize = count(1).max(1 << 20);

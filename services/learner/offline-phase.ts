@@ -78,15 +78,25 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
     }
     if (saved !== undefined) {
       const c = saved.agent.config;
-      const want = `obs ${obsDim}, action ${actDim}, hidden [${spec.agent.hidden.join(', ')}]`;
-      const got = `obs ${c.obsDim}, action ${c.actDim}, hidden [${c.hidden.join(', ')}]`;
+      const describe = (obs: number, act: number, hidden: number[], ln: boolean) =>
+        `obs ${obs}, action ${act}, hidden [${hidden.join(', ')}]${ln ? ', critic LayerNorm' : ''}`;
+      const want = describe(obsDim, actDim, spec.agent.hidden, spec.agent.criticLayerNorm);
+      const got = describe(c.obsDim, c.actDim, c.hidden, c.criticLayerNorm);
       if (got !== want)
         throw new Error(`${checkpoints}: the checkpoint's agent has ${got}, the spec asks for ${want}`);
     }
     const agent =
       saved?.agent ??
       new Td3Agent(
-        { obsDim, actDim, maxAction, hidden: spec.agent.hidden, bcAlpha: 2.5, seed },
+        {
+          obsDim,
+          actDim,
+          maxAction,
+          hidden: spec.agent.hidden,
+          criticLayerNorm: spec.agent.criticLayerNorm,
+          bcAlpha: 2.5,
+          seed,
+        },
         ObsNormalizer.fit(dataset.observations, obsDim, 1e-3),
       );
     const total = spec.offline.steps;

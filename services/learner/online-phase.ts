@@ -79,7 +79,12 @@ export function startingAgent(
   dims: { obsDim: number; actDim: number; maxAction: number },
 ): Td3Agent {
   if (spec.variant === 'scratch')
-    return new Td3Agent({ ...dims, hidden: spec.agent.hidden, seed: spec.seed });
+    return new Td3Agent({
+      ...dims,
+      hidden: spec.agent.hidden,
+      criticLayerNorm: spec.agent.criticLayerNorm,
+      seed: spec.seed,
+    });
   const input = request.inputs.agent;
   if (!input) throw new Error('inputs.agent: missing (the offline phase output)');
   const { agent: offline } = loadAgent(file(input, 'inputs.agent'));

@@ -107,6 +107,22 @@ describe('experiment spec and grid', () => {
     // Walker2d: 5 scratch + 2 datasets × (2 main + 4 ablation) + the two controls on medium, × 5 seeds.
     assert.equal(runs.filter((r) => r.env === 'Walker2d-v5').length, 5 + (2 * 6 + 2) * 5);
     assert.equal(runs.find((r) => r.id === 'Walker2d-v5/medium-10k/td3bc-aug-copy-both/seed-0')!.tier, 5);
+    // The LayerNorm-critic extension on Ant: its own variants and cache entries, the world model shared.
+    const ln = runs.find((r) => r.id === 'Ant-v5/medium-replay-10k/td3bc-aug-ln-both/seed-2')!;
+    const plain = runs.find((r) => r.id === 'Ant-v5/medium-replay-10k/td3bc-aug-both/seed-2')!;
+    assert.equal(ln.config.criticLayerNorm, true);
+    assert.equal(plain.config.criticLayerNorm, undefined, 'the paper-network configs are as before');
+    assert.equal(ln.tier, 3);
+    assert.equal(ln.paths.worldModel.file, plain.paths.worldModel.file);
+    assert.equal(
+      ln.paths.offline.marker,
+      join('results', 'Ant-v5', 'medium-replay-10k', '_pretrained', 'aug-0.5-ln-seed-2', 'offline.json'),
+    );
+    assert.equal(
+      runs.find((r) => r.id === 'Ant-v5/medium-10k/td3bc-ln-both/seed-0')!.paths.offline.marker,
+      join('results', 'Ant-v5', 'medium-10k', '_pretrained', 'bc-ln-seed-0', 'offline.json'),
+    );
+    assert.equal(runs.find((r) => r.id === 'Ant-v5/none/scratch-ln/seed-4')!.config.criticLayerNorm, true);
     const sub = shared.config.dataset!;
     assert.deepEqual(
       [sub.kind, sub.transitions, sub.by, sub.subsetSeed],

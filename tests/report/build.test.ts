@@ -406,6 +406,7 @@ describe('o2o report: build from a results tree', () => {
       variant: 'td3bc-aug',
       pretrain: 'both',
       augFraction: 0.5,
+      criticLayerNorm: false,
     } as const;
     assert.equal(variantLabel({ ...copy, worldModel: 'copy' }), 'TD3+BC+aug p=0.5 (copy-state model) → TD3');
     assert.equal(groupId({ ...copy, worldModel: 'copy' }), 'E|d|td3bc-aug|both|0.5|copy');
@@ -454,6 +455,61 @@ describe('o2o report: build from a results tree', () => {
       report.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE')),
       built.claims.map((c) => [c.claim, c.verdict]).filter(([c]) => !c!.startsWith('the VAE')),
       'every other claim as without the control',
+    );
+  });
+
+  it('keeps LayerNorm-critic runs apart: own groups and figure, out of the claims, sweeps and critic analysis', () => {
+    const root = join(dir, 'layernorm');
+    writeFixtureResults(root);
+    // The augmented runs and scratch again, with LayerNorm critics, ending at 2500-2600.
+    const copies = [
+      [join('medium-10k', 'td3bc-aug-both-p0.5'), join('medium-10k', 'td3bc-aug-ln-both')],
+      [join('none', 'scratch'), join('none', 'scratch-ln')],
+    ] as const;
+    for (const [from, toDir] of copies) {
+      for (const seed of [0, 1, 2]) {
+        const to = join(root, 'Hopper-v5', toDir, `seed-${seed}`);
+        cpSync(join(root, 'Hopper-v5', from, `seed-${seed}`), to, { recursive: true });
+        const config = JSON.parse(readFileSync(join(to, 'config.json'), 'utf8'));
+        writeFileSync(join(to, 'config.json'), JSON.stringify({ ...config, criticLayerNorm: true }));
+        const finalReturn = 2500 + 50 * seed;
+        const done = JSON.parse(readFileSync(join(to, 'done.json'), 'utf8'));
+        const finalNormalizedScore = normalizedScore('hopper', finalReturn);
+        writeFileSync(join(to, 'done.json'), JSON.stringify({ ...done, finalReturn, finalNormalizedScore }));
+      }
+    }
+    const out = join(dir, 'layernorm-report');
+    const report = buildReport({ results: root, out, commit: 'test-commit', settings });
+    const ln = report.analysis.groups.filter((g) => g.criticLayerNorm);
+    assert.deepEqual(ln.map((g) => [g.id, g.label, g.finished]).sort(), [
+      ['Hopper-v5|medium-10k|td3bc-aug|both|0.5|ln', 'TD3+BC+aug p=0.5 → TD3 (LayerNorm critics)', 3],
+      ['Hopper-v5|none|scratch|-|0|ln', 'TD3 (scratch, LayerNorm critics)', 3],
+    ]);
+    const vae = report.analysis.groups.find((g) => g.id === 'Hopper-v5|medium-10k|td3bc-aug|both|0.5')!;
+    assert.equal(vae.finished, 5, 'the paper-network group keeps its id and its runs');
+    assert.deepEqual(
+      report.claims.map((c) => [c.env, c.dataset, c.claim, c.verdict]),
+      built.claims.map((c) => [c.env, c.dataset, c.claim, c.verdict]),
+      'every claim as without the LayerNorm runs',
+    );
+    assert.deepEqual(report.analysis.sweeps, built.analysis.sweeps);
+    assert.deepEqual(
+      report.analysis.critic.map((c) => c.offline.map((x) => x.seeds)),
+      built.analysis.critic.map((c) => c.offline.map((x) => x.seeds)),
+    );
+    // Their own figure in the critic section; the main learning curves leave them out.
+    const svg = readFileSync(join(out, 'figures', 'layernorm-Hopper-v5-medium-10k.svg'), 'utf8');
+    checkWellFormed(svg);
+    for (const label of ['TD3 (scratch, LayerNorm critics) (n=3)', 'TD3+BC+aug p=0.5 → TD3 (n=5)'])
+      assert.ok(svg.includes(label.replace('>', '&gt;')), label);
+    assert.ok(
+      !readFileSync(join(out, 'figures', 'curves-Hopper-v5-medium-10k.svg'), 'utf8').includes('LayerNorm'),
+    );
+    const page = readFileSync(join(out, 'index.html'), 'utf8');
+    assert.ok(page.indexOf('layernorm-Hopper-v5-medium-10k.svg') > page.indexOf('<h2 id="critic">'));
+    assert.ok(
+      !existsSync(join(dir, 'report', 'figures', 'layernorm-Hopper-v5-medium-10k.svg')),
+      'none without',
     );
   });
 
