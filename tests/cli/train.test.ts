@@ -88,6 +88,45 @@ describe('cli/o2o train', function () {
     assert.deepEqual(Array.from(final.normalizer.mean), Array.from(offline.normalizer.mean));
   });
 
+  it('--critic-layer-norm: pre-trains and fine-tunes with LayerNorm critics (the actor has none)', async () => {
+    const out = join(dir, 'ln');
+    const flags = [
+      '--variant',
+      'td3bc',
+      '--dataset',
+      dataset,
+      '--offline-steps',
+      '40',
+      '--online-steps',
+      '80',
+    ];
+    assert.equal(
+      await trainCommand.run([
+        ...small,
+        ...flags,
+        '--warmup-steps',
+        '40',
+        '--critic-layer-norm',
+        '--out',
+        out,
+      ]),
+      0,
+    );
+    for (const file of ['offline.safetensors', 'final.safetensors']) {
+      const { agent } = loadAgent(join(out, file));
+      assert.equal(agent.config.criticLayerNorm, true, file);
+      assert.ok(
+        agent.q1.layers.some((l) => l.constructor.name === 'LayerNorm'),
+        `${file}: the critic has LayerNorm layers`,
+      );
+      assert.ok(
+        !agent.actor.layers.some((l) => l.constructor.name === 'LayerNorm'),
+        `${file}: the actor has none`,
+      );
+    }
+    assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).run.criticLayerNorm, true);
+  });
+
   it('runs scratch without a dataset and refuses td3bc without one', async () => {
     const out = join(dir, 'scratch');
     assert.equal(

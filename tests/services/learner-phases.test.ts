@@ -262,6 +262,18 @@ describe('services/learner phases', function () {
       ),
       /the checkpoint's agent has obs 4, action 1, hidden \[32, 32\], the spec asks for obs 4, action 1, hidden \[16\]/,
     );
+    await assert.rejects(
+      runOfflinePhase(
+        request(
+          Phase.PHASE_OFFLINE,
+          { ...spec, agent: { hidden: [32, 32], criticLayerNorm: true } },
+          inputs,
+          'o-cut',
+        ),
+        inProcessDeps(w.root),
+      ),
+      /the checkpoint's agent has obs 4, action 1, hidden \[32, 32\], the spec asks for obs 4, action 1, hidden \[32, 32\], critic LayerNorm/,
+    );
     const resumed = await runOfflinePhase(req, inProcessDeps(w.root, { offlineCheckpointEvery: 20 }));
     assert.deepEqual(actorWeights(loadAgent(join(w.runDir, 'offline.safetensors')).agent), reference.weights);
     const after = logs();
