@@ -58,4 +58,23 @@ export const onlineFields = {
   policySyncEvery: count(1).default(1_000),
 };
 
+/**
+ * A phase request's spec_json read with that phase's schema: not JSON, or a value out of bounds, fails with
+ * a message naming the field as `spec.<path>`.
+ */
+export function parseSpecJson<S extends z.ZodType>(schema: S, specJson: string): z.output<S> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(specJson);
+  } catch (e) {
+    throw new Error(`spec_json is not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `spec.${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`invalid experiment spec: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
 export const evaluationFields = { episodes: count(1).default(10), seed: count(0).optional() };

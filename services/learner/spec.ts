@@ -7,6 +7,7 @@ import {
   evaluationFields,
   offlineFields,
   onlineFields,
+  parseSpecJson,
   pretrainField,
   seedField,
   variantField,
@@ -27,16 +28,5 @@ export type LearnerSpec = z.output<typeof learnerSpecSchema>;
 
 /** Parses spec_json; the error names the field that was wrong. */
 export function parseLearnerSpec(specJson: string): LearnerSpec {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(specJson);
-  } catch (e) {
-    throw new Error(`spec_json is not valid JSON: ${(e as Error).message}`);
-  }
-  const parsed = learnerSpecSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `spec.${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`invalid experiment spec: ${problems.join('; ')}`);
-  }
-  return parsed.data;
+  return parseSpecJson(learnerSpecSchema, specJson);
 }

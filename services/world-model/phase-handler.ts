@@ -6,7 +6,7 @@
 import { relative } from 'node:path';
 import { z } from 'zod';
 import type { PhaseContext, PhaseOutcome } from '../../lib/services/phase-worker.ts';
-import { envField, seedField, worldModelFields } from '../../lib/services/spec-fields.ts';
+import { envField, parseSpecJson, seedField, worldModelFields } from '../../lib/services/spec-fields.ts';
 import { PathError, resolveInRunRoot } from './paths.ts';
 import type { WorldModelState } from './server.ts';
 import { MODEL_FILE, type TrainSpec } from './training.ts';
@@ -21,19 +21,9 @@ export const worldModelSpecSchema = z.looseObject({
 
 export type WorldModelSpec = z.output<typeof worldModelSpecSchema>;
 
+/** An empty spec_json means every default. */
 export function parseWorldModelSpec(specJson: string): WorldModelSpec {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(specJson === '' ? '{}' : specJson);
-  } catch (e) {
-    throw new Error(`spec_json is not valid JSON: ${(e as Error).message}`);
-  }
-  const parsed = worldModelSpecSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `spec.${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`invalid experiment spec: ${problems.join('; ')}`);
-  }
-  return parsed.data;
+  return parseSpecJson(worldModelSpecSchema, specJson === '' ? '{}' : specJson);
 }
 
 function inRunDir(runDir: string, rel: string | undefined, field: string): string {
