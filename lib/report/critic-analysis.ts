@@ -21,6 +21,17 @@ import type { CriticRow, RunRecord } from './results.ts';
 import { type Interval, iqm, iqmInterval, mean } from './stats.ts';
 
 /** Which transitions Q − G is measured on, and so what it can show, for the page and the summary. */
+/** Said in the critic section when some runs used LayerNorm critics. */
+export const LAYER_NORM_NOTE =
+  'Runs with LayerNorm critics (not the paper’s networks: the remedy Yue et al. 2023 found for offline ' +
+  'Q-value divergence on small datasets) are left out of the tables and claims here; the “LayerNorm critics” ' +
+  'figures set their fine-tuning beside the same variants with the paper’s networks.';
+
+/** The critic section's opening note, with LAYER_NORM_NOTE when the results hold such runs. */
+export function criticNote(a: { groups: readonly { criticLayerNorm: boolean }[] }): string {
+  return a.groups.some((g) => g.criticLayerNorm) ? `${CRITIC_NOTE} ${LAYER_NORM_NOTE}` : CRITIC_NOTE;
+}
+
 export const CRITIC_NOTE =
   "Q − G is measured on 1,024 draws from the training subset's rows whose episode ends in a terminal inside " +
   "the subset, the only rows whose Monte-Carlo return G is exact. A subset drawn by transition (the grid's " +

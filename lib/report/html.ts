@@ -3,7 +3,7 @@
 import type { Analysis } from './analysis.ts';
 import type { BudgetRow } from './budgets.ts';
 import type { Claim, Verdict } from './claims.ts';
-import { CRITIC_HELD_OUT_NOTE, CRITIC_NOTE } from './critic-analysis.ts';
+import { CRITIC_HELD_OUT_NOTE, criticNote } from './critic-analysis.ts';
 import type { Figure } from './figures.ts';
 import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
@@ -144,7 +144,7 @@ ${table(aggregateTable(a))}
 <h2 id="ablations">Ablations: which pre-trained parts, with and without augmentation</h2>
 ${figures(p.figures, 'ablations')}
 <h2 id="critic">Critic analysis</h2>
-<p>${esc(CRITIC_NOTE)}</p>
+<p>${esc(criticNote(a))}</p>
 ${table(criticTable(a))}
 <p>${esc(CRITIC_HELD_OUT_NOTE)}</p>
 ${criticHeldOutTable(a).rows.length > 0 ? table(criticHeldOutTable(a)) : '<p class="meta">No shared pre-training has been checked yet.</p>'}

@@ -1,7 +1,7 @@
 // report/summary.md: the headline tables, the claims with verdicts, the aggregate, and where budgets are
 // smaller than the paper's, for reading without a browser.
 
-import { CRITIC_HELD_OUT_NOTE, CRITIC_NOTE } from './critic-analysis.ts';
+import { CRITIC_HELD_OUT_NOTE, criticNote } from './critic-analysis.ts';
 import { describeCriticOutcome } from './critic-outcome.ts';
 import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
@@ -95,7 +95,7 @@ export function renderSummary(p: PageInput): string {
     '',
     '## Critic analysis',
     '',
-    CRITIC_NOTE,
+    criticNote(a),
     '',
     CRITIC_HELD_OUT_NOTE,
     '',

@@ -507,6 +507,11 @@ describe('o2o report: build from a results tree', () => {
     );
     const page = readFileSync(join(out, 'index.html'), 'utf8');
     assert.ok(page.indexOf('layernorm-Hopper-v5-medium-10k.svg') > page.indexOf('<h2 id="critic">'));
+    assert.match(
+      readFileSync(join(out, 'summary.md'), 'utf8'),
+      /Runs with LayerNorm critics \(not the paper’s networks/,
+    );
+    assert.doesNotMatch(readFileSync(join(dir, 'report', 'summary.md'), 'utf8'), /LayerNorm/);
     assert.ok(
       !existsSync(join(dir, 'report', 'figures', 'layernorm-Hopper-v5-medium-10k.svg')),
       'none without',
