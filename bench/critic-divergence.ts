@@ -91,8 +91,10 @@ const agents = kinds.map(
     ),
 );
 const data = ReplayBuffer.fromColumns(dataset, o.seed);
+// With --json the table still shows progress, on stderr, so stdout holds the JSON alone.
 const log = (line: string) => {
-  if (!o.json) console.log(line);
+  if (o.json) console.error(line);
+  else console.log(line);
 };
 log(
   `${o.env} ${o.kind}, ${rows} rows (subset seed ${o.seed}), obs ${obsDim}, action ${actDim}: mean reward ` +
