@@ -111,8 +111,8 @@ function criticShortName(s: CriticSeriesSetting): string {
 
 /**
  * The LayerNorm-critics extension, per env × dataset that has such runs: scratch, TD3+BC and TD3+BC+aug (both
- * parts, the main fraction, the VAE) with LayerNorm critics (solid) and with the paper's networks (dashed, same
- * colour), online only.
+ * parts, the main fraction, the VAE) with the paper's networks in their usual colours and with LayerNorm
+ * critics in colours of their own; the offline phase before the online one, as in the learning curves.
  */
 function layerNormFigures(a: Analysis, pairs: string[], groups: Map<string, GroupSummary>): Figure[] {
   const out: Figure[] = [];
@@ -124,18 +124,31 @@ function layerNormFigures(a: Analysis, pairs: string[], groups: Map<string, Grou
     });
     if (!inPair.some((c) => groups.get(c.groupId)!.criticLayerNorm)) continue;
     const chosen = inPair.filter((c) => c.online.length > 0 || c.partial.length > 0);
+    const hasOffline = chosen.some((c) => c.offline.length > 0);
     const title = `${env}, ${dataset}: LayerNorm critics`;
     out.push({
       file: `layernorm-${slug(env)}-${slug(dataset)}.svg`,
       title,
       caption:
-        'Not the paper’s networks: the same variants with LayerNorm in the critics’ hidden layers (solid) and ' +
-        'without (dashed), online fine-tuning; IQM over seeds with 95% stratified bootstrap bands.',
+        'Not the paper’s networks: the same variants with LayerNorm in the critics’ hidden layers (“LayerNorm ' +
+        'critics”: scratch sky blue, TD3+BC vermillion, TD3+BC+aug black) and without (blue, orange, green); IQM ' +
+        'over seeds with 95% stratified bootstrap bands' +
+        `${hasOffline ? '; the offline phase (dashed, x < 0: TD3+BC updates) before online fine-tuning' : ''}. ` +
+        'Faint dashed lines are unfinished runs, excluded from the statistics.',
       svg: lineChart({
         title,
-        xLabel: 'online environment steps',
+        xLabel: hasOffline
+          ? 'offline updates (< 0) · online environment steps (≥ 0)'
+          : 'online environment steps',
         yLabel: scoreOf(env, 0) !== null ? 'D4RL-normalised score (IQM)' : 'return (IQM)',
-        series: layerNormSeries(chosen, groups),
+        series: chosen.flatMap((c) => {
+          const g = groups.get(c.groupId)!;
+          const series = curveSeries([c], groups);
+          return g.criticLayerNorm
+            ? series.map((x) => ({ ...x, colour: layerNormColour(g.variant) }))
+            : series;
+        }),
+        vLines: hasOffline ? [{ x: 0, label: 'online starts' }] : [],
         width: 900,
         height: 420,
       }),
@@ -147,15 +160,13 @@ function layerNormFigures(a: Analysis, pairs: string[], groups: Map<string, Grou
   return out;
 }
 
-/** curveSeries without the offline part, the paper's networks dashed. */
-function layerNormSeries(curves: Curve[], groups: Map<string, GroupSummary>): LineSeries[] {
-  return curves.flatMap((c) => {
-    const ln = groups.get(c.groupId)?.criticLayerNorm === true;
-    return curveSeries([{ ...c, offline: [] }], groups).map((s) => ({
-      ...s,
-      dashed: s.dashed === true || !ln,
-    }));
-  });
+/**
+ * LayerNorm critics beside the paper's networks (scratch blue, TD3+BC orange, TD3+BC+aug green): sky blue,
+ * vermillion and black (the palette's yellow is too faint on white for a main series).
+ */
+function layerNormColour(variant: GroupSummary['variant']): string {
+  if (variant === 'scratch') return colour(5);
+  return variant === 'td3bc' ? colour(3) : colour(7);
 }
 
 export function buildFigures(a: Analysis): Figure[] {

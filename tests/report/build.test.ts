@@ -502,6 +502,9 @@ describe('o2o report: build from a results tree', () => {
     checkWellFormed(svg);
     for (const label of ['TD3 (scratch, LayerNorm critics) (n=3)', 'TD3+BC+aug p=0.5 → TD3 (n=5)'])
       assert.ok(svg.includes(label.replace('>', '&gt;')), label);
+    // LayerNorm series in colours of their own (sky blue, black), the paper networks' in theirs (blue, green).
+    for (const colour of ['#56B4E9', '#000000', '#0072B2', '#009E73'])
+      assert.ok(svg.includes(colour), colour);
     assert.ok(
       !readFileSync(join(out, 'figures', 'curves-Hopper-v5-medium-10k.svg'), 'utf8').includes('LayerNorm'),
     );
