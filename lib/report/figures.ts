@@ -130,8 +130,8 @@ function layerNormFigures(a: Analysis, pairs: string[], groups: Map<string, Grou
       file: `layernorm-${slug(env)}-${slug(dataset)}.svg`,
       title,
       caption:
-        'Not the paper’s networks: the same variants with LayerNorm in the critics’ hidden layers (“LayerNorm ' +
-        'critics”: scratch sky blue, TD3+BC vermillion, TD3+BC+aug black) and without (blue, orange, green); IQM ' +
+        'Not the paper’s networks: the same variants with LayerNorm in the critics’ hidden layers (“LN”: ' +
+        'scratch sky blue, TD3+BC vermillion, TD3+BC+aug black) and without (blue, orange, green); IQM ' +
         'over seeds with 95% stratified bootstrap bands' +
         `${hasOffline ? '; the offline phase (dashed, x < 0: TD3+BC updates) before online fine-tuning' : ''}. ` +
         'Faint dashed lines are unfinished runs, excluded from the statistics.',
@@ -143,7 +143,7 @@ function layerNormFigures(a: Analysis, pairs: string[], groups: Map<string, Grou
         yLabel: scoreOf(env, 0) !== null ? 'D4RL-normalised score (IQM)' : 'return (IQM)',
         series: chosen.flatMap((c) => {
           const g = groups.get(c.groupId)!;
-          const series = curveSeries([c], groups);
+          const series = curveSeries([{ ...c, label: layerNormLabel(g) }], groups);
           return g.criticLayerNorm
             ? series.map((x) => ({ ...x, colour: layerNormColour(g.variant) }))
             : series;
@@ -158,6 +158,13 @@ function layerNormFigures(a: Analysis, pairs: string[], groups: Map<string, Grou
     });
   }
   return out;
+}
+
+/** Legend-width names for the LayerNorm figure: "TD3+BC+aug → TD3, LN" (LN: LayerNorm critics). */
+function layerNormLabel(g: GroupSummary): string {
+  const base =
+    g.variant === 'scratch' ? 'TD3 (scratch)' : g.variant === 'td3bc' ? 'TD3+BC → TD3' : 'TD3+BC+aug → TD3';
+  return g.criticLayerNorm ? `${base}, LN` : base;
 }
 
 /**

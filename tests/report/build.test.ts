@@ -500,7 +500,7 @@ describe('o2o report: build from a results tree', () => {
     // Their own figure in the critic section; the main learning curves leave them out.
     const svg = readFileSync(join(out, 'figures', 'layernorm-Hopper-v5-medium-10k.svg'), 'utf8');
     checkWellFormed(svg);
-    for (const label of ['TD3 (scratch, LayerNorm critics) (n=3)', 'TD3+BC+aug p=0.5 → TD3 (n=5)'])
+    for (const label of ['TD3 (scratch), LN (n=3)', 'TD3+BC+aug → TD3, LN (n=3)', 'TD3+BC+aug → TD3 (n=5)'])
       assert.ok(svg.includes(label.replace('>', '&gt;')), label);
     // LayerNorm series in colours of their own (sky blue, black), the paper networks' in theirs (blue, green).
     for (const colour of ['#56B4E9', '#000000', '#0072B2', '#009E73'])
