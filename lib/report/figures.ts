@@ -137,10 +137,8 @@ function layerNormFigures(a: Analysis, pairs: string[], groups: Map<string, Grou
         'Faint dashed lines are unfinished runs, excluded from the statistics.',
       svg: lineChart({
         title,
-        xLabel: hasOffline
-          ? 'offline updates (< 0) · online environment steps (≥ 0)'
-          : 'online environment steps',
-        yLabel: scoreOf(env, 0) !== null ? 'D4RL-normalised score (IQM)' : 'return (IQM)',
+        ...phaseAxis(hasOffline),
+        yLabel: curveYLabel(env),
         series: chosen.flatMap((c) => {
           const g = groups.get(c.groupId)!;
           const series = curveSeries([{ ...c, label: layerNormLabel(g) }], groups);
@@ -148,7 +146,6 @@ function layerNormFigures(a: Analysis, pairs: string[], groups: Map<string, Grou
             ? series.map((x) => ({ ...x, colour: layerNormColour(g.variant) }))
             : series;
         }),
-        vLines: hasOffline ? [{ x: 0, label: 'online starts' }] : [],
         width: 900,
         height: 420,
       }),
@@ -158,6 +155,21 @@ function layerNormFigures(a: Analysis, pairs: string[], groups: Map<string, Grou
     });
   }
   return out;
+}
+
+/** The x axis of a learning-curve figure: with the offline phase at x < 0 and a line where online starts. */
+function phaseAxis(hasOffline: boolean): { xLabel: string; vLines: { x: number; label: string }[] } {
+  return hasOffline
+    ? {
+        xLabel: 'offline updates (< 0) · online environment steps (≥ 0)',
+        vLines: [{ x: 0, label: 'online starts' }],
+      }
+    : { xLabel: 'online environment steps', vLines: [] };
+}
+
+/** Scores where the env has D4RL reference returns, else raw returns. */
+function curveYLabel(env: string): string {
+  return scoreOf(env, 0) !== null ? 'D4RL-normalised score (IQM)' : 'return (IQM)';
 }
 
 /** Legend-width names for the LayerNorm figure: "TD3+BC+aug → TD3, LN" (LN: LayerNorm critics). */
@@ -196,7 +208,7 @@ export function buildFigures(a: Analysis): Figure[] {
       })
       .filter((c) => c.online.length > 0 || c.partial.length > 0);
     if (chosen.length === 0) continue;
-    const yLabel = scored(env) ? 'D4RL-normalised score (IQM)' : 'return (IQM)';
+    const yLabel = curveYLabel(env);
     const hasOffline = chosen.some((c) => c.offline.length > 0);
     const threshold = a.thresholds.find((t) => t.env === env && t.dataset === dataset);
     const title = dataset === 'none' ? `${env}: learning curves` : `${env}, ${dataset}: learning curves`;
@@ -208,12 +220,9 @@ export function buildFigures(a: Analysis): Figure[] {
         'Faint dashed lines are unfinished runs, excluded from the statistics.',
       svg: lineChart({
         title,
-        xLabel: hasOffline
-          ? 'offline updates (< 0) · online environment steps (≥ 0)'
-          : 'online environment steps',
+        ...phaseAxis(hasOffline),
         yLabel,
         series: curveSeries(chosen, groups),
-        vLines: hasOffline ? [{ x: 0, label: 'online starts' }] : [],
         hLines:
           threshold && (threshold.thresholdScore !== null || !scored(env))
             ? [{ y: threshold.thresholdScore ?? threshold.threshold, label: "scratch's final (threshold)" }]
@@ -303,7 +312,7 @@ export function buildFigures(a: Analysis): Figure[] {
       svg: lineChart({
         title,
         xLabel: 'online environment steps',
-        yLabel: scored(env) ? 'D4RL-normalised score (IQM)' : 'return (IQM)',
+        yLabel: curveYLabel(env),
         series: curveSeries(
           chosen.map((c) => ({ ...c, label: controlLabel(groups.get(c.groupId)!), offline: [] })),
           groups,
