@@ -104,9 +104,14 @@ describe('experiment spec and grid', () => {
     const control = runs.find((r) => r.id === 'Hopper-v5/medium-replay-10k/td3bc-aug-linear-both/seed-0')!;
     assert.equal(control.config.worldModel, 'linear');
     assert.equal(control.tier, 2);
-    // Walker2d: 5 scratch + 2 datasets × (2 main + 4 ablation) + the two controls on medium, × 5 seeds.
-    assert.equal(runs.filter((r) => r.env === 'Walker2d-v5').length, 5 + (2 * 6 + 2) * 5);
+    // Walker2d: 5 scratch + 2 datasets × (2 main + 4 ablation) + the two controls and the two LayerNorm
+    // variants on medium (scratch-ln under none), × 5 seeds.
+    assert.equal(runs.filter((r) => r.env === 'Walker2d-v5').length, 5 + (2 * 6 + 2 + 2) * 5);
     assert.equal(runs.find((r) => r.id === 'Walker2d-v5/medium-10k/td3bc-aug-copy-both/seed-0')!.tier, 5);
+    const walkerLn = runs.find((r) => r.id === 'Walker2d-v5/medium-10k/td3bc-ln-both/seed-1')!;
+    assert.equal(walkerLn.tier, 5);
+    assert.equal(walkerLn.config.criticLayerNorm, true);
+    assert.equal(runs.find((r) => r.id === 'Walker2d-v5/none/scratch-ln/seed-1')!.tier, 5);
     // The LayerNorm-critic extension on Ant: its own variants and cache entries, the world model shared.
     const ln = runs.find((r) => r.id === 'Ant-v5/medium-replay-10k/td3bc-aug-ln-both/seed-2')!;
     const plain = runs.find((r) => r.id === 'Ant-v5/medium-replay-10k/td3bc-aug-both/seed-2')!;
