@@ -321,6 +321,13 @@ export function checkClaims(a: Analysis): Claim[] {
     const { withAug, without } = criticSides(c);
     const base = { env: c.env, dataset: c.dataset, claim: CRITIC_CLAIM };
     if (!withAug?.finalOverestimation || !without?.finalOverestimation) {
+      // Both sides pre-trained, but the diagnostic had no rows to measure (CRITIC_NOTE: an env that never
+      // terminates, HalfCheetah, leaves no terminal-ending rows in a subset): not checked there, while the
+      // held-out check, on the whole source dataset's episodes, still decides its claim.
+      if (withAug && without) {
+        claims.push(...heldOutClaim(a, c));
+        continue;
+      }
       // A sweep's extra datasets pre-train one side only: nothing to compare, and nothing missing.
       if (a.datasets.some((d) => d.env === c.env && d.dataset === c.dataset && d.sweepOnly)) continue;
       claims.push({

@@ -112,6 +112,14 @@ describe('o2o report: the critic check logged during pre-training', () => {
     }
   });
 
+  it('decides the held-out claim there, and leaves the terminal-row claim unchecked rather than "not run"', () => {
+    const ofTask = built.claims.filter((c) => c.env === ENV && c.dataset === 'medium-10k');
+    const heldOut = ofTask.find((c) => c.claim.includes('held-out |Q − G|'));
+    // Tenfold smaller with augmentation on each of three seeds: the intervals separate.
+    assert.equal(heldOut?.verdict, 'holds', heldOut?.text);
+    assert.ok(!ofTask.some((c) => c.claim.includes('closer to Monte-Carlo returns offline')));
+  });
+
   it('draws the curve, and no terminal-row figure where there are no such rows', () => {
     const figures = readdirSync(join(dir, 'report', 'figures'));
     const file = `critic-held-out-${ENV}-medium-10k.svg`;
