@@ -72,7 +72,7 @@ function stageKey(stage: Stage, run: GridRun): string {
     case 'offline':
       return `off|${c.env}|${kind}|${c.offlineSteps}|${hidden}`;
     case 'online':
-      return `on|${c.env}|${c.onlineSteps}|${hidden}`;
+      return `on|${c.env}|${kind}|${c.onlineSteps}|${hidden}`;
   }
 }
 

@@ -166,6 +166,27 @@ describe('experiment grid: deadline-aware starts', function () {
     assert.equal(estimateRun(linearRun, withControl).seconds, 1 + 300 + 100);
   });
 
+  it('times LayerNorm-critic runs apart from the paper networks', () => {
+    const ln = parseSpec(
+      tinySpec(dir, {
+        seeds: [0, 1],
+        variants: {
+          scratch: { variant: 'scratch' },
+          'scratch-ln': { variant: 'scratch', criticLayerNorm: true },
+        },
+        groups: [{ name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['scratch-ln'] }],
+      }),
+      'ln.yaml',
+    );
+    const lnRuns = selectRuns(ln, []);
+    markDone(byLabel(lnRuns, 'scratch-ln', 0), 150, null, null);
+    const history = stageHistory([...runs, ...lnRuns]);
+    // The paper-network runs of the same env and budget (60 s, 100 s) are no estimate for it, nor it for them.
+    assert.equal(estimateRun(byLabel(lnRuns, 'scratch-ln', 1), history).seconds, 150);
+    assert.equal(estimateRun(byLabel(runs, 'scratch', 1), history).seconds, 80);
+    rmSync(byLabel(lnRuns, 'scratch-ln', 0).paths.done);
+  });
+
   it('with 10 minutes left starts the short scratch runs and holds back the long augmented ones', async () => {
     const started: string[] = [];
     const lines: string[] = [];
