@@ -226,11 +226,13 @@ async function runOne(specFile: string, id: string): Promise<number> {
 function status(specFile: string, f: Flags): number {
   const spec = readSpec(specFile);
   const filters = filtersOf(f);
-  const runs = expandGrid(spec).filter((r) => matchesFilters(r, filters));
+  const everyRun = expandGrid(spec);
+  const runs = everyRun.filter((r) => matchesFilters(r, filters));
   const rows = gridStatus(runs);
-  // What is left to run, in the grid's priority order (a shared pre-training counts once, for its first run).
+  // What is left to run, in the grid's priority order (a shared pre-training counts once, for its first run),
+  // timed from every finished run of the spec, as the grid does.
   const left = runs.filter((r) => !['done', 'blocked'].includes(runState(r).kind));
-  console.log(formatStatus(rows, estimateTiers(left, stageHistory(runs))));
+  console.log(formatStatus(rows, estimateTiers(left, stageHistory(everyRun))));
   return 0;
 }
 

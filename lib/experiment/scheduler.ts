@@ -86,7 +86,10 @@ export function selectRuns(spec: GridSpec, only: string[]): GridRun[] {
 }
 
 export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSummary> {
-  const runs = selectRuns(spec, o.only);
+  // Stage times are learnt from every finished run of the spec, not only the selected ones: a selection
+  // (--only) must not estimate its runs from fewer, or less alike, timings than the whole grid holds.
+  const everyRun = expandGrid(spec);
+  const runs = everyRun.filter((r) => matchesFilters(r, o.only));
   const summary: GridSummary = {
     selected: runs.length,
     alreadyDone: 0,
@@ -119,7 +122,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
   );
   const reasons = [...new Set(summary.blocked.map((b) => b.reason))];
   for (const reason of reasons) o.log(`[grid] blocked: ${reason}`);
-  let history: StageHistory = stageHistory(runs);
+  let history: StageHistory = stageHistory(everyRun);
   if (o.dryRun) {
     const ready = queue.filter((run) => blockedReason(run) === undefined);
     ready.slice(0, o.maxRuns ?? ready.length).forEach((run, i) => {
@@ -207,7 +210,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
 
   const settle = (r: Running, exit: { code: number | null; signal: NodeJS.Signals | null }) => {
     running.delete(r.run.id);
-    history = stageHistory(runs);
+    history = stageHistory(everyRun);
     const minutes = ((Date.now() - r.startedAt) / 60_000).toFixed(1);
     if (exit.code === 0) {
       summary.finished.push(r.run.id);

@@ -239,4 +239,25 @@ describe('experiment grid: deadline-aware starts', function () {
       assert.equal(started.length, 3, JSON.stringify(options));
     }
   });
+
+  it('estimates a selection (--only) from every finished run of the spec, not only the selected ones', async () => {
+    // Two more scratch runs took 1,000 s online: the online median over the spec is now 550 s (60, 100,
+    // 1,000, 1,000); over the augmented runs alone it would still be 100 s.
+    markDone(byLabel(runs, 'scratch', 2), 1000, null, null);
+    markDone(byLabel(runs, 'scratch', 3), 1000, null, null);
+    const lines: string[] = [];
+    await runGrid(spec, {
+      specFile: 'deadline.yaml',
+      jobs: 1,
+      only: ['variant=td3bc-aug-both'],
+      dryRun: true,
+      childCommand: () => assert.fail('a dry run starts nothing'),
+      log: (line) => lines.push(line),
+      shouldStop: () => false,
+      tickMs: 20,
+    });
+    // Seed 2: world model 600 s + pre-training 1,200 s + online 550 s.
+    const seed2 = lines.find((l) => l.includes('td3bc-aug-both/seed-2'));
+    assert.match(seed2 ?? lines.join('\n'), /~39 min/);
+  });
 });
