@@ -49,7 +49,7 @@ function stageWork(stage: Stage, run: GridRun): number {
 function stageKind(stage: Stage, run: GridRun): string {
   const c = run.config;
   const model = c.worldModel === undefined ? '' : `|${c.worldModel}`;
-  // LayerNorm critics cost an update 1.3× (Ant-v5) to 1.4× (Walker2d-v5) (npm run bench:critic-divergence).
+  // LayerNorm critics cost an update about 1.15× (Ant-v5, Walker2d-v5: npm run bench:critic-divergence).
   const ln = c.criticLayerNorm === true ? '|ln' : '';
   switch (stage) {
     case 'worldModel':

@@ -268,6 +268,57 @@ napi_value ColSumAdd(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// LayerNorm's row sums, in double over LN_LANES independent partial sums: with one running sum, a chain of
+// dependent adds, a 256×256 forward cost over half a 256³ GEMM (lib/nn/README); the lanes vectorise.
+constexpr int64_t LN_LANES = 8;
+
+double SumRow(const float* __restrict x, int64_t n) {
+  double lane[LN_LANES] = {};
+  int64_t c = 0;
+  for (; c + LN_LANES <= n; c += LN_LANES)
+    for (int64_t k = 0; k < LN_LANES; ++k) lane[k] += x[c + k];
+  double sum = 0.0;
+  for (int64_t k = 0; k < LN_LANES; ++k) sum += lane[k];
+  for (; c < n; ++c) sum += x[c];
+  return sum;
+}
+
+double SumSquaredDeviations(const float* __restrict x, int64_t n, double mean) {
+  double lane[LN_LANES] = {};
+  int64_t c = 0;
+  for (; c + LN_LANES <= n; c += LN_LANES)
+    for (int64_t k = 0; k < LN_LANES; ++k) {
+      const double d = x[c + k] - mean;
+      lane[k] += d * d;
+    }
+  double sum = 0.0;
+  for (int64_t k = 0; k < LN_LANES; ++k) sum += lane[k];
+  for (; c < n; ++c) {
+    const double d = x[c] - mean;
+    sum += d * d;
+  }
+  return sum;
+}
+
+// Σ a·b (b2 null) or Σ a·b·b2 over a row, in double: the two means LayerNorm's input gradient needs
+// (Σ dy·w and Σ dy·w·xhat).
+double SumProductRow(const float* __restrict a, const float* __restrict b, const float* __restrict b2,
+                     int64_t n) {
+  double lane[LN_LANES] = {};
+  int64_t c = 0;
+  if (b2 == nullptr) {
+    for (; c + LN_LANES <= n; c += LN_LANES)
+      for (int64_t k = 0; k < LN_LANES; ++k) lane[k] += static_cast<double>(a[c + k]) * b[c + k];
+  } else {
+    for (; c + LN_LANES <= n; c += LN_LANES)
+      for (int64_t k = 0; k < LN_LANES; ++k) lane[k] += static_cast<double>(a[c + k]) * b[c + k] * b2[c + k];
+  }
+  double sum = 0.0;
+  for (int64_t k = 0; k < LN_LANES; ++k) sum += lane[k];
+  for (; c < n; ++c) sum += static_cast<double>(a[c]) * b[c] * (b2 == nullptr ? 1.0 : b2[c]);
+  return sum;
+}
+
 // Per row: xhat = (x − mean) · rstd with rstd = 1 / sqrt(biased var + eps), out = xhat · weight + bias;
 // xhat and rstd are stored when given (training), skipped when null (inference). Sums in double.
 void LayerNormForwardLoop(const float* __restrict x, float* out, int64_t rows, int64_t cols,
@@ -275,14 +326,8 @@ void LayerNormForwardLoop(const float* __restrict x, float* out, int64_t rows, i
                           float* __restrict rstd) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
-    double sum = 0.0;
-    for (int64_t c = 0; c < cols; ++c) sum += xr[c];
-    const double mean = sum / static_cast<double>(cols);
-    double sq = 0.0;
-    for (int64_t c = 0; c < cols; ++c) {
-      const double d = xr[c] - mean;
-      sq += d * d;
-    }
+    const double mean = SumRow(xr, cols) / static_cast<double>(cols);
+    const double sq = SumSquaredDeviations(xr, cols, mean);
     const float s = static_cast<float>(1.0 / std::sqrt(sq / static_cast<double>(cols) + eps));
     const float m = static_cast<float>(mean);
     if (rstd != nullptr) rstd[r] = s;
@@ -315,13 +360,8 @@ void LayerNormBackwardLoop(const float* __restrict dy, const float* __restrict x
       }
     }
     if (dx == nullptr) continue;
-    double sum = 0.0;
-    double dot = 0.0;
-    for (int64_t c = 0; c < cols; ++c) {
-      const double g = static_cast<double>(d[c]) * w[c];
-      sum += g;
-      dot += g * h[c];
-    }
+    const double sum = SumProductRow(d, w, nullptr, cols);
+    const double dot = SumProductRow(d, w, h, cols);
     const float mean_g = static_cast<float>(sum / static_cast<double>(cols));
     const float mean_dot = static_cast<float>(dot / static_cast<double>(cols));
     const float s = rstd[r];
