@@ -316,48 +316,10 @@ export function checkClaims(a: Analysis): Claim[] {
         claims.push(compareScores(a.settings, t.env, t.dataset, c.claim, of(c.better), of(c.worse)));
     }
   }
+  // Each task's two critic claims stand apart: the terminal-row one needs rows the held-out one does not.
   for (const c of a.critic) {
     if (c.offline.length === 0) continue;
-    const { withAug, without } = criticSides(c);
-    const base = { env: c.env, dataset: c.dataset, claim: CRITIC_CLAIM };
-    if (!withAug?.finalOverestimation || !without?.finalOverestimation) {
-      // Both sides pre-trained, but the diagnostic had no rows to measure (CRITIC_NOTE: an env that never
-      // terminates, HalfCheetah, leaves no terminal-ending rows in a subset): not checked there, while the
-      // held-out check, on the whole source dataset's episodes, still decides its claim.
-      if (withAug && without) {
-        claims.push(...heldOutClaim(a, c));
-        continue;
-      }
-      // A sweep's extra datasets pre-train one side only: nothing to compare, and nothing missing.
-      if (a.datasets.some((d) => d.env === c.env && d.dataset === c.dataset && d.sweepOnly)) continue;
-      claims.push({
-        ...base,
-        verdict: 'not run',
-        text: 'needs offline critic diagnostics with and without augmentation',
-      });
-      continue;
-    }
-    const w = withAug.finalOverestimation;
-    const wo = without.finalOverestimation;
-    const text = `Q − G at the end of pre-training: with ${formatInterval(w, 1)}, without ${formatInterval(wo, 1)}`;
-    // The size of the bias, whichever its sign: an underestimating critic is no more reliable.
-    const wAbs = absInterval(w);
-    const woAbs = absInterval(wo);
-    const { paired, sentence } = pairedView(
-      [criticLogRatios(withAug, without, TERMINAL_ROWS)],
-      false,
-      a.settings,
-      `${c.env}|${c.dataset}|${CRITIC_CLAIM}`,
-      CRITIC_LOG_RATIO,
-    );
-    const decided: Claim = above(woAbs, wAbs)
-      ? { ...base, verdict: 'holds', text: `${text}.${sentence}` }
-      : above(wAbs, woAbs)
-        ? { ...base, verdict: 'does not hold', text: `${text}: augmentation is further off.${sentence}` }
-        : { ...base, verdict: 'inconclusive', text: `${text}: the intervals of |Q − G| overlap.${sentence}` };
-    if (paired) decided.paired = paired;
-    claims.push(gated(decided, Math.min(withAug.seeds.length, without.seeds.length)));
-    claims.push(...heldOutClaim(a, c));
+    claims.push(...terminalRowClaim(a, c), ...heldOutClaim(a, c));
   }
   // Grouped by env × dataset in the report's order (main datasets first); stable within a task.
   const order = a.datasets.map((d) => `${d.env}|${d.dataset}`);
@@ -441,6 +403,42 @@ const CRITIC_LOG_RATIO: PairedQuantity = {
   digits: 2,
   note: ' (+1: a tenfold smaller error with augmentation.)',
 };
+
+/** A task's critic claim on the subset's terminal-ending rows (CRITIC_NOTE). */
+function terminalRowClaim(a: Analysis, c: CriticAnalysis): Claim[] {
+  const { withAug, without } = criticSides(c);
+  const base = { env: c.env, dataset: c.dataset, claim: CRITIC_CLAIM };
+  if (!withAug?.finalOverestimation || !without?.finalOverestimation) {
+    // Both sides pre-trained, but the diagnostic had no rows to measure (an env that never terminates,
+    // HalfCheetah, leaves no terminal-ending rows in a subset): not checked there.
+    if (withAug && without) return [];
+    // A sweep's extra datasets pre-train one side only: nothing to compare, and nothing missing.
+    if (a.datasets.some((d) => d.env === c.env && d.dataset === c.dataset && d.sweepOnly)) return [];
+    return [
+      { ...base, verdict: 'not run', text: 'needs offline critic diagnostics with and without augmentation' },
+    ];
+  }
+  const w = withAug.finalOverestimation;
+  const wo = without.finalOverestimation;
+  const text = `Q − G at the end of pre-training: with ${formatInterval(w, 1)}, without ${formatInterval(wo, 1)}`;
+  // The size of the bias, whichever its sign: an underestimating critic is no more reliable.
+  const wAbs = absInterval(w);
+  const woAbs = absInterval(wo);
+  const { paired, sentence } = pairedView(
+    [criticLogRatios(withAug, without, TERMINAL_ROWS)],
+    false,
+    a.settings,
+    `${c.env}|${c.dataset}|${CRITIC_CLAIM}`,
+    CRITIC_LOG_RATIO,
+  );
+  const decided: Claim = above(woAbs, wAbs)
+    ? { ...base, verdict: 'holds', text: `${text}.${sentence}` }
+    : above(wAbs, woAbs)
+      ? { ...base, verdict: 'does not hold', text: `${text}: augmentation is further off.${sentence}` }
+      : { ...base, verdict: 'inconclusive', text: `${text}: the intervals of |Q − G| overlap.${sentence}` };
+  if (paired) decided.paired = paired;
+  return [gated(decided, Math.min(withAug.seeds.length, without.seeds.length))];
+}
 
 /** A task's held-out claim, once its shared pre-trainings with and without augmentation were checked. */
 function heldOutClaim(a: Analysis, c: CriticAnalysis): Claim[] {
