@@ -38,6 +38,7 @@ import {
   iqmInterval,
   mean,
   type StepsToThreshold,
+  scratchReachesAtStart,
   std,
 } from './stats.ts';
 import { type Sweep, sweeps } from './sweeps.ts';
@@ -86,7 +87,8 @@ export interface ThresholdRow {
   reached: number;
   steps: StepsToThreshold[];
   stepsIqm: Interval;
-  /** IQM(steps) / IQM(scratch steps); null for the scratch row itself. */
+  /** IQM(steps) / IQM(scratch steps); null for the scratch row itself, and for every row when the table's
+   * scratchAtStart holds. */
   ratio: Interval | null;
 }
 
@@ -97,6 +99,8 @@ export interface ThresholdTable {
   threshold: number;
   thresholdScore: number | null;
   scratchRuns: number;
+  /** Scratch's steps IQM is 0: its first evaluation already beats its own final return, so no ratio. */
+  scratchAtStart: boolean;
   rows: ThresholdRow[];
 }
 
@@ -255,7 +259,7 @@ function thresholdTables(groups: Group[], s: ReportSettings): ThresholdTable[] {
           reached: c.variant.steps.filter((x) => !x.censored).length,
           steps: c.variant.steps,
           stepsIqm: roundInterval(c.variant.iqm, 1),
-          ratio: roundInterval(c.ratio),
+          ratio: c.ratio && roundInterval(c.ratio),
         });
       }
       tables.push({
@@ -267,6 +271,7 @@ function thresholdTables(groups: Group[], s: ReportSettings): ThresholdTable[] {
           return v === null ? null : round(v, 2);
         })(),
         scratchRuns: scratch.length,
+        scratchAtStart: scratchReachesAtStart(scratchRuns, s.window),
         rows: [scratchRow!, ...rows],
       });
     }

@@ -12,7 +12,7 @@ import {
   type Variant,
   type WorldModelKind,
 } from './groups.ts';
-import { type Interval, pooledStepsRatio, type ThresholdRun } from './stats.ts';
+import { type Interval, pooledStepsRatio, scratchReachesAtStart, type ThresholdRun } from './stats.ts';
 
 export interface PooledStepsRow {
   label: string;
@@ -24,7 +24,8 @@ export interface PooledStepsRow {
   /** "Hopper-v5 medium-10k" per task pooled: the main tasks where the variant and scratch both have
    * MIN_SEEDS_FOR_VERDICT or more finished runs. */
   tasks: string[];
-  /** Tasks the variant finished runs on that were left out for having fewer seeds (on either side). */
+  /** Tasks the variant finished runs on that were left out, each with why: fewer seeds (on either side), or
+   * an env whose scratch runs reach their own threshold at step 0 (no denominator). */
   leftOut: string[];
   runs: number;
   reached: number;
@@ -38,6 +39,9 @@ export function pooledStepsRows(groups: readonly Group[], s: ReportSettings): Po
     if (!isPaperScratch(g.key)) continue;
     scratchByEnv.set(g.key.env, [...(scratchByEnv.get(g.key.env) ?? []), ...g.finished.map(thresholdRun)]);
   }
+  const scratchAtStart = new Map(
+    [...scratchByEnv].map(([env, runs]) => [env, scratchReachesAtStart(runs, s.window)] as const),
+  );
   const byLabel = new Map<string, Group[]>();
   for (const g of groups) {
     if (g.key.variant === 'scratch' || g.finished.length === 0) continue;
@@ -48,10 +52,13 @@ export function pooledStepsRows(groups: readonly Group[], s: ReportSettings): Po
   const rows: PooledStepsRow[] = [];
   for (const [label, members] of byLabel) {
     const name = (g: Group) => `${g.key.env} ${g.key.dataset}`;
-    const enough = (g: Group) =>
-      g.finished.length >= MIN_SEEDS_FOR_VERDICT &&
-      (scratchByEnv.get(g.key.env)?.length ?? 0) >= MIN_SEEDS_FOR_VERDICT;
-    const used = members.filter(enough);
+    const whyLeftOut = (g: Group): string | null => {
+      const scratch = scratchByEnv.get(g.key.env) ?? [];
+      if (g.finished.length < MIN_SEEDS_FOR_VERDICT || scratch.length < MIN_SEEDS_FOR_VERDICT)
+        return 'too few seeds';
+      return scratchAtStart.get(g.key.env) ? 'scratch at step 0' : null;
+    };
+    const used = members.filter((g) => whyLeftOut(g) === null);
     if (used.length === 0) continue;
     const pooled = pooledStepsRatio(
       scratchByEnv,
@@ -67,7 +74,10 @@ export function pooledStepsRows(groups: readonly Group[], s: ReportSettings): Po
       worldModel,
       criticLayerNorm,
       tasks: used.map(name),
-      leftOut: members.filter((g) => !enough(g)).map(name),
+      leftOut: members.flatMap((g) => {
+        const why = whyLeftOut(g);
+        return why === null ? [] : [`${name(g)} (${why})`];
+      }),
       runs: pooled.runs,
       reached: pooled.reached,
       ratio: roundInterval(pooled.ratio),

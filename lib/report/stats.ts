@@ -213,9 +213,30 @@ export interface ThresholdComparison {
   threshold: number;
   scratch: { steps: StepsToThreshold[]; iqm: Interval };
   variant: { steps: StepsToThreshold[]; iqm: Interval };
-  /** IQM(variant steps) / IQM(scratch steps): below 1 means fewer environment steps than scratch. */
-  ratio: Interval;
+  /**
+   * IQM(variant steps) / IQM(scratch steps): below 1 means fewer environment steps than scratch. Null when
+   * scratch's steps IQM is 0 (see scratchReachesAtStart): no run can need fewer steps than none.
+   */
+  ratio: Interval | null;
 }
+
+/**
+ * Whether scratch's runs reach their own threshold (their mean final return) already at the first
+ * evaluation, in the IQM: the untrained policy scores more than training ends with. It happens on Ant-v5,
+ * where standing still earns the healthy reward; a steps ratio to scratch then has no denominator.
+ */
+export function scratchReachesAtStart(scratch: readonly ThresholdRun[], window = 1): boolean {
+  if (scratch.length === 0) throw new Error('scratchReachesAtStart: no scratch runs');
+  const threshold = mean(scratch.map((r) => r.finalReturn));
+  return iqm(scratch.map((r) => stepsToThreshold(r.curve, threshold, r.budget, window).steps)) === 0;
+}
+
+/**
+ * A resample's steps divided by scratch's. Only the point estimate refuses a zero denominator (the ratio is
+ * then null); a resample whose scratch runs all reach at step 0 is floored at one step, which keeps its
+ * ratio finite (variant steps ÷ 1) and so pushes the interval's upper end far above 1, as it should.
+ */
+const FLOOR_STEPS = 1;
 
 /**
  * The paper's headline comparison for one environment: steps each variant run needs to reach the scratch
@@ -238,7 +259,7 @@ export function compareStepsToThreshold(
     const threshold = mean(s.map((r) => r.finalReturn));
     const scratchSteps = iqm(stepsOf(s, threshold).map((x) => x.steps));
     const variantSteps = iqm(stepsOf(v, threshold).map((x) => x.steps));
-    return { scratchSteps, variantSteps, ratio: variantSteps / Math.max(1, scratchSteps) };
+    return { scratchSteps, variantSteps, ratio: variantSteps / Math.max(FLOOR_STEPS, scratchSteps) };
   };
   // Resample indices, not runs; one bootstrap stream yields all three intervals.
   const indices = [scratch.map((_, i) => i), variant.map((_, i) => i + scratch.length)];
@@ -261,7 +282,7 @@ export function compareStepsToThreshold(
     threshold,
     scratch: { steps: stepsOf(scratch, threshold), iqm: scratchIqm },
     variant: { steps: stepsOf(variant, threshold), iqm: variantIqm },
-    ratio,
+    ratio: scratchReachesAtStart(scratch, window) ? null : ratio,
   };
 }
 
@@ -296,6 +317,8 @@ export function pooledStepsRatio(
   for (const env of envs) {
     if ((scratchByEnv.get(env)?.length ?? 0) === 0)
       throw new Error(`pooledStepsRatio: no scratch runs for ${env}`);
+    if (scratchReachesAtStart(scratchByEnv.get(env)!, options.window))
+      throw new Error(`pooledStepsRatio: ${env}'s scratch runs reach their threshold at step 0: no ratio`);
   }
   const window = options.window ?? 1;
   const scratch = envs.map((env) => scratchByEnv.get(env)!);
@@ -314,7 +337,7 @@ export function pooledStepsRatio(
       const runs = indices.map((i) => all[i]!);
       const threshold = mean(runs.map((r) => r.finalReturn));
       const steps = iqm(runs.map((r) => stepsToThreshold(r.curve, threshold, r.budget, window).steps));
-      return { threshold, steps: Math.max(1, steps) };
+      return { threshold, steps: Math.max(FLOOR_STEPS, steps) };
     });
     const ratios: number[] = [];
     let reached = 0;

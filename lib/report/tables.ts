@@ -26,7 +26,10 @@ export function thresholdTable(t: ThresholdTable): Table {
     caption:
       `${t.env}, ${t.dataset}: online steps to reach TD3-from-scratch's final return ` +
       `${t.threshold.toFixed(1)}${t.thresholdScore === null ? '' : ` (normalised ${t.thresholdScore.toFixed(1)})`}, ` +
-      `mean over ${t.scratchRuns} scratch runs`,
+      `mean over ${t.scratchRuns} scratch runs` +
+      (t.scratchAtStart
+        ? "; scratch's first evaluation (step 0) already reaches it, so no ratio to scratch's steps"
+        : ''),
     header: [
       'variant',
       'reached',
@@ -35,11 +38,11 @@ export function thresholdTable(t: ThresholdTable): Table {
       'fewer steps',
       'per run',
     ],
-    rows: t.rows.map((r) => [
+    rows: t.rows.map((r, i) => [
       r.label,
       `${r.reached}/${r.runs}`,
       formatSteps(r.stepsIqm, r),
-      r.ratio ? formatInterval(r.ratio, 2) : '1 (reference)',
+      r.ratio ? formatInterval(r.ratio, 2) : i === 0 ? '1 (reference)' : 'n/a',
       r.ratio ? formatSpeedup(r.ratio.point) : '',
       r.steps.map(formatRunSteps).join(', '),
     ]),
@@ -53,7 +56,7 @@ export function pooledStepsTable(a: Analysis): Table | null {
     caption:
       "All tasks pooled: each run's steps to its env's threshold ÷ that env's scratch steps IQM, IQM over " +
       'the runs of every task (bootstrap stratified by task, scratch resampled per env); tasks with fewer ' +
-      `than ${MIN_SEEDS_FOR_VERDICT} seeds on a side left out`,
+      `than ${MIN_SEEDS_FOR_VERDICT} seeds on a side, or whose scratch runs reach their threshold at step 0, left out`,
     header: ['variant', 'tasks', 'reached', 'ratio to scratch [95% CI]', 'fewer steps', 'left out'],
     rows: a.pooledSteps.map((r) => [
       r.label,

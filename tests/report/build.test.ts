@@ -284,6 +284,58 @@ describe('o2o report: build from a results tree', () => {
     );
   });
 
+  it("gives no steps ratio where scratch's first evaluation already beats its final return", () => {
+    const here = mkdtempSync(join(tmpdir(), 'o2o-report-at-start-'));
+    try {
+      const results = join(here, 'results');
+      writeFixtureResults(results);
+      // Walker2d's scratch runs (finals 800..1000, threshold 900) score 2,000 at step 0, as Ant-v5's
+      // untrained policy does by standing still.
+      const scratch = join(results, 'Walker2d-v5', 'none', 'scratch');
+      for (const seed of readdirSync(scratch)) {
+        const file = join(scratch, seed, 'metrics.jsonl');
+        const first = { phase: 'online', step: 0, returnMean: 2000, returnStd: 10, normalizedScore: 80 };
+        writeFileSync(file, `${JSON.stringify(first)}\n${readFileSync(file, 'utf8')}`);
+      }
+      const built = buildReport({
+        results,
+        out: join(here, 'report'),
+        commit: 'test-commit',
+        settings: { resamples: 100, seed: 0 },
+      });
+      const table = built.analysis.thresholds.find((t) => t.env === 'Walker2d-v5')!;
+      assert.equal(table.scratchAtStart, true);
+      assert.deepEqual(
+        table.rows.map((r) => r.ratio),
+        table.rows.map(() => null),
+      );
+      const hopper = built.analysis.thresholds.find(
+        (t) => t.env === 'Hopper-v5' && t.dataset === 'medium-10k',
+      )!;
+      assert.equal(hopper.scratchAtStart, false, 'only the env whose scratch starts high');
+      const steps = built.claims.find(
+        (c) =>
+          c.env === 'Walker2d-v5' &&
+          c.claim === "TD3+BC+aug → TD3 reaches scratch's final return with fewer steps",
+      )!;
+      assert.equal(steps.verdict, 'inconclusive');
+      assert.match(steps.text, /already at its first evaluation \(step 0; steps IQM 0\)/);
+      // The pooled ratio is over Hopper alone and says why Walker2d is out.
+      const aug = built.analysis.pooledSteps.find((r) => r.label === 'TD3+BC+aug p=0.5 → TD3')!;
+      assert.deepEqual(aug.tasks, ['Hopper-v5 medium-10k']);
+      assert.deepEqual(aug.leftOut, ['Walker2d-v5 medium-replay-10k (scratch at step 0)']);
+      const md = readFileSync(join(here, 'report', 'summary.md'), 'utf8');
+      assert.match(
+        md,
+        /Walker2d-v5, medium-replay-10k: [^\n]*scratch's first evaluation \(step 0\) already reaches it/,
+      );
+      assert.match(md, /\| TD3\+BC\+aug p=0\.5 → TD3 \| [^|]+ \| [^|]+ \| n\/a \|/);
+      assert.doesNotMatch(md, /200000|50000\.00/, 'no ratio divided by a floored zero');
+    } finally {
+      rmSync(here, { recursive: true, force: true });
+    }
+  });
+
   it('quotes the paired difference of runs that share a seed beside the verdict', () => {
     const claim = (env: string, c: string) =>
       built.claims.find((x) => x.env === env && x.claim.startsWith(c))!;

@@ -7,6 +7,7 @@ import {
   mean,
   percentile,
   pooledStepsRatio,
+  scratchReachesAtStart,
   spearman,
   std,
   stepsToThreshold,
@@ -139,9 +140,47 @@ describe('report statistics', () => {
     );
     close(c.scratch.iqm.point, 42_500);
     close(c.variant.iqm.point, 7_500);
-    close(c.ratio.point, 7_500 / 42_500);
-    assert.ok(c.ratio.low <= c.ratio.point && c.ratio.point <= c.ratio.high);
-    assert.ok(c.ratio.high < 1, 'the variant is clearly faster');
+    const ratio = c.ratio;
+    assert.ok(ratio, 'scratch needs steps, so there is a ratio');
+    close(ratio.point, 7_500 / 42_500);
+    assert.ok(ratio.low <= ratio.point && ratio.point <= ratio.high);
+    assert.ok(ratio.high < 1, 'the variant is clearly faster');
+  });
+
+  describe('when scratch reaches its own final return at its first evaluation (Ant-v5 stands still)', () => {
+    // An untrained policy that scores 990 at step 0, falls, and ends at `final` below that.
+    const standsThenFalls = (final: number) => ({
+      finalReturn: final,
+      budget: 50_000,
+      curve: [
+        { step: 0, value: 990 },
+        ...Array.from({ length: 10 }, (_, i) => ({ step: (i + 1) * 5_000, value: i === 9 ? final : -100 })),
+      ],
+    });
+    const scratch = [600, 850, 900, 1100, 800].map(standsThenFalls);
+    const variant = [1500, 1600, 1700, 1800, 1900].map((f) => ramp(f, 10_000));
+
+    it('gives no ratio, and the pooled ratio refuses that env', () => {
+      assert.equal(scratchReachesAtStart(scratch), true);
+      const c = compareStepsToThreshold(scratch, variant, { seed: 0, resamples: 200 });
+      close(c.threshold, 850);
+      assert.equal(c.scratch.iqm.point, 0);
+      assert.equal(c.ratio, null, 'no run can need fewer steps than none');
+      assert.throws(
+        () => pooledStepsRatio(new Map([['Ant', scratch]]), [{ env: 'Ant', variant }], { seed: 0 }),
+        /Ant's scratch runs reach their threshold at step 0/,
+      );
+    });
+
+    it('still gives a ratio when only a few scratch seeds start above it (the IQM is not 0)', () => {
+      // Threshold mean(700, 800, 900, 600, 500) = 700: the two that stand reach it at step 0, the ramps at
+      // 40k, 35k and 32.5k, so the IQM lies between.
+      const mixed = [...[700, 800, 900].map((f) => ramp(f, 40_000)), ...[600, 500].map(standsThenFalls)];
+      assert.equal(scratchReachesAtStart(mixed), false);
+      const c = compareStepsToThreshold(mixed, variant, { seed: 0, resamples: 200 });
+      assert.ok(c.scratch.iqm.point > 0);
+      assert.ok(c.ratio && c.ratio.point > 0 && Number.isFinite(c.ratio.high));
+    });
   });
 
   describe('the steps ratio pooled over tasks', () => {
@@ -152,6 +191,7 @@ describe('report statistics', () => {
       const options = { seed: 3, resamples: 400 };
       const one = compareStepsToThreshold(scratchA, variantA, options);
       const pooled = pooledStepsRatio(new Map([['A', scratchA]]), [{ env: 'A', variant: variantA }], options);
+      assert.ok(one.ratio);
       close(pooled.ratio.point, one.ratio.point, 1e-12);
       close(pooled.ratio.low, one.ratio.low, 1e-12);
       close(pooled.ratio.high, one.ratio.high, 1e-12);
