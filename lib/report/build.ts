@@ -5,13 +5,14 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Analysis, analyse, type ReportSettings } from './analysis.ts';
 import { type BudgetRow, compareBudgets } from './budgets.ts';
-import { type Claim, checkClaims } from './claims.ts';
+import { checkClaims } from './claims.ts';
 import { buildFigures } from './figures.ts';
 import { isFinished } from './groups.ts';
 import { renderPage } from './html.ts';
 import { renderSummary } from './markdown.ts';
 import { type RebuildRow, readRebuildChecks } from './rebuilds.ts';
 import { readResults } from './results.ts';
+import type { Claim } from './verdicts.ts';
 import { readWorldModelReports, summariseWorldModels, type WorldModelQuality } from './world-models.ts';
 
 export interface BuildOptions {

@@ -2,58 +2,28 @@
 // sentence that quotes the intervals it rests on. "Holds" needs the 95% intervals to separate; when
 // they overlap the verdict is "inconclusive", never a win. Score comparisons also quote the paired view
 // (differences between runs of one seed), which the verdict does not use.
-import type {
-  Analysis,
-  CriticAnalysis,
-  CriticSeries,
-  GroupSummary,
-  PooledStepsRow,
-  ThresholdRow,
-  ThresholdTable,
-} from './analysis.ts';
+import type { Analysis, GroupSummary, PooledStepsRow, ThresholdRow, ThresholdTable } from './analysis.ts';
 import { hashSeed, MIN_SEEDS_FOR_VERDICT } from './analysis-common.ts';
+import {
+  HELD_OUT_ROWS,
+  heldOutClaim,
+  pooledCriticClaim,
+  TERMINAL_ROWS,
+  terminalRowClaim,
+} from './critic-claims.ts';
 import { formatInterval, formatSpeedup, formatSteps } from './format.ts';
 import { isSweepOnly, MAIN_AUG_FRACTION, type WorldModelKind } from './groups.ts';
-import { type Interval, iqmInterval, mean, stratifiedBootstrap } from './stats.ts';
-
-export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not run';
-
-export interface Claim {
-  env: string;
-  dataset: string;
-  claim: string;
-  verdict: Verdict;
-  text: string;
-  /** Final-score comparisons: the mean per-seed difference better − worse, when 3 or more pairs exist. */
-  paired?: PairedView;
-}
-
-export interface PairedView {
-  pairs: number;
-  difference: Interval;
-}
-
-const above = (a: Interval, b: Interval) => a.low > b.high;
-
-export { MIN_SEEDS_FOR_VERDICT };
-
-function gated(claim: Claim, seeds: number): Claim {
-  if (seeds >= MIN_SEEDS_FOR_VERDICT || claim.verdict === 'not run' || claim.verdict === 'inconclusive')
-    return claim;
-  const count = `${seeds} finished seed${seeds === 1 ? '' : 's'}`;
-  return {
-    ...claim,
-    verdict: 'inconclusive',
-    text: `${claim.text} Only ${count} on the smaller side: no verdict below ${MIN_SEEDS_FOR_VERDICT} (it would read "${claim.verdict}").`,
-  };
-}
-
-/** The interval of |θ| given one of θ: mirrored when below zero, [0, max] when it straddles zero. */
-export function absInterval(i: Interval): Interval {
-  if (i.low >= 0) return i;
-  if (i.high <= 0) return { point: -i.point, low: -i.high, high: -i.low };
-  return { point: Math.abs(i.point), low: 0, high: Math.max(-i.low, i.high) };
-}
+import { iqmInterval } from './stats.ts';
+import {
+  type Claim,
+  gated,
+  lowerIsBetterVerdict,
+  type PairedQuantity,
+  POOLED_DATASET,
+  POOLED_ENV,
+  pairedView,
+  scoreVerdict,
+} from './verdicts.ts';
 
 type GroupKind = {
   variant: string;
@@ -154,49 +124,11 @@ const sharesPretraining = (a: GroupSummary, b: GroupSummary) =>
   a.worldModel === b.worldModel &&
   a.criticLayerNorm === b.criticLayerNorm;
 
-/**
- * The paired view of a comparison: the mean difference over seeds (pooled over the given tasks' seeds,
- * bootstrap stratified by task) with its interval, and the sentence that quotes it. It is reported beside
- * the verdict, which rests on the two sides' own intervals; only tasks with MIN_SEEDS_FOR_VERDICT or more
- * pairs count.
- */
-function pairedView(
-  strata: number[][],
-  shared: boolean,
-  settings: Analysis['settings'],
-  key: string,
-  quantity: PairedQuantity = SCORE_DIFFERENCE,
-): { paired?: PairedView; sentence: string } {
-  // A task with fewer pairs than a verdict needs would enter the bootstrap with (almost) no spread.
-  const used = strata.filter((s) => s.length >= MIN_SEEDS_FOR_VERDICT);
-  if (used.length === 0) return { sentence: '' };
-  const pairs = used.flat().length;
-  const seed = settings.seed + hashSeed(`paired|${key}`);
-  const diff = stratifiedBootstrap(used, (s) => mean(s.flat()), { ...settings, seed });
-  const what = shared ? 'the same data subset and pre-trained networks' : 'the same data subset';
-  const zero = pairedSign(diff) === 0 ? 'contains 0' : 'excludes 0';
-  return {
-    paired: { pairs, difference: diff },
-    sentence: ` Paired by seed (${pairs} pairs, each from ${what}): ${quantity.name} ${signed(diff.point, quantity.digits)} [${signed(diff.low, quantity.digits)}, ${signed(diff.high, quantity.digits)}], ${zero}.${quantity.note ?? ''}`,
-  };
-}
-
-/** What a paired difference measures, as the sentence names it, and the digits it is shown with. */
-interface PairedQuantity {
-  name: string;
-  digits: number;
-  note?: string;
-}
-
-const SCORE_DIFFERENCE: PairedQuantity = { name: 'mean score difference', digits: 1 };
-
 const STEPS_SAVED: PairedQuantity = {
   name: "mean steps saved by augmentation, as a fraction of scratch's steps,",
   digits: 2,
   note: ' A run that never reached the threshold counts at its budget.',
 };
-
-const signed = (v: number, digits = 1) => `${v > 0 ? '+' : ''}${v.toFixed(digits)}`;
 
 /**
  * Per seed both variants finished on a task: (worse's steps − better's steps) ÷ scratch's steps IQM, in
@@ -218,44 +150,6 @@ export function pairedStepsSaved(
     if (b !== undefined && w !== undefined) pairs.push({ seed, saved: (w - b) / scratchSteps });
   });
   return pairs.sort((x, y) => x.seed - y.seed).map((p) => p.saved);
-}
-
-/** +1 when the paired interval lies above 0 (better ahead), −1 below, 0 when it contains 0. */
-export function pairedSign(i: Interval): -1 | 0 | 1 {
-  return i.low > 0 ? 1 : i.high < 0 ? -1 : 0;
-}
-
-/** The verdict on final scores: `better`'s interval above `worse`'s, below it, or overlapping. */
-function scoreVerdict(
-  base: Pick<Claim, 'env' | 'dataset' | 'claim'>,
-  better: Interval,
-  worse: Interval,
-  text: string,
-  tail: string,
-  paired: PairedView | undefined,
-): Claim {
-  const decided: Claim = above(better, worse)
-    ? { ...base, verdict: 'holds', text: `${text}.${tail}` }
-    : above(worse, better)
-      ? { ...base, verdict: 'does not hold', text: `${text}: the opposite.${tail}` }
-      : { ...base, verdict: 'inconclusive', text: `${text}: the intervals overlap.${tail}` };
-  if (paired) decided.paired = paired;
-  return decided;
-}
-
-/**
- * The verdict where less is better (steps, the critic's error): `lower`'s interval below `higher`'s, above
- * it, or overlapping. The rule on scores with the sides swapped.
- */
-function lowerIsBetterVerdict(
-  base: Pick<Claim, 'env' | 'dataset' | 'claim'>,
-  lower: Interval,
-  higher: Interval,
-  text: string,
-  tail: string,
-  paired: PairedView | undefined,
-): Claim {
-  return scoreVerdict(base, higher, lower, text, tail, paired);
 }
 
 function compareScores(
@@ -348,186 +242,6 @@ export function checkClaims(a: Analysis): Claim[] {
   ];
 }
 
-const CRITIC_CLAIM = 'augmentation keeps the critic closer to Monte-Carlo returns offline (smaller |Q − G|)';
-
-/** A task's offline critic series with the VAE's augmentation (the main fraction, else any) and without. */
-function criticSides(c: CriticAnalysis): { withAug?: CriticSeries; without?: CriticSeries } {
-  const vae = c.offline.filter((s) => s.augmented && s.worldModel === 'vae');
-  const withAug = vae.find((s) => s.augFraction === MAIN_AUG_FRACTION) ?? vae[0];
-  return { withAug, without: c.offline.find((s) => !s.augmented) };
-}
-
-const HELD_OUT_CLAIM =
-  "augmentation keeps the critic's values near the data's returns on rows it never trained on (held-out |Q − G|)";
-
-/** One way to measure the critic's error per seed, with the claim it decides. */
-interface CriticMeasure {
-  claim: string;
-  /** What the pooled sentence compares. */
-  what: string;
-  /** Per seed: the critic's error |Q − G| and the size of the return it estimates, |G|. */
-  bySeed(s: CriticSeries): { seed: number; error: number; scale: number }[];
-}
-
-/** The diagnostic logged while pre-training: the subset's terminal-ending rows (CRITIC_NOTE). */
-const TERMINAL_ROWS: CriticMeasure = {
-  claim: CRITIC_CLAIM,
-  what: '|Q − G| ÷ |G| at the end of pre-training',
-  bySeed: (s) =>
-    s.finalBySeed.map((x) => ({
-      seed: x.seed,
-      error: Math.abs(x.overestimation),
-      scale: Math.abs(x.monteCarlo),
-    })),
-};
-
-/** The held-out check (CRITIC_HELD_OUT_NOTE): source rows the critic did not train on. */
-const HELD_OUT_ROWS: CriticMeasure = {
-  claim: HELD_OUT_CLAIM,
-  what: "held-out rows' mean |Q − G| ÷ mean G at the end of pre-training",
-  bySeed: (s) =>
-    s.heldOutBySeed.map((x) => ({
-      seed: x.seed,
-      error: x.heldOut.absError,
-      scale: Math.abs(x.heldOut.monteCarlo),
-    })),
-};
-
-/**
- * Per seed with both: log10 of the error without augmentation ÷ with. The two pre-trained on the same
- * data subset, so share G and the ratio is free of its scale; the log keeps one diverged critic (|Q − G|
- * in the millions) from being the whole mean.
- */
-function criticLogRatios(withAug: CriticSeries, without: CriticSeries, m: CriticMeasure): number[] {
-  const withBySeed = new Map(m.bySeed(withAug).map((r) => [r.seed, r.error]));
-  return m.bySeed(without).flatMap((r) => {
-    const w = withBySeed.get(r.seed);
-    return w === undefined ? [] : [Math.log10(floored(r.error) / floored(w))];
-  });
-}
-
-const CRITIC_LOG_RATIO: PairedQuantity = {
-  name: 'mean log₁₀(|Q − G| without ÷ with)',
-  digits: 2,
-  note: ' (+1: a tenfold smaller error with augmentation.)',
-};
-
-/** A task's critic claim on the subset's terminal-ending rows (CRITIC_NOTE). */
-function terminalRowClaim(a: Analysis, c: CriticAnalysis): Claim[] {
-  const { withAug, without } = criticSides(c);
-  const base = { env: c.env, dataset: c.dataset, claim: CRITIC_CLAIM };
-  if (!withAug?.finalOverestimation || !without?.finalOverestimation) {
-    // Both sides pre-trained, but the diagnostic had no rows to measure (an env that never terminates,
-    // HalfCheetah, leaves no terminal-ending rows in a subset): not checked there.
-    if (withAug && without) return [];
-    // A sweep's extra datasets pre-train one side only: nothing to compare, and nothing missing.
-    if (a.datasets.some((d) => d.env === c.env && d.dataset === c.dataset && d.sweepOnly)) return [];
-    return [
-      { ...base, verdict: 'not run', text: 'needs offline critic diagnostics with and without augmentation' },
-    ];
-  }
-  const w = withAug.finalOverestimation;
-  const wo = without.finalOverestimation;
-  const text = `Q − G at the end of pre-training: with ${formatInterval(w, 1)}, without ${formatInterval(wo, 1)}`;
-  // The size of the bias, whichever its sign: an underestimating critic is no more reliable.
-  const wAbs = absInterval(w);
-  const woAbs = absInterval(wo);
-  const { paired, sentence } = pairedView(
-    [criticLogRatios(withAug, without, TERMINAL_ROWS)],
-    false,
-    a.settings,
-    `${c.env}|${c.dataset}|${CRITIC_CLAIM}`,
-    CRITIC_LOG_RATIO,
-  );
-  const decided: Claim = above(woAbs, wAbs)
-    ? { ...base, verdict: 'holds', text: `${text}.${sentence}` }
-    : above(wAbs, woAbs)
-      ? { ...base, verdict: 'does not hold', text: `${text}: augmentation is further off.${sentence}` }
-      : { ...base, verdict: 'inconclusive', text: `${text}: the intervals of |Q − G| overlap.${sentence}` };
-  if (paired) decided.paired = paired;
-  return [gated(decided, Math.min(withAug.seeds.length, without.seeds.length))];
-}
-
-/** A task's held-out claim, once its shared pre-trainings with and without augmentation were checked. */
-function heldOutClaim(a: Analysis, c: CriticAnalysis): Claim[] {
-  const { withAug, without } = criticSides(c);
-  const w = withAug?.heldOutError;
-  const wo = without?.heldOutError;
-  if (!w || !wo) return [];
-  const base = { env: c.env, dataset: c.dataset, claim: HELD_OUT_CLAIM };
-  const text = `mean |Q − G| on held-out rows at the end of pre-training: with ${formatInterval(w.heldOut, 1)}, without ${formatInterval(wo.heldOut, 1)} (mean G ${w.monteCarlo.toFixed(1)})`;
-  const { paired, sentence } = pairedView(
-    [criticLogRatios(withAug, without, HELD_OUT_ROWS)],
-    false,
-    a.settings,
-    `${c.env}|${c.dataset}|${HELD_OUT_CLAIM}`,
-    CRITIC_LOG_RATIO,
-  );
-  const decided = lowerIsBetterVerdict(base, w.heldOut, wo.heldOut, text, sentence, paired);
-  return [gated(decided, Math.min(withAug.heldOutBySeed.length, without.heldOutBySeed.length))];
-}
-
-/** |x|, kept off 0 so that it can divide and take a log. */
-const floored = (x: number) => Math.max(Math.abs(x), 1e-9);
-
-/** Error ÷ |G| per seed: the critic's error as a fraction of the value it estimates, whatever the env's scale. */
-const relativeError = (s: CriticSeries, m: CriticMeasure) =>
-  m.bySeed(s).map((x) => ({ seed: x.seed, value: x.error / floored(x.scale) }));
-
-/**
- * A critic claim over every main task: |Q − G| in return units differs in scale from env to env, so
- * each seed's error is taken relative to |G| (the Monte-Carlo return both sides estimate: it depends on
- * the data, not on the critic), pooled as the final scores are (IQM, bootstrap stratified by task).
- */
-function pooledCriticClaim(a: Analysis, m: CriticMeasure): Claim[] {
-  const base = { env: POOLED_ENV, dataset: POOLED_DATASET, claim: m.claim };
-  const main = new Set(a.datasets.filter((d) => !d.sweepOnly).map((d) => `${d.env}|${d.dataset}`));
-  const seeds = (s: CriticSeries | undefined) => (s ? m.bySeed(s).length : 0);
-  const ran = a.critic
-    .filter((c) => main.has(`${c.env}|${c.dataset}`))
-    .map((c) => ({ task: `${c.env} ${c.dataset}`, ...criticSides(c) }))
-    .filter((x) => seeds(x.withAug) > 0 && seeds(x.without) > 0);
-  if (ran.length === 0) return [];
-  const enough = ran.filter(
-    (x) => seeds(x.withAug) >= MIN_SEEDS_FOR_VERDICT && seeds(x.without) >= MIN_SEEDS_FOR_VERDICT,
-  );
-  if (enough.length === 0)
-    return [
-      {
-        ...base,
-        verdict: 'inconclusive',
-        text: `no task has ${MIN_SEEDS_FOR_VERDICT} or more seeds of offline critic diagnostics with and without augmentation yet.`,
-      },
-    ];
-  const short = ran.length - enough.length;
-  const shortNote =
-    short > 0
-      ? ` ${short} task${short === 1 ? '' : 's'} with fewer than ${MIN_SEEDS_FOR_VERDICT} seeds on a side left out.`
-      : '';
-  const withRel = enough.map((x) => relativeError(x.withAug!, m));
-  const withoutRel = enough.map((x) => relativeError(x.without!, m));
-  const pooled = (strata: { value: number }[][], side: string) =>
-    iqmInterval(
-      strata.map((s) => s.map((x) => x.value)),
-      { ...a.settings, seed: a.settings.seed + hashSeed(`pooled|${m.claim}|${side}`) },
-    );
-  const w = pooled(withRel, 'with');
-  const wo = pooled(withoutRel, 'without');
-  const { paired, sentence } = pairedView(
-    enough.map((x) => criticLogRatios(x.withAug!, x.without!, m)),
-    false,
-    a.settings,
-    `pooled|${m.claim}`,
-    CRITIC_LOG_RATIO,
-  );
-  const count = (strata: unknown[][]) => strata.flat().length;
-  const text =
-    `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${enough.map((x) => x.task).join('; ')}): ` +
-    `${m.what}, with augmentation ${formatInterval(w, 2)} (${count(withRel)} seeds) ` +
-    `vs without ${formatInterval(wo, 2)} (${count(withoutRel)} seeds)`;
-  return [lowerIsBetterVerdict(base, w, wo, text, sentence + shortNote, paired)];
-}
-
 /** A variant, the parts it pre-trains and (augmented only) its world model when not the VAE. */
 type Side = ['td3bc' | 'td3bc-aug', 'both' | 'actor' | 'critic', WorldModelKind?];
 
@@ -577,10 +291,6 @@ const SCORE_COMPARISONS: { claim: string; better: Side; worse: Side }[] = [
     worse: ['td3bc-aug', 'both', 'copy'],
   },
 ];
-
-/** Claims about final scores that pool every main task, as in the "over tasks" table. */
-export const POOLED_ENV = 'all tasks';
-export const POOLED_DATASET = 'pooled';
 
 /**
  * The score comparisons again, over every main task (env × dataset) where both sides have at least

@@ -2,7 +2,6 @@
 // tables, the claims and the method notes. No scripts, no external resources.
 import type { Analysis } from './analysis.ts';
 import type { BudgetRow } from './budgets.ts';
-import type { Claim, Verdict } from './claims.ts';
 import { CRITIC_HELD_OUT_NOTE, criticNote } from './critic-analysis.ts';
 import type { Figure } from './figures.ts';
 import { formatRange } from './format.ts';
@@ -25,6 +24,7 @@ import {
   thresholdTable,
   worldModelTable,
 } from './tables.ts';
+import type { Claim, Verdict } from './verdicts.ts';
 import { describeWorldModels, WORLD_MODEL_NOTE, type WorldModelQuality } from './world-models.ts';
 
 export interface PageInput {

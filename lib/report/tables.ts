@@ -1,7 +1,6 @@
 // The report's tables as rows of cells, rendered by both the HTML page and the markdown summary.
 import type { Analysis, ThresholdTable } from './analysis.ts';
 import { type BudgetRow, PAPER_SCRATCH_SCORES } from './budgets.ts';
-import { type Claim, MIN_SEEDS_FOR_VERDICT, POOLED_ENV, pairedSign } from './claims.ts';
 import {
   formatCount,
   formatInterval,
@@ -13,6 +12,7 @@ import {
 import { formatFrozen } from './frozen-runs.ts';
 import { augmentationSetting, isPaperScratch } from './groups.ts';
 import type { RebuildRow } from './rebuilds.ts';
+import { type Claim, MIN_SEEDS_FOR_VERDICT, POOLED_ENV, pairedSign } from './verdicts.ts';
 import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
 
 export interface Table {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { absInterval } from '../../lib/report/claims.ts';
 import { formatCount, formatSteps } from '../../lib/report/format.ts';
 import {
   formatTick,
@@ -11,6 +10,7 @@ import {
 } from '../../lib/report/svg/axes.ts';
 import { barChart } from '../../lib/report/svg/bar-chart.ts';
 import { lineChart, wantsSymlog } from '../../lib/report/svg/line-chart.ts';
+import { absInterval } from '../../lib/report/verdicts.ts';
 import { checkWellFormed } from './xml-check.ts';
 
 describe('report SVG charts and formatting', () => {
