@@ -282,7 +282,8 @@ export function compareStepsToThreshold(
     threshold,
     scratch: { steps: stepsOf(scratch, threshold), iqm: scratchIqm },
     variant: { steps: stepsOf(variant, threshold), iqm: variantIqm },
-    ratio: scratchReachesAtStart(scratch, window) ? null : ratio,
+    // The observed scratch steps IQM (the interval's point) is the denominator: 0 leaves no ratio.
+    ratio: scratchIqm.point === 0 ? null : ratio,
   };
 }
 
