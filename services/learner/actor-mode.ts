@@ -17,8 +17,8 @@ import type { Env } from '../../lib/envs/types.ts';
 import { type EvaluationResult, evaluatePolicy } from '../../lib/rl/evaluate.ts';
 import { ReplayBuffer } from '../../lib/rl/replay-buffer.ts';
 import type { Td3Agent } from '../../lib/rl/td3.ts';
-import type { LiveSimulator } from '../simulator/client.ts';
 import { policySnapshotFromAgent, SimulatorClient, type Transitions } from '../simulator/client.ts';
+import type { LiveSimulator } from '../simulator/watch.ts';
 import { CoalescingCaller } from './coalescing-caller.ts';
 
 export interface ActorModeConfig {

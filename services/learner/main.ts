@@ -13,7 +13,7 @@ import {
   runPhaseWorker,
 } from '../../lib/services/phase-worker.ts';
 import { startTelemetry } from '../../lib/telemetry/index.ts';
-import { watchSimulators } from '../simulator/client.ts';
+import { watchSimulators } from '../simulator/watch.ts';
 import { loadConfig } from './config.ts';
 import { newStatus, type PhaseDeps, type PhaseHandler, PhaseInterrupted } from './deps.ts';
 import { runEvaluationPhase } from './evaluation-phase.ts';

@@ -4,7 +4,9 @@
 import { relative, resolve } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
-import { RemoteEnv, SimulatorClient, watchSimulators } from '../simulator/client.ts';
+import { SimulatorClient } from '../simulator/client.ts';
+import { RemoteEnv } from '../simulator/remote-env.ts';
+import { watchSimulators } from '../simulator/watch.ts';
 import type { LearnerConfig } from './config.ts';
 import type { ClosableOnlineEnv, ClosableWorldModel } from './deps.ts';
 import { DEFAULT_WM_WAIT, WorldModelLink } from './world-model-link.ts';

@@ -1,12 +1,8 @@
-// Client side of the simulator service, for the learner and the coordinator:
-//   - SimulatorClient: typed calls with a deadline on every unary call and the trace context in the
-//     metadata; responses are decoded into typed arrays and checked against the simulator's dimensions.
-//   - RemoteEnv: one lockstep sub-env as an OnlineEnv, so trainOnline(remoteEnv, localEvalEnv, ...) runs
-//     TD3 through the service and reproduces the in-process run exactly.
-//   - watchSimulators: the live set of simulators from their NATS heartbeats.
-import { type ClientDuplexStream, type Metadata, status } from '@grpc/grpc-js';
-import type { NatsConnection, Subscription } from 'nats';
-import { SimulatorHeartbeat } from '../../generated/proto/o2o/v1/events.js';
+// Client side of the simulator service, for the learner and the coordinator: typed calls with a deadline
+// on every unary call and the trace context in the metadata; responses are decoded into typed arrays and
+// checked against the simulator's dimensions. Beside it: lockstep-session.ts (the Lockstep stream),
+// remote-env.ts (a sub-env as an OnlineEnv) and watch.ts (the live simulators from NATS heartbeats).
+import type { Metadata } from '@grpc/grpc-js';
 import {
   SimulatorClient as GrpcSimulatorClient,
   type PolicySnapshot,
@@ -18,12 +14,10 @@ import {
   type SimulatorInfo,
   type TransitionBatch,
 } from '../../generated/proto/o2o/v1/simulator.js';
-import type { BoxSpace, ResetOptions, ResetResult, StepResult } from '../../lib/envs/types.ts';
-import type { OnlineEnv } from '../../lib/rl/online.ts';
 import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
 import { type ClientTls, channelCredentials, defaultClientTls } from '../../lib/services/grpc-security.ts';
-import { subjects } from '../../lib/services/subjects.ts';
 import { traceClientCall, tracedMetadata } from '../../lib/telemetry/grpc.ts';
+import { LockstepSession } from './lockstep-session.ts';
 import { MAX_MESSAGE_BYTES } from './server.ts';
 
 export type { PolicySnapshot, SimulatorInfo } from '../../generated/proto/o2o/v1/simulator.js';
@@ -85,7 +79,8 @@ export interface StreamOptions {
   maxBatchRows?: number;
 }
 
-class ResponseError extends Error {
+/** A simulator's response that does not fit its own dimensions or the protocol. */
+export class ResponseError extends Error {
   override readonly name = 'SimulatorResponseError';
 }
 
@@ -321,250 +316,5 @@ export function decodeTransitions(msg: TransitionBatch, obsDim: number, actDim: 
     envIndex: Uint32Array.from(msg.envIndex),
     episodeReturns: msg.episodeReturnsFinished,
     episodeLengths: msg.episodeLengthsFinished,
-  };
-}
-
-/** Lockstep over one bidirectional stream; step() calls must not overlap. */
-export class LockstepSession {
-  private pending: { resolve: (r: SimStepResponse) => void; reject: (e: Error) => void } | undefined;
-  private failure: Error | undefined;
-
-  constructor(
-    private readonly client: SimulatorClient,
-    private readonly stream: ClientDuplexStream<SimStepRequest, SimStepResponse>,
-    private readonly timeoutMs: number,
-  ) {
-    stream.on('data', (res: SimStepResponse) => {
-      const p = this.pending;
-      this.pending = undefined;
-      p?.resolve(res);
-    });
-    const fail = (err: Error) => {
-      this.failure ??= err;
-      const p = this.pending;
-      this.pending = undefined;
-      p?.reject(err);
-    };
-    stream.on('error', fail);
-    stream.on('end', () => fail(new Error('Lockstep stream ended by the server')));
-  }
-
-  async step(actions: Float32Array, exact = false): Promise<SimulatorStep> {
-    if (this.failure !== undefined) throw this.failure;
-    if (this.pending !== undefined) throw new Error('LockstepSession.step: a step is already in flight');
-    const req = this.client.stepRequest(actions, exact);
-    const res = await new Promise<SimStepResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending = undefined;
-        reject(
-          Object.assign(new Error(`Lockstep step: no answer in ${this.timeoutMs} ms`), {
-            code: status.DEADLINE_EXCEEDED,
-          }),
-        );
-      }, this.timeoutMs);
-      this.pending = {
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      this.stream.write(req);
-    });
-    return this.client.decodeStep(res);
-  }
-
-  close(): void {
-    this.failure ??= new Error('LockstepSession is closed');
-    this.stream.end();
-  }
-}
-
-/**
- * Sub-env 0 of a lockstep simulator as an OnlineEnv (the simulator should have num_envs = 1; other
- * sub-envs would be stepped with zero actions, so that is refused). reset({seed}) seeds the sub-env
- * with `seed` itself, as an in-process Env.reset({seed}) would; reset() without a seed returns the first
- * observation of the episode the simulator started when the previous one ended (same-step autoreset).
- */
-export class RemoteEnv implements OnlineEnv {
-  readonly id: string;
-  readonly observationSpace: BoxSpace;
-  readonly actionSpace: BoxSpace;
-  readonly maxEpisodeSteps: number;
-  private nextEpisodeObs: Float64Array | undefined;
-  private readonly action: Float32Array;
-  private readonly session: LockstepSession | undefined;
-
-  /** `useStream` (default true): step over the Lockstep stream (several times faster than a unary Step per step). */
-  constructor(
-    readonly client: SimulatorClient,
-    options: { useStream?: boolean } = {},
-  ) {
-    const m = client.meta;
-    if (m.numEnvs !== 1)
-      throw new Error(`RemoteEnv: ${client.address} hosts ${m.numEnvs} envs; RemoteEnv needs 1`);
-    this.id = m.envId;
-    const obsDim = m.obsDim;
-    this.observationSpace = {
-      shape: [obsDim],
-      low: new Float64Array(obsDim).fill(Number.NEGATIVE_INFINITY),
-      high: new Float64Array(obsDim).fill(Number.POSITIVE_INFINITY),
-    };
-    this.actionSpace = {
-      shape: [m.actDim],
-      low: Float64Array.from(m.actionLow),
-      high: Float64Array.from(m.actionHigh),
-    };
-    this.maxEpisodeSteps = m.maxEpisodeSteps;
-    this.action = new Float32Array(m.actDim);
-    this.session = (options.useStream ?? true) ? client.openLockstep() : undefined;
-  }
-
-  async reset(options?: ResetOptions): Promise<ResetResult> {
-    if (options?.seed !== undefined) {
-      this.nextEpisodeObs = undefined;
-      const { observationsF64 } = await this.client.resetExact({ envSeeds: [options.seed] });
-      if (observationsF64 === undefined) throw new ResponseError('Reset: no float64 observations');
-      return { obs: observationsF64, info: {} };
-    }
-    const obs = this.nextEpisodeObs;
-    if (obs === undefined) {
-      throw new Error('RemoteEnv.reset(): without a seed only right after an episode ended (pass a seed)');
-    }
-    this.nextEpisodeObs = undefined;
-    return { obs, info: {} };
-  }
-
-  async step(action: ArrayLike<number>): Promise<StepResult> {
-    if (action.length !== this.action.length) {
-      throw new RangeError(
-        `RemoteEnv.step: action has ${action.length} values, expected ${this.action.length}`,
-      );
-    }
-    for (let i = 0; i < action.length; i++) this.action[i] = action[i]!;
-    const r = this.session
-      ? await this.session.step(this.action, true)
-      : await this.client.step(this.action, true);
-    const terminated = r.terminated[0] === 1;
-    const truncated = r.truncated[0] === 1;
-    const done = terminated || truncated;
-    const observations = r.observationsF64;
-    const finals = r.finalObservationsF64;
-    if (observations === undefined || finals === undefined) {
-      throw new ResponseError('Step: the simulator sent no float64 observations');
-    }
-    this.nextEpisodeObs = done ? observations : undefined;
-    return {
-      obs: done ? finals.slice(0, this.observationSpace.shape[0]) : observations,
-      reward: r.rewards[0]!,
-      terminated,
-      truncated,
-      info: {},
-    };
-  }
-
-  close(): void {
-    this.session?.close();
-  }
-}
-
-/** A simulator seen on NATS. */
-export interface LiveSimulator {
-  heartbeat: SimulatorHeartbeat;
-  /** Local clock (ms) of the last heartbeat. */
-  lastSeenMs: number;
-}
-
-export type SimulatorChange =
-  | { type: 'added'; simulator: LiveSimulator }
-  /** Same id, higher incarnation: its unacked batches are lost and its seqs restart at 1. */
-  | { type: 'restarted'; simulator: LiveSimulator; previousIncarnation: number }
-  | { type: 'gone'; simulator: LiveSimulator };
-
-export interface WatchOptions {
-  /** Only simulators of this env id. */
-  envId?: string;
-  /** The simulators' heartbeat interval (ms); default 1000. */
-  heartbeatMs?: number;
-  /** Missed intervals after which a simulator is gone; default 3. */
-  missedBeats?: number;
-  onChange?(change: SimulatorChange): void;
-}
-
-export interface SimulatorWatch {
-  /** The simulators heard from recently, by id. */
-  live(): Map<string, LiveSimulator>;
-  /** Resolves once `predicate(live)` holds (checked at every heartbeat and expiry), or rejects at the timeout. */
-  waitFor(predicate: (live: Map<string, LiveSimulator>) => boolean, timeoutMs: number): Promise<void>;
-  stop(): void;
-}
-
-/** Tracks the live simulators from their heartbeats on NATS. */
-export function watchSimulators(nc: NatsConnection, options: WatchOptions = {}): SimulatorWatch {
-  const heartbeatMs = options.heartbeatMs ?? 1000;
-  const expireMs = heartbeatMs * (options.missedBeats ?? 3);
-  const live = new Map<string, LiveSimulator>();
-  const checks = new Set<() => void>();
-  const notify = (change: SimulatorChange | undefined) => {
-    if (change !== undefined) options.onChange?.(change);
-    for (const check of [...checks]) check();
-  };
-  const sub: Subscription = nc.subscribe(subjects.simulatorHeartbeat, {
-    callback: (err, msg) => {
-      if (err) return;
-      let hb: SimulatorHeartbeat;
-      try {
-        hb = SimulatorHeartbeat.decode(msg.data);
-      } catch {
-        return; // not a heartbeat: ignore rather than trust it
-      }
-      if (hb.simulatorId === '' || (options.envId !== undefined && hb.envId !== options.envId)) return;
-      const previous = live.get(hb.simulatorId);
-      if (previous !== undefined && hb.incarnation < previous.heartbeat.incarnation) return; // a stale beat
-      const simulator = { heartbeat: hb, lastSeenMs: Date.now() };
-      live.set(hb.simulatorId, simulator);
-      if (previous === undefined) notify({ type: 'added', simulator });
-      else if (hb.incarnation > previous.heartbeat.incarnation) {
-        notify({ type: 'restarted', simulator, previousIncarnation: previous.heartbeat.incarnation });
-      } else notify(undefined);
-    },
-  });
-  const sweep = setInterval(
-    () => {
-      const now = Date.now();
-      for (const [id, simulator] of live) {
-        if (now - simulator.lastSeenMs > expireMs) {
-          live.delete(id);
-          notify({ type: 'gone', simulator });
-        }
-      }
-    },
-    Math.max(10, Math.floor(heartbeatMs / 4)),
-  );
-  return {
-    live: () => new Map(live),
-    waitFor(predicate, timeoutMs) {
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (!predicate(live)) return;
-          clearTimeout(timer);
-          checks.delete(check);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          checks.delete(check);
-          reject(new Error(`watchSimulators: condition not met within ${timeoutMs} ms (${live.size} live)`));
-        }, timeoutMs);
-        checks.add(check);
-        check();
-      });
-    },
-    stop() {
-      clearInterval(sweep);
-      sub.unsubscribe();
-    },
   };
 }

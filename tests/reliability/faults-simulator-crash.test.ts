@@ -21,8 +21,9 @@ import { type SimulatorTally, trainActorMode } from '../../services/learner/acto
 import { loadOnlineCheckpoint } from '../../services/learner/checkpoint.ts';
 import { LearnerServiceClient } from '../../services/learner/client.ts';
 import { spawnLearner } from '../../services/learner/spawn.ts';
-import { SimulatorClient, watchSimulators } from '../../services/simulator/client.ts';
+import { SimulatorClient } from '../../services/simulator/client.ts';
 import { type SpawnedSimulator, spawnSimulator } from '../../services/simulator/spawn.ts';
+import { watchSimulators } from '../../services/simulator/watch.ts';
 import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.ts';
 import { ACTOR_ENV_ID, actorSimEnv, actorTestConfig, tinyAgent } from '../services/actor-mode-fixture.ts';
 import { RUN_DIR, request, tinySpec } from '../services/learner-fixture.ts';

@@ -8,7 +8,8 @@ import { makeEnv } from '../../lib/envs/registry.ts';
 import { ObsNormalizer } from '../../lib/rl/normalizer.ts';
 import { type OnlineConfig, trainOnline } from '../../lib/rl/online.ts';
 import { Td3Agent } from '../../lib/rl/td3.ts';
-import { RemoteEnv, SimulatorClient } from '../../services/simulator/client.ts';
+import { SimulatorClient } from '../../services/simulator/client.ts';
+import { RemoteEnv } from '../../services/simulator/remote-env.ts';
 import { type RunningSimulator, startSimulatorServer } from '../../services/simulator/server.ts';
 
 async function start(

@@ -10,9 +10,10 @@ import { promisify } from 'node:util';
 import { connect, type NatsConnection } from 'nats';
 import { SimulatorHeartbeat } from '../../generated/proto/o2o/v1/events.js';
 import { subjects } from '../../lib/services/subjects.ts';
-import { type SimulatorChange, SimulatorClient, watchSimulators } from '../../services/simulator/client.ts';
+import { SimulatorClient } from '../../services/simulator/client.ts';
 import { advertisedAddress, loadConfig } from '../../services/simulator/config.ts';
 import { spawnSimulator } from '../../services/simulator/spawn.ts';
+import { type SimulatorChange, watchSimulators } from '../../services/simulator/watch.ts';
 import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.ts';
 
 const HEARTBEAT_MS = 200;
