@@ -3,7 +3,7 @@
 import type { Analysis } from './analysis.ts';
 import type { BudgetRow } from './budgets.ts';
 import { CRITIC_HELD_OUT_NOTE, criticNote } from './critic-analysis.ts';
-import type { Figure } from './figures.ts';
+import type { Figure } from './figure-parts.ts';
 import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
 import { describeRebuilds, type RebuildRow } from './rebuilds.ts';
