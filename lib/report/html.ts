@@ -15,6 +15,7 @@ import {
   criticHeldOutTable,
   criticTable,
   finalScoresTable,
+  headlineTable,
   pooledStepsTable,
   rebuildTable,
   runListTable,
@@ -104,6 +105,7 @@ export function renderPage(p: PageInput): string {
   const a = p.analysis;
   const frozen = describeFrozen(a.runList);
   const pooledSteps = pooledStepsTable(a);
+  const headline = headlineTable(a);
   const smaller = p.budgets.filter((b) => b.smaller);
   const smallerList =
     smaller.length === 0
@@ -130,6 +132,7 @@ Intervals: 95% percentile bootstrap over seeds, ${a.settings.resamples} resample
 ${unfinished}
 ${runList}
 <h2 id="headline">Headline: environment steps to reach TD3-from-scratch's final return</h2>
+${headline ? table(headline) : ''}
 ${a.thresholds.map((t) => table(thresholdTable(t))).join('\n') || '<p class="meta">Needs finished TD3-from-scratch runs and pre-trained runs on the same env.</p>'}
 ${pooledSteps ? table(pooledSteps) : ''}
 <h2 id="claims">The paper's claims</h2>

@@ -11,6 +11,7 @@ import {
   aggregateTable,
   claimsAtAGlanceTable,
   criticHeldOutTable,
+  headlineTable,
   pooledStepsTable,
   scratchBaselineTable,
   type Table,
@@ -59,6 +60,7 @@ export function renderSummary(p: PageInput): string {
   const a = p.analysis;
   const frozen = describeFrozen(a.runList);
   const pooledSteps = pooledStepsTable(a);
+  const headline = headlineTable(a);
   const lines = [
     '# Reproduction summary',
     '',
@@ -67,6 +69,7 @@ export function renderSummary(p: PageInput): string {
     '',
     '## Steps to reach TD3-from-scratch’s final return',
     '',
+    ...(headline ? [markdownTable(headline)] : []),
     ...(a.thresholds.length > 0
       ? a.thresholds.map((t) => markdownTable(thresholdTable(t)))
       : ['*No env has finished scratch and pre-trained runs yet.*', '']),

@@ -10,8 +10,15 @@ import {
   formatSteps,
 } from './format.ts';
 import { formatFrozen } from './frozen-runs.ts';
-import { augmentationSetting, isPaperScratch } from './groups.ts';
+import {
+  augmentationSetting,
+  isMainVariant,
+  isPaperScratch,
+  MAIN_AUG_FRACTION,
+  variantLabel,
+} from './groups.ts';
 import type { RebuildRow } from './rebuilds.ts';
+import type { Interval } from './stats.ts';
 import { type Claim, MIN_SEEDS_FOR_VERDICT, POOLED_ENV, pairedSign } from './verdicts.ts';
 import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
 
@@ -46,6 +53,67 @@ export function thresholdTable(t: ThresholdTable): Table {
       r.ratio ? formatSpeedup(r.ratio.point) : '',
       r.steps.map(formatRunSteps).join(', '),
     ]),
+  };
+}
+
+/** The headline's two variants: the paper's method and TD3+BC without augmentation (both parts pre-trained). */
+const HEADLINE_VARIANTS = [
+  { variant: 'td3bc-aug', pretrain: 'both', augFraction: MAIN_AUG_FRACTION },
+  { variant: 'td3bc', pretrain: 'both', augFraction: 0 },
+] as const;
+
+/**
+ * The headline at a glance: per task, the steps ratio to scratch of the paper's method and of TD3+BC
+ * without augmentation, then the two pooled over tasks (the per-task tables that follow have every
+ * variant, the steps and the runs). Null when no task has either variant yet.
+ */
+export function headlineTable(a: Analysis): Table | null {
+  const groups = new Map(a.groups.map((g) => [g.id, g]));
+  const ratioCell = (ratio: Interval, runs: string) =>
+    `${formatInterval(ratio, 2)} ${formatSpeedup(ratio.point)} (${runs})`;
+  const taskCell = (t: ThresholdTable, variant: string) => {
+    const row = t.rows.find((r) => {
+      const g = groups.get(r.groupId);
+      return g !== undefined && g.variant === variant && isMainVariant(g);
+    });
+    if (row === undefined) return '–';
+    if (row.ratio === null) return t.scratchAtStart ? `n/a: scratch at step 0 (${row.runs} runs)` : 'n/a';
+    return ratioCell(row.ratio, `${row.runs} runs`);
+  };
+  const rows = a.thresholds
+    .filter((t) => HEADLINE_VARIANTS.some((v) => taskCell(t, v.variant) !== '–'))
+    .map((t) => [
+      `${t.env} ${t.dataset}`,
+      `${t.threshold.toFixed(0)}${t.thresholdScore === null ? '' : ` (${t.thresholdScore.toFixed(1)})`}`,
+      String(t.scratchRuns),
+      ...HEADLINE_VARIANTS.map((v) => taskCell(t, v.variant)),
+    ]);
+  if (rows.length === 0) return null;
+  const pooled = HEADLINE_VARIANTS.map((v) =>
+    a.pooledSteps.find((r) => r.variant === v.variant && isMainVariant(r)),
+  );
+  if (pooled.some((r) => r !== undefined)) {
+    rows.push([
+      'pooled over tasks',
+      '–',
+      '–',
+      ...pooled.map((r) =>
+        r === undefined ? '–' : ratioCell(r.ratio, `${r.runs} runs, ${r.tasks.length} tasks`),
+      ),
+    ]);
+  }
+  return {
+    caption:
+      "Headline: environment steps to reach TD3-from-scratch's final return, as a ratio to scratch's steps " +
+      '(IQM [95% CI], below 1 is fewer steps) and how many times fewer; per task, then pooled over the tasks ' +
+      'with enough seeds (the pooled table below says which)',
+    header: [
+      'task',
+      "threshold: scratch's final return (score)",
+      'scratch runs',
+      ...HEADLINE_VARIANTS.map((v) => variantLabel({ ...v, criticLayerNorm: false })),
+    ],
+    rows,
   };
 }
 

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { normalizedScore } from '../../lib/data/normalized-score.ts';
 import { compareBudgets } from '../../lib/report/budgets.ts';
 import { buildReport } from '../../lib/report/build.ts';
+import { formatInterval, formatSpeedup } from '../../lib/report/format.ts';
 import { groupId, variantLabel } from '../../lib/report/groups.ts';
 import { writtenBy } from '../../lib/report/html.ts';
 import { ResultsError, readResults } from '../../lib/report/results.ts';
@@ -282,6 +283,42 @@ describe('o2o report: build from a results tree', () => {
       md,
       new RegExp(`\\| TD3\\+BC\\+aug p=0\\.5 → TD3 \\| 2 \\| 6/8 \\| ${aug.ratio.point.toFixed(2)} \\[`),
     );
+    // The headline table comes first: per task the two main variants' ratios, then the pooled row.
+    // The block after the caption is the table: header, rule, rows.
+    const headlineTable = md.slice(md.indexOf('**Headline:')).split('\n\n')[1]!;
+    const headlineRows = headlineTable
+      .split('\n')
+      .slice(2)
+      .map((l) => l.slice(2, -2).split(' | '));
+    assert.ok(md.indexOf('**Headline:') < md.indexOf('**All tasks pooled'), 'the headline comes first');
+    const hopperTable = built.analysis.thresholds.find(
+      (t) => t.env === 'Hopper-v5' && t.dataset === 'medium-10k',
+    )!;
+    const ratioOf = (label: string) => hopperTable.rows.find((r) => r.label === label)!.ratio!;
+    const hopperRow = headlineRows.find((r) => r[0] === 'Hopper-v5 medium-10k')!;
+    assert.deepEqual(hopperRow.slice(1, 3), [
+      `${hopperTable.threshold.toFixed(0)} (${hopperTable.thresholdScore!.toFixed(1)})`,
+      '5',
+    ]);
+    assert.equal(
+      hopperRow[3],
+      `${formatInterval(ratioOf('TD3+BC+aug p=0.5 → TD3'), 2)} ${formatSpeedup(ratioOf('TD3+BC+aug p=0.5 → TD3').point)} (5 runs)`,
+    );
+    assert.equal(
+      hopperRow[4],
+      `${formatInterval(ratioOf('TD3+BC → TD3'), 2)} ${formatSpeedup(ratioOf('TD3+BC → TD3').point)} (5 runs)`,
+    );
+    assert.ok(
+      !headlineRows.some((r) => r[0]!.includes('2.5k') && r[4] !== '–'),
+      'sweeps have no plain TD3+BC cell',
+    );
+    assert.deepEqual(headlineRows.at(-1), [
+      'pooled over tasks',
+      '–',
+      '–',
+      `${formatInterval(aug.ratio, 2)} ${formatSpeedup(aug.ratio.point)} (8 runs, 2 tasks)`,
+      `${formatInterval(plain.ratio, 2)} ${formatSpeedup(plain.ratio.point)} (8 runs, 2 tasks)`,
+    ]);
   });
 
   it("gives no steps ratio where scratch's first evaluation already beats its final return", () => {
@@ -330,6 +367,10 @@ describe('o2o report: build from a results tree', () => {
         /Walker2d-v5, medium-replay-10k: [^\n]*scratch's first evaluation \(step 0\) already reaches it/,
       );
       assert.match(md, /\| TD3\+BC\+aug p=0\.5 → TD3 \| [^|]+ \| [^|]+ \| n\/a \|/);
+      assert.match(
+        md,
+        /\| Walker2d-v5 medium-replay-10k \| [^|]+ \| 3 \| n\/a: scratch at step 0 \(3 runs\) \|/,
+      );
       assert.doesNotMatch(md, /200000|50000\.00/, 'no ratio divided by a floored zero');
     } finally {
       rmSync(here, { recursive: true, force: true });
