@@ -104,9 +104,9 @@ export function headlineTable(a: Analysis): Table | null {
   }
   return {
     caption:
-      "Headline: environment steps to reach TD3-from-scratch's final return, as a ratio to scratch's steps " +
-      '(IQM [95% CI], below 1 is fewer steps) and how many times fewer; per task, then pooled over the tasks ' +
-      'with enough seeds (the pooled table below says which)',
+      "At a glance: the steps to reach scratch's final return as a ratio to scratch's steps (IQM [95% CI]; " +
+      'below 1: fewer steps) and how many times fewer; per task, then pooled over the tasks with enough seeds ' +
+      '(the pooled table below says which)',
     header: [
       'task',
       "threshold: scratch's final return (score)",

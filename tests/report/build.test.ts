@@ -285,12 +285,12 @@ describe('o2o report: build from a results tree', () => {
     );
     // The headline table comes first: per task the two main variants' ratios, then the pooled row.
     // The block after the caption is the table: header, rule, rows.
-    const headlineTable = md.slice(md.indexOf('**Headline:')).split('\n\n')[1]!;
+    const headlineTable = md.slice(md.indexOf('**At a glance:')).split('\n\n')[1]!;
     const headlineRows = headlineTable
       .split('\n')
       .slice(2)
       .map((l) => l.slice(2, -2).split(' | '));
-    assert.ok(md.indexOf('**Headline:') < md.indexOf('**All tasks pooled'), 'the headline comes first');
+    assert.ok(md.indexOf('**At a glance:') < md.indexOf('**All tasks pooled'), 'the headline comes first');
     const hopperTable = built.analysis.thresholds.find(
       (t) => t.env === 'Hopper-v5' && t.dataset === 'medium-10k',
     )!;
