@@ -3,7 +3,7 @@
 # finish by then and committing each as it finishes, then rebuilds report/ from the committed results/ and
 # commits it.
 # Safe to cut off at any point: finished runs are already committed, unfinished ones resume next time.
-#   scripts/grid-session.sh HH:MM [more o2o experiment flags, e.g. --only "env=Hopper-v5"]
+#   scripts/grid-session.sh HH:MM [more o2o experiment flags, e.g. --only "env=Hopper-v5", --first "seed=2"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { commitRunResults } from '../../lib/experiment/commit-results.ts';
 import { checkEntry, findEntries } from '../../lib/experiment/critic-held-out.ts';
-import { expandGrid, type GridRun, matchesFilters } from '../../lib/experiment/grid.ts';
+import { checkFilters, expandGrid, type GridRun, matchesFilters } from '../../lib/experiment/grid.ts';
 import { tryLock } from '../../lib/experiment/lock.ts';
 import { estimateTiers, stageHistory } from '../../lib/experiment/run-estimate.ts';
 import { runLockPath, runState } from '../../lib/experiment/run-state.ts';
@@ -34,6 +34,7 @@ const flagSpec = {
   flags: {
     jobs: { type: 'string' },
     only: { type: 'string' },
+    first: { type: 'string' },
     'max-runs': { type: 'string' },
     'stop-at': { type: 'string' },
     'time-budget': { type: 'string' },
@@ -47,6 +48,7 @@ const flagSpec = {
     .object({
       jobs: integerFlag('jobs', 1).default(1),
       only: z.string().min(1).optional(),
+      first: z.string().min(1).optional(),
       'max-runs': integerFlag('max-runs', 1).optional(),
       'stop-at': clock,
       'time-budget': integerFlag('time-budget', 1).optional(),
@@ -73,6 +75,7 @@ const flagSpec = {
     '  --jobs N            runs in parallel, each a child process with one OpenBLAS thread (default 1)',
     '  --only FILTER       env=ID, dataset=LABEL, variant=LABEL, group=NAME, seed=S (comma = any of;',
     '                      several filters, separated by spaces, must all match)',
+    '  --first FILTER      runs matching FILTER (same form) go ahead of the priority order',
     '  --max-runs N        start at most N runs this invocation',
     '  --stop-at HH:MM     checkpoint and stop at this local time (today, or tomorrow if past)',
     '  --time-budget MIN   checkpoint and stop after MIN minutes',
@@ -101,8 +104,15 @@ function readSpec(file: string): GridSpec {
   }
 }
 
-function filtersOf(f: Flags): string[] {
-  return f.only === undefined ? [] : f.only.split(/\s+/).filter((s) => s !== '');
+/** A filter flag's value as its space-separated filters (none when the flag is absent), each checked. */
+function filtersOf(value: string | undefined, flag: '--only' | '--first'): string[] {
+  const filters = value === undefined ? [] : value.split(/\s+/).filter((s) => s !== '');
+  try {
+    checkFilters(filters, flag);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return filters;
 }
 
 function deadlineOf(f: Flags, now = new Date()): number | undefined {
@@ -139,7 +149,8 @@ async function runSpec(specFile: string, f: Flags): Promise<number> {
     const summary = await runGrid(spec, {
       specFile,
       jobs: f.jobs,
-      only: filtersOf(f),
+      only: filtersOf(f.only, '--only'),
+      first: filtersOf(f.first, '--first'),
       maxRuns: f['max-runs'],
       deadline,
       startLate: f['start-late'],
@@ -225,7 +236,7 @@ async function runOne(specFile: string, id: string): Promise<number> {
 
 function status(specFile: string, f: Flags): number {
   const spec = readSpec(specFile);
-  const filters = filtersOf(f);
+  const filters = filtersOf(f.only, '--only');
   const everyRun = expandGrid(spec);
   const runs = everyRun.filter((r) => matchesFilters(r, filters));
   const rows = gridStatus(runs);

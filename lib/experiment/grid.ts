@@ -110,24 +110,41 @@ function compareKeys(a: number[], b: number[]): number {
   return 0;
 }
 
-/** `--only` filters: `env=Hopper-v5`, `dataset=medium-10k`, `variant=scratch`, `group=main`, or a bare
- * word matching any of them; several filters must all match, comma-separated values any of theirs. */
-export function matchesFilters(run: GridRun, filters: string[]): boolean {
+/** The fields a filter may name. */
+export const FILTER_FIELDS = ['env', 'dataset', 'variant', 'group', 'seed'] as const;
+
+/** A filter's field (undefined: a bare word, matching any field) and the values it accepts. */
+function parseFilter(f: string, flag: string): { field: string | undefined; values: string[] } {
+  const eq = f.indexOf('=');
+  const field = eq < 0 ? undefined : f.slice(0, eq);
+  if (field !== undefined && !(FILTER_FIELDS as readonly string[]).includes(field)) {
+    throw new Error(`${flag} ${f}: unknown field '${field}' (${FILTER_FIELDS.join(', ')})`);
+  }
+  const values = (eq < 0 ? f : f.slice(eq + 1)).split(',').filter((v) => v !== '');
+  if (values.length === 0) throw new Error(`${flag} ${f}: no value to match`);
+  return { field, values };
+}
+
+/** Throws, naming the flag and the filter, at the first filter that names no field or no value. */
+export function checkFilters(filters: string[], flag: string): void {
+  for (const f of filters) parseFilter(f, flag);
+}
+
+/** `--only` (and `--first`) filters: `env=Hopper-v5`, `dataset=medium-10k`, `variant=scratch`, `group=main`,
+ * `seed=2`, or a bare word matching any of them; several filters must all match, comma-separated values any
+ * of theirs. */
+export function matchesFilters(run: GridRun, filters: string[], flag = '--only'): boolean {
   return filters.every((f) => {
-    const eq = f.indexOf('=');
-    const field = eq < 0 ? undefined : f.slice(0, eq);
-    const values = (eq < 0 ? f : f.slice(eq + 1)).split(',');
-    const fields: Record<string, string[]> = {
+    const { field, values } = parseFilter(f, flag);
+    const fields: Record<(typeof FILTER_FIELDS)[number], string[]> = {
       env: [run.env],
       dataset: [run.datasetLabel],
       variant: [run.variantLabel],
       group: run.groups,
       seed: [String(run.seed)],
     };
-    if (field !== undefined && !(field in fields)) {
-      throw new Error(`--only ${f}: unknown field '${field}' (env, dataset, variant, group, seed)`);
-    }
-    const candidates = field === undefined ? Object.values(fields).flat() : fields[field]!;
+    const candidates =
+      field === undefined ? Object.values(fields).flat() : fields[field as keyof typeof fields];
     return values.some((v) => candidates.includes(v));
   });
 }

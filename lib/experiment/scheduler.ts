@@ -1,4 +1,5 @@
-// Runs a grid: the pending runs in priority order (runs already under way first), `jobs` at a time,
+// Runs a grid: the pending runs in priority order (runs already under way first; `first` moves the runs
+// it matches ahead of all others), `jobs` at a time,
 // each in a child process (one OpenBLAS thread) that resumes the run from its checkpoints. Finished
 // runs are skipped, runs whose dataset is missing are reported as blocked and the rest go on; a run
 // that fails is recorded (failed.json) and retried by the next invocation. At the deadline or on a stop request the children
@@ -32,6 +33,8 @@ export interface GridOptions {
   specFile: string;
   jobs: number;
   only: string[];
+  /** Filters (as `only`) of runs that go ahead of the spec's priority order, e.g. to settle a question first. */
+  first?: string[];
   maxRuns?: number;
   /** Epoch milliseconds after which children are stopped and no run starts. */
   deadline?: number;
@@ -115,7 +118,17 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     else if (state.kind === 'started') underway.push(run);
     else queue.push(run);
   }
-  queue.unshift(...underway);
+  // --first: the runs it matches go ahead of the rest, runs under way first within each part.
+  const first = o.first ?? [];
+  const preferred = (run: GridRun) => first.length > 0 && matchesFilters(run, first, '--first');
+  queue.splice(
+    0,
+    queue.length,
+    ...underway.filter(preferred),
+    ...queue.filter(preferred),
+    ...underway.filter((run) => !preferred(run)),
+    ...queue.filter((run) => !preferred(run)),
+  );
   o.log(
     `[grid] ${runs.length} runs selected: ${summary.alreadyDone} done, ${summary.blocked.length} blocked, ` +
       `${queue.length - summary.blocked.length} to run`,

@@ -42,4 +42,14 @@ describe('cli/o2o', () => {
     assert.equal(s.code, 2);
     assert.match(s.err, /--episodes/);
   });
+
+  it('rejects a grid filter naming no field or no value, exit code 2 and no stack trace', () => {
+    const r = o2o('experiment', 'paper', '--dry-run', '--only', 'colour=red');
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /--only colour=red: unknown field 'colour' \(env, dataset, variant, group, seed\)/);
+    assert.doesNotMatch(r.err, /\n\s+at /);
+    const s = o2o('experiment', 'paper', '--dry-run', '--first', 'env=Hopper-v5 seed=');
+    assert.equal(s.code, 2, s.err);
+    assert.match(s.err, /--first seed=: no value to match/);
+  });
 });

@@ -181,5 +181,6 @@ describe('experiment spec and grid', () => {
     assert.equal(pick('env=Hopper-v5,Walker2d-v5', 'seed=0', 'group=main').length, 10);
     assert.equal(pick('Walker2d-v5', 'medium-10k', 'td3bc-aug-actor').length, 5);
     assert.throws(() => pick('colour=red'), /--only colour=red: unknown field 'colour'/);
+    assert.throws(() => pick('seed=,'), /--only seed=,: no value to match/);
   });
 });
