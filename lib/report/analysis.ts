@@ -136,10 +136,20 @@ export interface RunEntry {
   budget: number;
   finalReturn: number | null;
   finalScore: number | null;
+  /** The normalised score of the evaluation at online step 0 (the policy fine-tuning starts from; for
+   * scratch, the untrained one), null without one or without reference returns. */
+  startScore: number | null;
   /** The commit that wrote the run's config (null when the run predates the field). */
   commit: string | null;
   /** Where the policy stopped changing while fine-tuning (frozen-runs.ts), if it did. */
   frozen: FrozenStretch | null;
+}
+
+function startScoreOf(run: RunRecord): number | null {
+  const first = onlineRows(run)[0];
+  if (first === undefined || first.step !== 0) return null;
+  const score = first.normalizedScore ?? scoreOf(run.config.env, first.returnMean);
+  return score === null ? null : round(score, 2);
 }
 
 function runEntry(run: RunRecord): RunEntry {
@@ -153,6 +163,7 @@ function runEntry(run: RunRecord): RunEntry {
     budget: run.config.onlineSteps,
     finalReturn: final ? round(final.finalReturn, 2) : null,
     finalScore: final?.finalScore == null ? null : round(final.finalScore, 2),
+    startScore: startScoreOf(run),
     commit: run.config.commit ?? null,
     frozen: frozenStretch(run),
   };

@@ -18,7 +18,7 @@ import {
   variantLabel,
 } from './groups.ts';
 import type { RebuildRow } from './rebuilds.ts';
-import type { Interval } from './stats.ts';
+import { type Interval, mean, std } from './stats.ts';
 import { type Claim, MIN_SEEDS_FOR_VERDICT, POOLED_ENV, pairedSign } from './verdicts.ts';
 import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
 
@@ -309,17 +309,23 @@ export function scratchBaselineTable(a: Analysis): Table {
     .filter((g) => isPaperScratch(g) && g.finalScore !== null)
     .map((g) => {
       const paper = Object.hasOwn(PAPER_SCRATCH_SCORES, g.env) ? PAPER_SCRATCH_SCORES[g.env] : undefined;
+      const starts = a.runList
+        .filter((r) => r.groupId === g.id && r.finished && r.startScore !== null)
+        .map((r) => r.startScore!);
       return [
         g.env,
         `${g.finalScore!.mean.toFixed(1)} ± ${g.finalScore!.std.toFixed(1)}`,
+        starts.length === 0 ? '–' : `${mean(starts).toFixed(1)} ± ${std(starts).toFixed(1)}`,
         `${g.finished} runs, ${g.budgets.map(formatCount).join(', ')} steps`,
         paper ? `${paper.mean.toFixed(1)} ± ${paper.std.toFixed(1)}` : '–',
         paper ? `5 runs, ${formatCount(paper.steps)} steps` : '',
       ];
     });
   return {
-    caption: "TD3 from scratch: our final normalised score (mean ± std) next to the paper author's runs",
-    header: ['env', 'ours', 'our runs', 'paper', 'paper runs'],
+    caption:
+      "TD3 from scratch: our final normalised score (mean ± std) and the untrained policy's, at step 0, next " +
+      "to the paper author's final scores",
+    header: ['env', 'ours', 'ours at step 0 (untrained)', 'our runs', 'paper', 'paper runs'],
     rows,
   };
 }

@@ -371,6 +371,14 @@ describe('o2o report: build from a results tree', () => {
         md,
         /\| Walker2d-v5 medium-replay-10k \| [^|]+ \| 3 \| n\/a: scratch at step 0 \(3 runs\) \|/,
       );
+      // The scratch baseline table sets the untrained policy's step-0 score beside scratch's final one.
+      assert.match(md, /\| Walker2d-v5 \| [0-9.]+ ± [0-9.]+ \| 80\.0 ± 0\.0 \| 3 runs, /);
+      const walkerScratch = built.analysis.runList.filter((r) => r.dir.includes('Walker2d-v5/none/scratch'));
+      assert.equal(walkerScratch.length, 3);
+      assert.deepEqual(
+        walkerScratch.map((r) => r.startScore),
+        [80, 80, 80],
+      );
       assert.doesNotMatch(md, /200000|50000\.00/, 'no ratio divided by a floored zero');
     } finally {
       rmSync(here, { recursive: true, force: true });
@@ -672,11 +680,12 @@ describe('o2o report: build from a results tree', () => {
     )!;
     assert.deepEqual([online.oursMin, online.oursMax, online.smaller], [50_000, 50_000, true]);
     const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
-    // Our scratch baseline next to the author's: Hopper 1000..1400 → mean score of 1200, paper 20.3 ± 17.0.
+    // Our scratch baseline next to the author's: Hopper 1000..1400 → mean score of 1200, paper 20.3 ± 17.0;
+    // the fixture's runs have no evaluation at step 0.
     assert.match(
       md,
       new RegExp(
-        `\\| Hopper-v5 \\| ${normalizedScore('hopper', 1200).toFixed(1)} ± [0-9.]+ \\| 5 runs, 50k steps \\| 20\\.3 ± 17\\.0 \\|`,
+        `\\| Hopper-v5 \\| ${normalizedScore('hopper', 1200).toFixed(1)} ± [0-9.]+ \\| – \\| 5 runs, 50k steps \\| 20\\.3 ± 17\\.0 \\|`,
       ),
     );
     const data = built.budgets.find(
