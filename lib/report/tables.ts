@@ -80,13 +80,15 @@ export function headlineTable(a: Analysis): Table | null {
     if (row.ratio === null) return t.scratchAtStart ? `n/a: scratch at step 0 (${row.runs} runs)` : 'n/a';
     return ratioCell(row.ratio, `${row.runs} runs`);
   };
+  // A task with neither variant (scratch only) has no row.
   const rows = a.thresholds
-    .filter((t) => HEADLINE_VARIANTS.some((v) => taskCell(t, v.variant) !== '–'))
-    .map((t) => [
+    .map((t) => ({ t, cells: HEADLINE_VARIANTS.map((v) => taskCell(t, v.variant)) }))
+    .filter(({ cells }) => cells.some((c) => c !== '–'))
+    .map(({ t, cells }) => [
       `${t.env} ${t.dataset}`,
       `${t.threshold.toFixed(0)}${t.thresholdScore === null ? '' : ` (${t.thresholdScore.toFixed(1)})`}`,
       String(t.scratchRuns),
-      ...HEADLINE_VARIANTS.map((v) => taskCell(t, v.variant)),
+      ...cells,
     ]);
   if (rows.length === 0) return null;
   const pooled = HEADLINE_VARIANTS.map((v) =>
