@@ -40,6 +40,7 @@ const flagSpec = {
     'time-budget': { type: 'string' },
     'dry-run': { type: 'boolean' },
     'start-late': { type: 'boolean' },
+    'spec-order': { type: 'boolean' },
     commit: { type: 'boolean' },
     force: { type: 'boolean' },
     id: { type: 'string' },
@@ -54,6 +55,7 @@ const flagSpec = {
       'time-budget': integerFlag('time-budget', 1).optional(),
       'dry-run': z.boolean().default(false),
       'start-late': z.boolean().default(false),
+      'spec-order': z.boolean().default(false),
       commit: z.boolean().default(false),
       force: z.boolean().default(false),
       id: z.string().min(1).optional(),
@@ -76,6 +78,9 @@ const flagSpec = {
     '  --only FILTER       env=ID, dataset=LABEL, variant=LABEL, group=NAME, seed=S (comma = any of;',
     '                      several filters, separated by spaces, must all match)',
     '  --first FILTER      runs matching FILTER (same form) go ahead of the priority order',
+    '                      (then, in each part: runs under way, then runs whose shared pre-training',
+    '                      is built here, as model files are not committed; then the rest)',
+    '  --spec-order        do not move runs whose shared pre-training is built here ahead',
     '  --max-runs N        start at most N runs this invocation',
     '  --stop-at HH:MM     checkpoint and stop at this local time (today, or tomorrow if past)',
     '  --time-budget MIN   checkpoint and stop after MIN minutes',
@@ -154,6 +159,7 @@ async function runSpec(specFile: string, f: Flags): Promise<number> {
       maxRuns: f['max-runs'],
       deadline,
       startLate: f['start-late'],
+      specOrder: f['spec-order'],
       onFinished: f.commit
         ? (run) => {
             const outcome = commitRunResults(run);

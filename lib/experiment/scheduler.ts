@@ -1,5 +1,5 @@
-// Runs a grid: the pending runs in priority order (runs already under way first; `first` moves the runs
-// it matches ahead of all others), `jobs` at a time,
+// Runs a grid: the pending runs in start order (start-order.ts: priority, with runs --first matches, runs
+// under way and runs whose shared pre-training is built here moved ahead), `jobs` at a time,
 // each in a child process (one OpenBLAS thread) that resumes the run from its checkpoints. Finished
 // runs are skipped, runs whose dataset is missing are reported as blocked and the rest go on; a run
 // that fails is recorded (failed.json) and retried by the next invocation. At the deadline or on a stop request the children
@@ -8,8 +8,6 @@
 // run cut off at a session's end starts over in the next one; a shorter run further down may go instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { isBuilt } from './cache-entry.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import { expandGrid, type GridRun, matchesFilters } from './grid.ts';
 import { changedSettings, gitCommit, writeRunConfigFile } from './provenance.ts';
@@ -22,6 +20,7 @@ import {
 } from './run-estimate.ts';
 import { blockedReason, failedPath, progressDetail, refreshDatasetChecksum, runState } from './run-state.ts';
 import type { GridSpec } from './spec.ts';
+import { reusesBuiltPretraining, startOrder, unbuiltEntries } from './start-order.ts';
 
 /** Exit code of a child that checkpointed and stopped before finishing (EX_TEMPFAIL). */
 export const EXIT_INTERRUPTED = 75;
@@ -40,6 +39,8 @@ export interface GridOptions {
   deadline?: number;
   /** Start runs even when their estimate says they cannot finish by the deadline. */
   startLate?: boolean;
+  /** Keep the spec's priority order: runs whose shared pre-training is built here do not go first. */
+  specOrder?: boolean;
   dryRun: boolean;
   /** Called when a run has finished (done.json written), e.g. to commit its results. */
   onFinished?(run: GridRun): void;
@@ -72,18 +73,6 @@ interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Shared cache entries a run would build (those still unbuilt conflict with a running builder). */
-function unbuiltEntries(run: GridRun): string[] {
-  if (run.config.variant === 'scratch') return [];
-  const entries: string[] = [];
-  const { offline, worldModel } = run.paths;
-  if (!isBuilt(offline.marker, offline.agent)) entries.push(dirname(offline.marker));
-  if (run.config.augFraction > 0 && !isBuilt(worldModel.marker, worldModel.file)) {
-    entries.push(dirname(run.paths.worldModel.marker));
-  }
-  return entries;
-}
-
 export function selectRuns(spec: GridSpec, only: string[]): GridRun[] {
   return expandGrid(spec).filter((r) => matchesFilters(r, only));
 }
@@ -102,10 +91,11 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     failed: [],
     notStarted: 0,
   };
+  // In priority order; startOrder (start-order.ts) says which goes first each time a job is free.
   const queue: GridRun[] = [];
-  // Started runs go first: their checkpoints are not committed, so finishing what is under way
+  // Runs under way go first: their checkpoints are not committed, so finishing what is under way
   // before anything new starts loses the least if the workspace does not survive.
-  const underway: GridRun[] = [];
+  const underway = new Set<string>();
   for (const run of runs) {
     const state = runState(run);
     if (state.kind === 'done') summary.alreadyDone++;
@@ -115,20 +105,19 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
       queue.push(run);
     } else if (state.kind === 'running')
       o.log(`[grid] ${run.id}: running in another process (${state.detail}), skipped`);
-    else if (state.kind === 'started') underway.push(run);
-    else queue.push(run);
+    else {
+      if (state.kind === 'started') underway.add(run.id);
+      queue.push(run);
+    }
   }
-  // --first: the runs it matches go ahead of the rest, runs under way first within each part.
   const first = o.first ?? [];
-  const preferred = (run: GridRun) => first.length > 0 && matchesFilters(run, first, '--first');
-  queue.splice(
-    0,
-    queue.length,
-    ...underway.filter(preferred),
-    ...queue.filter(preferred),
-    ...underway.filter((run) => !preferred(run)),
-    ...queue.filter((run) => !preferred(run)),
-  );
+  const order = {
+    preferred: (run: GridRun) => first.length > 0 && matchesFilters(run, first, '--first'),
+    underway,
+    specOrder: o.specOrder === true,
+  };
+  // A bad --first filter fails here, before anything starts.
+  for (const run of queue) order.preferred(run);
   o.log(
     `[grid] ${runs.length} runs selected: ${summary.alreadyDone} done, ${summary.blocked.length} blocked, ` +
       `${queue.length - summary.blocked.length} to run`,
@@ -137,17 +126,25 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
   for (const reason of reasons) o.log(`[grid] blocked: ${reason}`);
   let history: StageHistory = stageHistory(everyRun);
   if (o.dryRun) {
-    const ready = queue.filter((run) => blockedReason(run) === undefined);
-    ready.slice(0, o.maxRuns ?? ready.length).forEach((run, i) => {
-      const { seconds } = estimateRun(run, history);
-      const needs = seconds === undefined ? '~? min' : `~${(seconds / 60).toFixed(0)} min`;
+    // The order the grid would start them in, one at a time: each run's shared pre-trainings count as
+    // built for the runs after it (estimateRun adds them to `planned`).
+    const planned = new Set<string>();
+    let rest = queue.filter((run) => blockedReason(run) === undefined);
+    const plan: GridRun[] = [];
+    while (rest.length > 0) {
+      const next = startOrder(rest, { ...order, planned })[0]!;
+      rest = rest.filter((run) => run !== next);
+      const { seconds, detail } = estimateRun(next, history, planned);
+      plan.push(next);
+      if (plan.length > (o.maxRuns ?? Number.POSITIVE_INFINITY)) continue;
+      const needs = seconds === undefined ? '~? min' : `~${(seconds / 60).toFixed(0)} min (${detail})`;
       o.log(
-        `[grid] would run ${String(i + 1).padStart(4)}. ${run.id}  [${run.groups.join(', ')}]  ${needs}  ${runState(run).kind}`,
+        `[grid] would run ${String(plan.length).padStart(4)}. ${next.id}  [${next.groups.join(', ')}]  ${needs}  ${runState(next).kind}`,
       );
-    });
-    const tiers = estimateTiers(ready, history).map((t) => `tier ${t.tier}: ${describeTierEstimate(t)}`);
+    }
+    const tiers = estimateTiers(plan, history).map((t) => `tier ${t.tier}: ${describeTierEstimate(t)}`);
     if (tiers.length > 0) o.log(`[grid] core time still needed: ${tiers.join('; ')}`);
-    summary.notStarted = ready.length;
+    summary.notStarted = plan.length;
     return summary;
   }
   const running = new Map<string, Running>();
@@ -156,7 +153,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
   let killTimer: NodeJS.Timeout | undefined;
 
   /** Starts the run's child; false (and the run recorded as failed) when its settings changed. */
-  const launch = (run: GridRun): boolean => {
+  const launch = (run: GridRun, why?: string): boolean => {
     refreshDatasetChecksum(run);
     const changed = changedSettings(run);
     if (changed.length > 0) {
@@ -194,7 +191,9 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     });
     running.set(run.id, { run, child, startedAt: Date.now(), tail, exited });
     started++;
-    o.log(`[grid] start ${run.id} [${run.groups.join(', ')}] (${started} started this session)`);
+    o.log(
+      `[grid] start ${run.id} [${run.groups.join(', ')}] (${started} started this session${why === undefined ? '' : `; ${why}`})`,
+    );
     return true;
   };
 
@@ -275,14 +274,16 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     while (!stopping && running.size < o.jobs && (o.maxRuns === undefined || started < o.maxRuns)) {
       const busy = new Set([...running.values()].flatMap((r) => unbuiltEntries(r.run)));
       deferredThisScan = undefined;
-      const index = queue.findIndex(
+      const next = startOrder(queue, order).find(
         (run) =>
           blockedReason(run) === undefined &&
           !unbuiltEntries(run).some((e) => busy.has(e)) &&
           fitsDeadline(run),
       );
-      if (index < 0) break;
-      launch(queue.splice(index, 1)[0]!);
+      if (next === undefined) break;
+      queue.splice(queue.indexOf(next), 1);
+      const reuses = !order.specOrder && !underway.has(next.id) && reusesBuiltPretraining(next);
+      launch(next, reuses ? 'its shared pre-training is built here' : undefined);
     }
     if (running.size === 0) break;
     const tick = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), o.tickMs ?? 2000));

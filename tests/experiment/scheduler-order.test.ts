@@ -1,13 +1,15 @@
 // The grid's start order: runs already under way (their checkpoints are not committed) come before
-// runs not yet started, which keep the spec's priority order among themselves; --first moves the runs it
-// matches ahead of all the others, keeping that order within each part.
+// runs not yet started, then runs whose shared pre-training is built here (model files are not committed
+// either), then the rest, each in the spec's priority order; --first moves the runs it matches ahead of
+// all the others, keeping that order within each part; --spec-order keeps built pre-trainings in place.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { GridRun } from '../../lib/experiment/grid.ts';
 import { runGrid, selectRuns } from '../../lib/experiment/scheduler.ts';
 import { parseSpec } from '../../lib/experiment/spec.ts';
-import { ENV, tinySpec } from './fixtures.ts';
+import { ENV, makeDatasets, tinySpec } from './fixtures.ts';
 
 describe('experiment grid order', () => {
   const dir = mkdtempSync(join(tmpdir(), 'o2o-order-'));
@@ -80,5 +82,89 @@ describe('experiment grid order', () => {
     assert.deepEqual(await orderWith(['seed=0']), ['0 waiting', '1 started', '2 started', '3 waiting']);
     assert.deepEqual(await orderWith([]), ['1 started', '2 started', '0 waiting', '3 waiting']);
     await assert.rejects(orderWith(['colour=red']), /--first colour=red: unknown field/);
+  });
+
+  // td3bc-aug-both (main, tier 0) builds the world model and the augmented pre-training that
+  // td3bc-aug-actor (ablation, tier 1) of the same seed only loads.
+  const sharedSpec = async (sub: string) => {
+    await makeDatasets(join(dir, sub));
+    return parseSpec(
+      tinySpec(join(dir, sub), {
+        seeds: [0, 1],
+        groups: [
+          { name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['td3bc-aug-both'] },
+          { name: 'ablation', tier: 1, envs: [ENV], datasets: ['random-400'], variants: ['td3bc-aug-actor'] },
+        ],
+      }),
+      `${sub}.yaml`,
+    );
+  };
+  const label = (id: string) => /(td3bc-aug-\w+)\/seed-(\d)/.exec(id)!.slice(1).join(' ');
+
+  it('plans a run whose pre-training an earlier run builds right after it, unless --spec-order', async () => {
+    const spec = await sharedSpec('planned');
+    const dryOrder = async (specOrder: boolean) => {
+      const lines: string[] = [];
+      await runGrid(spec, {
+        specFile: 'planned.yaml',
+        jobs: 1,
+        only: [],
+        specOrder,
+        dryRun: true,
+        childCommand: () => assert.fail('a dry run starts nothing'),
+        log: (line) => lines.push(line),
+        shouldStop: () => false,
+      });
+      return lines.filter((l) => l.includes('would run')).map(label);
+    };
+    assert.deepEqual(await dryOrder(false), [
+      'td3bc-aug-both 0',
+      'td3bc-aug-actor 0',
+      'td3bc-aug-both 1',
+      'td3bc-aug-actor 1',
+    ]);
+    assert.deepEqual(await dryOrder(true), [
+      'td3bc-aug-both 0',
+      'td3bc-aug-both 1',
+      'td3bc-aug-actor 0',
+      'td3bc-aug-actor 1',
+    ]);
+  });
+
+  it('starts the runs whose shared pre-training is built here first, and says why', async () => {
+    const spec = await sharedSpec('built');
+    // Seed 1's world model and augmented pre-training are built: marker and model file both here.
+    const seed1 = selectRuns(spec, []).find((r: GridRun) => r.config.seed === 1)!;
+    const { offline, worldModel } = seed1.paths;
+    for (const [marker, file] of [
+      [offline.marker, offline.agent],
+      [worldModel.marker, worldModel.file],
+    ] as const) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(marker, JSON.stringify({ key: {}, finishedAt: new Date().toISOString(), seconds: 1 }));
+      writeFileSync(file, 'model');
+    }
+    const lines: string[] = [];
+    const summary = await runGrid(spec, {
+      specFile: 'built.yaml',
+      jobs: 1,
+      only: [],
+      dryRun: false,
+      // Children that exit at once: only the order they are started in matters here.
+      childCommand: () => ({ command: process.execPath, args: ['-e', ''] }),
+      log: (line) => lines.push(line),
+      shouldStop: () => false,
+      tickMs: 10,
+    });
+    const starts = lines.filter((l) => l.startsWith('[grid] start '));
+    assert.deepEqual(
+      starts.map((l) => label(l)),
+      ['td3bc-aug-both 1', 'td3bc-aug-actor 1', 'td3bc-aug-both 0', 'td3bc-aug-actor 0'],
+    );
+    assert.deepEqual(
+      starts.map((l) => l.includes('its shared pre-training is built here')),
+      [true, true, false, false],
+    );
+    assert.equal(summary.finished.length, 4);
   });
 });
