@@ -7,6 +7,7 @@ import { manifestPath, manifestSha256 } from './dataset-source.ts';
 import { readDone } from './done-record.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { GridRun } from './grid.ts';
+import { usesWorldModel } from './run-config.ts';
 
 export type RunStateKind = 'done' | 'running' | 'started' | 'waiting' | 'blocked' | 'failed';
 
@@ -83,6 +84,8 @@ export function pretrainingProgress(run: GridRun): PretrainingProgress {
     const u = update as number;
     return { offline: u / run.config.offlineSteps, detail: `offline update ${u}/${run.config.offlineSteps}` };
   }
+  // Runs without augmentation share the world model's directory name but do not wait for it.
+  if (!usesWorldModel(run.config)) return {};
   const wm = readTrainingProgress(run.paths.worldModel.training);
   if (wm !== undefined && wm.epoch > 0 && wm.epoch < wm.epochs) {
     return { worldModel: wm.epoch / wm.epochs, detail: `world model epoch ${wm.epoch}/${wm.epochs}` };

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { expandGrid, type GridRun } from '../../lib/experiment/grid.ts';
 import { runPipeline } from '../../lib/experiment/pipeline.ts';
 import { estimateRun, type StageHistory } from '../../lib/experiment/run-estimate.ts';
-import { pretrainingProgress, progressDetail } from '../../lib/experiment/run-state.ts';
+import { pretrainingProgress, progressDetail, runState } from '../../lib/experiment/run-state.ts';
 import { parseSpec } from '../../lib/experiment/spec.ts';
 import { readSafetensors } from '../../lib/nn/safetensors.ts';
-import { makeDatasets, tinySpec } from './fixtures.ts';
+import { ENV, makeDatasets, tinySpec } from './fixtures.ts';
 
 const WM_EPOCHS = 14;
 
@@ -82,6 +82,14 @@ describe('world-model training stops between epochs and resumes exactly', functi
     });
     assert.equal(estimateRun(run, historyFor(run)).seconds, 1400 * (1 - k / WM_EPOCHS) + 1000 + 100);
     assert.equal(progressDetail(run), `world model epoch ${k}/${WM_EPOCHS}`, 'the grid says so too');
+    // TD3+BC without augmentation on the same subset does not use the world model: not under way.
+    const plain = runOf({
+      ...specFor('stopped'),
+      groups: [{ name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['td3bc-both'] }],
+    });
+    assert.equal(plain.paths.worldModel.training, run.paths.worldModel.training);
+    assert.deepEqual(pretrainingProgress(plain), {});
+    assert.equal(runState(plain).kind, 'waiting');
 
     lines.length = 0;
     assert.equal((await runPipeline(run.config, run.paths, { log: (l) => lines.push(l) })).status, 'done');
