@@ -5,8 +5,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sameKey } from './context.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
+import type { GridRun } from './grid.ts';
 import { acquireLock } from './lock.ts';
 import type { RebuildCheck } from './rebuild-check.ts';
+import { usesWorldModel } from './run-config.ts';
 
 /** Written last, when the entry is built: the settings it was built with, when, how long it took. */
 export interface CacheMarker {
@@ -19,6 +21,24 @@ export interface CacheMarker {
 
 export function isBuilt(marker: string, file: string): boolean {
   return existsSync(marker) && existsSync(file);
+}
+
+/** A shared cache entry a grid run uses: the stage that builds it, its marker and its model file. */
+export interface SharedEntry {
+  stage: 'worldModel' | 'offline';
+  marker: string;
+  file: string;
+}
+
+/** The shared entries the run uses, in build order: none for scratch, the world model only with augmentation. */
+export function sharedEntries(run: GridRun): SharedEntry[] {
+  if (run.config.variant === 'scratch') return [];
+  const { offline, worldModel } = run.paths;
+  const entries: SharedEntry[] = [];
+  if (usesWorldModel(run.config))
+    entries.push({ stage: 'worldModel', marker: worldModel.marker, file: worldModel.file });
+  entries.push({ stage: 'offline', marker: offline.marker, file: offline.agent });
+  return entries;
 }
 
 /**

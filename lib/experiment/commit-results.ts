@@ -5,16 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { sharedEntries } from './cache-entry.ts';
 import { readDone } from './done-record.ts';
 import type { GridRun } from './grid.ts';
 
 /** The run's directory and the cache entries it was built from. */
 export function resultPaths(run: GridRun): string[] {
-  const paths = [run.paths.runDir];
-  if (run.config.variant !== 'scratch') {
-    paths.push(dirname(run.paths.offline.marker));
-    if (run.config.augFraction > 0) paths.push(dirname(run.paths.worldModel.marker));
-  }
+  const paths = [run.paths.runDir, ...sharedEntries(run).map((e) => dirname(e.marker))];
   return paths.filter((p) => existsSync(p)).map((p) => resolve(p));
 }
 

@@ -3,7 +3,7 @@
 // for the same env and budgets. Used to start, before a deadline, only runs that can finish by then: an
 // unfinished run's checkpoints are not committed, so a run cut off at a session's end is lost work.
 import { percentile } from '../report/stats.ts';
-import { isBuilt } from './cache-entry.ts';
+import { isBuilt, sharedEntries } from './cache-entry.ts';
 import { readDone } from './done-record.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { GridRun } from './grid.ts';
@@ -102,13 +102,10 @@ export function stageHistory(runs: GridRun[]): StageHistory {
   for (const run of runs) {
     const done = readDone(run.paths.done);
     if (done !== undefined && done.stageSeconds.online > 0) add('online', run, done.stageSeconds.online);
-    if (run.config.variant === 'scratch') continue;
-    const markers: [Stage, string][] = [['offline', run.paths.offline.marker]];
-    if (run.config.augFraction > 0) markers.push(['worldModel', run.paths.worldModel.marker]);
-    for (const [stage, path] of markers) {
-      if (seenMarkers.has(path)) continue;
-      seenMarkers.add(path);
-      add(stage, run, markerSeconds(path));
+    for (const { stage, marker } of sharedEntries(run)) {
+      if (seenMarkers.has(marker)) continue;
+      seenMarkers.add(marker);
+      add(stage, run, markerSeconds(marker));
     }
   }
   return { seconds, byStage };
@@ -134,19 +131,12 @@ const STAGE_NAMES: Record<Stage, string> = {
  */
 export function estimateRun(run: GridRun, history: StageHistory, planned?: Set<string>): RunEstimate {
   const needed: [Stage, number][] = [];
-  const toBuild = (marker: string, file: string): boolean => {
-    if (isBuilt(marker, file) || planned?.has(marker)) return false;
+  // A stage with checkpoints needs only what they have left.
+  const done = pretrainingProgress(run);
+  for (const { stage, marker, file } of sharedEntries(run)) {
+    if (isBuilt(marker, file) || planned?.has(marker)) continue;
     planned?.add(marker);
-    return true;
-  };
-  if (run.config.variant !== 'scratch') {
-    // A stage with checkpoints needs only what they have left.
-    const done = pretrainingProgress(run);
-    const wm = run.paths.worldModel;
-    if (run.config.augFraction > 0 && toBuild(wm.marker, wm.file))
-      needed.push(['worldModel', 1 - (done.worldModel ?? 0)]);
-    const off = run.paths.offline;
-    if (toBuild(off.marker, off.agent)) needed.push(['offline', 1 - (done.offline ?? 0)]);
+    needed.push([stage, 1 - (done[stage] ?? 0)]);
   }
   const step = readOnlinePointer(run)?.step ?? 0;
   needed.push(['online', Math.max(0, 1 - step / run.config.onlineSteps)]);

@@ -9,7 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { writeJsonAtomic } from './fs-atomic.ts';
-import { expandGrid, type GridRun, matchesFilters } from './grid.ts';
+import { checkFilters, expandGrid, type GridRun, matchesFilters } from './grid.ts';
 import { changedSettings, gitCommit, writeRunConfigFile } from './provenance.ts';
 import {
   describeTierEstimate,
@@ -20,7 +20,7 @@ import {
 } from './run-estimate.ts';
 import { blockedReason, failedPath, progressDetail, refreshDatasetChecksum, runState } from './run-state.ts';
 import type { GridSpec } from './spec.ts';
-import { reusesBuiltPretraining, startOrder, unbuiltEntries } from './start-order.ts';
+import { aheadForBuiltPretraining, startOrder, unbuiltEntries } from './start-order.ts';
 
 /** Exit code of a child that checkpointed and stopped before finishing (EX_TEMPFAIL). */
 export const EXIT_INTERRUPTED = 75;
@@ -117,7 +117,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     specOrder: o.specOrder === true,
   };
   // A bad --first filter fails here, before anything starts.
-  for (const run of queue) order.preferred(run);
+  checkFilters(first, '--first');
   o.log(
     `[grid] ${runs.length} runs selected: ${summary.alreadyDone} done, ${summary.blocked.length} blocked, ` +
       `${queue.length - summary.blocked.length} to run`,
@@ -282,8 +282,10 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
       );
       if (next === undefined) break;
       queue.splice(queue.indexOf(next), 1);
-      const reuses = !order.specOrder && !underway.has(next.id) && reusesBuiltPretraining(next);
-      launch(next, reuses ? 'its shared pre-training is built here' : undefined);
+      launch(
+        next,
+        aheadForBuiltPretraining(next, order) ? 'its shared pre-training is built here' : undefined,
+      );
     }
     if (running.size === 0) break;
     const tick = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), o.tickMs ?? 2000));

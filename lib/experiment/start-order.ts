@@ -3,26 +3,10 @@
 // (unless the spec's order is asked for) runs that only need online training because every shared
 // pre-training they use is built here. Model files are not committed, so a pre-training built in this
 // workspace is lost with it: an ablation started while its pre-training is here saves building it again
-// in a later session (an augmented one: ~10-18 min plus its world model's ~5).
+// in a later session (an augmented one: ~12-19 min plus its world model's ~4-6).
 import { dirname } from 'node:path';
-import { isBuilt } from './cache-entry.ts';
+import { isBuilt, sharedEntries } from './cache-entry.ts';
 import type { GridRun } from './grid.ts';
-
-/** A shared cache entry a run uses: its marker (committed) and its model file (not committed). */
-interface SharedEntry {
-  marker: string;
-  file: string;
-}
-
-/** The shared cache entries the run uses: none for scratch, the world model only with augmentation. */
-function sharedEntries(run: GridRun): SharedEntry[] {
-  if (run.config.variant === 'scratch') return [];
-  const { offline, worldModel } = run.paths;
-  const entries = [{ marker: offline.marker, file: offline.agent }];
-  // The pipeline loads the world model of every augmented run, even when its pre-training is built.
-  if (run.config.augFraction > 0) entries.push({ marker: worldModel.marker, file: worldModel.file });
-  return entries;
-}
 
 /** Shared cache entries (directories) the run would build: those still unbuilt conflict with a running builder. */
 export function unbuiltEntries(run: GridRun): string[] {
@@ -35,7 +19,7 @@ export function unbuiltEntries(run: GridRun): string[] {
  * Whether every shared pre-training the run uses is built here (or in `planned`: markers of entries that
  * runs listed before it will build), so that it only needs online training. Scratch runs use none: no.
  */
-export function reusesBuiltPretraining(run: GridRun, planned?: ReadonlySet<string>): boolean {
+function reusesBuiltPretraining(run: GridRun, planned?: ReadonlySet<string>): boolean {
   const entries = sharedEntries(run);
   return (
     entries.length > 0 && entries.every((e) => isBuilt(e.marker, e.file) || planned?.has(e.marker) === true)
@@ -53,13 +37,17 @@ export interface StartOrderOptions {
   planned?: ReadonlySet<string>;
 }
 
+/** Whether the run goes ahead of the runs not under way because its shared pre-training is built here. */
+export function aheadForBuiltPretraining(run: GridRun, o: StartOrderOptions): boolean {
+  return !o.specOrder && !o.underway.has(run.id) && reusesBuiltPretraining(run, o.planned);
+}
+
 /** The queue (in priority order) in start order; a stable sort, so ties keep the priority order. */
 export function startOrder(queue: readonly GridRun[], o: StartOrderOptions): GridRun[] {
   const rank = (run: GridRun): number => {
     const part = o.preferred(run) ? 0 : 3;
     if (o.underway.has(run.id)) return part;
-    if (!o.specOrder && reusesBuiltPretraining(run, o.planned)) return part + 1;
-    return part + 2;
+    return aheadForBuiltPretraining(run, o) ? part + 1 : part + 2;
   };
   return queue
     .map((run, index) => ({ run, index, rank: rank(run) }))

@@ -7,9 +7,28 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { GridRun } from '../../lib/experiment/grid.ts';
-import { runGrid, selectRuns } from '../../lib/experiment/scheduler.ts';
-import { parseSpec } from '../../lib/experiment/spec.ts';
+import { type GridOptions, runGrid, selectRuns } from '../../lib/experiment/scheduler.ts';
+import { type GridSpec, parseSpec } from '../../lib/experiment/spec.ts';
 import { ENV, makeDatasets, tinySpec } from './fixtures.ts';
+
+/** A dry run's "would run" lines, in order, and its summary. */
+async function dryRun(spec: GridSpec, options: Partial<GridOptions> = {}) {
+  const lines: string[] = [];
+  const summary = await runGrid(spec, {
+    specFile: 'order.yaml',
+    jobs: 1,
+    only: [],
+    dryRun: true,
+    childCommand: () => assert.fail('a dry run starts nothing'),
+    log: (line) => lines.push(line),
+    shouldStop: () => false,
+    ...options,
+  });
+  return { planned: lines.filter((l) => l.includes('would run')), summary };
+}
+
+/** "<seed> <state>" of a dry-run line. */
+const seedAndState = (line: string) => /seed-(\d)\s.*\s(\w+)$/.exec(line)!.slice(1).join(' ');
 
 describe('experiment grid order', () => {
   const dir = mkdtempSync(join(tmpdir(), 'o2o-order-'));
@@ -31,19 +50,8 @@ describe('experiment grid order', () => {
     // Seed 2 was started by an earlier invocation: its run dir holds its config.
     mkdirSync(runs[2]!.paths.runDir, { recursive: true });
     writeFileSync(join(runs[2]!.paths.runDir, 'config.json'), JSON.stringify(runs[2]!.config));
-    const lines: string[] = [];
-    const summary = await runGrid(spec, {
-      specFile: 'order.yaml',
-      jobs: 1,
-      only: [],
-      dryRun: true,
-      childCommand: () => assert.fail('a dry run starts nothing'),
-      log: (line) => lines.push(line),
-      shouldStop: () => false,
-    });
-    const order = lines
-      .filter((l) => l.includes('would run'))
-      .map((l) => /seed-(\d)\s.*\s(\w+)$/.exec(l)!.slice(1).join(' '));
+    const { planned, summary } = await dryRun(spec);
+    const order = planned.map(seedAndState);
     assert.deepEqual(order, ['2 started', '0 waiting', '1 waiting', '3 waiting']);
     assert.equal(summary.notStarted, 4);
   });
@@ -62,22 +70,7 @@ describe('experiment grid order', () => {
       mkdirSync(runs[i]!.paths.runDir, { recursive: true });
       writeFileSync(join(runs[i]!.paths.runDir, 'config.json'), JSON.stringify(runs[i]!.config));
     }
-    const orderWith = async (first: string[]) => {
-      const lines: string[] = [];
-      await runGrid(spec, {
-        specFile: 'first.yaml',
-        jobs: 1,
-        only: [],
-        first,
-        dryRun: true,
-        childCommand: () => assert.fail('a dry run starts nothing'),
-        log: (line) => lines.push(line),
-        shouldStop: () => false,
-      });
-      return lines
-        .filter((l) => l.includes('would run'))
-        .map((l) => /seed-(\d)\s.*\s(\w+)$/.exec(l)!.slice(1).join(' '));
-    };
+    const orderWith = async (first: string[]) => (await dryRun(spec, { first })).planned.map(seedAndState);
     assert.deepEqual(await orderWith(['seed=3,2']), ['2 started', '3 waiting', '1 started', '0 waiting']);
     assert.deepEqual(await orderWith(['seed=0']), ['0 waiting', '1 started', '2 started', '3 waiting']);
     assert.deepEqual(await orderWith([]), ['1 started', '2 started', '0 waiting', '3 waiting']);
@@ -103,20 +96,7 @@ describe('experiment grid order', () => {
 
   it('plans a run whose pre-training an earlier run builds right after it, unless --spec-order', async () => {
     const spec = await sharedSpec('planned');
-    const dryOrder = async (specOrder: boolean) => {
-      const lines: string[] = [];
-      await runGrid(spec, {
-        specFile: 'planned.yaml',
-        jobs: 1,
-        only: [],
-        specOrder,
-        dryRun: true,
-        childCommand: () => assert.fail('a dry run starts nothing'),
-        log: (line) => lines.push(line),
-        shouldStop: () => false,
-      });
-      return lines.filter((l) => l.includes('would run')).map(label);
-    };
+    const dryOrder = async (specOrder: boolean) => (await dryRun(spec, { specOrder })).planned.map(label);
     assert.deepEqual(await dryOrder(false), [
       'td3bc-aug-both 0',
       'td3bc-aug-actor 0',
