@@ -42,6 +42,19 @@ export function sharedEntries(run: GridRun): SharedEntry[] {
 }
 
 /**
+ * The shared entries the run still has to build, in build order. None once its offline pre-training is
+ * built (or in `planned`: markers that runs before it will build): the world model only feeds that
+ * pre-training, so a run whose pre-training is here needs neither to build nor to load it.
+ */
+export function entriesToBuild(run: GridRun, planned?: ReadonlySet<string>): SharedEntry[] {
+  const ready = (e: SharedEntry) => isBuilt(e.marker, e.file) || planned?.has(e.marker) === true;
+  const entries = sharedEntries(run);
+  const offline = entries.at(-1);
+  if (offline === undefined || ready(offline)) return [];
+  return entries.filter((e) => !ready(e));
+}
+
+/**
  * The entry's marker, or undefined; a marker written for other settings is an error naming both.
  * `builtWith` words it for the entry, e.g. "this world model was built for".
  */

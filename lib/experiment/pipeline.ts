@@ -8,6 +8,7 @@ import { makeEnv } from '../envs/registry.ts';
 import { saveAgent } from '../rl/agent-checkpoint.ts';
 import { Td3Agent } from '../rl/td3.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
+import { isBuilt } from './cache-entry.ts';
 import { type ProgressFactory, type StageContext, silentProgress } from './context.ts';
 import { loadRunDataset } from './dataset-source.ts';
 import { type DoneRecord, readDone } from './done-record.ts';
@@ -17,7 +18,7 @@ import { runOnline } from './online-stage.ts';
 import type { PipelinePaths } from './paths.ts';
 import { type RunConfig, usesWorldModel } from './run-config.ts';
 import { CriticLog, MetricsLog, type MetricsRow, readJsonl } from './run-log.ts';
-import { ensureWorldModel } from './world-model-stage.ts';
+import { ensureWorldModel, worldModelMarker } from './world-model-stage.ts';
 
 export interface PipelineOptions {
   log?(line: string): void;
@@ -79,7 +80,11 @@ export async function runPipeline(
       }
       ctx.log(`dataset ${source.file}: ${dataset.rewards.length} transitions`);
       let model: ReseedableWorldModel | undefined;
-      if (usesWorldModel(config)) {
+      if (usesWorldModel(config) && isBuilt(paths.offline.marker, paths.offline.agent)) {
+        // The world model only feeds the offline pre-training, which is here: neither built nor loaded.
+        worldModelSeconds = worldModelMarker(config, paths.worldModel)?.seconds ?? null;
+        ctx.log(`[world model] not needed: the offline pre-training ${paths.offline.agent} is here`);
+      } else if (usesWorldModel(config)) {
         options.onStage?.('world model');
         const built = await ensureWorldModel(ctx, dataset, paths.worldModel);
         if (built === 'interrupted') return { status: 'interrupted' };

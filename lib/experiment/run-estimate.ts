@@ -3,7 +3,7 @@
 // for the same env and budgets. Used to start, before a deadline, only runs that can finish by then: an
 // unfinished run's checkpoints are not committed, so a run cut off at a session's end is lost work.
 import { percentile } from '../report/stats.ts';
-import { isBuilt, sharedEntries } from './cache-entry.ts';
+import { entriesToBuild, sharedEntries } from './cache-entry.ts';
 import { readDone } from './done-record.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { GridRun } from './grid.ts';
@@ -133,8 +133,7 @@ export function estimateRun(run: GridRun, history: StageHistory, planned?: Set<s
   const needed: [Stage, number][] = [];
   // A stage with checkpoints needs only what they have left.
   const done = pretrainingProgress(run);
-  for (const { stage, marker, file } of sharedEntries(run)) {
-    if (isBuilt(marker, file) || planned?.has(marker)) continue;
+  for (const { stage, marker } of entriesToBuild(run, planned)) {
     planned?.add(marker);
     needed.push([stage, 1 - (done[stage] ?? 0)]);
   }

@@ -5,14 +5,12 @@
 // workspace is lost with it: an ablation started while its pre-training is here saves building it again
 // in a later session (an augmented one: ~12-19 min plus its world model's ~4-6).
 import { dirname } from 'node:path';
-import { isBuilt, sharedEntries } from './cache-entry.ts';
+import { entriesToBuild, sharedEntries } from './cache-entry.ts';
 import type { GridRun } from './grid.ts';
 
-/** Shared cache entries (directories) the run would build: those still unbuilt conflict with a running builder. */
+/** Shared cache entries (directories) the run would build: those conflict with a running builder. */
 export function unbuiltEntries(run: GridRun): string[] {
-  return sharedEntries(run)
-    .filter((e) => !isBuilt(e.marker, e.file))
-    .map((e) => dirname(e.marker));
+  return entriesToBuild(run).map((e) => dirname(e.marker));
 }
 
 /**
@@ -20,10 +18,7 @@ export function unbuiltEntries(run: GridRun): string[] {
  * runs listed before it will build), so that it only needs online training. Scratch runs use none: no.
  */
 function reusesBuiltPretraining(run: GridRun, planned?: ReadonlySet<string>): boolean {
-  const entries = sharedEntries(run);
-  return (
-    entries.length > 0 && entries.every((e) => isBuilt(e.marker, e.file) || planned?.has(e.marker) === true)
-  );
+  return sharedEntries(run).length > 0 && entriesToBuild(run, planned).length === 0;
 }
 
 export interface StartOrderOptions {

@@ -20,7 +20,7 @@ import {
 } from '../world-model/resumable-training.ts';
 import { TRAIN_DEFAULTS, WorldModelTrainer } from '../world-model/train.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
-import { type CacheMarker, ensureCacheEntry } from './cache-entry.ts';
+import { type CacheMarker, ensureCacheEntry, readCacheMarker } from './cache-entry.ts';
 import { type StageContext, yieldToEventLoop } from './context.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import type { WorldModelPaths } from './paths.ts';
@@ -43,6 +43,13 @@ function loadModel(c: StageContext['config'], file: string): ReseedableWorldMode
   }
 }
 
+const BUILT_WITH = 'this world model was built for';
+
+/** The world model's marker, if it was built (its model file may not be here). */
+export function worldModelMarker(c: StageContext['config'], paths: WorldModelPaths): CacheMarker | undefined {
+  return readCacheMarker(paths.marker, worldModelKey(c), BUILT_WITH);
+}
+
 export async function ensureWorldModel(
   ctx: StageContext,
   dataset: OfflineDataset,
@@ -56,7 +63,7 @@ export async function ensureWorldModel(
       artifact: paths.file,
       lock: paths.lock,
       key,
-      builtWith: 'this world model was built for',
+      builtWith: BUILT_WITH,
       rebuilding: 'building it again',
       holderIs: `building ${paths.file}`,
       build: (previous) => build(ctx, dataset, paths, key, previous),

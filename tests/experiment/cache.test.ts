@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { experimentCommand } from '../../cli/commands/experiment.ts';
+import { entriesToBuild } from '../../lib/experiment/cache-entry.ts';
 import {
   CRITIC_HELD_OUT_FILE,
   type CriticHeldOutFile,
@@ -13,11 +14,20 @@ import {
 } from '../../lib/experiment/critic-held-out.ts';
 import { expandGrid } from '../../lib/experiment/grid.ts';
 import { tryLock } from '../../lib/experiment/lock.ts';
+import { estimateRun, type StageHistory } from '../../lib/experiment/run-estimate.ts';
 import { readJsonl } from '../../lib/experiment/run-log.ts';
 import { parseSpec } from '../../lib/experiment/spec.ts';
 import { formatStatus, gridStatus } from '../../lib/experiment/status.ts';
 import type { CriticTrainVsHeldOut } from '../../lib/rl/critic-diagnostics.ts';
 import { ENV, makeDatasets, tinySpec, writeSpec } from './fixtures.ts';
+
+/** JSONL rows without their timings, for comparing two builds. */
+function stripRates(text: string): string[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.stringify({ ...JSON.parse(l), stepsPerSecond: 0 }));
+}
 
 describe('experiment grid: shared pre-training, blocked runs, locks', function () {
   this.timeout(240_000);
@@ -63,7 +73,11 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     assert.equal(both.paths.worldModel.marker, actor.paths.worldModel.marker);
     const logs = [both, actor, critic].map((r) => readFileSync(join(r.paths.runDir, 'run.log'), 'utf8'));
     assert.equal(logs.filter((l) => /\[offline\] reusing/.test(l)).length, 2, 'offline built once');
-    assert.equal(logs.filter((l) => /\[world model\] reusing/.test(l)).length, 2, 'world model built once');
+    assert.equal(
+      logs.filter((l) => /\[world model\] (reusing|not needed)/.test(l)).length,
+      2,
+      'world model built once',
+    );
     assert.ok(
       !existsSync(both.paths.offline.lock) && !existsSync(both.paths.worldModel.lock),
       'locks released',
@@ -154,11 +168,6 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     assert.ok(existsSync(wm.file) && existsSync(offline.agent));
     // Same seed, same code: the rebuilt entries and the run's rows equal the first build's.
     assert.equal(readFileSync(wm.report, 'utf8'), before.report);
-    const stripRates = (text: string) =>
-      text
-        .trim()
-        .split('\n')
-        .map((l) => JSON.stringify({ ...JSON.parse(l), stepsPerSecond: 0 }));
     assert.deepEqual(stripRates(readFileSync(offline.metrics, 'utf8')), stripRates(before.offlineMetrics));
     assert.deepEqual(stripRates(readFileSync(actor.paths.metrics, 'utf8')), stripRates(before.metrics));
     // Each marker records the comparison with the build it replaced.
@@ -181,6 +190,38 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
       /^held-out report line \d+: ".*9\.9999e.*" → /,
     );
     assert.match(log, /\[world model\] WARNING: the rebuilt entry differs from the previous build/);
+  });
+
+  it('a run whose offline pre-training is here neither builds nor loads its world model', async () => {
+    assert.ok(built !== undefined, 'needs the first test');
+    const critic = built.runs[2]!;
+    const wm = critic.paths.worldModel;
+    const metricsBefore = readFileSync(critic.paths.metrics, 'utf8');
+    const wmSeconds = (JSON.parse(readFileSync(wm.marker, 'utf8')) as { seconds: number }).seconds;
+    // The world model's file is gone (the offline agent is not); the critic-only run is taken as unfinished.
+    rmSync(wm.file);
+    rmSync(critic.paths.runDir, { recursive: true });
+    assert.deepEqual(entriesToBuild(critic), [], 'nothing to build');
+    const timed = (seconds: number) => [{ env: ENV, kind: '', work: 1, seconds }];
+    const history: StageHistory = {
+      seconds: new Map(),
+      byStage: new Map([
+        ['worldModel', timed(600)],
+        ['offline', timed(600)],
+        ['online', timed(60)],
+      ]),
+    };
+    assert.match(estimateRun(critic, history).detail, /^online [^+]*$/, 'estimated as online training only');
+    assert.equal(await experimentCommand.run(['run', built.file, '--only', 'group=ablation']), 0);
+    const log = readFileSync(join(critic.paths.runDir, 'run.log'), 'utf8');
+    assert.match(log, /\[world model\] not needed: the offline pre-training .* is here/);
+    assert.doesNotMatch(log, /building it again|world model\] epoch/);
+    assert.ok(!existsSync(wm.file), 'the world model was not built again');
+    const done = JSON.parse(readFileSync(critic.paths.done, 'utf8')) as {
+      stageSeconds: { worldModel: number };
+    };
+    assert.equal(done.stageSeconds.worldModel, wmSeconds, 'its time still comes from the marker');
+    assert.deepEqual(stripRates(readFileSync(critic.paths.metrics, 'utf8')), stripRates(metricsBefore));
   });
 
   it('keeps control world models in entries of their own, and the VAE keys as they were', async () => {
