@@ -8,6 +8,7 @@
 // run cut off at a session's end starts over in the next one; a shorter run further down may go instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
+import { entriesToBuild } from './cache-entry.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import { checkFilters, expandGrid, type GridRun, matchesFilters } from './grid.ts';
 import { changedSettings, gitCommit, writeRunConfigFile } from './provenance.ts';
@@ -96,6 +97,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
   // Runs under way go first: their checkpoints are not committed, so finishing what is under way
   // before anything new starts loses the least if the workspace does not survive.
   const underway = new Set<string>();
+  const elsewhere: GridRun[] = [];
   for (const run of runs) {
     const state = runState(run);
     if (state.kind === 'done') summary.alreadyDone++;
@@ -103,9 +105,10 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
       // Still queued: a dataset that appears while the grid runs unblocks it.
       summary.blocked.push({ id: run.id, reason: state.detail });
       queue.push(run);
-    } else if (state.kind === 'running')
+    } else if (state.kind === 'running') {
       o.log(`[grid] ${run.id}: running in another process (${state.detail}), skipped`);
-    else {
+      elsewhere.push(run);
+    } else {
       if (state.kind === 'started') underway.add(run.id);
       queue.push(run);
     }
@@ -127,8 +130,9 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
   let history: StageHistory = stageHistory(everyRun);
   if (o.dryRun) {
     // The order the grid would start them in, one at a time: each run's shared pre-trainings count as
-    // built for the runs after it (estimateRun adds them to `planned`).
-    const planned = new Set<string>();
+    // built for the runs after it (estimateRun adds them to `planned`), as do those of runs that other
+    // processes are running.
+    const planned = new Set(elsewhere.flatMap((run) => entriesToBuild(run).map((e) => e.marker)));
     let rest = queue.filter((run) => blockedReason(run) === undefined);
     const plan: GridRun[] = [];
     while (rest.length > 0) {

@@ -7,6 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { GridRun } from '../../lib/experiment/grid.ts';
+import { tryLock } from '../../lib/experiment/lock.ts';
+import { runLockPath } from '../../lib/experiment/run-state.ts';
 import { type GridOptions, runGrid, selectRuns } from '../../lib/experiment/scheduler.ts';
 import { type GridSpec, parseSpec } from '../../lib/experiment/spec.ts';
 import { ENV, makeDatasets, tinySpec } from './fixtures.ts';
@@ -109,6 +111,23 @@ describe('experiment grid order', () => {
       'td3bc-aug-actor 0',
       'td3bc-aug-actor 1',
     ]);
+  });
+
+  it('counts the pre-training a run in another process is building as planned', async () => {
+    const spec = await sharedSpec('elsewhere');
+    // Another process runs seed 0's td3bc-aug-both: its run lock is held by a live process (this one).
+    const both0 = selectRuns(spec, []).find((r) => r.id.endsWith('td3bc-aug-both/seed-0'))!;
+    mkdirSync(both0.paths.runDir, { recursive: true });
+    const lock = tryLock(runLockPath(both0));
+    assert.ok('release' in lock);
+    try {
+      // Seed 0's actor-only run only needs online training once seed 0's pre-training is built, so it goes
+      // first (without counting that: seed 1's td3bc-aug-both, then its actor-only run, then seed 0's).
+      const { planned } = await dryRun(spec);
+      assert.deepEqual(planned.map(label), ['td3bc-aug-actor 0', 'td3bc-aug-both 1', 'td3bc-aug-actor 1']);
+    } finally {
+      lock.release();
+    }
   });
 
   it('starts the runs whose shared pre-training is built here first, and says why', async () => {
