@@ -1,9 +1,10 @@
 // The VAE world model at the paper's sizes (Hopper dims 11/3, 500-wide encoder/decoder, 300-600-300
 // transition, latent 12): training updates/s at batch 4096 (Adam, all four loss terms), and prediction
 // throughput through the WorldModel interface (raw states, normalisation, validation included) at
-// batch 1, 32, 256, 4096, deterministic and stochastic, on the native GEMM and the TypeScript fallback
-// side by side; and what saving the training state costs (lib/world-model/resumable-training.ts saves it
-// every TRAINING_STATE_EVERY_EPOCHS epochs), as a share of the epochs between two saves on a 10k dataset.
+// batch 1, 32, 256, 4096, deterministic and stochastic, on the native GEMM, the TypeScript fallback and
+// ONNX Runtime (onnxruntime-node if installed, else onnxruntime-web) side by side; and what saving the
+// training state costs (lib/world-model/resumable-training.ts saves it every TRAINING_STATE_EVERY_EPOCHS
+// epochs), as a share of the epochs between two saves on a 10k dataset.
 //
 // usage: npm run bench:wm -- [--quick] [--json]
 //   --quick  shorter rounds, TS fallback skipped at batch 4096 (under a minute);  --json  one JSON object
@@ -14,8 +15,10 @@ import { join } from 'node:path';
 import { Adam, gemmBackend, Matrix, NnRng, nativeAvailable, setGemmBackend } from '../lib/nn/index.ts';
 import { NativeVaeWorldModel } from '../lib/world-model/native-vae-world-model.ts';
 import { StateNormalizer } from '../lib/world-model/normalizer.ts';
+import { OnnxVaeWorldModel } from '../lib/world-model/onnx-runtime-world-model.ts';
 import { TRAINING_STATE_EVERY_EPOCHS } from '../lib/world-model/resumable-training.ts';
 import { WorldModelTrainer } from '../lib/world-model/train.ts';
+import type { WorldModel } from '../lib/world-model/types.ts';
 import { Vae } from '../lib/world-model/vae.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -116,22 +119,41 @@ function benchTrainingState() {
   }
 }
 
+/** Where predictions run: lib/nn on the native GEMM or the TypeScript fallback, or ONNX Runtime. */
+type PredictBackend = 'native' | 'ts' | 'onnx';
+
 interface PredictRow {
-  backend: string;
+  backend: PredictBackend;
   batch: number;
   mode: 'deterministic' | 'stochastic';
   statesPerSec: number;
   calls: number;
 }
 
-async function benchPrediction(backend: 'native' | 'ts'): Promise<PredictRow[]> {
-  setGemmBackend(backend);
+/** The same model (weights, normaliser) for every backend. */
+function makeNativeModel(): NativeVaeWorldModel {
+  const modelRng = new NnRng(2);
   const vae = new Vae({ obsDim: OBS, actDim: ACT }, 0);
   const normalizer = new StateNormalizer(
-    randn(OBS),
-    Float32Array.from(randn(OBS), (v) => 1 + Math.abs(v)),
+    modelRng.fillNormal(new Float32Array(OBS)),
+    Float32Array.from(modelRng.fillNormal(new Float32Array(OBS)), (v) => 1 + Math.abs(v)),
   );
-  const wm = new NativeVaeWorldModel(vae, normalizer, 3);
+  return new NativeVaeWorldModel(vae, normalizer, 3);
+}
+
+/** The model on ONNX Runtime (the first installed: onnxruntime-node, else onnxruntime-web), via its file. */
+async function makeOnnxModel(): Promise<OnnxVaeWorldModel> {
+  const dir = mkdtempSync(join(tmpdir(), 'o2o-bench-wm-onnx-'));
+  try {
+    const file = join(dir, 'world-model.safetensors');
+    makeNativeModel().save(file);
+    return await OnnxVaeWorldModel.fromSafetensors(file, { seed: 3 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchPrediction(backend: PredictBackend, wm: WorldModel): Promise<PredictRow[]> {
   const rows: PredictRow[] = [];
   for (const batch of PREDICT_BATCHES) {
     if (backend === 'ts' && quick && batch === 4096) continue;
@@ -176,18 +198,25 @@ log(
 );
 
 const prediction: PredictRow[] = [];
-for (const b of backends) prediction.push(...(await benchPrediction(b)));
+for (const b of backends) {
+  setGemmBackend(b);
+  prediction.push(...(await benchPrediction(b, makeNativeModel())));
+}
 setGemmBackend(backends[0]!);
+const onnx = await makeOnnxModel();
+const onnxRuntime = onnx.runtime;
+prediction.push(...(await benchPrediction('onnx', onnx)));
+onnx.dispose();
+const columns: PredictBackend[] = [...backends, 'onnx'];
 
 const ratios = prediction
   .filter((r) => r.backend === 'native')
   .map((r) => {
-    const ts = prediction.find((q) => q.backend === 'ts' && q.batch === r.batch && q.mode === r.mode);
-    return {
-      batch: r.batch,
-      mode: r.mode,
-      nativeOverTs: ts === undefined ? null : r.statesPerSec / ts.statesPerSec,
+    const other = (backend: PredictBackend) => {
+      const q = prediction.find((x) => x.backend === backend && x.batch === r.batch && x.mode === r.mode);
+      return q === undefined ? null : r.statesPerSec / q.statesPerSec;
     };
+    return { batch: r.batch, mode: r.mode, nativeOverTs: other('ts'), nativeOverOnnx: other('onnx') };
   });
 
 if (json) {
@@ -199,24 +228,26 @@ if (json) {
       actDim: ACT,
       training,
       trainingState,
+      onnxRuntime,
       prediction,
       ratios,
     }),
   );
 } else {
-  log('\nprediction through WorldModel.predictNextStates (states/s):');
+  log(`\nprediction through WorldModel.predictNextStates (states/s; onnx: ${onnxRuntime}):`);
   log(
-    `${'batch'.padStart(6)}  ${'mode'.padEnd(13)}  ${backends.map((b) => b.padStart(12)).join('  ')}  native/ts`,
+    `${'batch'.padStart(6)}  ${'mode'.padEnd(13)}  ${columns.map((b) => b.padStart(12)).join('  ')}  native/ts  native/onnx`,
   );
+  const times = (ratio: number | null | undefined) => (ratio == null ? '—' : `${ratio.toFixed(1)}×`);
   for (const batch of PREDICT_BATCHES) {
     for (const mode of ['deterministic', 'stochastic'] as const) {
-      const cells = backends.map((b) => {
+      const cells = columns.map((b) => {
         const r = prediction.find((q) => q.backend === b && q.batch === batch && q.mode === mode);
         return (r === undefined ? '—' : r.statesPerSec.toFixed(0)).padStart(12);
       });
-      const ratio = ratios.find((q) => q.batch === batch && q.mode === mode)?.nativeOverTs;
+      const ratio = ratios.find((q) => q.batch === batch && q.mode === mode);
       log(
-        `${String(batch).padStart(6)}  ${mode.padEnd(13)}  ${cells.join('  ')}  ${ratio == null ? '—' : `${ratio.toFixed(1)}×`}`,
+        `${String(batch).padStart(6)}  ${mode.padEnd(13)}  ${cells.join('  ')}  ${times(ratio?.nativeOverTs).padStart(9)}  ${times(ratio?.nativeOverOnnx).padStart(11)}`,
       );
     }
   }

@@ -1,15 +1,18 @@
-// The VAE world model run by onnxruntime-node ('vae-onnx'): the native model's prediction pass is
-// exported to ONNX in memory (onnx-export.ts) and executed by an InferenceSession. onnxruntime-node is
-// an optional dependency, imported dynamically: without it, loading fails with a message saying so.
+// The VAE world model run by ONNX Runtime ('vae-onnx'): the native model's prediction pass is exported to
+// ONNX in memory (onnx-export.ts) and executed by an InferenceSession. Two runtimes serve, imported on
+// demand: onnxruntime-node (native CPU kernels; an optional dependency whose install step downloads its
+// binaries, so npm skips it where only the registry is reachable) when it is installed, otherwise
+// onnxruntime-web, ONNX Runtime's WebAssembly build, a regular dependency that runs in Node as it is.
 import { NnRng } from '../nn/index.ts';
 import { NativeVaeWorldModel } from './native-vae-world-model.ts';
 import { encodeVaeOnnx } from './onnx-export.ts';
 import { checkPredictArgs } from './predict-args.ts';
 import type { WorldModel, WorldModelInfo } from './types.ts';
 
-export const ONNX_RUNTIME_PACKAGE = 'onnxruntime-node';
+/** The runtimes tried, in order of preference. */
+export const ONNX_RUNTIMES = ['onnxruntime-node', 'onnxruntime-web'] as const;
 
-/** The parts of onnxruntime-node's API used here (the package may be absent, so no type import). */
+/** The parts of ONNX Runtime's API used here (both packages share it; either may be absent, so no type import). */
 interface OrtTensor {
   readonly data: unknown;
 }
@@ -20,35 +23,52 @@ interface OrtSession {
 interface Ort {
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
   InferenceSession: { create(model: Uint8Array): Promise<OrtSession> };
-  env?: { versions?: { common?: string } };
+  env?: { versions?: { common?: string }; wasm?: { numThreads?: number } };
+}
+
+/** An imported runtime: its API, its package name and version. */
+export interface OnnxRuntime {
+  ort: Ort;
+  name: string;
+  version: string;
 }
 
 export class OnnxRuntimeMissingError extends Error {
   override readonly name = 'OnnxRuntimeMissingError';
 }
 
-/** Imports onnxruntime-node, or throws OnnxRuntimeMissingError explaining how to get it. */
-export async function loadOnnxRuntime(): Promise<Ort> {
-  const name: string = ONNX_RUNTIME_PACKAGE; // a variable, so type-checking does not require the package
-  try {
-    const mod = (await import(name)) as Ort & { default?: Ort };
-    return mod.InferenceSession === undefined && mod.default !== undefined ? mod.default : mod;
-  } catch (e) {
-    throw new OnnxRuntimeMissingError(
-      `${ONNX_RUNTIME_PACKAGE} is not installed (an optional dependency that npm skipped on this machine); ` +
-        `install it with 'npm install ${ONNX_RUNTIME_PACKAGE}' or choose O2O_WM_IMPL=native|tfjs ` +
-        `(${(e as Error).message.split('\n')[0]})`,
-    );
+/**
+ * The first of `candidates` that imports, or OnnxRuntimeMissingError naming each one and why it failed.
+ * The WebAssembly build runs on one thread: a predictable share of the machine, and the same results as
+ * any other run.
+ */
+export async function loadOnnxRuntime(candidates: readonly string[] = ONNX_RUNTIMES): Promise<OnnxRuntime> {
+  const failures: string[] = [];
+  for (const name of candidates) {
+    try {
+      const mod = (await import(name)) as Ort & { default?: Ort };
+      const ort = mod.InferenceSession === undefined && mod.default !== undefined ? mod.default : mod;
+      if (ort.env?.wasm !== undefined) ort.env.wasm.numThreads = 1;
+      return { ort, name, version: ort.env?.versions?.common ?? 'unknown' };
+    } catch (e) {
+      failures.push(`${name}: ${(e as Error).message.split('\n')[0]}`);
+    }
   }
+  throw new OnnxRuntimeMissingError(
+    `no ONNX Runtime is installed (${failures.join('; ')}); run 'npm ci' (onnxruntime-web is a ` +
+      `dependency) or choose O2O_WM_IMPL=native|tfjs`,
+  );
 }
 
 export class OnnxVaeWorldModel implements WorldModel {
   readonly info: WorldModelInfo;
-  readonly runtimeVersion: string;
+  /** The runtime serving it, e.g. "onnxruntime-web 1.30.0". */
+  readonly runtime: string;
+  private readonly ort: Ort;
   private noiseRng: NnRng;
 
   private constructor(
-    private readonly ort: Ort,
+    runtime: OnnxRuntime,
     private readonly deterministicSession: OrtSession,
     private readonly stochasticSession: OrtSession,
     private readonly latentDim: number,
@@ -57,18 +77,26 @@ export class OnnxVaeWorldModel implements WorldModel {
     seed: number,
   ) {
     this.info = { implementation: 'vae-onnx', obsDim, actDim };
-    this.runtimeVersion = ort.env?.versions?.common ?? 'unknown';
+    this.ort = runtime.ort;
+    this.runtime = `${runtime.name} ${runtime.version}`;
     this.noiseRng = new NnRng(seed);
   }
 
-  /** Loads a native safetensors model, exports both graphs and opens onnxruntime sessions on them. */
-  static async fromSafetensors(path: string, options: { seed?: number } = {}): Promise<OnnxVaeWorldModel> {
-    const ort = await loadOnnxRuntime();
+  /**
+   * Loads a native safetensors model, exports both graphs and opens sessions on them, on the first of
+   * `runtimes` installed (default: onnxruntime-node, then onnxruntime-web).
+   */
+  static async fromSafetensors(
+    path: string,
+    options: { seed?: number; runtimes?: readonly string[] } = {},
+  ): Promise<OnnxVaeWorldModel> {
+    const runtime = await loadOnnxRuntime(options.runtimes);
     const native = NativeVaeWorldModel.load(path);
-    const det = await ort.InferenceSession.create(encodeVaeOnnx(native));
-    const sto = await ort.InferenceSession.create(encodeVaeOnnx(native, { stochastic: true }));
+    const { InferenceSession } = runtime.ort;
+    const det = await InferenceSession.create(encodeVaeOnnx(native));
+    const sto = await InferenceSession.create(encodeVaeOnnx(native, { stochastic: true }));
     const c = native.vae.config;
-    return new OnnxVaeWorldModel(ort, det, sto, c.latentDim, c.obsDim, c.actDim, options.seed ?? 0);
+    return new OnnxVaeWorldModel(runtime, det, sto, c.latentDim, c.obsDim, c.actDim, options.seed ?? 0);
   }
 
   reseedNoise(seed: number): void {

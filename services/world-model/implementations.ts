@@ -1,7 +1,7 @@
 // The world-model implementations the service can serve, behind one interface: each loads a model file
 // saved by the native trainer and returns a WorldModel. The service never imports an implementation
 // module directly; they are loaded on demand, so a missing optional runtime (onnxruntime-node, a tfjs
-// native backend) only matters to whoever selects it.
+// native backend) only matters to whoever selects it (and onnx falls back to onnxruntime-web).
 import { readSafetensors } from '../../lib/nn/index.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import type { WorldModel } from '../../lib/world-model/types.ts';
@@ -64,7 +64,7 @@ const onnx: WorldModelImplementation = {
     const model = await OnnxVaeWorldModel.fromSafetensors(path, { seed });
     return {
       model,
-      version: `onnxruntime-node ${model.runtimeVersion}; training runs natively`,
+      version: `${model.runtime}; training runs natively`,
       envId: envIdOf(path),
       dispose: () => model.dispose(),
     };

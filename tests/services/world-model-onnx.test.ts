@@ -1,21 +1,22 @@
 // The ONNX export of the VAE's prediction pass: the file parses back as an ONNX model with the expected
 // graph (opset, inputs, outputs, Gemm per linear layer, initializers), and a small interpreter of its
 // operators (float64) reproduces the native model's predictions, deterministic and stochastic with the
-// same noise. onnxruntime-node is optional: the runtime test runs when it is installed and otherwise
-// checks that choosing it fails with a clear message.
+// same noise. ONNX Runtime itself predicts as the native model: onnxruntime-web (a dependency) always,
+// onnxruntime-node when installed (optional), directly and through the service.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { status } from '@grpc/grpc-js';
 import { type GraphProto, ModelProto, type TensorProto } from '../../generated/proto/onnx/onnx-subset.js';
 import { NnRng } from '../../lib/nn/index.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import { exportVaeOnnx, ONNX_OPSET } from '../../lib/world-model/onnx-export.ts';
 import {
   loadOnnxRuntime,
+  ONNX_RUNTIMES,
   OnnxRuntimeMissingError,
   OnnxVaeWorldModel,
 } from '../../lib/world-model/onnx-runtime-world-model.ts';
+import { RemoteWorldModel } from '../../services/world-model/client.ts';
 import { startServer } from '../../services/world-model/server.ts';
 import { makeRunRoot, type RunRootFixture } from './world-model-fixtures.ts';
 
@@ -185,47 +186,80 @@ describe('world model exported to ONNX', function () {
     assertClose(got['next_states']!.data, want, 'stochastic graph, same noise');
   });
 
-  it('runs on onnxruntime-node when installed; otherwise O2O_WM_IMPL=onnx fails with a clear message', async function () {
-    let missing: OnnxRuntimeMissingError | undefined;
-    try {
-      await loadOnnxRuntime();
-    } catch (e) {
-      if (!(e instanceof OnnxRuntimeMissingError)) throw e;
-      missing = e;
+  it('predicts as the native model on each installed runtime (onnxruntime-web always), same-seed noise too', async () => {
+    const served: string[] = [];
+    for (const runtime of ONNX_RUNTIMES) {
+      let onnx: OnnxVaeWorldModel;
+      try {
+        onnx = await OnnxVaeWorldModel.fromSafetensors(join(fx.root, fx.model), {
+          seed: 5,
+          runtimes: [runtime],
+        });
+      } catch (e) {
+        // onnxruntime-node is optional (npm skips it where its install step cannot download binaries).
+        if (runtime === 'onnxruntime-node' && e instanceof OnnxRuntimeMissingError) continue;
+        throw e;
+      }
+      try {
+        assert.match(onnx.runtime, new RegExp(`^${runtime} \\d+\\.\\d+\\.\\d+$`));
+        const want = new Float32Array(rows * 4);
+        const got = new Float32Array(rows * 4);
+        await native.predictNextStates(states, actions, rows, want, { deterministic: true });
+        await onnx.predictNextStates(states, actions, rows, got, { deterministic: true });
+        assertClose(got, want, `${runtime}, deterministic`);
+        native.reseedNoise(5);
+        await native.predictNextStates(states, actions, rows, want);
+        await onnx.predictNextStates(states, actions, rows, got);
+        assertClose(got, want, `${runtime}, stochastic with the same seed`);
+        served.push(runtime);
+      } finally {
+        onnx.dispose();
+      }
     }
-    if (missing === undefined) {
-      const onnx = await OnnxVaeWorldModel.fromSafetensors(join(fx.root, fx.model));
+    assert.ok(served.includes('onnxruntime-web'), 'onnxruntime-web is a dependency');
+  });
+
+  it('serves through the service with O2O_WM_IMPL=onnx and reports the runtime in Info', async () => {
+    const s = await startServer({
+      listen: '127.0.0.1:0',
+      runRoot: fx.root,
+      seed: 0,
+      impl: 'onnx',
+      maxBatchRows: 64,
+      maxWaitMs: 1,
+      maxQueueRows: 64,
+      maxMessageBytes: 1 << 20,
+      model: fx.model,
+    });
+    const remote = await RemoteWorldModel.connect(s.address);
+    try {
+      assert.equal(remote.remote.implementation, 'onnx');
+      assert.match(remote.remote.version, /^onnxruntime-(node|web) \d+\.\d+\.\d+; training runs natively$/);
       const want = new Float32Array(rows * 4);
       const got = new Float32Array(rows * 4);
       await native.predictNextStates(states, actions, rows, want, { deterministic: true });
-      await onnx.predictNextStates(states, actions, rows, got, { deterministic: true });
-      assertClose(got, want, 'onnxruntime');
-      onnx.dispose();
-      return;
+      await remote.predictNextStates(states, actions, rows, got, { deterministic: true });
+      assertClose(got, want, 'over gRPC');
+    } finally {
+      remote.close();
+      await s.shutdown();
     }
-    assert.match(missing.message, /onnxruntime-node is not installed .*npm install onnxruntime-node/);
+  });
+
+  it('without an ONNX Runtime fails with a message naming each one tried', async () => {
+    const runtimes = ['o2o-no-such-runtime', 'o2o-nor-this-one'];
+    await assert.rejects(loadOnnxRuntime(runtimes), (e: Error) => {
+      assert.ok(e instanceof OnnxRuntimeMissingError);
+      assert.match(
+        e.message,
+        /no ONNX Runtime is installed \(o2o-no-such-runtime: .*; o2o-nor-this-one: .*\)/,
+      );
+      assert.match(e.message, /npm ci.*O2O_WM_IMPL=native\|tfjs/);
+      return true;
+    });
     await assert.rejects(
-      startServer({
-        listen: '127.0.0.1:0',
-        runRoot: fx.root,
-        seed: 0,
-        impl: 'onnx',
-        maxBatchRows: 64,
-        maxWaitMs: 1,
-        maxQueueRows: 64,
-        maxMessageBytes: 1 << 20,
-        model: fx.model,
-      }),
-      (e: { code?: number; message: string }) => {
-        assert.equal(e.code, status.FAILED_PRECONDITION);
-        assert.match(
-          e.message,
-          /O2O_WM_MODEL: cannot load .* with the onnx implementation: onnxruntime-node is not installed/,
-        );
-        return true;
-      },
+      OnnxVaeWorldModel.fromSafetensors(join(fx.root, fx.model), { runtimes }),
+      OnnxRuntimeMissingError,
     );
-    console.log(`      skipped the onnxruntime comparison: ${missing.message}`);
-    this.skip();
   });
 });
