@@ -18,7 +18,7 @@ import {
 } from '../../lib/world-model/onnx-runtime-world-model.ts';
 import { RemoteWorldModel } from '../../services/world-model/client.ts';
 import { startServer } from '../../services/world-model/server.ts';
-import { makeRunRoot, type RunRootFixture } from './world-model-fixtures.ts';
+import { makeRunRoot, type RunRootFixture, testServerSettings } from './world-model-fixtures.ts';
 
 interface Value {
   dims: number[];
@@ -220,17 +220,7 @@ describe('world model exported to ONNX', function () {
   });
 
   it('serves through the service with O2O_WM_IMPL=onnx and reports the runtime in Info', async () => {
-    const s = await startServer({
-      listen: '127.0.0.1:0',
-      runRoot: fx.root,
-      seed: 0,
-      impl: 'onnx',
-      maxBatchRows: 64,
-      maxWaitMs: 1,
-      maxQueueRows: 64,
-      maxMessageBytes: 1 << 20,
-      model: fx.model,
-    });
+    const s = await startServer(testServerSettings(fx.root, fx.model, { impl: 'onnx' }));
     const remote = await RemoteWorldModel.connect(s.address);
     try {
       assert.equal(remote.remote.implementation, 'onnx');

@@ -7,7 +7,7 @@ import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-mode
 import { TfjsVaeWorldModel } from '../../lib/world-model/tfjs-vae-world-model.ts';
 import { RemoteWorldModel } from '../../services/world-model/client.ts';
 import { startServer } from '../../services/world-model/server.ts';
-import { makeRunRoot, type RunRootFixture } from './world-model-fixtures.ts';
+import { makeRunRoot, type RunRootFixture, testServerSettings } from './world-model-fixtures.ts';
 
 function assertClose(got: Float32Array, want: Float32Array, rel: number, what: string): void {
   assert.equal(got.length, want.length);
@@ -93,17 +93,7 @@ describe('world model on tfjs', function () {
   });
 
   it('serves through the service with O2O_WM_IMPL=tfjs and reports the backend in Info', async () => {
-    const s = await startServer({
-      listen: '127.0.0.1:0',
-      runRoot: fx.root,
-      seed: 0,
-      impl: 'tfjs',
-      maxBatchRows: 4096,
-      maxWaitMs: 1,
-      maxQueueRows: 4096,
-      maxMessageBytes: 1 << 24,
-      model: fx.model,
-    });
+    const s = await startServer(testServerSettings(fx.root, fx.model, { impl: 'tfjs' }));
     const remote = await RemoteWorldModel.connect(s.address);
     try {
       assert.equal(remote.remote.implementation, 'tfjs');
