@@ -113,6 +113,10 @@ async function pretrain(
   origin: SubsetOrigin | undefined,
 ): Promise<CacheMarker | 'interrupted'> {
   const c = ctx.config;
+  // Never an augmented pre-training without its model (a silent TD3+BC under the augmented entry's name).
+  if (usesWorldModel(c) && model === undefined) {
+    throw new Error(`${paths.marker}: pre-training with augmentation needs its world model; none was loaded`);
+  }
   const obsDim = evalEnv.observationSpace.shape[0];
   const actDim = evalEnv.actionSpace.shape[0];
   const maxAction = evalEnv.actionSpace.high[0]!;

@@ -6,14 +6,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { experimentCommand } from '../../cli/commands/experiment.ts';
+import { makeEnv } from '../../lib/envs/registry.ts';
 import { entriesToBuild } from '../../lib/experiment/cache-entry.ts';
+import { silentProgress } from '../../lib/experiment/context.ts';
 import {
   CRITIC_HELD_OUT_FILE,
   type CriticHeldOutFile,
   checkEntry,
 } from '../../lib/experiment/critic-held-out.ts';
+import { loadRunDataset } from '../../lib/experiment/dataset-source.ts';
 import { expandGrid } from '../../lib/experiment/grid.ts';
 import { tryLock } from '../../lib/experiment/lock.ts';
+import { ensureOfflineAgent } from '../../lib/experiment/offline-stage.ts';
 import { estimateRun, type StageHistory } from '../../lib/experiment/run-estimate.ts';
 import { readJsonl } from '../../lib/experiment/run-log.ts';
 import { parseSpec } from '../../lib/experiment/spec.ts';
@@ -222,6 +226,34 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     };
     assert.equal(done.stageSeconds.worldModel, wmSeconds, 'its time still comes from the marker');
     assert.deepEqual(stripRates(readFileSync(critic.paths.metrics, 'utf8')), stripRates(metricsBefore));
+  });
+
+  it('refuses to pre-train an augmented entry without its world model', async () => {
+    assert.ok(built !== undefined, 'needs the first test');
+    const both = built.runs[0]!;
+    const entry = join(dir, 'no-model-entry');
+    const [agent, marker, lock, metrics, critic, checkpoints] = [
+      'agent',
+      'marker',
+      'lock',
+      'm',
+      'c',
+      'ck',
+    ].map((name) => join(entry, name)) as [string, string, string, string, string, string];
+    const paths = { agent, marker, lock, metrics, critic, checkpoints };
+    const { dataset } = await loadRunDataset(both.config.dataset!, ENV);
+    const env = makeEnv(ENV);
+    try {
+      const ctx = { config: both.config, log: () => {}, progress: silentProgress, shouldStop: () => false };
+      await assert.rejects(
+        ensureOfflineAgent(ctx, dataset, env, undefined, paths),
+        /pre-training with augmentation needs its world model; none was loaded/,
+      );
+      assert.ok(!existsSync(paths.agent) && !existsSync(paths.marker), 'nothing built');
+      assert.ok(!existsSync(paths.lock), 'lock released');
+    } finally {
+      env.close();
+    }
   });
 
   it('keeps control world models in entries of their own, and the VAE keys as they were', async () => {
