@@ -2,7 +2,8 @@
 // ONNX in memory (onnx-export.ts) and executed by an InferenceSession. Two runtimes serve, imported on
 // demand: onnxruntime-node (native CPU kernels; an optional dependency whose install step downloads its
 // binaries, so npm skips it where only the registry is reachable) when it is installed, otherwise
-// onnxruntime-web, ONNX Runtime's WebAssembly build, a regular dependency that runs in Node as it is.
+// onnxruntime-web, ONNX Runtime's WebAssembly build, which has no install step: npm always installs it
+// (it is optional only so that `--omit=optional` can leave both out) and it runs in Node as it is.
 import { NnRng } from '../nn/index.ts';
 import { NativeVaeWorldModel } from './native-vae-world-model.ts';
 import { encodeVaeOnnx } from './onnx-export.ts';
@@ -55,8 +56,8 @@ export async function loadOnnxRuntime(candidates: readonly string[] = ONNX_RUNTI
     }
   }
   throw new OnnxRuntimeMissingError(
-    `no ONNX Runtime is installed (${failures.join('; ')}); run 'npm ci' (onnxruntime-web is a ` +
-      `dependency) or choose O2O_WM_IMPL=native|tfjs`,
+    `no ONNX Runtime is installed (${failures.join('; ')}); run 'npm ci' (which installs ` +
+      `onnxruntime-web unless optional dependencies are omitted) or choose O2O_WM_IMPL=native|tfjs`,
   );
 }
 

@@ -1,7 +1,7 @@
 // The ONNX export of the VAE's prediction pass: the file parses back as an ONNX model with the expected
 // graph (opset, inputs, outputs, Gemm per linear layer, initializers), and a small interpreter of its
 // operators (float64) reproduces the native model's predictions, deterministic and stochastic with the
-// same noise. ONNX Runtime itself predicts as the native model: onnxruntime-web (a dependency) always,
+// same noise. ONNX Runtime itself predicts as the native model: onnxruntime-web (always installed) always,
 // onnxruntime-node when installed (optional), directly and through the service.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
@@ -216,7 +216,7 @@ describe('world model exported to ONNX', function () {
         onnx.dispose();
       }
     }
-    assert.ok(served.includes('onnxruntime-web'), 'onnxruntime-web is a dependency');
+    assert.ok(served.includes('onnxruntime-web'), 'onnxruntime-web installs everywhere');
   });
 
   it('serves through the service with O2O_WM_IMPL=onnx and reports the runtime in Info', async () => {
