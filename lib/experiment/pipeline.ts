@@ -80,16 +80,18 @@ export async function runPipeline(
       }
       ctx.log(`dataset ${source.file}: ${dataset.rewards.length} transitions`);
       let model: ReseedableWorldModel | undefined;
-      if (usesWorldModel(config) && isBuilt(paths.offline.marker, paths.offline.agent)) {
-        // The world model only feeds the offline pre-training, which is here: neither built nor loaded.
-        worldModelSeconds = worldModelMarker(config, paths.worldModel)?.seconds ?? null;
-        ctx.log(`[world model] not needed: the offline pre-training ${paths.offline.agent} is here`);
-      } else if (usesWorldModel(config)) {
-        options.onStage?.('world model');
-        const built = await ensureWorldModel(ctx, dataset, paths.worldModel);
-        if (built === 'interrupted') return { status: 'interrupted' };
-        worldModelSeconds = built.seconds;
-        model = built.model;
+      if (usesWorldModel(config)) {
+        if (isBuilt(paths.offline.marker, paths.offline.agent)) {
+          // The world model only feeds the offline pre-training, which is here: neither built nor loaded.
+          worldModelSeconds = worldModelMarker(config, paths.worldModel)?.seconds ?? null;
+          ctx.log(`[world model] not needed: the offline pre-training ${paths.offline.agent} is here`);
+        } else {
+          options.onStage?.('world model');
+          const built = await ensureWorldModel(ctx, dataset, paths.worldModel);
+          if (built === 'interrupted') return { status: 'interrupted' };
+          worldModelSeconds = built.seconds;
+          model = built.model;
+        }
       }
       options.onStage?.('offline');
       const offline = await ensureOfflineAgent(ctx, dataset, evalEnv, model, paths.offline, loaded.origin);
