@@ -214,7 +214,10 @@ function table(header: string[], rows: string[][], left: number[]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** A human-readable report; `maxTraces` limits the per-trace list (the longest-spanning traces first). */
+/**
+ * A human-readable report; `maxTraces` limits the per-trace list (traces across the most services first,
+ * then the largest).
+ */
 export function formatTraceSummary(summary: TraceSummary, maxTraces = 20): string {
   const out: string[] = [];
   out.push(

@@ -2,9 +2,10 @@
 // trace spans when the services wrote span files into the run's trace directory.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExperimentSpec } from '../../lib/services/spec.ts';
+import { writeFileAtomic } from '../../lib/services/phase-stream.ts';
+import { type ExperimentSpec, specFromJson } from '../../lib/services/spec.ts';
 import { formatTraceSummary, summarizeTraceFiles } from '../../lib/telemetry/summary.ts';
-import { PHASE_ORDER, type RunState } from './state.ts';
+import { loadState, PHASE_ORDER, type RunState } from './state.ts';
 
 export const REPORT_FILE = 'report.md';
 export const TRACE_DIR = 'traces';
@@ -60,4 +61,17 @@ export function renderReport(spec: ExperimentSpec, state: RunState, runDir: stri
   }
   out.push('## Spec', '', '```json', JSON.stringify(spec, null, 2), '```', '');
   return out.join('\n');
+}
+
+/**
+ * Writes the run's report.md again from its saved state, when there is one. The coordinator writes it
+ * inside the run's root span, before that span and the services' last spans are exported; once every
+ * service has stopped (and flushed), this makes its trace section hold the whole run.
+ */
+export function rewriteReport(runDir: string): string | undefined {
+  const path = join(runDir, REPORT_FILE);
+  const state = loadState(runDir);
+  if (state === undefined || !existsSync(path)) return undefined;
+  writeFileAtomic(path, renderReport(specFromJson(state.specJson), state, runDir));
+  return path;
 }

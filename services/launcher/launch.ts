@@ -12,6 +12,7 @@ import { createConnection, createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSpecFile, specFromJson } from '../../lib/services/spec.ts';
+import { REPORT_FILE, rewriteReport } from '../coordinator/report.ts';
 import { loadState } from '../coordinator/state.ts';
 import { type ServiceChild, spawnService } from './child.ts';
 import {
@@ -353,8 +354,15 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
       });
     }
   }
-  if (reportPath === undefined && existsSync(join(runDir, 'report.md')))
-    reportPath = join(runDir, 'report.md');
+  // Every service has stopped and flushed its spans: the report's trace section can now hold the whole
+  // run (the coordinator wrote it before its run span ended).
+  try {
+    rewriteReport(runDir);
+  } catch (err) {
+    log(`report.md kept as the coordinator wrote it: ${(err as Error).message}`);
+  }
+  if (reportPath === undefined && existsSync(join(runDir, REPORT_FILE)))
+    reportPath = join(runDir, REPORT_FILE);
   return failure === undefined
     ? { ok: true, reportPath, runDir }
     : { ok: false, reportPath, runDir, reason: failure };

@@ -59,6 +59,9 @@ describe('end to end through the services', function () {
     assert.ok(result.reportPath !== undefined && existsSync(result.reportPath), 'report.md written');
     const report = readFileSync(result.reportPath, 'utf8');
     assert.match(report, /Final evaluation: mean return/);
+    // The launcher rewrote the report after every service flushed its spans: its trace section shows the
+    // run's root span and no span whose parent is missing.
+    assert.match(report, /\n[0-9a-f]{32} +run e2e-tiny +\d+ +0 +0 /, 'the report has the whole run trace');
 
     const state = loadState(result.runDir);
     assert.ok(state !== undefined);
