@@ -78,6 +78,24 @@ export const PAPER_SCRATCH_SCORES: Readonly<Record<string, { mean: number; std: 
   'Ant-v5': { mean: 75.5, std: 29.5, steps: 300_000 },
 };
 
+/**
+ * Where the paper's environment differs from ours in a way that matters when setting scores side by side.
+ * The paper's runs use D4RL's environments (mujoco-py); Ant is the one whose task differs.
+ */
+const PAPER_ENVIRONMENT_NOTES: Readonly<Record<string, string>> = {
+  'Ant-v5':
+    "The paper's runs use D4RL's environments through mujoco-py, where Ant's contact forces read zero with " +
+    'MuJoCo 2.0 and later (openai/gym#1541): its observation carries no contact forces and its reward no ' +
+    'contact cost. ' +
+    'Ant-v5 has both (contact forces are 78 of its 105 observation values), so our Ant scores need not ' +
+    "match the paper's.",
+};
+
+/** The note on how the paper's version of `env` differs from ours, if it does in a way that matters. */
+export function paperEnvironmentNote(env: string): string | undefined {
+  return Object.hasOwn(PAPER_ENVIRONMENT_NOTES, env) ? PAPER_ENVIRONMENT_NOTES[env] : undefined;
+}
+
 export interface BudgetRow {
   env: string;
   parameter: string;

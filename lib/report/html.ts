@@ -19,6 +19,7 @@ import {
   pooledStepsTable,
   rebuildTable,
   runListTable,
+  scratchBaselineNotes,
   scratchBaselineTable,
   sweepTable,
   type Table,
@@ -164,6 +165,9 @@ ${figures(p.figures, 'sweeps')}
 ${smallerList}
 ${table(budgetTable(p.budgets))}
 ${table(scratchBaselineTable(a))}
+${scratchBaselineNotes(a)
+  .map((note) => `<p>${esc(note)}</p>`)
+  .join('\n')}
 <h2 id="reproducibility">Reproducibility</h2>
 <p>${esc(describeRebuilds(p.rebuilds))}</p>
 ${p.rebuilds.length > 0 ? `<details><summary>The ${p.rebuilds.length} rebuilds</summary>\n${table(rebuildTable(p.rebuilds))}\n</details>` : ''}

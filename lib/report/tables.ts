@@ -1,6 +1,6 @@
 // The report's tables as rows of cells, rendered by both the HTML page and the markdown summary.
 import type { Analysis, ThresholdTable } from './analysis.ts';
-import { type BudgetRow, PAPER_SCRATCH_SCORES } from './budgets.ts';
+import { type BudgetRow, PAPER_SCRATCH_SCORES, paperEnvironmentNote } from './budgets.ts';
 import {
   formatCount,
   formatInterval,
@@ -330,6 +330,17 @@ export function scratchBaselineTable(a: Analysis): Table {
     header: ['env', 'ours', 'ours at step 0 (untrained)', 'our runs', 'paper', 'paper runs'],
     rows,
   };
+}
+
+/** Notes on the paper's environments, for the envs of the scratch baseline table. */
+export function scratchBaselineNotes(a: Analysis): string[] {
+  const envs = [
+    ...new Set(a.groups.filter((g) => isPaperScratch(g) && g.finalScore !== null).map((g) => g.env)),
+  ];
+  return envs.sort().flatMap((env) => {
+    const note = paperEnvironmentNote(env);
+    return note === undefined ? [] : [`${env}: ${note}`];
+  });
 }
 
 export function runListTable(a: Analysis): Table {

@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { normalizedScore } from '../../lib/data/normalized-score.ts';
-import { compareBudgets } from '../../lib/report/budgets.ts';
+import { compareBudgets, paperEnvironmentNote } from '../../lib/report/budgets.ts';
 import { buildReport } from '../../lib/report/build.ts';
 import { formatInterval, formatSpeedup } from '../../lib/report/format.ts';
 import { groupId, variantLabel } from '../../lib/report/groups.ts';
@@ -385,6 +385,37 @@ describe('o2o report: build from a results tree', () => {
     }
   });
 
+  it("notes under the scratch baseline how the paper's Ant differs from Ant-v5", () => {
+    const here = mkdtempSync(join(tmpdir(), 'o2o-report-ant-'));
+    try {
+      const results = join(here, 'results');
+      writeFixtureResults(results);
+      // Walker2d's scratch runs, relabelled as Ant-v5's.
+      const from = join(results, 'Walker2d-v5', 'none', 'scratch');
+      const to = join(results, 'Ant-v5', 'none', 'scratch');
+      cpSync(from, to, { recursive: true });
+      for (const seed of readdirSync(to)) {
+        const file = join(to, seed, 'config.json');
+        writeFileSync(file, readFileSync(file, 'utf8').replaceAll('Walker2d-v5', 'Ant-v5'));
+      }
+      buildReport({
+        results,
+        out: join(here, 'report'),
+        commit: 'test-commit',
+        settings: { resamples: 100, seed: 0 },
+      });
+      const md = readFileSync(join(here, 'report', 'summary.md'), 'utf8');
+      const table = md.indexOf('**TD3 from scratch: our final normalised score');
+      const note = md.indexOf('Ant-v5: The paper');
+      assert.ok(table >= 0 && note > table, 'the note follows the scratch baseline table');
+      assert.equal(md.match(/openai\/gym#1541/g)?.length, 1, 'once, for Ant only');
+      const html = readFileSync(join(here, 'report', 'index.html'), 'utf8');
+      assert.match(html, /<p>Ant-v5: The paper&apos;s runs use D4RL&apos;s environments/);
+    } finally {
+      rmSync(here, { recursive: true, force: true });
+    }
+  });
+
   it('quotes the paired difference of runs that share a seed beside the verdict', () => {
     const claim = (env: string, c: string) =>
       built.claims.find((x) => x.env === env && x.claim.startsWith(c))!;
@@ -688,6 +719,10 @@ describe('o2o report: build from a results tree', () => {
         `\\| Hopper-v5 \\| ${normalizedScore('hopper', 1200).toFixed(1)} ± [0-9.]+ \\| – \\| 5 runs, 50k steps \\| 20\\.3 ± 17\\.0 \\|`,
       ),
     );
+    // Only Ant's environment differs from the paper's in a way the table needs to say; the fixture has none.
+    assert.match(paperEnvironmentNote('Ant-v5') ?? '', /contact forces read zero .*openai\/gym#1541/);
+    assert.equal(paperEnvironmentNote('Hopper-v5'), undefined);
+    assert.doesNotMatch(md, /openai\/gym#1541/);
     const data = built.budgets.find(
       (b) => b.env === 'Hopper-v5' && b.parameter.startsWith('dataset transitions'),
     )!;
