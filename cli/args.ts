@@ -6,8 +6,11 @@ import { z } from 'zod';
 export class UsageError extends Error {}
 
 export interface CommandSpec<S extends z.ZodType> {
-  /** Flags as parseArgs options; every value arrives as a string (or boolean for type 'boolean'). */
-  flags: Record<string, { type: 'string' | 'boolean'; short?: string }>;
+  /**
+   * Flags as parseArgs options; every value arrives as a string (or boolean for type 'boolean'), as an
+   * array of them for a flag that may be `multiple`.
+   */
+  flags: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
   schema: S;
   help: string;
 }

@@ -25,9 +25,32 @@ const fraction = z
   .transform(Number)
   .refine((p) => p >= 0 && p <= 1, 'must be a number in [0, 1]');
 
+/**
+ * `--env-option KEY=VALUE`, repeatable: Gymnasium's make() keyword arguments in camelCase. A value is read
+ * as JSON when it is JSON (numbers, booleans, [min, max]), as a string otherwise; the env checks them.
+ */
+const envOptionsFlag = z
+  .array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*=.+$/, 'expected KEY=VALUE, e.g. contactCostWeight=0'))
+  .transform((pairs) => {
+    const options: Record<string, unknown> = {};
+    for (const pair of pairs) {
+      const at = pair.indexOf('=');
+      const raw = pair.slice(at + 1);
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw;
+      }
+      options[pair.slice(0, at)] = value;
+    }
+    return options;
+  });
+
 const spec = {
   flags: {
     env: { type: 'string' },
+    'env-option': { type: 'string', multiple: true },
     dataset: { type: 'string' },
     variant: { type: 'string' },
     pretrain: { type: 'string' },
@@ -49,6 +72,7 @@ const spec = {
       env: z
         .string()
         .refine((id) => (ENV_IDS as string[]).includes(id), `expected one of ${ENV_IDS.join(', ')}`),
+      'env-option': envOptionsFlag.default({}),
       dataset: z.string().min(1).optional(),
       variant: z.enum(['scratch', 'td3bc', 'td3bc-aug']).default('td3bc-aug'),
       pretrain: z.enum(['actor', 'critic', 'both']).default('both'),
@@ -79,6 +103,8 @@ const spec = {
     '',
     'Runs one variant end to end: (world model,) offline TD3+BC, online TD3; the paper defaults.',
     '  --env ID              environment, e.g. Hopper-v5',
+    '  --env-option K=V      an environment option (repeatable), as lib/envs names them, e.g.',
+    '                        includeCfrcExtInObservation=false on Ant-v5 (default: the v5 defaults)',
     '  --dataset FILE        Minari dataset directory or D4RL .hdf5 (not for scratch)',
     '  --variant V           scratch | td3bc | td3bc-aug (default td3bc-aug)',
     '  --pretrain P          which pre-trained parts start online TD3: actor | critic | both (default both)',
@@ -118,6 +144,7 @@ export function runConfigFromFlags(f: Flags): RunConfig {
   return parseRunConfig(
     {
       env: f.env,
+      ...(Object.keys(f['env-option']).length === 0 ? {} : { envOptions: f['env-option'] }),
       dataset: scratch
         ? null
         : {
@@ -148,11 +175,20 @@ export function runConfigFromFlags(f: Flags): RunConfig {
 
 async function train(f: Flags): Promise<void> {
   const ln = f['critic-layer-norm'] ? '-ln' : '';
-  const out = f.out ?? join('runs', `${f.env}-${f.variant}-${f.pretrain}${ln}-s${f.seed}`);
+  const options = Object.keys(f['env-option']).length === 0 ? '' : '-env-options';
+  const out = f.out ?? join('runs', `${f.env}${options}-${f.variant}-${f.pretrain}${ln}-s${f.seed}`);
   if (f.dataset !== undefined && f.variant !== 'scratch' && !existsSync(f.dataset)) {
     throw new UsageError(`--dataset: ${f.dataset} does not exist`);
   }
-  const config = runConfigFromFlags(f);
+  let config: RunConfig;
+  try {
+    config = runConfigFromFlags(f);
+  } catch (err) {
+    // The env checks its own options (lib/envs): say which flag they came from.
+    const message = (err as Error).message;
+    const options = /envOptions: (.*)$/.exec(message);
+    throw new UsageError(options === null ? message : `--env-option: ${options[1]}`);
+  }
   const paths = trainPaths(out, config.worldModel);
   let progress: ProgressLine | undefined;
   // A run directory resumes only the same run.

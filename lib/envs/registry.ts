@@ -1,12 +1,22 @@
 // Environment ids -> constructors, with Gymnasium's v5 ids. Options are validated by each env's zod
 // schema (unknown keys rejected with the key named).
-import { AntEnv, type AntOptions } from './ant.ts';
-import { HalfCheetahEnv, type HalfCheetahOptions } from './half_cheetah.ts';
-import { HopperEnv, type HopperOptions } from './hopper.ts';
-import { InvertedDoublePendulumEnv, type InvertedDoublePendulumOptions } from './inverted_double_pendulum.ts';
-import { InvertedPendulumEnv, type InvertedPendulumOptions } from './inverted_pendulum.ts';
+import type { z } from 'zod';
+import { AntEnv, type AntOptions, antOptionsSchema } from './ant.ts';
+import { HalfCheetahEnv, type HalfCheetahOptions, halfCheetahOptionsSchema } from './half_cheetah.ts';
+import { HopperEnv, type HopperOptions, hopperOptionsSchema } from './hopper.ts';
+import {
+  InvertedDoublePendulumEnv,
+  type InvertedDoublePendulumOptions,
+  invertedDoublePendulumOptionsSchema,
+} from './inverted_double_pendulum.ts';
+import {
+  InvertedPendulumEnv,
+  type InvertedPendulumOptions,
+  invertedPendulumOptionsSchema,
+} from './inverted_pendulum.ts';
 import type { MujocoEnv } from './mujoco-env.ts';
-import { Walker2dEnv, type Walker2dOptions } from './walker2d.ts';
+import { parseOptions } from './options.ts';
+import { Walker2dEnv, type Walker2dOptions, walker2dOptionsSchema } from './walker2d.ts';
 
 export interface EnvOptionsById {
   'Hopper-v5': HopperOptions;
@@ -29,6 +39,23 @@ const constructors: { [K in EnvId]: (options?: EnvOptionsById[K]) => MujocoEnv }
 };
 
 export const ENV_IDS = Object.keys(constructors) as EnvId[];
+
+const optionSchemas: { [K in EnvId]: z.ZodType } = {
+  'Hopper-v5': hopperOptionsSchema,
+  'Walker2d-v5': walker2dOptionsSchema,
+  'HalfCheetah-v5': halfCheetahOptionsSchema,
+  'Ant-v5': antOptionsSchema,
+  'InvertedPendulum-v5': invertedPendulumOptionsSchema,
+  'InvertedDoublePendulum-v5': invertedDoublePendulumOptionsSchema,
+};
+
+/**
+ * Checks options for `id` as makeEnv would, without building the env (no MuJoCo model is loaded): throws an
+ * Error naming each bad option.
+ */
+export function checkEnvOptions(id: EnvId, options: Record<string, unknown>): void {
+  parseOptions(optionSchemas[id], options, id);
+}
 
 export function isEnvId(id: unknown): id is EnvId {
   return typeof id === 'string' && Object.hasOwn(constructors, id);

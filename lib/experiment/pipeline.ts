@@ -44,8 +44,8 @@ export async function runPipeline(
     progress: options.progress ?? silentProgress,
     shouldStop: options.shouldStop ?? (() => false),
   };
-  const env = makeEnv(config.env);
-  const evalEnv = makeEnv(config.env);
+  const env = makeEnv(config.env, config.envOptions);
+  const evalEnv = makeEnv(config.env, config.envOptions);
   const obsDim = env.observationSpace.shape[0];
   const actDim = env.actionSpace.shape[0];
   const maxAction = env.actionSpace.high[0]!;

@@ -1,7 +1,7 @@
 // One run of the paper's pipeline, fully specified: what `o2o train` builds from its flags and what the
 // grid builds from its spec, and what a grid child process reads from its run directory's config.json.
 import { z } from 'zod';
-import { ENV_IDS } from '../envs/registry.ts';
+import { checkEnvOptions, ENV_IDS, isEnvId } from '../envs/registry.ts';
 
 const count = z.number().int().nonnegative();
 const positive = z.number().int().positive();
@@ -42,6 +42,12 @@ export const runConfigSchema = z
      * configs and cache keys written before the option existed stay the same).
      */
     criticLayerNorm: z.literal(true).optional(),
+    /**
+     * Options of the environment, Gymnasium's make() keyword arguments in camelCase (lib/envs), e.g.
+     * { includeCfrcExtInObservation: false } on Ant-v5. Absent for the v5 defaults, so that configs written
+     * before the option existed stay the same.
+     */
+    envOptions: z.record(z.string(), z.unknown()).optional(),
     offlineSteps: count,
     onlineSteps: count,
     startSteps: count,
@@ -71,6 +77,13 @@ export const runConfigSchema = z
     }
     if (c.variant !== 'td3bc-aug' && c.augFraction !== 0)
       ctx.addIssue({ code: 'custom', path: ['augFraction'], message: `must be 0 for ${c.variant}` });
+    if (c.envOptions !== undefined && isEnvId(c.env)) {
+      try {
+        checkEnvOptions(c.env, c.envOptions);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['envOptions'], message: (err as Error).message });
+      }
+    }
     if (c.variant !== 'td3bc-aug' && c.worldModel !== undefined)
       ctx.addIssue({ code: 'custom', path: ['worldModel'], message: `only td3bc-aug uses a world model` });
   });

@@ -127,6 +127,50 @@ describe('cli/o2o train', function () {
     assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).run.criticLayerNorm, true);
   });
 
+  it('--env-option: builds the env with Gymnasium-style options, records them and names a bad one', async () => {
+    const out = join(dir, 'ant-no-contact');
+    const options = [
+      '--env-option',
+      'includeCfrcExtInObservation=false',
+      '--env-option',
+      'maxEpisodeSteps=30',
+    ];
+    const flags = [
+      '--variant',
+      'scratch',
+      '--online-steps',
+      '60',
+      '--start-steps',
+      '30',
+      '--eval-every',
+      '30',
+    ];
+    assert.equal(
+      await trainCommand.run(['--env', 'Ant-v5', '--eval-episodes', '1', ...options, ...flags, '--out', out]),
+      0,
+    );
+    // Without the 78 contact-force values, Ant-v5 observes 27 numbers.
+    assert.equal(loadAgent(join(out, 'final.safetensors')).agent.config.obsDim, 27);
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).run.envOptions, {
+      includeCfrcExtInObservation: false,
+      maxEpisodeSteps: 30,
+    });
+    // Evaluation episodes end at the 30-step limit: returns near 30 (a healthy reward of 1 a step, plus or
+    // minus a little motion), where the untrained policy's 1000-step episodes score about 1000.
+    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    for (const row of rows) assert.ok(JSON.parse(row).returnMean < 100, row);
+    await assert.rejects(
+      trainCommand.run(['--env', 'Ant-v5', '--env-option', 'contactCost=0', ...flags]),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        /--env-option: invalid options for Ant-v5: unknown option\(s\) 'contactCost'/.test(e.message),
+    );
+    await assert.rejects(
+      trainCommand.run(['--env', 'Ant-v5', '--env-option', 'contactCostWeight', ...flags]),
+      (e: unknown) => e instanceof UsageError && /--env-option.0: expected KEY=VALUE/.test(e.message),
+    );
+  });
+
   it('runs scratch without a dataset and refuses td3bc without one', async () => {
     const out = join(dir, 'scratch');
     assert.equal(
