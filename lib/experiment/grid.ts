@@ -68,6 +68,7 @@ export function expandGrid(spec: GridSpec): GridRun[] {
                 augFraction: v.variant === 'td3bc-aug' ? v.augFraction : 0,
                 ...(v.worldModel === undefined || v.worldModel === 'vae' ? {} : { worldModel: v.worldModel }),
                 ...(v.criticLayerNorm === true ? { criticLayerNorm: true } : {}),
+                ...(v.envOptions === undefined ? {} : { envOptions: v.envOptions }),
                 offlineSteps: scratch ? 0 : b.offlineSteps,
                 onlineSteps: b.onlineSteps,
                 startSteps: b.startSteps,

@@ -65,6 +65,8 @@ export interface GroupSummary {
   worldModel: WorldModelKind;
   /** LayerNorm in the critics (not the paper's networks). */
   criticLayerNorm: boolean;
+  /** The env's options ('' for Gymnasium's defaults). */
+  envOptions: string;
   label: string;
   tags: string[];
   seeds: number[];
@@ -210,6 +212,7 @@ function summariseGroup(g: Group, s: ReportSettings): GroupSummary {
     augFraction: g.key.augFraction,
     worldModel: g.key.worldModel,
     criticLayerNorm: g.key.criticLayerNorm,
+    envOptions: g.key.envOptions,
     label: g.label,
     tags: g.tags,
     seeds: g.runs.map((r) => r.config.seed),

@@ -3,6 +3,7 @@
 // LayerNorm-critics extension and the critic analysis come from layernorm-figures.ts and critic-figures.ts.
 import type { Analysis, GroupSummary } from './analysis.ts';
 import { criticFigures, criticOutcomeFigures } from './critic-figures.ts';
+import { envOptionsFigures } from './env-options-figures.ts';
 import { curveSeries, curveYLabel, type Figure, phaseAxis, slug } from './figure-parts.ts';
 import { isMainVariant, isPaperScratch, MAIN_AUG_FRACTION, scoreOf } from './groups.ts';
 import { layerNormFigures } from './layernorm-figures.ts';
@@ -15,6 +16,7 @@ export function buildFigures(a: Analysis): Figure[] {
   const pairs = a.datasets.map((d) => `${d.env}|${d.dataset}`);
   return [
     ...curveFigures(a, pairs, groups),
+    ...envOptionsFigures(a, groups),
     ...ablationFigures(a, pairs),
     ...controlFigures(a, pairs, groups),
     ...layerNormFigures(a, pairs, groups),

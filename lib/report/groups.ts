@@ -44,16 +44,33 @@ export function isMainVariant(k: {
   augFraction: number;
   worldModel?: WorldModelKind;
   criticLayerNorm?: boolean;
+  envOptions?: string;
 }): boolean {
-  if (k.criticLayerNorm === true) return false;
+  if (k.criticLayerNorm === true || (k.envOptions ?? '') !== '') return false;
   if (k.variant === 'scratch') return true;
   if (k.worldModel !== undefined && k.worldModel !== 'vae') return false;
   return k.pretrain === 'both' && (k.variant === 'td3bc' || k.augFraction === MAIN_AUG_FRACTION);
 }
 
-/** TD3 from scratch with the paper's networks: the baseline every threshold and ratio is measured against. */
-export function isPaperScratch(k: { variant: string; criticLayerNorm?: boolean }): boolean {
-  return k.variant === 'scratch' && k.criticLayerNorm !== true;
+/**
+ * TD3 from scratch with the paper's networks on the v5 env as Gymnasium makes it: the baseline every
+ * threshold and ratio is measured against.
+ */
+export function isPaperScratch(k: {
+  variant: string;
+  criticLayerNorm?: boolean;
+  envOptions?: string;
+}): boolean {
+  return k.variant === 'scratch' && k.criticLayerNorm !== true && (k.envOptions ?? '') === '';
+}
+
+/** "includeCfrcExtInObservation=false, contactCostWeight=0" (keys sorted); '' for the defaults. */
+export function describeEnvOptions(options: Readonly<Record<string, unknown>> | undefined): string {
+  if (options === undefined) return '';
+  return Object.keys(options)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(options[k])}`)
+    .join(', ');
 }
 
 export interface GroupKey {
@@ -73,6 +90,11 @@ export interface GroupKey {
    * networks.
    */
   criticLayerNorm: boolean;
+  /**
+   * The env's options (describeEnvOptions; '' for Gymnasium's defaults). Such groups, too, have their own
+   * label and stay out of the thresholds, claims and pooled statistics.
+   */
+  envOptions: string;
 }
 
 export interface Group {
@@ -107,6 +129,7 @@ export function keyOf(config: RunConfig): GroupKey {
     augFraction: config.variant === 'td3bc-aug' ? (config.augFraction ?? 0.5) : 0,
     worldModel: config.variant === 'td3bc-aug' ? (config.worldModel ?? 'vae') : 'vae',
     criticLayerNorm: config.criticLayerNorm === true,
+    envOptions: describeEnvOptions(config.envOptions),
   };
 }
 
@@ -114,7 +137,8 @@ export function groupId(k: GroupKey): string {
   // The VAE's ids as they were before the controls existed (they seed the bootstrap).
   const model = k.worldModel === 'vae' ? '' : `|${k.worldModel}`;
   const ln = k.criticLayerNorm ? '|ln' : '';
-  return `${k.env}|${k.dataset}|${k.variant}|${k.pretrain ?? '-'}|${k.augFraction}${model}${ln}`;
+  const options = k.envOptions === '' ? '' : `|env:${k.envOptions}`;
+  return `${k.env}|${k.dataset}|${k.variant}|${k.pretrain ?? '-'}|${k.augFraction}${model}${ln}${options}`;
 }
 
 /** A human label: "TD3 (scratch)", "TD3+BC → TD3", "TD3+BC+aug p=0.5 → TD3 (actor only)". */
@@ -122,9 +146,13 @@ export function variantLabel(
   k: Pick<GroupKey, 'variant' | 'pretrain' | 'augFraction'> & {
     worldModel?: WorldModelKind;
     criticLayerNorm?: boolean;
+    envOptions?: string;
   },
 ): string {
-  const ln = k.criticLayerNorm === true ? ['LayerNorm critics'] : [];
+  const ln = [
+    ...(k.criticLayerNorm === true ? ['LayerNorm critics'] : []),
+    ...((k.envOptions ?? '') === '' ? [] : [`env: ${k.envOptions}`]),
+  ];
   if (k.variant === 'scratch') return `TD3 (${['scratch', ...ln].join(', ')})`;
   const name = CONTROL_NAMES[k.worldModel ?? 'vae'];
   const model = name === undefined ? '' : ` (${name})`;
@@ -144,7 +172,8 @@ export function compareKeys(a: GroupKey, b: GroupKey): number {
     variantRank[a.variant] - variantRank[b.variant] ||
     a.augFraction - b.augFraction ||
     WORLD_MODEL_KINDS.indexOf(a.worldModel) - WORLD_MODEL_KINDS.indexOf(b.worldModel) ||
-    pretrainRank(a.pretrain) - pretrainRank(b.pretrain)
+    pretrainRank(a.pretrain) - pretrainRank(b.pretrain) ||
+    a.envOptions.localeCompare(b.envOptions)
   );
 }
 

@@ -38,6 +38,8 @@ export const runConfigSchema = z
     worldModel: z.enum(['vae', 'linear', 'copy']).optional(),
     /** LayerNorm in the critics' hidden layers (not the paper's); absent: without. */
     criticLayerNorm: z.boolean().optional(),
+    /** Options the env was built with (lib/envs names); absent: Gymnasium v5's defaults. */
+    envOptions: z.record(z.string(), z.unknown()).optional(),
     offlineSteps: count.nullable().optional(),
     onlineSteps: count,
     startSteps: count.nullable().optional(),

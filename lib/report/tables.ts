@@ -307,15 +307,16 @@ export function sweepTable(a: Analysis): Table {
 }
 
 export function scratchBaselineTable(a: Analysis): Table {
+  // With the paper's networks; on Gymnasium's env and on any other options of it (each its own row).
   const rows = a.groups
-    .filter((g) => isPaperScratch(g) && g.finalScore !== null)
+    .filter((g) => g.variant === 'scratch' && !g.criticLayerNorm && g.finalScore !== null)
     .map((g) => {
       const paper = Object.hasOwn(PAPER_SCRATCH_SCORES, g.env) ? PAPER_SCRATCH_SCORES[g.env] : undefined;
       const starts = a.runList
         .filter((r) => r.groupId === g.id && r.finished && r.startScore !== null)
         .map((r) => r.startScore!);
       return [
-        g.env,
+        g.envOptions === '' ? g.env : `${g.env} (${g.envOptions})`,
         `${g.finalScore!.mean.toFixed(1)} ± ${g.finalScore!.std.toFixed(1)}`,
         starts.length === 0 ? '–' : `${mean(starts).toFixed(1)} ± ${std(starts).toFixed(1)}`,
         `${g.finished} runs, ${g.budgets.map(formatCount).join(', ')} steps`,

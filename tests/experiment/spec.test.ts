@@ -54,6 +54,30 @@ describe('experiment spec and grid', () => {
         ),
       /variants\.v\.worldModel: only td3bc-aug uses a world model/,
     );
+    assert.throws(
+      () =>
+        parseSpec(
+          { ...tinySpec(dir), variants: { v: { variant: 'td3bc', pretrain: 'both', envOptions: {} } } },
+          's.yaml',
+        ),
+      /variants\.v\.envOptions: only scratch variants take envOptions/,
+    );
+    // Env options are the env's to check, per run, naming the run and the option.
+    const options = parseSpec(
+      {
+        ...tinySpec(dir),
+        variants: { s: { variant: 'scratch', envOptions: { resetNoiseScale: -1, colour: 'red' } } },
+        groups: [{ name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['s'] }],
+      },
+      's.yaml',
+    );
+    assert.throws(
+      () => expandGrid(options),
+      new RegExp(
+        `run ${ENV}/none/s/seed-0: invalid run config: envOptions: invalid options for ${ENV}: ` +
+          `option 'resetNoiseScale': .*; unknown option\\(s\\) 'colour'`,
+      ),
+    );
     assert.throws(() => loadSpec(join(dir, 'absent.yaml')), /absent\.yaml: cannot read the spec \(ENOENT\)/);
   });
 

@@ -416,6 +416,62 @@ describe('o2o report: build from a results tree', () => {
     }
   });
 
+  it('keeps scratch on an env with other options apart: own row, label and figure, out of the thresholds', () => {
+    const here = mkdtempSync(join(tmpdir(), 'o2o-report-env-options-'));
+    try {
+      const results = join(here, 'results');
+      writeFixtureResults(results);
+      // Walker2d's scratch runs (finals 800..1000), relabelled as Hopper-v5 runs with an option set.
+      const to = join(results, 'Hopper-v5', 'none', 'scratch-calm');
+      cpSync(join(results, 'Walker2d-v5', 'none', 'scratch'), to, { recursive: true });
+      for (const seed of readdirSync(to)) {
+        const file = join(to, seed, 'config.json');
+        const config = JSON.parse(readFileSync(file, 'utf8').replaceAll('Walker2d-v5', 'Hopper-v5'));
+        writeFileSync(
+          file,
+          JSON.stringify({ ...config, envOptions: { resetNoiseScale: 0.001, frameSkip: 4 } }),
+        );
+      }
+      const report = buildReport({
+        results,
+        out: join(here, 'report'),
+        commit: 'test-commit',
+        settings: { resamples: 100, seed: 0 },
+      });
+      const label = 'TD3 (scratch, env: frameSkip=4, resetNoiseScale=0.001)';
+      const group = report.analysis.groups.find((g) => g.label === label)!;
+      assert.equal(group.id, 'Hopper-v5|none|scratch|-|0|env:frameSkip=4, resetNoiseScale=0.001');
+      assert.equal(group.finished, 3);
+      // Hopper's threshold is still its own scratch runs' final return.
+      const hopper = report.analysis.thresholds.find(
+        (t) => t.env === 'Hopper-v5' && t.dataset === 'medium-10k',
+      )!;
+      assert.equal(hopper.threshold, EXPECTED.hopperThreshold);
+      assert.ok(!hopper.rows.some((r) => r.label === label));
+      // Its own row in the scratch baseline table, beside the paper's Hopper score, and in the aggregate.
+      const md = readFileSync(join(here, 'report', 'summary.md'), 'utf8');
+      assert.match(
+        md,
+        /\| Hopper-v5 \(frameSkip=4, resetNoiseScale=0\.001\) \| [0-9.]+ ± [0-9.]+ \| – \| 3 runs, 50k steps \| 20\.3 ± 17\.0 \|/,
+      );
+      assert.match(md, /\| Hopper-v5 \| [0-9.]+ ± [0-9.]+ \| – \| 5 runs, 50k steps \| 20\.3 ± 17\.0 \|/);
+      assert.ok(report.analysis.aggregate.some((r) => r.label === label && r.runs === 3));
+      assert.equal(report.analysis.aggregate.find((r) => r.label === 'TD3 (scratch)')!.runs, 8);
+      const figures = readdirSync(join(here, 'report', 'figures'));
+      assert.ok(figures.includes('env-options-Hopper-v5.svg'), figures.join(', '));
+      assert.ok(!figures.includes('env-options-Walker2d-v5.svg'));
+      const svg = readFileSync(join(here, 'report', 'figures', 'env-options-Hopper-v5.svg'), 'utf8');
+      assert.ok(svg.includes('frameSkip=4, resetNoiseScale=0.001'), 'the legend names the options');
+      assert.ok(
+        !readFileSync(join(here, 'report', 'figures', 'curves-Hopper-v5-medium-10k.svg'), 'utf8').includes(
+          'frameSkip',
+        ),
+      );
+    } finally {
+      rmSync(here, { recursive: true, force: true });
+    }
+  });
+
   it('quotes the paired difference of runs that share a seed beside the verdict', () => {
     const claim = (env: string, c: string) =>
       built.claims.find((x) => x.env === env && x.claim.startsWith(c))!;
@@ -539,6 +595,7 @@ describe('o2o report: build from a results tree', () => {
       pretrain: 'both',
       augFraction: 0.5,
       criticLayerNorm: false,
+      envOptions: '',
     } as const;
     assert.equal(variantLabel({ ...copy, worldModel: 'copy' }), 'TD3+BC+aug p=0.5 (copy-state model) → TD3');
     assert.equal(groupId({ ...copy, worldModel: 'copy' }), 'E|d|td3bc-aug|both|0.5|copy');
