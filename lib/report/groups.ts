@@ -64,7 +64,7 @@ export function isPaperScratch(k: {
   return k.variant === 'scratch' && k.criticLayerNorm !== true && (k.envOptions ?? '') === '';
 }
 
-/** "includeCfrcExtInObservation=false, contactCostWeight=0" (keys sorted); '' for the defaults. */
+/** "contactCostWeight=0, includeCfrcExtInObservation=false": keys sorted; '' for the defaults. */
 export function describeEnvOptions(options: Readonly<Record<string, unknown>> | undefined): string {
   if (options === undefined) return '';
   return Object.keys(options)
