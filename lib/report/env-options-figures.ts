@@ -15,26 +15,28 @@ export function envOptionsFigures(a: Analysis, groups: Map<string, GroupSummary>
     });
     if (!chosen.some((c) => groups.get(c.groupId)!.envOptions !== '')) continue;
     const shown = chosen.filter((c) => c.online.length > 0 || c.partial.length > 0);
+    // Legend-width names: the options themselves are in the caption.
+    const optioned = shown.filter((c) => !isPaperScratch(groups.get(c.groupId)!));
+    const nameOf = (i: number) =>
+      optioned.length === 1 ? 'TD3 (scratch, env options)' : `TD3 (scratch, env options ${i + 1})`;
     const title = `${env}: TD3 from scratch with other env options`;
-    let other = 0;
     out.push({
       file: `env-options-${slug(env)}.svg`,
       title,
       caption:
-        `TD3 from scratch on ${env} as Gymnasium makes it (blue) and built with other options (each its own ` +
-        'colour; the legend names them). IQM over seeds with 95% stratified bootstrap bands; faint dashed ' +
-        'lines are unfinished runs, excluded from the statistics. The scores are D4RL-normalised with the ' +
-        'same reference returns.',
+        `TD3 from scratch on ${env} as Gymnasium makes it (blue) and built with other options: ` +
+        `${optioned.map((c, i) => `${nameOf(i)}: ${groups.get(c.groupId)!.envOptions}`).join('; ')}. ` +
+        'IQM over seeds with 95% stratified bootstrap bands; faint dashed lines are unfinished runs, ' +
+        'excluded from the statistics. The scores are D4RL-normalised with the same reference returns.',
       svg: lineChart({
         title,
         ...phaseAxis(false),
         yLabel: curveYLabel(env),
         series: shown.flatMap((c) => {
-          const g = groups.get(c.groupId)!;
-          const series = curveSeries([c], groups);
-          if (isPaperScratch(g)) return series;
-          const own = colour(3 + other++);
-          return series.map((x) => ({ ...x, colour: own }));
+          const i = optioned.indexOf(c);
+          if (i < 0) return curveSeries([c], groups);
+          const own = colour(3 + i);
+          return curveSeries([{ ...c, label: nameOf(i) }], groups).map((x) => ({ ...x, colour: own }));
         }),
         width: 900,
         height: 420,

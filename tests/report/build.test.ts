@@ -461,7 +461,12 @@ describe('o2o report: build from a results tree', () => {
       assert.ok(figures.includes('env-options-Hopper-v5.svg'), figures.join(', '));
       assert.ok(!figures.includes('env-options-Walker2d-v5.svg'));
       const svg = readFileSync(join(here, 'report', 'figures', 'env-options-Hopper-v5.svg'), 'utf8');
-      assert.ok(svg.includes('frameSkip=4, resetNoiseScale=0.001'), 'the legend names the options');
+      assert.ok(svg.includes('TD3 (scratch, env options) (n=3)'), 'a legend-width name');
+      const html = readFileSync(join(here, 'report', 'index.html'), 'utf8');
+      assert.ok(
+        html.includes('TD3 (scratch, env options): frameSkip=4, resetNoiseScale=0.001'),
+        'the caption names the options',
+      );
       assert.ok(
         !readFileSync(join(here, 'report', 'figures', 'curves-Hopper-v5-medium-10k.svg'), 'utf8').includes(
           'frameSkip',
