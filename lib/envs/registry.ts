@@ -29,36 +29,31 @@ export interface EnvOptionsById {
 
 export type EnvId = keyof EnvOptionsById;
 
-const constructors: { [K in EnvId]: (options?: EnvOptionsById[K]) => MujocoEnv } = {
-  'Hopper-v5': (o) => new HopperEnv(o),
-  'Walker2d-v5': (o) => new Walker2dEnv(o),
-  'HalfCheetah-v5': (o) => new HalfCheetahEnv(o),
-  'Ant-v5': (o) => new AntEnv(o),
-  'InvertedPendulum-v5': (o) => new InvertedPendulumEnv(o),
-  'InvertedDoublePendulum-v5': (o) => new InvertedDoublePendulumEnv(o),
+/** Per id, its constructor and the schema its constructor checks its options with. */
+const registry: { [K in EnvId]: { make: (options?: EnvOptionsById[K]) => MujocoEnv; options: z.ZodType } } = {
+  'Hopper-v5': { make: (o) => new HopperEnv(o), options: hopperOptionsSchema },
+  'Walker2d-v5': { make: (o) => new Walker2dEnv(o), options: walker2dOptionsSchema },
+  'HalfCheetah-v5': { make: (o) => new HalfCheetahEnv(o), options: halfCheetahOptionsSchema },
+  'Ant-v5': { make: (o) => new AntEnv(o), options: antOptionsSchema },
+  'InvertedPendulum-v5': { make: (o) => new InvertedPendulumEnv(o), options: invertedPendulumOptionsSchema },
+  'InvertedDoublePendulum-v5': {
+    make: (o) => new InvertedDoublePendulumEnv(o),
+    options: invertedDoublePendulumOptionsSchema,
+  },
 };
 
-export const ENV_IDS = Object.keys(constructors) as EnvId[];
-
-const optionSchemas: { [K in EnvId]: z.ZodType } = {
-  'Hopper-v5': hopperOptionsSchema,
-  'Walker2d-v5': walker2dOptionsSchema,
-  'HalfCheetah-v5': halfCheetahOptionsSchema,
-  'Ant-v5': antOptionsSchema,
-  'InvertedPendulum-v5': invertedPendulumOptionsSchema,
-  'InvertedDoublePendulum-v5': invertedDoublePendulumOptionsSchema,
-};
+export const ENV_IDS = Object.keys(registry) as EnvId[];
 
 /**
  * Checks options for `id` as makeEnv would, without building the env (no MuJoCo model is loaded): throws an
  * Error naming each bad option.
  */
 export function checkEnvOptions(id: EnvId, options: Record<string, unknown>): void {
-  parseOptions(optionSchemas[id], options, id);
+  parseOptions(registry[id].options, options, id);
 }
 
 export function isEnvId(id: unknown): id is EnvId {
-  return typeof id === 'string' && Object.hasOwn(constructors, id);
+  return typeof id === 'string' && Object.hasOwn(registry, id);
 }
 
 /** Builds an environment; an unknown id or invalid options throw an Error saying what was wrong. */
@@ -67,5 +62,5 @@ export function makeEnv(id: string, options?: Record<string, unknown>): MujocoEn
 export function makeEnv(id: string, options?: Record<string, unknown>): MujocoEnv {
   if (!isEnvId(id))
     throw new Error(`unknown environment id '${String(id)}'; known ids: ${ENV_IDS.join(', ')}`);
-  return (constructors[id] as (o?: Record<string, unknown>) => MujocoEnv)(options);
+  return (registry[id].make as (o?: Record<string, unknown>) => MujocoEnv)(options);
 }
