@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ENV_IDS } from '../../lib/envs/registry.ts';
+import { checkEnvOptions, ENV_IDS, isEnvId } from '../../lib/envs/registry.ts';
 import { manifestSha256 } from '../../lib/experiment/dataset-source.ts';
 import { readJsonIfExists, writeJsonAtomic } from '../../lib/experiment/fs-atomic.ts';
 import { trainPaths } from '../../lib/experiment/paths.ts';
@@ -97,6 +97,15 @@ const spec = {
     .refine((f) => f['world-model'] === 'vae' || f.variant === 'td3bc-aug', {
       path: ['world-model'],
       message: 'only the td3bc-aug variant uses a world model',
+    })
+    .superRefine((f, ctx) => {
+      // The env checks its own options (lib/envs), here so that the error names the flag.
+      if (!isEnvId(f.env)) return;
+      try {
+        checkEnvOptions(f.env, f['env-option']);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['env-option'], message: (err as Error).message });
+      }
     }),
   help: [
     'usage: o2o train --env ID [--dataset FILE] [--variant scratch|td3bc|td3bc-aug] [flags]',
@@ -138,13 +147,18 @@ export const trainCommand: Command = {
   },
 };
 
+/** Whether any --env-option was given (without, the run's config has no envOptions at all). */
+function hasEnvOptions(f: Flags): boolean {
+  return Object.keys(f['env-option']).length > 0;
+}
+
 /** The run the flags describe (a dataset file is used whole; the grid draws subsets). */
 export function runConfigFromFlags(f: Flags): RunConfig {
   const scratch = f.variant === 'scratch';
   return parseRunConfig(
     {
       env: f.env,
-      ...(Object.keys(f['env-option']).length === 0 ? {} : { envOptions: f['env-option'] }),
+      ...(hasEnvOptions(f) ? { envOptions: f['env-option'] } : {}),
       dataset: scratch
         ? null
         : {
@@ -175,20 +189,12 @@ export function runConfigFromFlags(f: Flags): RunConfig {
 
 async function train(f: Flags): Promise<void> {
   const ln = f['critic-layer-norm'] ? '-ln' : '';
-  const options = Object.keys(f['env-option']).length === 0 ? '' : '-env-options';
+  const options = hasEnvOptions(f) ? '-env-options' : '';
   const out = f.out ?? join('runs', `${f.env}${options}-${f.variant}-${f.pretrain}${ln}-s${f.seed}`);
   if (f.dataset !== undefined && f.variant !== 'scratch' && !existsSync(f.dataset)) {
     throw new UsageError(`--dataset: ${f.dataset} does not exist`);
   }
-  let config: RunConfig;
-  try {
-    config = runConfigFromFlags(f);
-  } catch (err) {
-    // The env checks its own options (lib/envs): say which flag they came from.
-    const message = (err as Error).message;
-    const options = /envOptions: (.*)$/.exec(message);
-    throw new UsageError(options === null ? message : `--env-option: ${options[1]}`);
-  }
+  const config = runConfigFromFlags(f);
   const paths = trainPaths(out, config.worldModel);
   let progress: ProgressLine | undefined;
   // A run directory resumes only the same run.
