@@ -68,10 +68,9 @@ export function renderReport(spec: ExperimentSpec, state: RunState, runDir: stri
  * inside the run's root span, before that span and the services' last spans are exported; once every
  * service has stopped (and flushed), this makes its trace section hold the whole run.
  */
-export function rewriteReport(runDir: string): string | undefined {
+export function rewriteReport(runDir: string): void {
   const path = join(runDir, REPORT_FILE);
   const state = loadState(runDir);
-  if (state === undefined || !existsSync(path)) return undefined;
+  if (state === undefined || !existsSync(path)) return;
   writeFileAtomic(path, renderReport(specFromJson(state.specJson), state, runDir));
-  return path;
 }
