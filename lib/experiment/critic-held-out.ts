@@ -21,7 +21,12 @@ export const CRITIC_HELD_OUT_FILE = 'critic-held-out.json';
 
 const markerSchema = z.object({
   key: z
-    .object({ env: z.string().min(1), dataset: datasetSourceSchema, seed: z.number().int().min(0) })
+    .object({
+      env: z.string().min(1),
+      dataset: datasetSourceSchema,
+      seed: z.number().int().min(0),
+      envOptions: z.record(z.string(), z.unknown()).optional(),
+    })
     .passthrough(),
   finishedAt: z.string(),
 });
@@ -53,7 +58,7 @@ export async function checkEntry(dir: string, options: { force?: boolean } = {})
   const out = join(dir, CRITIC_HELD_OUT_FILE);
   const previous = readJsonIfExists(out) as Partial<CriticHeldOutFile> | undefined;
   if (!options.force && previous?.pretrainedAt === finishedAt) return 'up to date';
-  const { origin } = await loadRunDataset(key.dataset, key.env);
+  const { origin } = await loadRunDataset(key.dataset, key.env, key.envOptions);
   if (origin === undefined)
     throw new Error(`${markerPath}: the pre-training used the whole dataset: there are no held-out rows`);
   const { agent } = loadAgent(agentPath);

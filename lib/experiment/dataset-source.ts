@@ -1,9 +1,10 @@
 // The offline data of a run: a dataset file, optionally cut to a seeded subset, and the file's sha256
 // from its committed manifest (datasets/<env>/<kind>.json next to <kind>.hdf5).
 import { existsSync } from 'node:fs';
-import type { OfflineDataset } from '../data/dataset.ts';
+import { describeColumns, type OfflineDataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/load.ts';
 import { subsetDataset, subsetRows } from '../data/subset.ts';
+import { rewriteTransitions } from '../envs/derive-transitions.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { DatasetSource } from './run-config.ts';
 
@@ -31,13 +32,54 @@ export interface SubsetOrigin {
   rows: Uint32Array;
 }
 
-/** A run's offline data, and for a subset also where it came from (`origin`). */
+/**
+ * The dataset (recorded on the env's default options) as the env with `envOptions` would have recorded it
+ * (lib/envs/derive-transitions.ts); unchanged without options.
+ */
+function forEnvOptions(
+  dataset: OfflineDataset,
+  envId: string,
+  envOptions: Record<string, unknown> | undefined,
+  file: string,
+): OfflineDataset {
+  if (envOptions === undefined || Object.keys(envOptions).length === 0) return dataset;
+  const rewritten = { ...dataset, ...rewriteTransitions(envId, envOptions, dataset, `dataset ${file}`) };
+  // Same provenance; counts, returns and checksum are the rewritten rows'.
+  const {
+    envId: id,
+    policy,
+    seed,
+    generatorVersion,
+    subset,
+    nextObservationsReconstructed,
+    behaviour,
+  } = dataset.metadata;
+  return {
+    ...rewritten,
+    metadata: describeColumns(rewritten, {
+      envId: id,
+      policy,
+      seed,
+      generatorVersion,
+      ...(subset ? { subset } : {}),
+      ...(nextObservationsReconstructed ? { nextObservationsReconstructed } : {}),
+      ...(behaviour ? { behaviour } : {}),
+    }),
+  };
+}
+
+/**
+ * A run's offline data, rewritten for the run's env options if it has any, and for a subset also where it
+ * came from (`origin`).
+ */
 export async function loadRunDataset(
   source: DatasetSource,
   envId: string,
+  envOptions?: Record<string, unknown>,
 ): Promise<{ dataset: OfflineDataset; origin?: SubsetOrigin }> {
   if (!existsSync(source.file)) throw new Error(`dataset ${source.file} does not exist`);
-  const { dataset } = await loadDataset(source.file, { envId });
+  const loaded = await loadDataset(source.file, { envId });
+  const dataset = forEnvOptions(loaded.dataset, envId, envOptions, source.file);
   if (source.transitions === null) return { dataset };
   const options = {
     count: source.transitions,

@@ -45,6 +45,7 @@ export function offlineKey(c: StageContext['config']) {
     // Only when set: keys written before the option existed stay valid for the VAE.
     ...(c.worldModel === undefined ? {} : { worldModel: c.worldModel }),
     ...(c.criticLayerNorm === undefined ? {} : { criticLayerNorm: c.criticLayerNorm }),
+    ...(c.envOptions === undefined ? {} : { envOptions: c.envOptions }),
     offlineSteps: c.offlineSteps,
     wmEpochs: usesWorldModel(c) ? c.wmEpochs : null,
     evalEvery: c.evalEvery,

@@ -2,6 +2,7 @@
 // results/<env>/<dataset>/<variant>/seed-<s>/ and shares world models and offline pre-trainings between
 // runs in results/<env>/<dataset>/_pretrained/. Large files always live under a `checkpoints/` folder
 // (git-ignored) except in `o2o train`'s --out, which is not committed anyway.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 export interface WorldModelPaths {
@@ -91,17 +92,29 @@ export interface CacheEntryOf {
   seed: number;
   worldModel?: ControlModel | undefined;
   criticLayerNorm?: true | undefined;
+  envOptions?: Record<string, unknown> | undefined;
+}
+
+/**
+ * `-env<8 hex>`, from the options with sorted keys, for entries built on an env with options (their
+ * markers' keys hold the options themselves); '' without options.
+ */
+export function envOptionsTag(options: Record<string, unknown> | undefined): string {
+  if (options === undefined) return '';
+  const sorted = Object.fromEntries(Object.entries(options).sort(([a], [b]) => a.localeCompare(b)));
+  return `-env${createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 8)}`;
 }
 
 /**
  * The offline cache entry's name: TD3+BC with or without augmentation (and by which model), with LayerNorm
- * critics or not, seed.
+ * critics or not, on an env with options or not, seed.
  */
 export function offlineEntryName(c: CacheEntryOf): string {
   const ln = c.criticLayerNorm === true ? '-ln' : '';
-  if (c.augFraction === 0) return `bc${ln}-seed-${c.seed}`;
+  const env = envOptionsTag(c.envOptions);
+  if (c.augFraction === 0) return `bc${ln}${env}-seed-${c.seed}`;
   const model = c.worldModel === undefined ? '' : `-${c.worldModel}`;
-  return `aug-${c.augFraction}${model}${ln}-seed-${c.seed}`;
+  return `aug-${c.augFraction}${model}${ln}${env}-seed-${c.seed}`;
 }
 
 /** A grid run: its own directory plus the shared cache of its (env, dataset). */
@@ -109,10 +122,8 @@ export function gridPaths(runDir: string, datasetDir: string, c: CacheEntryOf): 
   const shared = pretrainedDir(datasetDir);
   const { seed, worldModel } = c;
   // The world model does not depend on the critics: runs with and without LayerNorm share it.
-  const wm = join(
-    shared,
-    worldModel === undefined ? `world-model-seed-${seed}` : `world-model-${worldModel}-seed-${seed}`,
-  );
+  const model = worldModel === undefined ? '' : `-${worldModel}`;
+  const wm = join(shared, `world-model${model}${envOptionsTag(c.envOptions)}-seed-${seed}`);
   const off = join(shared, offlineEntryName(c));
   return {
     ...runFiles(runDir),

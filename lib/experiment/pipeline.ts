@@ -3,6 +3,7 @@
 // Every stage resumes: the world model and the offline agent are cached (and shared between runs
 // through `paths`), offline pre-training checkpoints every segment, online training at episode ends.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { OfflineDataset } from '../data/dataset.ts';
 import { makeEnv } from '../envs/registry.ts';
 import { saveAgent } from '../rl/agent-checkpoint.ts';
@@ -70,7 +71,7 @@ export async function runPipeline(
     } else {
       options.onStage?.('dataset');
       const source = config.dataset!;
-      const loaded = await loadRunDataset(source, config.env);
+      const loaded = await loadRunDataset(source, config.env, config.envOptions);
       dataset = loaded.dataset;
       if (dataset.obsDim !== obsDim || dataset.actDim !== actDim) {
         throw new Error(
@@ -121,6 +122,8 @@ export async function runPipeline(
       });
       if (result === 'interrupted') return { status: 'interrupted' };
       online = result;
+      // Its folder exists only if an online checkpoint was taken (not in runs shorter than the interval).
+      mkdirSync(dirname(paths.finalAgent), { recursive: true });
       saveAgent(paths.finalAgent, result.agent, { phase: 'online', variant: config.variant });
     } else {
       metrics.reset(offlineMetrics);

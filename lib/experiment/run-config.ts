@@ -1,6 +1,7 @@
 // One run of the paper's pipeline, fully specified: what `o2o train` builds from its flags and what the
 // grid builds from its spec, and what a grid child process reads from its run directory's config.json.
 import { z } from 'zod';
+import { checkRewritable } from '../envs/derive-transitions.ts';
 import { checkEnvOptions, ENV_IDS, isEnvId } from '../envs/registry.ts';
 
 const count = z.number().int().nonnegative();
@@ -80,6 +81,9 @@ export const runConfigSchema = z
     if (c.envOptions !== undefined && isEnvId(c.env)) {
       try {
         checkEnvOptions(c.env, c.envOptions);
+        // A pre-trained run learns from its dataset rewritten for the options: they must be derivable.
+        if (c.variant !== 'scratch' && Object.keys(c.envOptions).length > 0)
+          checkRewritable(c.env, c.envOptions, `${c.variant} learns from a dataset recorded on the defaults`);
       } catch (err) {
         ctx.addIssue({ code: 'custom', path: ['envOptions'], message: (err as Error).message });
       }

@@ -44,17 +44,12 @@ const variantSchema = z
     criticLayerNorm: z.boolean().optional(),
     /**
      * Options of the environment (lib/envs names: Gymnasium's make() keyword arguments in camelCase),
-     * checked per run against its env. Scratch only: shared pre-trainings are keyed without them.
+     * checked per run against its env. A pre-trained variant learns from the dataset rewritten for them
+     * (lib/envs/derive-transitions.ts), and its shared pre-trainings are entries of their own.
      */
     envOptions: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.envOptions !== undefined && v.variant !== 'scratch')
-      ctx.addIssue({
-        code: 'custom',
-        path: ['envOptions'],
-        message: 'only scratch variants take envOptions (shared pre-trainings are keyed without them)',
-      });
     if (v.worldModel !== undefined && v.variant !== 'td3bc-aug')
       ctx.addIssue({ code: 'custom', path: ['worldModel'], message: 'only td3bc-aug uses a world model' });
     if (v.variant === 'scratch' && (v.pretrain !== undefined || v.augFraction !== undefined))

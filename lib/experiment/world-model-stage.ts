@@ -28,8 +28,12 @@ import { checkRebuiltText, describeRebuildCheck } from './rebuild-check.ts';
 
 export function worldModelKey(c: StageContext['config']) {
   const key = { env: c.env, dataset: c.dataset, seed: c.seed, wmEpochs: c.wmEpochs };
-  // Only when set: keys written before the option existed stay valid for the VAE.
-  return c.worldModel === undefined ? key : { ...key, worldModel: c.worldModel };
+  // Only when set: keys written before the options existed stay valid.
+  return {
+    ...key,
+    ...(c.worldModel === undefined ? {} : { worldModel: c.worldModel }),
+    ...(c.envOptions === undefined ? {} : { envOptions: c.envOptions }),
+  };
 }
 
 function loadModel(c: StageContext['config'], file: string): ReseedableWorldModel {

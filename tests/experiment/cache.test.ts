@@ -22,6 +22,7 @@ import { estimateRun, type StageHistory } from '../../lib/experiment/run-estimat
 import { readJsonl } from '../../lib/experiment/run-log.ts';
 import { parseSpec } from '../../lib/experiment/spec.ts';
 import { formatStatus, gridStatus } from '../../lib/experiment/status.ts';
+import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
 import type { CriticTrainVsHeldOut } from '../../lib/rl/critic-diagnostics.ts';
 import { ENV, makeDatasets, tinySpec, writeSpec } from './fixtures.ts';
 
@@ -316,6 +317,78 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     const copyReport = readFileSync(copy.paths.worldModel.report, 'utf8');
     assert.match(copyReport, /world model copy-state, stochastic .* 1\.000\n/);
     assert.ok(existsSync(copy.paths.done));
+  });
+
+  it('pre-trains on an env with options from the dataset rewritten for them, in entries of their own', async () => {
+    // A tiny random Ant-v5 dataset, recorded on the defaults (105-dim observations).
+    const datasets = await makeDatasets(dir, { envId: 'Ant-v5', transitions: 300, name: 'ant-datasets' });
+    const noContact = { includeCfrcExtInObservation: false, contactCostWeight: 0 };
+    const spec = tinySpec(dir, {
+      resultsDir: join(dir, 'results-options'),
+      datasetsDir: datasets,
+      budgets: {
+        ...(tinySpec(dir)['budgets'] as object),
+        onlineSteps: 30,
+        offlineSteps: 60,
+        evalEpisodes: 1,
+      },
+      datasets: { 'random-200': { kind: 'random', transitions: 200, by: 'transition' } },
+      variants: {
+        'td3bc-aug-both': { variant: 'td3bc-aug', pretrain: 'both', augFraction: 0.5 },
+        'td3bc-aug-both-nocontact': {
+          variant: 'td3bc-aug',
+          pretrain: 'both',
+          augFraction: 0.5,
+          envOptions: noContact,
+        },
+      },
+      groups: [
+        {
+          name: 'main',
+          tier: 0,
+          envs: ['Ant-v5'],
+          datasets: ['random-200'],
+          variants: ['td3bc-aug-both', 'td3bc-aug-both-nocontact'],
+        },
+      ],
+    });
+    const file = writeSpec(dir, 'options', spec);
+    const [plain, optioned] = expandGrid(parseSpec(spec, file)) as [
+      ReturnType<typeof expandGrid>[0],
+      ReturnType<typeof expandGrid>[0],
+    ];
+    // The entries' names carry a tag of the options; the default env's are named as before.
+    assert.match(
+      optioned.paths.worldModel.marker,
+      /_pretrained\/world-model-env[0-9a-f]{8}-seed-0\/world-model\.json$/,
+    );
+    assert.match(
+      optioned.paths.offline.marker,
+      /_pretrained\/aug-0\.5-env[0-9a-f]{8}-seed-0\/offline\.json$/,
+    );
+    assert.match(plain.paths.offline.marker, /_pretrained\/aug-0\.5-seed-0\/offline\.json$/);
+    assert.equal(await experimentCommand.run(['run', file]), 0);
+    const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+    assert.deepEqual(json(optioned.paths.worldModel.marker).key.envOptions, noContact);
+    assert.deepEqual(json(optioned.paths.offline.marker).key.envOptions, noContact);
+    assert.ok(!('envOptions' in json(plain.paths.offline.marker).key), 'default-env keys as before');
+    assert.equal(loadAgent(optioned.paths.offline.agent).agent.config.obsDim, 27);
+    assert.equal(loadAgent(plain.paths.offline.agent).agent.config.obsDim, 105);
+    assert.ok(existsSync(optioned.paths.done) && existsSync(plain.paths.done));
+    // The subset keeps the same rows; the rewritten rows lose the contact forces and their cost.
+    const source = optioned.config.dataset!;
+    const before = await loadRunDataset(source, 'Ant-v5');
+    const after = await loadRunDataset(source, 'Ant-v5', noContact);
+    assert.deepEqual(after.origin!.rows, before.origin!.rows);
+    assert.equal(after.dataset.obsDim, 27);
+    assert.deepEqual(after.dataset.observations.subarray(0, 27), before.dataset.observations.subarray(0, 27));
+    assert.ok(
+      after.dataset.rewards.some((r, i) => r > before.dataset.rewards[i]!),
+      'contact cost removed',
+    );
+    assert.notEqual(after.dataset.metadata.checksum, before.dataset.metadata.checksum);
+    // The critic's held-out check reads the dataset as the entry was built on it.
+    assert.equal(await checkEntry(dirname(optioned.paths.offline.marker)), 'written');
   });
 
   it('a lock is exclusive while its owner lives and taken over when the owner is dead', () => {

@@ -10,16 +10,20 @@ import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
 
 export const ENV = 'InvertedPendulum-v5';
 
-export async function makeDatasets(dir: string): Promise<string> {
-  const datasets = join(dir, 'datasets');
-  mkdirSync(join(datasets, ENV), { recursive: true });
-  const env = makeEnv(ENV);
-  const data = collectDataset(env, uniformRandomPolicy(env), 600, 3, 'uniform random');
+/** <dir>/<name>/<envId>/random.hdf5 (600 uniformly random transitions unless told) and its manifest. */
+export async function makeDatasets(
+  dir: string,
+  { envId = ENV, transitions = 600, name = 'datasets' } = {},
+): Promise<string> {
+  const datasets = join(dir, name);
+  mkdirSync(join(datasets, envId), { recursive: true });
+  const env = makeEnv(envId);
+  const data = collectDataset(env, uniformRandomPolicy(env), transitions, 3, 'uniform random');
   env.close();
-  const file = await saveDataset(data, 'd4rl', join(datasets, ENV, 'random.hdf5'));
+  const file = await saveDataset(data, 'd4rl', join(datasets, envId, 'random.hdf5'));
   // The manifest scripts/make-datasets.sh writes next to each file: the grid needs its sha256.
   const sha256 = `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
-  writeFileSync(join(datasets, ENV, 'random.json'), JSON.stringify({ file, sha256 }));
+  writeFileSync(join(datasets, envId, 'random.json'), JSON.stringify({ file, sha256 }));
   return datasets;
 }
 

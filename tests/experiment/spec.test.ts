@@ -54,13 +54,21 @@ describe('experiment spec and grid', () => {
         ),
       /variants\.v\.worldModel: only td3bc-aug uses a world model/,
     );
+    // A pre-trained variant's options must be derivable from the dataset, recorded on the defaults.
+    const underived = parseSpec(
+      {
+        ...tinySpec(dir),
+        variants: { v: { variant: 'td3bc', pretrain: 'both', envOptions: { resetNoiseScale: 0.1 } } },
+        groups: [{ name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['v'] }],
+      },
+      's.yaml',
+    );
     assert.throws(
-      () =>
-        parseSpec(
-          { ...tinySpec(dir), variants: { v: { variant: 'td3bc', pretrain: 'both', envOptions: {} } } },
-          's.yaml',
-        ),
-      /variants\.v\.envOptions: only scratch variants take envOptions/,
+      () => expandGrid(underived),
+      new RegExp(
+        `run ${ENV}/random-400/v/seed-0: invalid run config: envOptions: td3bc learns from a dataset ` +
+          `recorded on the defaults: transitions recorded on ${ENV}'s default options cannot be rewritten`,
+      ),
     );
     // Env options are the env's to check, per run, naming the run and the option.
     const options = parseSpec(
