@@ -10,12 +10,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { checkEnvOptions, ENV_IDS, isEnvId } from '../../lib/envs/registry.ts';
+import { ENV_IDS, isEnvId } from '../../lib/envs/registry.ts';
 import { manifestSha256 } from '../../lib/experiment/dataset-source.ts';
 import { readJsonIfExists, writeJsonAtomic } from '../../lib/experiment/fs-atomic.ts';
 import { trainPaths } from '../../lib/experiment/paths.ts';
 import { runPipeline } from '../../lib/experiment/pipeline.ts';
-import { parseRunConfig, type RunConfig } from '../../lib/experiment/run-config.ts';
+import { checkRunEnvOptions, parseRunConfig, type RunConfig } from '../../lib/experiment/run-config.ts';
 import { type CommandSpec, integerFlag, parseFlags, UsageError } from '../args.ts';
 import type { Command } from '../commands.ts';
 import { ProgressLine } from '../progress.ts';
@@ -102,7 +102,7 @@ const spec = {
       // The env checks its own options (lib/envs), here so that the error names the flag.
       if (!isEnvId(f.env)) return;
       try {
-        checkEnvOptions(f.env, f['env-option']);
+        checkRunEnvOptions(f.env, f.variant, f['env-option']);
       } catch (err) {
         ctx.addIssue({ code: 'custom', path: ['env-option'], message: (err as Error).message });
       }
@@ -113,7 +113,9 @@ const spec = {
     'Runs one variant end to end: (world model,) offline TD3+BC, online TD3; the paper defaults.',
     '  --env ID              environment, e.g. Hopper-v5',
     '  --env-option K=V      an environment option (repeatable), as lib/envs names them, e.g.',
-    '                        includeCfrcExtInObservation=false on Ant-v5 (default: the v5 defaults)',
+    '                        includeCfrcExtInObservation=false on Ant-v5 (default: the v5 defaults);',
+    '                        the dataset, recorded on the defaults, is rewritten for them where that is',
+    '                        exact (Ant-v5: includeCfrcExtInObservation, contactCostWeight)',
     '  --dataset FILE        Minari dataset directory or D4RL .hdf5 (not for scratch)',
     '  --variant V           scratch | td3bc | td3bc-aug (default td3bc-aug)',
     '  --pretrain P          which pre-trained parts start online TD3: actor | critic | both (default both)',

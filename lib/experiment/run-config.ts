@@ -2,7 +2,7 @@
 // grid builds from its spec, and what a grid child process reads from its run directory's config.json.
 import { z } from 'zod';
 import { checkRewritable } from '../envs/derive-transitions.ts';
-import { checkEnvOptions, ENV_IDS, isEnvId } from '../envs/registry.ts';
+import { checkEnvOptions, ENV_IDS, type EnvId, isEnvId } from '../envs/registry.ts';
 
 const count = z.number().int().nonnegative();
 const positive = z.number().int().positive();
@@ -80,10 +80,7 @@ export const runConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['augFraction'], message: `must be 0 for ${c.variant}` });
     if (c.envOptions !== undefined && isEnvId(c.env)) {
       try {
-        checkEnvOptions(c.env, c.envOptions);
-        // A pre-trained run learns from its dataset rewritten for the options: they must be derivable.
-        if (c.variant !== 'scratch' && Object.keys(c.envOptions).length > 0)
-          checkRewritable(c.env, c.envOptions, `${c.variant} learns from a dataset recorded on the defaults`);
+        checkRunEnvOptions(c.env, c.variant, c.envOptions);
       } catch (err) {
         ctx.addIssue({ code: 'custom', path: ['envOptions'], message: (err as Error).message });
       }
@@ -91,6 +88,16 @@ export const runConfigSchema = z
     if (c.variant !== 'td3bc-aug' && c.worldModel !== undefined)
       ctx.addIssue({ code: 'custom', path: ['worldModel'], message: `only td3bc-aug uses a world model` });
   });
+/**
+ * Throws naming the option unless the env takes `options` and, for a pre-trained variant, its dataset
+ * (recorded on the env's defaults) can be rewritten for them.
+ */
+export function checkRunEnvOptions(env: EnvId, variant: string, options: Record<string, unknown>): void {
+  checkEnvOptions(env, options);
+  if (variant !== 'scratch' && Object.keys(options).length > 0)
+    checkRewritable(env, options, `${variant} learns from a dataset recorded on the defaults`);
+}
+
 export type RunConfig = z.output<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 

@@ -169,6 +169,19 @@ describe('cli/o2o train', function () {
       trainCommand.run(['--env', 'Ant-v5', '--env-option', 'contactCostWeight', ...flags]),
       (e: unknown) => e instanceof UsageError && /--env-option.0: expected KEY=VALUE/.test(e.message),
     );
+    // A pre-trained run's dataset is recorded on the defaults: only options derivable from it are taken.
+    await assert.rejects(
+      trainCommand.run([
+        ...flags,
+        ...['--env', 'Ant-v5', '--variant', 'td3bc', '--dataset', 'any.hdf5'],
+        ...['--env-option', 'healthyReward=2'],
+      ]),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        /--env-option: td3bc learns from a dataset recorded on the defaults: option 'healthyReward' of Ant-v5 cannot be derived/.test(
+          e.message,
+        ),
+    );
   });
 
   it('runs scratch without a dataset and refuses td3bc without one', async () => {
