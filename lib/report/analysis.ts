@@ -313,7 +313,7 @@ function curves(groups: Group[], offlineOnly: RunRecord[], s: ReportSettings): R
         if (rows.length === 0) {
           const shared = offlineOnly.find(
             (o) =>
-              o.config.env === r.config.env &&
+              keyOf(o.config).env === g.key.env &&
               keyOf(o.config).dataset === g.key.dataset &&
               keyOf(o.config).augFraction === g.key.augFraction &&
               keyOf(o.config).worldModel === g.key.worldModel &&

@@ -1,22 +1,24 @@
 // TD3 from scratch on an env built with other options than Gymnasium's defaults (e.g. Ant-v5 without its
-// contact forces), beside scratch on the env as Gymnasium makes it: one figure per env that has such runs.
+// contact forces; a task env of its own), beside scratch on the env as Gymnasium makes it: one figure per
+// env id that has such runs.
 import type { Analysis, GroupSummary } from './analysis.ts';
 import { curveSeries, curveYLabel, type Figure, phaseAxis, slug } from './figure-parts.ts';
-import { isPaperScratch } from './groups.ts';
+import { baseEnv } from './groups.ts';
 import { lineChart } from './svg/line-chart.ts';
 import { colour } from './svg/palette.ts';
 
 export function envOptionsFigures(a: Analysis, groups: Map<string, GroupSummary>): Figure[] {
   const out: Figure[] = [];
-  for (const env of [...new Set(a.groups.map((g) => g.env))].sort()) {
-    const chosen = (a.curves[`${env}|none`] ?? []).filter((c) => {
-      const g = groups.get(c.groupId);
-      return g !== undefined && g.variant === 'scratch' && !g.criticLayerNorm;
-    });
-    if (!chosen.some((c) => groups.get(c.groupId)!.envOptions !== '')) continue;
-    const shown = chosen.filter((c) => c.online.length > 0 || c.partial.length > 0);
+  for (const env of [...new Set(a.groups.map((g) => baseEnv(g.env)))].sort()) {
+    const scratch = a.groups.filter(
+      (g) => baseEnv(g.env) === env && g.variant === 'scratch' && !g.criticLayerNorm,
+    );
+    if (!scratch.some((g) => g.envOptions !== '')) continue;
+    const shown = scratch
+      .flatMap((g) => (a.curves[`${g.env}|none`] ?? []).filter((c) => c.groupId === g.id))
+      .filter((c) => c.online.length > 0 || c.partial.length > 0);
     // Legend-width names: the options themselves are in the caption.
-    const optioned = shown.filter((c) => !isPaperScratch(groups.get(c.groupId)!));
+    const optioned = shown.filter((c) => groups.get(c.groupId)!.envOptions !== '');
     const nameOf = (i: number) =>
       optioned.length === 1 ? 'TD3 (scratch, env options)' : `TD3 (scratch, env options ${i + 1})`;
     const title = `${env}: TD3 from scratch with other env options`;

@@ -44,24 +44,19 @@ export function isMainVariant(k: {
   augFraction: number;
   worldModel?: WorldModelKind;
   criticLayerNorm?: boolean;
-  envOptions?: string;
 }): boolean {
-  if (k.criticLayerNorm === true || (k.envOptions ?? '') !== '') return false;
+  if (k.criticLayerNorm === true) return false;
   if (k.variant === 'scratch') return true;
   if (k.worldModel !== undefined && k.worldModel !== 'vae') return false;
   return k.pretrain === 'both' && (k.variant === 'td3bc' || k.augFraction === MAIN_AUG_FRACTION);
 }
 
 /**
- * TD3 from scratch with the paper's networks on the v5 env as Gymnasium makes it: the baseline every
- * threshold and ratio is measured against.
+ * TD3 from scratch with the paper's networks: the baseline every threshold and ratio of its task env
+ * (the env with its options, taskEnv) is measured against.
  */
-export function isPaperScratch(k: {
-  variant: string;
-  criticLayerNorm?: boolean;
-  envOptions?: string;
-}): boolean {
-  return k.variant === 'scratch' && k.criticLayerNorm !== true && (k.envOptions ?? '') === '';
+export function isPaperScratch(k: { variant: string; criticLayerNorm?: boolean }): boolean {
+  return k.variant === 'scratch' && k.criticLayerNorm !== true;
 }
 
 /** "contactCostWeight=0, includeCfrcExtInObservation=false": keys sorted; '' for the defaults. */
@@ -73,7 +68,23 @@ export function describeEnvOptions(options: Readonly<Record<string, unknown>> | 
     .join(', ');
 }
 
+/**
+ * The env a task runs on: the id, with the env's options (describeEnvOptions) when they are not
+ * Gymnasium's defaults, "Ant-v5 (contactCostWeight=0, includeCfrcExtInObservation=false)": another task,
+ * with its own scratch baseline, thresholds and claims.
+ */
+export function taskEnv(env: string, envOptions: string): string {
+  return envOptions === '' ? env : `${env} (${envOptions})`;
+}
+
+/** The env id of a task env. */
+export function baseEnv(env: string): string {
+  const at = env.indexOf(' (');
+  return at < 0 ? env : env.slice(0, at);
+}
+
 export interface GroupKey {
+  /** The task env (taskEnv): the env id, with its options if any. */
   env: string;
   /** Dataset label, e.g. "medium-10k"; "none" for TD3 from scratch. */
   dataset: string;
@@ -90,10 +101,7 @@ export interface GroupKey {
    * networks.
    */
   criticLayerNorm: boolean;
-  /**
-   * The env's options (describeEnvOptions; '' for Gymnasium's defaults). Such groups, too, have their own
-   * label and stay out of the thresholds, claims and pooled statistics.
-   */
+  /** The env's options (describeEnvOptions; '' for Gymnasium's defaults), also part of `env`. */
   envOptions: string;
 }
 
@@ -121,15 +129,16 @@ export function datasetLabel(dataset: RunConfig['dataset']): string {
 
 export function keyOf(config: RunConfig): GroupKey {
   const scratch = config.variant === 'scratch';
+  const envOptions = describeEnvOptions(config.envOptions);
   return {
-    env: config.env,
+    env: taskEnv(config.env, envOptions),
     dataset: scratch ? 'none' : datasetLabel(config.dataset),
     variant: config.variant,
     pretrain: scratch ? null : (config.pretrain ?? 'both'),
     augFraction: config.variant === 'td3bc-aug' ? (config.augFraction ?? 0.5) : 0,
     worldModel: config.variant === 'td3bc-aug' ? (config.worldModel ?? 'vae') : 'vae',
     criticLayerNorm: config.criticLayerNorm === true,
-    envOptions: describeEnvOptions(config.envOptions),
+    envOptions,
   };
 }
 
@@ -138,7 +147,7 @@ export function groupId(k: GroupKey): string {
   const model = k.worldModel === 'vae' ? '' : `|${k.worldModel}`;
   const ln = k.criticLayerNorm ? '|ln' : '';
   const options = k.envOptions === '' ? '' : `|env:${k.envOptions}`;
-  return `${k.env}|${k.dataset}|${k.variant}|${k.pretrain ?? '-'}|${k.augFraction}${model}${ln}${options}`;
+  return `${baseEnv(k.env)}|${k.dataset}|${k.variant}|${k.pretrain ?? '-'}|${k.augFraction}${model}${ln}${options}`;
 }
 
 /** A human label: "TD3 (scratch)", "TD3+BC → TD3", "TD3+BC+aug p=0.5 → TD3 (actor only)". */
@@ -146,13 +155,10 @@ export function variantLabel(
   k: Pick<GroupKey, 'variant' | 'pretrain' | 'augFraction'> & {
     worldModel?: WorldModelKind;
     criticLayerNorm?: boolean;
-    envOptions?: string;
   },
 ): string {
-  const ln = [
-    ...(k.criticLayerNorm === true ? ['LayerNorm critics'] : []),
-    ...((k.envOptions ?? '') === '' ? [] : [`env: ${k.envOptions}`]),
-  ];
+  // The env's options are not named here: they are part of the task env, which every table gives.
+  const ln = k.criticLayerNorm === true ? ['LayerNorm critics'] : [];
   if (k.variant === 'scratch') return `TD3 (${['scratch', ...ln].join(', ')})`;
   const name = CONTROL_NAMES[k.worldModel ?? 'vae'];
   const model = name === undefined ? '' : ` (${name})`;

@@ -12,6 +12,7 @@ import {
 import { formatFrozen } from './frozen-runs.ts';
 import {
   augmentationSetting,
+  baseEnv,
   isMainVariant,
   isPaperScratch,
   MAIN_AUG_FRACTION,
@@ -311,12 +312,13 @@ export function scratchBaselineTable(a: Analysis): Table {
   const rows = a.groups
     .filter((g) => g.variant === 'scratch' && !g.criticLayerNorm && g.finalScore !== null)
     .map((g) => {
-      const paper = Object.hasOwn(PAPER_SCRATCH_SCORES, g.env) ? PAPER_SCRATCH_SCORES[g.env] : undefined;
+      const env = baseEnv(g.env);
+      const paper = Object.hasOwn(PAPER_SCRATCH_SCORES, env) ? PAPER_SCRATCH_SCORES[env] : undefined;
       const starts = a.runList
         .filter((r) => r.groupId === g.id && r.finished && r.startScore !== null)
         .map((r) => r.startScore!);
       return [
-        g.envOptions === '' ? g.env : `${g.env} (${g.envOptions})`,
+        g.env,
         `${g.finalScore!.mean.toFixed(1)} ± ${g.finalScore!.std.toFixed(1)}`,
         starts.length === 0 ? '–' : `${mean(starts).toFixed(1)} ± ${std(starts).toFixed(1)}`,
         `${g.finished} runs, ${g.budgets.map(formatCount).join(', ')} steps`,
@@ -336,7 +338,11 @@ export function scratchBaselineTable(a: Analysis): Table {
 /** Notes on the paper's environments, for the envs of the scratch baseline table. */
 export function scratchBaselineNotes(a: Analysis): string[] {
   const envs = [
-    ...new Set(a.groups.filter((g) => isPaperScratch(g) && g.finalScore !== null).map((g) => g.env)),
+    ...new Set(
+      a.groups
+        .filter((g) => isPaperScratch(g) && g.envOptions === '' && g.finalScore !== null)
+        .map((g) => g.env),
+    ),
   ];
   return envs.sort().flatMap((env) => {
     const note = paperEnvironmentNote(env);

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { hashSeed, type ReportSettings, roundInterval } from './analysis-common.ts';
-import { datasetLabel } from './groups.ts';
+import { datasetLabel, describeEnvOptions, taskEnv } from './groups.ts';
 import { datasetSchema, findDirsHolding, ResultsError, readJsonFile, runConfigSchema } from './results.ts';
 import { type Interval, iqmInterval } from './stats.ts';
 
@@ -94,7 +94,12 @@ export function parseHeldOutReport(path: string, text: string): HeldOutRow[] {
 const markerSchema = z
   .object({
     key: z
-      .object({ env: z.string().min(1), dataset: datasetSchema, seed: z.number().int().nonnegative() })
+      .object({
+        env: z.string().min(1),
+        dataset: datasetSchema,
+        seed: z.number().int().nonnegative(),
+        envOptions: z.record(z.string(), z.unknown()).optional(),
+      })
       .passthrough(),
   })
   .passthrough();
@@ -104,7 +109,12 @@ export function readWorldModelReports(root: string): WorldModelReport[] {
   return findDirsHolding(root, [REPORT_FILE]).map((dir) => {
     const marker = join(dir, 'world-model.json');
     const config = join(dir, 'config.json');
-    let owner: { env: string; dataset?: z.output<typeof datasetSchema> | null; seed: number };
+    let owner: {
+      env: string;
+      dataset?: z.output<typeof datasetSchema> | null;
+      seed: number;
+      envOptions?: Record<string, unknown> | undefined;
+    };
     if (existsSync(marker)) owner = readJsonFile(markerSchema, marker).key;
     else if (existsSync(config)) owner = readJsonFile(runConfigSchema, config);
     else
@@ -118,7 +128,7 @@ export function readWorldModelReports(root: string): WorldModelReport[] {
           .split('\n')
           .map((l) => MODEL_ROW.exec(l)?.[1])
           .find((m) => m !== undefined) ?? 'none',
-      env: owner.env,
+      env: taskEnv(owner.env, describeEnvOptions(owner.envOptions)),
       dataset: datasetLabel(owner.dataset),
       seed: owner.seed,
       rows: parseHeldOutReport(path, text),

@@ -416,50 +416,73 @@ describe('o2o report: build from a results tree', () => {
     }
   });
 
-  it('keeps scratch on an env with other options apart: own row, label and figure, out of the thresholds', () => {
+  it('makes an env with other options a task of its own: own scratch baseline, thresholds, row and figures', () => {
     const here = mkdtempSync(join(tmpdir(), 'o2o-report-env-options-'));
     try {
       const results = join(here, 'results');
       writeFixtureResults(results);
-      // Walker2d's scratch runs (finals 800..1000), relabelled as Hopper-v5 runs with an option set.
-      const to = join(results, 'Hopper-v5', 'none', 'scratch-calm');
-      cpSync(join(results, 'Walker2d-v5', 'none', 'scratch'), to, { recursive: true });
-      for (const seed of readdirSync(to)) {
-        const file = join(to, seed, 'config.json');
-        const config = JSON.parse(readFileSync(file, 'utf8').replaceAll('Walker2d-v5', 'Hopper-v5'));
-        writeFileSync(
-          file,
-          JSON.stringify({ ...config, envOptions: { resetNoiseScale: 0.001, frameSkip: 4 } }),
-        );
-      }
+      const options = { resetNoiseScale: 0.001, frameSkip: 4 };
+      const task = 'Hopper-v5 (frameSkip=4, resetNoiseScale=0.001)';
+      /** Copies a variant's runs to another variant directory of `env`, with the options set. */
+      const relabel = (from: string, env: string, dataset: string, variant: string) => {
+        const to = join(results, env, dataset, variant);
+        cpSync(from, to, { recursive: true });
+        for (const seed of readdirSync(to)) {
+          const file = join(to, seed, 'config.json');
+          const config = JSON.parse(readFileSync(file, 'utf8').replaceAll('Walker2d-v5', env));
+          writeFileSync(file, JSON.stringify({ ...config, envOptions: options }));
+        }
+      };
+      // Walker2d's scratch runs (finals 800..1000) and Hopper's TD3+BC+aug runs, on Hopper-v5 with options.
+      relabel(join(results, 'Walker2d-v5', 'none', 'scratch'), 'Hopper-v5', 'none', 'scratch-calm');
+      relabel(
+        join(results, 'Hopper-v5', 'medium-10k', 'td3bc-aug-both-p0.5'),
+        'Hopper-v5',
+        'medium-10k',
+        'td3bc-aug-both-calm',
+      );
       const report = buildReport({
         results,
         out: join(here, 'report'),
         commit: 'test-commit',
         settings: { resamples: 100, seed: 0 },
       });
-      const label = 'TD3 (scratch, env: frameSkip=4, resetNoiseScale=0.001)';
-      const group = report.analysis.groups.find((g) => g.label === label)!;
-      assert.equal(group.id, 'Hopper-v5|none|scratch|-|0|env:frameSkip=4, resetNoiseScale=0.001');
-      assert.equal(group.finished, 3);
-      // Hopper's threshold is still its own scratch runs' final return.
-      const hopper = report.analysis.thresholds.find(
-        (t) => t.env === 'Hopper-v5' && t.dataset === 'medium-10k',
-      )!;
+      const a = report.analysis;
+      const scratch = a.groups.find((g) => g.env === task && g.variant === 'scratch')!;
+      assert.equal(scratch.id, 'Hopper-v5|none|scratch|-|0|env:frameSkip=4, resetNoiseScale=0.001');
+      assert.equal(scratch.label, 'TD3 (scratch)');
+      assert.equal(scratch.finished, 3);
+      // Hopper's threshold is still its own scratch runs' final return, and its table has none of the task's rows.
+      const hopper = a.thresholds.find((t) => t.env === 'Hopper-v5' && t.dataset === 'medium-10k')!;
       assert.equal(hopper.threshold, EXPECTED.hopperThreshold);
-      assert.ok(!hopper.rows.some((r) => r.label === label));
-      // Its own row in the scratch baseline table, beside the paper's Hopper score, and in the aggregate.
+      const hopperIds = new Set(hopper.rows.map((r) => r.groupId));
+      assert.ok(![...hopperIds].some((id) => id.includes('env:')), [...hopperIds].join('; '));
+      // The task's threshold is its own scratch runs' mean final return; its pre-trained runs are measured there.
+      const own = a.thresholds.find((t) => t.env === task && t.dataset === 'medium-10k')!;
+      assert.equal(own.threshold, scratch.finalReturn!.mean);
+      assert.equal(own.rows[0]!.groupId, scratch.id);
+      assert.deepEqual(
+        own.rows.map((r) => [r.label, r.runs]),
+        [
+          ['TD3 (scratch)', 3],
+          ['TD3+BC+aug p=0.5 → TD3', 5],
+        ],
+      );
+      // Pooled over tasks, as a task of its own.
+      const pooled = a.pooledSteps.find((r) => r.label === 'TD3+BC+aug p=0.5 → TD3')!;
+      assert.ok(pooled.tasks.includes(`${task} medium-10k`), pooled.tasks.join('; '));
+      assert.ok(pooled.tasks.includes('Hopper-v5 medium-10k'));
+      // Its own row in the scratch baseline table, beside the paper's Hopper score.
       const md = readFileSync(join(here, 'report', 'summary.md'), 'utf8');
       assert.match(
         md,
         /\| Hopper-v5 \(frameSkip=4, resetNoiseScale=0\.001\) \| [0-9.]+ ± [0-9.]+ \| – \| 3 runs, 50k steps \| 20\.3 ± 17\.0 \|/,
       );
       assert.match(md, /\| Hopper-v5 \| [0-9.]+ ± [0-9.]+ \| – \| 5 runs, 50k steps \| 20\.3 ± 17\.0 \|/);
-      assert.ok(report.analysis.aggregate.some((r) => r.label === label && r.runs === 3));
-      assert.equal(report.analysis.aggregate.find((r) => r.label === 'TD3 (scratch)')!.runs, 8);
       const figures = readdirSync(join(here, 'report', 'figures'));
       assert.ok(figures.includes('env-options-Hopper-v5.svg'), figures.join(', '));
       assert.ok(!figures.includes('env-options-Walker2d-v5.svg'));
+      assert.ok(figures.includes('curves-Hopper-v5-frameSkip-4-resetNoiseScale-0.001-medium-10k.svg'));
       const svg = readFileSync(join(here, 'report', 'figures', 'env-options-Hopper-v5.svg'), 'utf8');
       assert.ok(svg.includes('TD3 (scratch, env options) (n=3)'), 'a legend-width name');
       const html = readFileSync(join(here, 'report', 'index.html'), 'utf8');
