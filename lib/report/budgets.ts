@@ -87,8 +87,9 @@ const PAPER_ENVIRONMENT_NOTES: Readonly<Record<string, string>> = {
     "The paper's runs use D4RL's environments through mujoco-py, where Ant's contact forces read zero with " +
     'MuJoCo 2.0 and later (openai/gym#1541): its observation carries no contact forces and its reward no ' +
     'contact cost. ' +
-    'Ant-v5 has both (contact forces are 78 of its 105 observation values), so our Ant scores need not ' +
-    "match the paper's.",
+    'Ant-v5 has both (contact forces are 78 of its 105 observation values), so our Ant-v5 scores need not ' +
+    "match the paper's. Ant-v5 built with includeCfrcExtInObservation=false and contactCostWeight=0 is the " +
+    "paper's task, and its rows here are a task of their own.",
 };
 
 /** The note on how the paper's version of `env` differs from ours, if it does in a way that matters. */
