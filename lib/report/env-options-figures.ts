@@ -2,9 +2,8 @@
 // contact forces; a task env of its own), beside scratch on the env as Gymnasium makes it: one figure per
 // env id that has such runs.
 import type { Analysis, GroupSummary } from './analysis.ts';
-import { curveSeries, curveYLabel, type Figure, phaseAxis, slug } from './figure-parts.ts';
+import { curveChart, curveSeries, type Figure, slug } from './figure-parts.ts';
 import { baseEnv } from './groups.ts';
-import { lineChart } from './svg/line-chart.ts';
 import { colour } from './svg/palette.ts';
 
 export function envOptionsFigures(a: Analysis, groups: Map<string, GroupSummary>): Figure[] {
@@ -30,18 +29,16 @@ export function envOptionsFigures(a: Analysis, groups: Map<string, GroupSummary>
         `${optioned.map((c, i) => `${nameOf(i)}: ${groups.get(c.groupId)!.envOptions}`).join('; ')}. ` +
         'IQM over seeds with 95% stratified bootstrap bands; faint dashed lines are unfinished runs, ' +
         'excluded from the statistics. The scores are D4RL-normalised with the same reference returns.',
-      svg: lineChart({
+      svg: curveChart({
         title,
-        ...phaseAxis(false),
-        yLabel: curveYLabel(env),
+        env,
+        hasOffline: false,
         series: shown.flatMap((c) => {
           const i = optioned.indexOf(c);
           if (i < 0) return curveSeries([c], groups);
           const own = colour(3 + i);
           return curveSeries([{ ...c, label: nameOf(i) }], groups).map((x) => ({ ...x, colour: own }));
         }),
-        width: 900,
-        height: 420,
       }),
       section: 'curves',
       env,

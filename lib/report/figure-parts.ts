@@ -2,7 +2,7 @@
 // across every figure, and the learning curves' lines and axes.
 import type { Curve, GroupSummary } from './analysis.ts';
 import { MAIN_AUG_FRACTION, scoreOf, type WorldModelKind } from './groups.ts';
-import type { LineSeries } from './svg/line-chart.ts';
+import { type LineChartSpec, type LineSeries, lineChart } from './svg/line-chart.ts';
 import { colour, PALETTE } from './svg/palette.ts';
 
 export interface Figure {
@@ -86,4 +86,23 @@ export function phaseAxis(hasOffline: boolean): { xLabel: string; vLines: { x: n
 /** Scores where the env has D4RL reference returns, else raw returns. */
 export function curveYLabel(env: string): string {
   return scoreOf(env, 0) !== null ? 'D4RL-normalised score (IQM)' : 'return (IQM)';
+}
+
+/** A learning-curve chart at the page's size: the phase axis and the env's score (or return) axis. */
+export function curveChart(c: {
+  title: string;
+  env: string;
+  hasOffline: boolean;
+  series: LineSeries[];
+  hLines?: LineChartSpec['hLines'];
+}): string {
+  return lineChart({
+    title: c.title,
+    ...phaseAxis(c.hasOffline),
+    yLabel: curveYLabel(c.env),
+    series: c.series,
+    ...(c.hLines === undefined ? {} : { hLines: c.hLines }),
+    width: 900,
+    height: 420,
+  });
 }

@@ -4,7 +4,7 @@
 import type { Analysis, GroupSummary } from './analysis.ts';
 import { criticFigures, criticOutcomeFigures } from './critic-figures.ts';
 import { envOptionsFigures } from './env-options-figures.ts';
-import { curveSeries, curveYLabel, type Figure, phaseAxis, slug } from './figure-parts.ts';
+import { curveChart, curveSeries, type Figure, slug } from './figure-parts.ts';
 import { isMainVariant, isPaperScratch, MAIN_AUG_FRACTION, scoreOf } from './groups.ts';
 import { layerNormFigures } from './layernorm-figures.ts';
 import { type BarGroup, barChart } from './svg/bar-chart.ts';
@@ -46,7 +46,6 @@ function curveFigures(a: Analysis, pairs: string[], groups: Map<string, GroupSum
       })
       .filter((c) => c.online.length > 0 || c.partial.length > 0);
     if (chosen.length === 0) continue;
-    const yLabel = curveYLabel(env);
     const hasOffline = chosen.some((c) => c.offline.length > 0);
     const threshold = a.thresholds.find((t) => t.env === env && t.dataset === dataset);
     const title = dataset === 'none' ? `${env}: learning curves` : `${env}, ${dataset}: learning curves`;
@@ -56,17 +55,15 @@ function curveFigures(a: Analysis, pairs: string[], groups: Map<string, GroupSum
       caption:
         `IQM over seeds with 95% stratified bootstrap bands${hasOffline ? '; the offline phase (dashed, x < 0: TD3+BC updates) before online fine-tuning (x ≥ 0: environment steps)' : ''}. ` +
         'Faint dashed lines are unfinished runs, excluded from the statistics.',
-      svg: lineChart({
+      svg: curveChart({
         title,
-        ...phaseAxis(hasOffline),
-        yLabel,
+        env,
+        hasOffline,
         series: curveSeries(chosen, groups),
         hLines:
           threshold && (threshold.thresholdScore !== null || !scored(env))
             ? [{ y: threshold.thresholdScore ?? threshold.threshold, label: "scratch's final (threshold)" }]
             : [],
-        width: 900,
-        height: 420,
       }),
       section: 'curves',
       env,
@@ -164,16 +161,14 @@ function controlFigures(a: Analysis, pairs: string[], groups: Map<string, GroupS
       caption:
         'Online fine-tuning after TD3+BC pre-training with next states from the VAE, from a control (least ' +
         'squares; the state itself), or not replaced; IQM over seeds with 95% stratified bootstrap bands.',
-      svg: lineChart({
+      svg: curveChart({
         title,
-        xLabel: 'online environment steps',
-        yLabel: curveYLabel(env),
+        env,
+        hasOffline: false,
         series: curveSeries(
           chosen.map((c) => ({ ...c, label: controlLabel(groups.get(c.groupId)!), offline: [] })),
           groups,
         ),
-        width: 900,
-        height: 420,
       }),
       section: 'world-model',
       env,

@@ -1,9 +1,8 @@
 // The LayerNorm-critics extension's figures (not the paper's networks): per env × dataset with such runs,
 // the main variants with and without LayerNorm in the critics.
 import type { Analysis, GroupSummary } from './analysis.ts';
-import { curveSeries, curveYLabel, type Figure, phaseAxis, slug } from './figure-parts.ts';
+import { curveChart, curveSeries, type Figure, slug } from './figure-parts.ts';
 import { isMainVariant } from './groups.ts';
-import { lineChart } from './svg/line-chart.ts';
 import { colour } from './svg/palette.ts';
 
 /**
@@ -32,10 +31,10 @@ export function layerNormFigures(a: Analysis, pairs: string[], groups: Map<strin
         'over seeds with 95% stratified bootstrap bands' +
         `${hasOffline ? '; the offline phase (dashed, x < 0: TD3+BC updates) before online fine-tuning' : ''}. ` +
         'Faint dashed lines are unfinished runs, excluded from the statistics.',
-      svg: lineChart({
+      svg: curveChart({
         title,
-        ...phaseAxis(hasOffline),
-        yLabel: curveYLabel(env),
+        env,
+        hasOffline,
         series: chosen.flatMap((c) => {
           const g = groups.get(c.groupId)!;
           const series = curveSeries([{ ...c, label: layerNormLabel(g) }], groups);
@@ -43,8 +42,6 @@ export function layerNormFigures(a: Analysis, pairs: string[], groups: Map<strin
             ? series.map((x) => ({ ...x, colour: layerNormColour(g.variant) }))
             : series;
         }),
-        width: 900,
-        height: 420,
       }),
       section: 'critic',
       env,
