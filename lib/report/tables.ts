@@ -78,8 +78,9 @@ export function headlineTable(a: Analysis): Table | null {
       return g !== undefined && g.variant === variant && isMainVariant(g);
     });
     if (row === undefined) return '–';
-    if (row.ratio === null) return t.scratchAtStart ? `n/a: scratch at step 0 (${row.runs} runs)` : 'n/a';
-    return ratioCell(row.ratio, `${row.runs} runs`);
+    const runs = `${row.runs} run${row.runs === 1 ? '' : 's'}`;
+    if (row.ratio === null) return t.scratchAtStart ? `n/a: scratch at step 0 (${runs})` : 'n/a';
+    return ratioCell(row.ratio, runs);
   };
   // A task with neither variant (scratch only) has no row.
   const rows = a.thresholds
