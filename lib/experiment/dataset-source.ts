@@ -45,27 +45,7 @@ function forEnvOptions(
   if (envOptions === undefined || Object.keys(envOptions).length === 0) return dataset;
   const rewritten = { ...dataset, ...rewriteTransitions(envId, envOptions, dataset, `dataset ${file}`) };
   // Same provenance; counts, returns and checksum are the rewritten rows'.
-  const {
-    envId: id,
-    policy,
-    seed,
-    generatorVersion,
-    subset,
-    nextObservationsReconstructed,
-    behaviour,
-  } = dataset.metadata;
-  return {
-    ...rewritten,
-    metadata: describeColumns(rewritten, {
-      envId: id,
-      policy,
-      seed,
-      generatorVersion,
-      ...(subset ? { subset } : {}),
-      ...(nextObservationsReconstructed ? { nextObservationsReconstructed } : {}),
-      ...(behaviour ? { behaviour } : {}),
-    }),
-  };
+  return { ...rewritten, metadata: describeColumns(rewritten, dataset.metadata) };
 }
 
 /**
