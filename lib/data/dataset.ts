@@ -86,6 +86,11 @@ export const DatasetMetadataSchema = z.object({
   schemaVersion: z.literal(1),
   envId: z.string().min(1).nullable(),
   envVersion: z.number().int().nonnegative().nullable(),
+  /**
+   * Options of the env the rows were recorded on (or rewritten for, lib/envs/derive-transitions.ts), as
+   * makeEnv takes them; absent for the env's defaults. Some change the observation's width.
+   */
+  envOptions: z.record(z.string(), z.unknown()).optional(),
   policy: z.object({ description: z.string(), return: z.number().finite().nullable() }),
   seed: z.number().int().nullable(),
   generatorVersion: z.string().min(1),
@@ -108,6 +113,7 @@ export interface OfflineDataset extends DatasetColumns {
 /** What a producer says about a dataset; counts, statistics and checksum are computed. */
 export interface MetadataInput {
   envId: string | null;
+  envOptions?: Record<string, unknown>;
   policy: { description: string; return: number | null };
   seed: number | null;
   generatorVersion?: string;
@@ -214,6 +220,8 @@ export function describeColumns(columns: DatasetColumns, input: MetadataInput): 
     returns: returnStats(columns),
     checksum: contentChecksum(columns),
   };
+  if (input.envOptions !== undefined && Object.keys(input.envOptions).length > 0)
+    metadata.envOptions = input.envOptions;
   if (input.subset) metadata.subset = input.subset;
   if (input.nextObservationsReconstructed) {
     metadata.nextObservationsReconstructed = input.nextObservationsReconstructed;

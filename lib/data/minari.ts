@@ -176,7 +176,7 @@ export async function writeMinari(dataset: OfflineDataset, datasetDir: string): 
             max_episode_steps: MAX_EPISODE_STEPS,
             order_enforce: true,
             disable_env_checker: false,
-            kwargs: {},
+            kwargs: metadata.envOptions ?? {},
             additional_wrappers: [],
             vector_entry_point: null,
           }),

@@ -115,6 +115,7 @@ export function subsetDataset(
   const { count, mode, seed } = options;
   const metadata = describeColumns(columns, {
     envId: source.metadata.envId,
+    ...(source.metadata.envOptions === undefined ? {} : { envOptions: source.metadata.envOptions }),
     policy: source.metadata.policy,
     seed: source.metadata.seed,
     subset: {

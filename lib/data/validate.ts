@@ -53,11 +53,22 @@ function checkRows(file: string, field: string, length: number, rows: number, wi
   }
 }
 
-export function checkEnvDims(file: string, envId: string | null, obsDim: number, actDim: number): void {
+/**
+ * Rows as wide as `envId`'s observations and actions. With `envOptions` (some of which change the
+ * observation's width) only the actions are checked here: whoever builds that env checks the rest.
+ */
+export function checkEnvDims(
+  file: string,
+  envId: string | null,
+  obsDim: number,
+  actDim: number,
+  envOptions?: Readonly<Record<string, unknown>>,
+): void {
   if (envId === null) return;
   const dims = envDims(envId);
   if (!dims) return;
-  if (obsDim !== dims.obsDim) {
+  const optioned = envOptions !== undefined && Object.keys(envOptions).length > 0;
+  if (!optioned && obsDim !== dims.obsDim) {
     throw new DatasetError(
       'env-dims',
       { file, field: FIELD.observations },
@@ -73,7 +84,12 @@ export function checkEnvDims(file: string, envId: string | null, obsDim: number,
   }
 }
 
-export function validateColumns(columns: DatasetColumns, file: string, envId: string | null): void {
+export function validateColumns(
+  columns: DatasetColumns,
+  file: string,
+  envId: string | null,
+  envOptions?: Readonly<Record<string, unknown>>,
+): void {
   const rows = columns.rewards.length;
   if (!Number.isInteger(columns.obsDim) || columns.obsDim < 1) {
     throw new DatasetError('shape', { file, field: FIELD.observations }, `bad width ${columns.obsDim}`);
@@ -90,7 +106,7 @@ export function validateColumns(columns: DatasetColumns, file: string, envId: st
     checkRows(file, `infos/${key}`, info.data.length, rows, info.width);
     checkFinite(file, `infos/${key}`, info.data, info.width);
   }
-  checkEnvDims(file, envId, columns.obsDim, columns.actDim);
+  checkEnvDims(file, envId, columns.obsDim, columns.actDim, envOptions);
   checkFinite(file, FIELD.observations, columns.observations, columns.obsDim);
   checkFinite(file, FIELD.actions, columns.actions, columns.actDim);
   checkFinite(file, FIELD.rewards, columns.rewards, 1);
@@ -137,7 +153,7 @@ export function validateDataset(dataset: OfflineDataset, file: string): void {
     throw new DatasetError('metadata', { file, field: `metadata.${issue.path.join('.')}` }, issue.message);
   }
   const metadata = parsed.data;
-  validateColumns(dataset, file, metadata.envId);
+  validateColumns(dataset, file, metadata.envId, metadata.envOptions);
   const checks: [string, number, number][] = [
     ['transitions', metadata.transitions, dataset.rewards.length],
     ['episodes', metadata.episodes, dataset.episodeEnds.length],

@@ -5,6 +5,7 @@ import { describeColumns, type OfflineDataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/load.ts';
 import { subsetDataset, subsetRows } from '../data/subset.ts';
 import { rewriteTransitions } from '../envs/derive-transitions.ts';
+import { describeEnv, envOptionsJson } from '../envs/env-options-text.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { DatasetSource } from './run-config.ts';
 
@@ -33,19 +34,26 @@ export interface SubsetOrigin {
 }
 
 /**
- * The dataset (recorded on the env's default options) as the env with `envOptions` would have recorded it
- * (lib/envs/derive-transitions.ts); unchanged without options.
+ * The dataset as the env with `envOptions` records it: as it is when it was recorded on those options
+ * (metadata.envOptions; none: the defaults), rewritten (lib/envs/derive-transitions.ts) when it was
+ * recorded on the defaults. Throws naming `where` for a dataset recorded on other options.
  */
-function forEnvOptions(
+export function datasetForEnvOptions(
   dataset: OfflineDataset,
   envId: string,
   envOptions: Record<string, unknown> | undefined,
-  file: string,
+  where: string,
 ): OfflineDataset {
-  if (envOptions === undefined || Object.keys(envOptions).length === 0) return dataset;
-  const rewritten = { ...dataset, ...rewriteTransitions(envId, envOptions, dataset, `dataset ${file}`) };
+  const recordedOn = dataset.metadata.envOptions;
+  if (envOptionsJson(recordedOn) === envOptionsJson(envOptions)) return dataset;
+  if (envOptionsJson(recordedOn) !== '')
+    throw new Error(
+      `${where}: recorded on ${describeEnv(envId, recordedOn)}, but the run is on ` +
+        `${describeEnv(envId, envOptions)}; only rows recorded on the default options can be rewritten`,
+    );
+  const rewritten = { ...dataset, ...rewriteTransitions(envId, envOptions ?? {}, dataset, where) };
   // Same provenance; counts, returns and checksum are the rewritten rows'.
-  return { ...rewritten, metadata: describeColumns(rewritten, dataset.metadata) };
+  return { ...rewritten, metadata: describeColumns(rewritten, { ...dataset.metadata, envOptions }) };
 }
 
 /**
@@ -59,7 +67,7 @@ export async function loadRunDataset(
 ): Promise<{ dataset: OfflineDataset; origin?: SubsetOrigin }> {
   if (!existsSync(source.file)) throw new Error(`dataset ${source.file} does not exist`);
   const loaded = await loadDataset(source.file, { envId });
-  const dataset = forEnvOptions(loaded.dataset, envId, envOptions, source.file);
+  const dataset = datasetForEnvOptions(loaded.dataset, envId, envOptions, `dataset ${source.file}`);
   if (source.transitions === null) return { dataset };
   const options = {
     count: source.transitions,

@@ -4,6 +4,7 @@
 // (git-ignored) except in `o2o train`'s --out, which is not committed anyway.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { sortedEnvOptions } from '../envs/env-options-text.ts';
 
 export interface WorldModelPaths {
   file: string;
@@ -101,8 +102,8 @@ export interface CacheEntryOf {
  */
 export function envOptionsTag(options: Record<string, unknown> | undefined): string {
   if (options === undefined) return '';
-  const sorted = Object.fromEntries(Object.entries(options).sort(([a], [b]) => a.localeCompare(b)));
-  return `-env${createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 8)}`;
+  const sorted = JSON.stringify(sortedEnvOptions(options));
+  return `-env${createHash('sha256').update(sorted).digest('hex').slice(0, 8)}`;
 }
 
 /**

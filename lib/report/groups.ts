@@ -2,6 +2,7 @@
 // Seeds of one configuration form a group; everything in the report is a statistic over a group's seeds.
 import { basename } from 'node:path';
 import { normalizedScore, scoreFamily } from '../data/normalized-score.ts';
+import { describeEnvOptions, taskEnv } from '../envs/env-options-text.ts';
 import type { RunConfig, RunRecord } from './results.ts';
 
 export type Variant = RunConfig['variant'];
@@ -59,23 +60,10 @@ export function isPaperScratch(k: { variant: string; criticLayerNorm?: boolean }
   return k.variant === 'scratch' && k.criticLayerNorm !== true;
 }
 
-/** "contactCostWeight=0, includeCfrcExtInObservation=false": keys sorted; '' for the defaults. */
-export function describeEnvOptions(options: Readonly<Record<string, unknown>> | undefined): string {
-  if (options === undefined) return '';
-  return Object.keys(options)
-    .sort()
-    .map((k) => `${k}=${JSON.stringify(options[k])}`)
-    .join(', ');
-}
-
-/**
- * The env a task runs on: the id, with the env's options (describeEnvOptions) when they are not
- * Gymnasium's defaults, "Ant-v5 (contactCostWeight=0, includeCfrcExtInObservation=false)": another task,
- * with its own scratch baseline, thresholds and claims.
- */
-export function taskEnv(env: string, envOptions: string): string {
-  return envOptions === '' ? env : `${env} (${envOptions})`;
-}
+// A task env: the env id with its options when they are not Gymnasium's defaults,
+// "Ant-v5 (contactCostWeight=0, includeCfrcExtInObservation=false)": another task, with its own scratch
+// baseline, thresholds and claims.
+export { describeEnvOptions, taskEnv };
 
 /** The env id of a task env. */
 export function baseEnv(env: string): string {

@@ -16,6 +16,8 @@ export function uniformRandomPolicy(env: Env): BehaviourPolicy {
 export interface CollectOptions {
   /** Called every 10,000 transitions (long rollouts report progress). */
   progress?: (done: number, total: number) => void;
+  /** The options `env` was built with, recorded in the metadata (omit for the env's defaults). */
+  envOptions?: Record<string, unknown>;
 }
 
 export function collectDataset(
@@ -68,6 +70,11 @@ export function collectDataset(
   columns.episodeEnds = Uint32Array.from(ends);
   return {
     ...columns,
-    metadata: describeColumns(columns, { envId: env.id, policy: { description, return: null }, seed }),
+    metadata: describeColumns(columns, {
+      envId: env.id,
+      ...(options.envOptions === undefined ? {} : { envOptions: options.envOptions }),
+      policy: { description, return: null },
+      seed,
+    }),
   };
 }

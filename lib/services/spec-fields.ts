@@ -3,11 +3,28 @@
 // so a default or a bound cannot differ between the spec the coordinator accepts and what a phase
 // handler later takes from it.
 import { z } from 'zod';
-import { ENV_IDS, isEnvId } from '../envs/registry.ts';
+import { checkEnvOptions, ENV_IDS, isEnvId } from '../envs/registry.ts';
 
 export const count = (min = 0) => z.number().int().min(min);
 
 export const envField = z.string().refine(isEnvId, `expected one of ${ENV_IDS.join(', ')}`);
+
+/** Options for makeEnv (e.g. Ant-v5's includeCfrcExtInObservation); absent: Gymnasium's defaults. */
+export const envOptionsField = z.record(z.string(), z.unknown()).optional();
+
+/** For a schema's superRefine: an issue at `envOptions` when `check` (default: does the env take them?) throws. */
+export function addEnvOptionsIssue(
+  spec: { env: string; envOptions?: Record<string, unknown> | undefined },
+  ctx: z.RefinementCtx,
+  check: (env: (typeof ENV_IDS)[number], options: Record<string, unknown>) => void = checkEnvOptions,
+): void {
+  if (spec.envOptions === undefined || !isEnvId(spec.env)) return;
+  try {
+    check(spec.env, spec.envOptions);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['envOptions'], message: (err as Error).message });
+  }
+}
 
 export const seedField = count(0)
   .max(2 ** 31 - 2)

@@ -6,9 +6,11 @@ import { isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
+  addEnvOptionsIssue,
   agentFields,
   count,
   envField,
+  envOptionsField,
   evaluationFields,
   offlineFields,
   onlineFields,
@@ -49,48 +51,55 @@ const datasetSchema = z.union([
 // The learner (services/learner/spec.ts) and the world-model service (services/world-model/phase-handler.ts)
 // each read their part of spec_json with loose schemas built from the same fields (spec-fields.ts); this
 // strict schema is the superset, so a typo or a value out of bounds is caught here before a phase starts.
-export const specSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64 characters'),
-  seed: seedField,
-  env: envField,
-  variant: variantField,
-  pretrain: pretrainField,
-  dataset: datasetSchema,
-  agent: z.strictObject(agentFields).prefault({}),
-  worldModel: z
-    .strictObject({
-      ...worldModelFields,
-      implementation: z.string().min(1).default('native'),
-      batchSize: worldModelBatchSize.default(256),
-    })
-    .prefault({}),
-  offline: z.strictObject(offlineFields).prefault({}),
-  online: z
-    .strictObject({
-      ...onlineFields,
-      mode: z.enum(['lockstep', 'actor']).default('lockstep'),
-      simulators: count(1).default(2),
-    })
-    .prefault({}),
-  evaluation: z.strictObject(evaluationFields).prefault({}),
-  /** How long the coordinator waits for each phase's result (seconds). */
-  timeouts: z
-    .strictObject({
-      worldModel: z.number().positive().default(3600),
-      offline: z
-        .number()
-        .positive()
-        .default(6 * 3600),
-      online: z
-        .number()
-        .positive()
-        .default(24 * 3600),
-      evaluation: z.number().positive().default(3600),
-    })
-    .prefault({}),
-});
+export const specSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64 characters'),
+    seed: seedField,
+    env: envField,
+    /**
+     * The env's options, e.g. Ant without contact forces. A generated dataset is recorded on them; a dataset
+     * file must have been recorded on them or on the defaults (then it is rewritten, where that is exact).
+     */
+    envOptions: envOptionsField,
+    variant: variantField,
+    pretrain: pretrainField,
+    dataset: datasetSchema,
+    agent: z.strictObject(agentFields).prefault({}),
+    worldModel: z
+      .strictObject({
+        ...worldModelFields,
+        implementation: z.string().min(1).default('native'),
+        batchSize: worldModelBatchSize.default(256),
+      })
+      .prefault({}),
+    offline: z.strictObject(offlineFields).prefault({}),
+    online: z
+      .strictObject({
+        ...onlineFields,
+        mode: z.enum(['lockstep', 'actor']).default('lockstep'),
+        simulators: count(1).default(2),
+      })
+      .prefault({}),
+    evaluation: z.strictObject(evaluationFields).prefault({}),
+    /** How long the coordinator waits for each phase's result (seconds). */
+    timeouts: z
+      .strictObject({
+        worldModel: z.number().positive().default(3600),
+        offline: z
+          .number()
+          .positive()
+          .default(6 * 3600),
+        online: z
+          .number()
+          .positive()
+          .default(24 * 3600),
+        evaluation: z.number().positive().default(3600),
+      })
+      .prefault({}),
+  })
+  .superRefine((spec, ctx) => addEnvOptionsIssue(spec, ctx));
 
 export type ExperimentSpec = z.infer<typeof specSchema>;
 export type SpecInput = z.input<typeof specSchema>;

@@ -2,10 +2,12 @@
 // offline, online and evaluation (learner), report (here). state.json is written after each phase, so a
 // resumed run skips what finished; the scratch variant skips the world model and offline phases. The
 // whole run is one trace: every phase request carries the run span's context to the services.
+
 import { relative } from 'node:path';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { NatsConnection } from 'nats';
 import { Phase, type PhaseProgress, PhaseRequest } from '../../generated/proto/o2o/v1/events.js';
+import { envOptionsJson } from '../../lib/envs/env-options-text.ts';
 import { requestPhase } from '../../lib/services/phase-client.ts';
 import { writeFileAtomic } from '../../lib/services/phase-stream.ts';
 import { type ExperimentSpec, specToJson, usesOffline, usesWorldModel } from '../../lib/services/spec.ts';
@@ -114,7 +116,14 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunOutc
 
   await tracer.startActiveSpan(
     `run ${spec.name}`,
-    { attributes: { 'o2o.run_id': state.runId, 'o2o.env': spec.env, 'o2o.variant': spec.variant } },
+    {
+      attributes: {
+        'o2o.run_id': state.runId,
+        'o2o.env': spec.env,
+        'o2o.env_options': envOptionsJson(spec.envOptions),
+        'o2o.variant': spec.variant,
+      },
+    },
     async (runSpan) => {
       try {
         for (const name of PHASE_ORDER) {

@@ -1,5 +1,6 @@
 // The dataset phase, done by the coordinator itself: generate a uniformly random dataset in the spec's
-// environment, or load a dataset file from the run directory and take a seeded subset; writes dataset.hdf5
+// environment (with its options), or load a dataset file from the run directory (rewritten for the
+// env's options when it was recorded on the defaults) and take a seeded subset; writes dataset.hdf5
 // (D4RL layout) that the world-model and learner phases read. For a subset it also draws the critic's
 // held-out check rows from the whole source (critic-check.hdf5): the learner gets only the subset.
 import { resolve } from 'node:path';
@@ -8,6 +9,7 @@ import { loadDataset, saveDataset } from '../../lib/data/load.ts';
 import { subsetDataset, subsetRows } from '../../lib/data/subset.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { deriveSeed } from '../../lib/envs/rng.ts';
+import { datasetForEnvOptions } from '../../lib/experiment/dataset-source.ts';
 import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
 import { drawHeldOutCheck, HELD_OUT_HORIZON, HELD_OUT_SAMPLES } from '../../lib/rl/critic-diagnostics.ts';
 import { writeHeldOutCheck } from '../../lib/rl/held-out-check-file.ts';
@@ -27,7 +29,7 @@ export async function runDatasetPhase(spec: ExperimentSpec, runDir: string): Pro
   const outputs: Record<string, string> = { dataset: DATASET_FILE };
   const source = spec.dataset;
   if ('generate' in source) {
-    const env = makeEnv(spec.env);
+    const env = makeEnv(spec.env, spec.envOptions);
     try {
       // Seed index 5: a stream of its own, apart from the ones training and evaluation derive.
       dataset = collectDataset(
@@ -36,6 +38,7 @@ export async function runDatasetPhase(spec: ExperimentSpec, runDir: string): Pro
         source.generate.transitions,
         deriveSeed(spec.seed, 5),
         'uniform random',
+        spec.envOptions === undefined ? {} : { envOptions: spec.envOptions },
       );
     } finally {
       env.close();
@@ -43,7 +46,8 @@ export async function runDatasetPhase(spec: ExperimentSpec, runDir: string): Pro
   } else {
     const file = resolve(runDir, source.file);
     const loaded = await loadDataset(file, { envId: spec.env });
-    dataset = loaded.dataset;
+    // On an env with options, the rows as that env records them (rewritten if recorded on the defaults).
+    dataset = datasetForEnvOptions(loaded.dataset, spec.env, spec.envOptions, `dataset ${source.file}`);
     if (source.subset !== undefined) {
       const options = { count: source.subset.transitions, mode: source.subset.by, seed: source.subset.seed };
       const whole = dataset;

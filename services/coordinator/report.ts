@@ -1,7 +1,9 @@
 // report.md for a run: the spec, every phase's status, timing, handler and metrics, and a summary of the
 // trace spans when the services wrote span files into the run's trace directory.
+
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeEnv } from '../../lib/envs/env-options-text.ts';
 import { writeFileAtomic } from '../../lib/services/phase-stream.ts';
 import { type ExperimentSpec, specFromJson } from '../../lib/services/spec.ts';
 import { formatTraceSummary, summarizeTraceFiles } from '../../lib/telemetry/summary.ts';
@@ -19,7 +21,7 @@ export function renderReport(spec: ExperimentSpec, state: RunState, runDir: stri
   const out: string[] = [];
   out.push(`# Run ${state.runId}: ${spec.name}`, '');
   out.push(
-    `${spec.env}, variant ${spec.variant} (pretrain ${spec.pretrain}), seed ${spec.seed}; ` +
+    `${describeEnv(spec.env, spec.envOptions)}, variant ${spec.variant} (pretrain ${spec.pretrain}), seed ${spec.seed}; ` +
       `started ${state.createdAt}.`,
     '',
   );

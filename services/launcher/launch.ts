@@ -6,11 +6,13 @@
 // killed (as a resume) (restart-policy.ts: same settings, same address, exponential backoff, a bounded
 // number of times); a service it gives up on stops the run. Ctrl-C, a service dying before it was ready, the coordinator failing or a restart budget spent
 // stops everything (SIGTERM, then SIGKILL after a grace period); the result says how it ended.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { envOptionsJson } from '../../lib/envs/env-options-text.ts';
 import { loadSpecFile, specFromJson } from '../../lib/services/spec.ts';
 import { REPORT_FILE, rewriteReport } from '../coordinator/report.ts';
 import { loadState } from '../coordinator/state.ts';
@@ -311,6 +313,7 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
       Array.from({ length: sims }, (_, i) =>
         start(`simulator-${i + 1}`, 'services/simulator/main.ts', {
           O2O_SIM_ENV: spec.env,
+          O2O_SIM_ENV_OPTIONS: envOptionsJson(spec.envOptions),
           O2O_SIM_ID: `sim-${i + 1}`,
           O2O_SEED: String(spec.seed + 1000 * (i + 1)),
         }),

@@ -17,8 +17,8 @@ export const runActorOnlinePhase: PhaseHandler = async (request, deps) => {
     throw new Error('actor mode needs simulator discovery (NATS)');
   const run = runPaths(deps.runRoot, request.runDir);
   mkdirSync(run.dir, { recursive: true });
-  const evalEnv = makeEnv(spec.env);
-  const directory = await deps.openSimulatorDirectory(spec.env);
+  const evalEnv = makeEnv(spec.env, spec.envOptions);
+  const directory = await deps.openSimulatorDirectory(spec.env, spec.envOptions);
   try {
     const dims = {
       obsDim: evalEnv.observationSpace.shape[0],
@@ -35,6 +35,7 @@ export const runActorOnlinePhase: PhaseHandler = async (request, deps) => {
       step: 0,
       total,
       envId: spec.env,
+      envOptions: spec.envOptions,
       agent,
     });
     const rate = new RateMeter();

@@ -26,6 +26,8 @@ export interface LearnerStatus {
   /** The agent being trained or last trained (for Evaluate). */
   agent: Td3Agent | undefined;
   envId: string;
+  /** The env's options (undefined: its defaults), for Evaluate. */
+  envOptions: Record<string, unknown> | undefined;
   /** What the phase is waiting for, e.g. an unreachable world model; '' while all is well. */
   condition: string;
 }
@@ -49,12 +51,19 @@ export interface PhaseDeps {
     seed: number,
     onCondition?: (message: string) => void,
   ): Promise<ClosableWorldModel>;
-  /** The environment online training acts in (lockstep: a simulator service). */
-  openTrainEnv(envId: string, seed: number): Promise<ClosableOnlineEnv>;
+  /** The environment online training acts in (lockstep: a simulator service of that env and options). */
+  openTrainEnv(
+    envId: string,
+    seed: number,
+    envOptions: Record<string, unknown> | undefined,
+  ): Promise<ClosableOnlineEnv>;
   /** How PHASE_ONLINE collects transitions: one lockstep env, or simulators acting on their own. */
   onlineMode: 'lockstep' | 'actor';
-  /** Actor mode: the live simulators of `envId` (e.g. from heartbeats); stopped when the phase ends. */
-  openSimulatorDirectory?(envId: string): Promise<SimulatorDirectory & { stop(): void }>;
+  /** Actor mode: the live simulators of the env (e.g. from heartbeats); stopped when the phase ends. */
+  openSimulatorDirectory?(
+    envId: string,
+    envOptions: Record<string, unknown> | undefined,
+  ): Promise<SimulatorDirectory & { stop(): void }>;
   /** Online steps between checkpoints. */
   checkpointEvery: number;
   /** Offline updates between checkpoints (rounded to whole evaluation intervals). */
@@ -93,6 +102,7 @@ export function newStatus(): LearnerStatus {
     checkpointPath: '',
     agent: undefined,
     envId: '',
+    envOptions: undefined,
     condition: '',
   };
 }

@@ -1,6 +1,8 @@
 // PHASE_EVALUATION: the final agent's deterministic return over N episodes in-process, with its
 // D4RL-normalised score where the task has reference returns.
+
 import { normalizedScore, scoreFamily } from '../../lib/data/normalized-score.ts';
+import { describeEnv } from '../../lib/envs/env-options-text.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { deriveSeed } from '../../lib/envs/rng.ts';
 import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
@@ -14,15 +16,23 @@ export interface Evaluation extends EvaluationResult {
   normalizedScore: number | undefined;
 }
 
-/** Deterministic evaluation of `agent` on `envId`; episodes from seeds derived from `seed`. */
-export function evaluateAgent(agent: Td3Agent, envId: string, episodes: number, seed: number): Evaluation {
-  const env = makeEnv(envId);
+/** Deterministic evaluation of `agent` on `envId` with `envOptions`; episodes from seeds derived from `seed`. */
+export function evaluateAgent(
+  agent: Td3Agent,
+  envId: string,
+  episodes: number,
+  seed: number,
+  envOptions?: Record<string, unknown>,
+): Evaluation {
+  const env = makeEnv(envId, envOptions);
   try {
     if (
       env.observationSpace.shape[0] !== agent.config.obsDim ||
       env.actionSpace.shape[0] !== agent.config.actDim
     ) {
-      throw new Error(`the agent's dims ${agent.config.obsDim}/${agent.config.actDim} do not match ${envId}`);
+      throw new Error(
+        `the agent's dims ${agent.config.obsDim}/${agent.config.actDim} do not match ${describeEnv(envId, envOptions)}`,
+      );
     }
     const result = evaluatePolicy(env, (o) => agent.act(o), episodes, seed);
     const family = scoreFamily(envId);
@@ -51,8 +61,9 @@ export const runEvaluationPhase: PhaseHandler = async (request, deps) => {
     total: episodes,
     agent,
     envId: spec.env,
+    envOptions: spec.envOptions,
   });
-  const r = evaluateAgent(agent, spec.env, episodes, seed);
+  const r = evaluateAgent(agent, spec.env, episodes, seed, spec.envOptions);
   deps.status.step = episodes;
   deps.status.lastEvaluation = r.meanReturn;
   const metrics: Record<string, number> = {

@@ -37,11 +37,11 @@ async function main(): Promise<void> {
   const depsFor = (ctx: PhaseContext): PhaseDeps => ({
     runRoot: config.runRoot,
     openWorldModel: (path, seed, onCondition) => openWorldModel(config, path, seed, onCondition),
-    openTrainEnv: (envId) => openLockstepEnv(config, nc, envId),
+    openTrainEnv: (envId, _seed, envOptions) => openLockstepEnv(config, nc, envId, envOptions),
     onlineMode: config.onlineMode,
-    openSimulatorDirectory: async (envId) => {
+    openSimulatorDirectory: async (envId, envOptions) => {
       if (nc === undefined) throw new Error('actor mode needs NATS (O2O_NATS_URL is none)');
-      return watchSimulators(nc, { envId });
+      return watchSimulators(nc, { envId, ...(envOptions === undefined ? {} : { envOptions }) });
     },
     checkpointEvery: config.checkpointEvery,
     offlineCheckpointEvery: config.offlineCheckpointEvery,

@@ -8,8 +8,10 @@
 // checkpoint (offline-checkpoint.ts), as `o2o experiment` does: a request for the same run id resumes from
 // the last one, and (the world model's noise being reseeded per segment too, in-process or remote) ends
 // exactly where an uninterrupted phase would. On shutdown the phase stops at once; the segment under way is redone.
+
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadDataset } from '../../lib/data/load.ts';
+import { describeEnv, envOptionsJson } from '../../lib/envs/env-options-text.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { deriveSeed } from '../../lib/envs/rng.ts';
 import { readJsonl } from '../../lib/experiment/run-log.ts';
@@ -57,7 +59,12 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
   const datasetInput = request.inputs.dataset;
   if (!datasetInput) throw new Error('inputs.dataset: missing (the dataset phase output)');
   const { dataset } = await loadDataset(run.file(datasetInput, 'inputs.dataset'), { envId: spec.env });
-  const evalEnv = makeEnv(spec.env);
+  const recordedOn = dataset.metadata.envOptions;
+  if (envOptionsJson(recordedOn) !== envOptionsJson(spec.envOptions))
+    throw new Error(
+      `inputs.dataset: recorded on ${describeEnv(spec.env, recordedOn)}, the run is on ${describeEnv(spec.env, spec.envOptions)}`,
+    );
+  const evalEnv = makeEnv(spec.env, spec.envOptions);
   let model: ClosableWorldModel | undefined;
   try {
     const obsDim = evalEnv.observationSpace.shape[0];
@@ -65,7 +72,7 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
     const maxAction = evalEnv.actionSpace.high[0]!;
     if (dataset.obsDim !== obsDim || dataset.actDim !== actDim) {
       throw new Error(
-        `inputs.dataset: obs/action dims ${dataset.obsDim}/${dataset.actDim}, ${spec.env} has ${obsDim}/${actDim}`,
+        `inputs.dataset: obs/action dims ${dataset.obsDim}/${dataset.actDim}, ${describeEnv(spec.env, spec.envOptions)} has ${obsDim}/${actDim}`,
       );
     }
     const seed = spec.seed;
@@ -155,6 +162,7 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
       step: done,
       total,
       envId: spec.env,
+      envOptions: spec.envOptions,
       agent,
     });
     const evalEvery = spec.offline.evalEvery;

@@ -117,7 +117,7 @@ export const runOnlinePhase: PhaseHandler = async (request, deps) => {
   const run = runPaths(deps.runRoot, request.runDir);
   mkdirSync(run.dir, { recursive: true });
   const checkpointDir = run.file(ONLINE_CHECKPOINTS, 'checkpoints');
-  const evalEnv = makeEnv(spec.env);
+  const evalEnv = makeEnv(spec.env, spec.envOptions);
   let env: ClosableOnlineEnv | undefined;
   try {
     const dims = {
@@ -134,7 +134,7 @@ export const runOnlinePhase: PhaseHandler = async (request, deps) => {
       if (dropped > 0) deps.log(`${ONLINE_METRICS}: dropped ${dropped} row(s) logged after the checkpoint`);
     }
     const metrics = new MetricsLog(metricsPath, spec.env, resume !== undefined && existsSync(metricsPath));
-    env = guarded(await deps.openTrainEnv(spec.env, spec.seed));
+    env = guarded(await deps.openTrainEnv(spec.env, spec.seed, spec.envOptions));
     const total = config.totalSteps;
     Object.assign(deps.status, {
       runId: request.runId,
@@ -142,6 +142,7 @@ export const runOnlinePhase: PhaseHandler = async (request, deps) => {
       step: resume?.state.step ?? 0,
       total,
       envId: spec.env,
+      envOptions: spec.envOptions,
       agent,
       checkpointPath: resume?.path ?? '',
     });

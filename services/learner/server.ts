@@ -1,5 +1,6 @@
 // The learner's gRPC server: Status (what the current phase is doing) and Evaluate (a deterministic
 // evaluation of the current agent in-process). Every request is validated; bad input is INVALID_ARGUMENT.
+
 import { Server, status } from '@grpc/grpc-js';
 import {
   type LearnerEvaluateRequest,
@@ -7,6 +8,7 @@ import {
   LearnerService,
   LearnerStatusResponse,
 } from '../../generated/proto/o2o/v1/learner.js';
+import { envOptionsJson } from '../../lib/envs/env-options-text.ts';
 import { type ServerTls, serverCredentials } from '../../lib/services/grpc-security.ts';
 import { strictDecoding } from '../../lib/services/strict-decoding.ts';
 import { grpcError, tracedUnary } from '../../lib/telemetry/grpc.ts';
@@ -32,6 +34,7 @@ export function statusResponse(s: LearnerStatus, onlineMode: string): LearnerSta
     lastEvaluation: s.lastEvaluation ?? 0,
     checkpointPath: s.checkpointPath,
     envId: s.envId,
+    envOptionsJson: envOptionsJson(s.envOptions),
     onlineMode,
     condition: s.condition,
   });
@@ -53,7 +56,7 @@ export function evaluate(s: LearnerStatus, req: LearnerEvaluateRequest): Learner
   if (s.agent === undefined) {
     throw grpcError(status.FAILED_PRECONDITION, 'no agent yet: no offline or online phase has started');
   }
-  const r = evaluateAgent(s.agent, s.envId, req.episodes, req.seed);
+  const r = evaluateAgent(s.agent, s.envId, req.episodes, req.seed, s.envOptions);
   return LearnerEvaluateResponse.fromPartial({
     returns: r.returns,
     lengths: r.lengths,
@@ -62,6 +65,7 @@ export function evaluate(s: LearnerStatus, req: LearnerEvaluateRequest): Learner
     hasNormalizedScore: r.normalizedScore !== undefined,
     normalizedScore: r.normalizedScore ?? 0,
     envId: s.envId,
+    envOptionsJson: envOptionsJson(s.envOptions),
   });
 }
 

@@ -2,8 +2,10 @@
 // defaults. Loose objects: the coordinator's full spec carries more sections, which are ignored here.
 import { z } from 'zod';
 import {
+  addEnvOptionsIssue,
   agentFields,
   envField,
+  envOptionsField,
   evaluationFields,
   offlineFields,
   onlineFields,
@@ -13,16 +15,19 @@ import {
   variantField,
 } from '../../lib/services/spec-fields.ts';
 
-export const learnerSpecSchema = z.looseObject({
-  env: envField,
-  seed: seedField,
-  variant: variantField,
-  pretrain: pretrainField,
-  agent: z.looseObject(agentFields).prefault({}),
-  offline: z.looseObject(offlineFields).prefault({}),
-  online: z.looseObject(onlineFields).prefault({}),
-  evaluation: z.looseObject(evaluationFields).prefault({}),
-});
+export const learnerSpecSchema = z
+  .looseObject({
+    env: envField,
+    envOptions: envOptionsField,
+    seed: seedField,
+    variant: variantField,
+    pretrain: pretrainField,
+    agent: z.looseObject(agentFields).prefault({}),
+    offline: z.looseObject(offlineFields).prefault({}),
+    online: z.looseObject(onlineFields).prefault({}),
+    evaluation: z.looseObject(evaluationFields).prefault({}),
+  })
+  .superRefine((spec, ctx) => addEnvOptionsIssue(spec, ctx));
 
 export type LearnerSpec = z.output<typeof learnerSpecSchema>;
 

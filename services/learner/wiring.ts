@@ -1,8 +1,10 @@
 // Where the handlers' world model and training environment come from in the running service: the
 // world-model service (Load, then Predict through a WorldModelLink that waits out outages) or the file
 // in-process, and a lockstep simulator given by address or discovered from its heartbeats on NATS.
+
 import { relative, resolve } from 'node:path';
 import type { NatsConnection } from 'nats';
+import { describeEnv, envOptionsJson, parseEnvOptionsJson } from '../../lib/envs/env-options-text.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import { SimulatorClient } from '../simulator/client.ts';
 import { RemoteEnv } from '../simulator/remote-env.ts';
@@ -37,14 +39,16 @@ export async function openLockstepEnv(
   config: Pick<LearnerConfig, 'simAddress' | 'simWaitMs'>,
   nc: NatsConnection | undefined,
   envId: string,
+  envOptions: Record<string, unknown> | undefined,
 ): Promise<ClosableOnlineEnv> {
+  const wanted = describeEnv(envId, envOptions);
   let client: SimulatorClient;
   if (config.simAddress !== '') {
     client = await SimulatorClient.connect(config.simAddress);
   } else {
     if (nc === undefined)
       throw new Error('O2O_LEARNER_SIM_ADDRESS is empty and there is no NATS to find one');
-    const watch = watchSimulators(nc, { envId });
+    const watch = watchSimulators(nc, { envId, ...(envOptions === undefined ? {} : { envOptions }) });
     try {
       const idle = (live: ReturnType<typeof watch.live>) =>
         [...live.values()].filter((s) => s.heartbeat.numEnvs === 1 && s.heartbeat.mode !== 'actor');
@@ -61,16 +65,23 @@ export async function openLockstepEnv(
           failures.push(`${sim.heartbeat.address}: ${(err as Error).message}`);
         }
       }
-      if (found === undefined) throw new Error(`no idle ${envId} simulator answered: ${failures.join('; ')}`);
+      if (found === undefined)
+        throw new Error(`no idle ${wanted} simulator answered: ${failures.join('; ')}`);
       client = found;
     } finally {
       watch.stop();
     }
   }
   const env = new RemoteEnv(client, { useStream: true });
-  if (env.id !== envId) {
+  // A configured address is not filtered by heartbeat, and a heartbeat may be stale: ask the simulator.
+  if (env.id !== envId || client.meta.envOptionsJson !== envOptionsJson(envOptions)) {
+    const runs = describeEnv(
+      env.id,
+      parseEnvOptionsJson(client.meta.envOptionsJson, `simulator ${client.address}'s env options`),
+    );
+    env.close();
     client.close();
-    throw new Error(`simulator ${client.address} runs ${env.id}, the run needs ${envId}`);
+    throw new Error(`simulator ${client.address} runs ${runs}, the run needs ${wanted}`);
   }
   return {
     id: env.id,

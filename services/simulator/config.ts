@@ -3,7 +3,8 @@
 
 import { hostname, networkInterfaces } from 'node:os';
 import { z } from 'zod';
-import { isEnvId } from '../../lib/envs/index.ts';
+import { parseEnvOptionsJson } from '../../lib/envs/env-options-text.ts';
+import { checkEnvOptions, isEnvId } from '../../lib/envs/registry.ts';
 import {
   GrpcTlsConfigError,
   type GrpcTlsSettings,
@@ -14,6 +15,7 @@ import { ConfigError, parseServiceFlags } from '../../lib/services/service-flags
 /** Variable name of each setting; `--<flag>` on the command line overrides it. */
 export const SIMULATOR_ENV_VARS = {
   envId: ['O2O_SIM_ENV', 'env'],
+  envOptions: ['O2O_SIM_ENV_OPTIONS', 'env-options'],
   numEnvs: ['O2O_SIM_NUM_ENVS', 'num-envs'],
   simulatorId: ['O2O_SIM_ID', 'id'],
   heartbeatMs: ['O2O_SIM_HEARTBEAT_MS', 'heartbeat-ms'],
@@ -36,6 +38,18 @@ const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max
 export const configSchema = z
   .strictObject({
     envId: z.string().refine(isEnvId, { message: 'not a known environment id' }).default('Hopper-v5'),
+    /** The env's options as a JSON object, e.g. {"includeCfrcExtInObservation":false}; empty: the defaults. */
+    envOptions: z
+      .string()
+      .default('')
+      .transform((text, ctx) => {
+        try {
+          return parseEnvOptionsJson(text, 'env options');
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
     numEnvs: intIn(1, 1024).default(1),
     simulatorId: z
       .string()
@@ -67,6 +81,14 @@ export const configSchema = z
   .refine((c) => c.batchSteps * c.numEnvs <= MAX_BATCH_ROWS, {
     message: `O2O_SIM_BATCH_STEPS × O2O_SIM_NUM_ENVS must be at most ${MAX_BATCH_ROWS} rows`,
     path: ['batchSteps'],
+  })
+  .superRefine((c, ctx) => {
+    if (!isEnvId(c.envId)) return;
+    try {
+      checkEnvOptions(c.envId, c.envOptions);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['envOptions'], message: (err as Error).message });
+    }
   });
 
 /** The schema's settings plus gRPC TLS (O2O_TLS_*, lib/services/grpc-security.ts). */

@@ -15,6 +15,7 @@ import type {
   SimulatorInfo,
   TransitionBatch,
 } from '../../generated/proto/o2o/v1/simulator.js';
+import { envOptionsJson } from '../../lib/envs/env-options-text.ts';
 import { deriveSeed, Rng, VectorEnv } from '../../lib/envs/index.ts';
 import { decodeFloatBatch, encodeFloatBatch, FloatBatchError } from '../../lib/services/float-batch.ts';
 import { grpcError } from '../../lib/telemetry/grpc.ts';
@@ -26,6 +27,8 @@ export type SimulatorMode = 'idle' | 'lockstep' | 'actor';
 
 export interface EngineOptions {
   envId: string;
+  /** makeEnv's options for every sub-env; omitted or empty: the env's defaults. */
+  envOptions?: Record<string, unknown>;
   numEnvs: number;
   simulatorId: string;
   incarnation: number;
@@ -83,7 +86,10 @@ export class SimulatorEngine {
       );
     }
     this.options = options;
-    this.vec = new VectorEnv(options.envId, { numEnvs: options.numEnvs });
+    this.vec = new VectorEnv(options.envId, {
+      numEnvs: options.numEnvs,
+      ...(options.envOptions === undefined ? {} : { envOptions: options.envOptions }),
+    });
     this.obsDim = this.vec.obsDim;
     this.actDim = this.vec.actDim;
     this.low = this.vec.singleActionSpace.low;
@@ -109,6 +115,7 @@ export class SimulatorEngine {
       mode: this.mode,
       stepsTotal: this.stepsTotal,
       policyVersion: this.policy?.version ?? 0,
+      envOptionsJson: envOptionsJson(this.options.envOptions),
     };
   }
 

@@ -2,6 +2,7 @@
 // Reads its settings from O2O_SIM_* and the shared O2O_* variables (config.ts), serves the Simulator
 // gRPC API, announces itself on NATS, prints one JSON ready line on stdout and shuts down cleanly on
 // SIGINT/SIGTERM (exit 0).
+import { describeEnv, envOptionsJson } from '../../lib/envs/env-options-text.ts';
 import { announceReady, exitOnStopSignals } from '../../lib/services/lifecycle.ts';
 import { startTelemetry } from '../../lib/telemetry/index.ts';
 import { advertisedAddress, loadConfig } from './config.ts';
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   const sim = await startSimulatorServer(
     {
       envId: config.envId,
+      envOptions: config.envOptions,
       numEnvs: config.numEnvs,
       simulatorId: config.simulatorId,
       incarnation,
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
           simulatorId: config.simulatorId,
           address,
           envId: config.envId,
+          envOptionsJson: envOptionsJson(config.envOptions),
           numEnvs: config.numEnvs,
           mode: sim.engine.mode,
           stepsTotal: sim.engine.stepsTotal,
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
     log('O2O_NATS_URL=none: no heartbeats');
   }
   log(
-    `${config.simulatorId} (incarnation ${incarnation}) serving ${config.numEnvs}× ${config.envId} on ${sim.address} (gRPC ${config.grpcTls.description})` +
+    `${config.simulatorId} (incarnation ${incarnation}) serving ${config.numEnvs}× ${describeEnv(config.envId, config.envOptions)} on ${sim.address} (gRPC ${config.grpcTls.description})` +
       (address === sim.address ? '' : `, announced as ${address}`),
   );
   announceReady('simulator', address);

@@ -2,6 +2,7 @@
 // gone (missed beats), for the learner's actor mode and the coordinator.
 import type { NatsConnection, Subscription } from 'nats';
 import { SimulatorHeartbeat } from '../../generated/proto/o2o/v1/events.js';
+import { envOptionsJson } from '../../lib/envs/env-options-text.ts';
 import { subjects } from '../../lib/services/subjects.ts';
 
 /** A simulator seen on NATS. */
@@ -18,8 +19,9 @@ export type SimulatorChange =
   | { type: 'gone'; simulator: LiveSimulator };
 
 export interface WatchOptions {
-  /** Only simulators of this env id. */
+  /** Only simulators of this env id, and with envOptions (absent: the env's defaults). */
   envId?: string;
+  envOptions?: Record<string, unknown>;
   /** The simulators' heartbeat interval (ms); default 1000. */
   heartbeatMs?: number;
   /** Missed intervals after which a simulator is gone; default 3. */
@@ -39,6 +41,9 @@ export interface SimulatorWatch {
 export function watchSimulators(nc: NatsConnection, options: WatchOptions = {}): SimulatorWatch {
   const heartbeatMs = options.heartbeatMs ?? 1000;
   const expireMs = heartbeatMs * (options.missedBeats ?? 3);
+  const wantedOptions = envOptionsJson(options.envOptions);
+  const foreign = (hb: SimulatorHeartbeat): boolean =>
+    options.envId !== undefined && (hb.envId !== options.envId || hb.envOptionsJson !== wantedOptions);
   const live = new Map<string, LiveSimulator>();
   const checks = new Set<() => void>();
   const notify = (change: SimulatorChange | undefined) => {
@@ -54,7 +59,7 @@ export function watchSimulators(nc: NatsConnection, options: WatchOptions = {}):
       } catch {
         return; // not a heartbeat: ignore rather than trust it
       }
-      if (hb.simulatorId === '' || (options.envId !== undefined && hb.envId !== options.envId)) return;
+      if (hb.simulatorId === '' || foreign(hb)) return;
       const previous = live.get(hb.simulatorId);
       if (previous !== undefined && hb.incarnation < previous.heartbeat.incarnation) return; // a stale beat
       const simulator = { heartbeat: hb, lastSeenMs: Date.now() };

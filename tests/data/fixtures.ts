@@ -13,6 +13,8 @@ export interface FixtureOptions {
   obsDim?: number;
   actDim?: number;
   envId?: string | null;
+  /** Recorded in the metadata as the options the rows were recorded on. */
+  envOptions?: Record<string, unknown>;
   seed?: number;
   infos?: boolean;
 }
@@ -66,6 +68,7 @@ export function syntheticDataset(options: FixtureOptions): OfflineDataset {
     ...columns,
     metadata: describeColumns(columns, {
       envId,
+      ...(options.envOptions === undefined ? {} : { envOptions: options.envOptions }),
       policy: { description: 'synthetic test policy', return: 123.5 },
       seed: options.seed ?? 7,
     }),

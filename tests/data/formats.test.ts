@@ -64,6 +64,33 @@ describe('data: formats', () => {
     assert.deepEqual(back.metadata, source.metadata);
   });
 
+  it("keeps the env options rows were recorded on, whose observation width is then the options' to check", async () => {
+    const options = { includeCfrcExtInObservation: false, contactCostWeight: 0 };
+    const source = syntheticDataset({
+      lengths: [4, 3],
+      envId: 'Ant-v5',
+      envOptions: options,
+      obsDim: 27,
+      actDim: 8,
+    });
+    const flat = join(dir.path, 'ant.hdf5');
+    await writeD4rl(source, flat);
+    const fromD4rl = (await loadDataset(flat, { envId: 'Ant-v5' })).dataset;
+    assertSameContent(fromD4rl, source);
+    assert.deepEqual(fromD4rl.metadata.envOptions, options);
+    const minari = join(dir.path, 'ns', 'ant', 'no-contact-v0');
+    await writeMinari(fromD4rl, minari);
+    const json = JSON.parse(readFileSync(join(minari, 'data', 'metadata.json'), 'utf8'));
+    assert.deepEqual(JSON.parse(json.env_spec).kwargs, options, "Minari's env spec builds the same env");
+    assert.deepEqual((await readMinari(minari)).dataset.metadata, source.metadata);
+    // The same 27-value rows said to be Ant-v5 on its defaults (105 values) are refused.
+    const { envOptions: _, ...defaults } = source.metadata;
+    await assert.rejects(
+      writeD4rl({ ...source, metadata: defaults }, flat),
+      /27 columns but Ant-v5 observations have 105/,
+    );
+  });
+
   it('D4RL → Minari → D4RL preserves every value, including float64 infos', async () => {
     const source = syntheticDataset({
       lengths: [3, 7, 6],

@@ -110,4 +110,14 @@ describe('experiment spec', () => {
     assert.equal(spec.env, 'Hopper-v5');
     assert.equal(spec.variant, 'td3bc-aug');
   });
+
+  it("accepts the paper's-Ant example spec, with its env options", () => {
+    const spec = loadSpecFile(
+      new URL('../../services/coordinator/specs/ant-no-contact.yaml', import.meta.url).pathname,
+    );
+    assert.deepEqual(
+      [spec.env, spec.envOptions],
+      ['Ant-v5', { includeCfrcExtInObservation: false, contactCostWeight: 0 }],
+    );
+  });
 });

@@ -83,7 +83,7 @@ export function inProcessDeps(root: string, overrides: Partial<PhaseDeps> = {}):
       m.reseedNoise(seed);
       return m;
     },
-    openTrainEnv: async (envId) => makeEnv(envId),
+    openTrainEnv: async (envId, _seed, envOptions) => makeEnv(envId, envOptions),
     onlineMode: 'lockstep',
     checkpointEvery: 100_000,
     offlineCheckpointEvery: 5_000,

@@ -118,7 +118,7 @@ describe('services/simulator process', function () {
       onChange: (c) =>
         changes.push(`${c.type}:${c.simulator.heartbeat.simulatorId}:${c.simulator.heartbeat.incarnation}`),
     });
-    const beat = (simulatorId: string, incarnation: number, envId = 'Hopper-v5') =>
+    const beat = (simulatorId: string, incarnation: number, envId = 'Hopper-v5', envOptionsJson = '') =>
       nc.publish(
         subjects.simulatorHeartbeat,
         SimulatorHeartbeat.encode({
@@ -130,11 +130,13 @@ describe('services/simulator process', function () {
           stepsTotal: 0,
           unixMs: Date.now(),
           incarnation,
+          envOptionsJson,
         }).finish(),
       );
     try {
       beat('w1', 1);
       beat('w2', 1, 'Walker2d-v5'); // another env: not ours
+      beat('w3', 1, 'Hopper-v5', '{"healthyZRange":[0.5,100]}'); // our env with other options: not ours
       nc.publish(subjects.simulatorHeartbeat, new TextEncoder().encode('not a heartbeat'));
       await watch.waitFor((live) => live.has('w1'), 5_000);
       beat('w1', 2);
@@ -170,6 +172,25 @@ describe('services/simulator process', function () {
       ['Walker2d-v5', 4, 9, 1000, '127.0.0.1:0'],
     );
     assert.throws(() => loadConfig({ O2O_SIM_ADVERTISE: 'http://x' }, []), /O2O_SIM_ADVERTISE="http:\/\/x"/);
+    assert.throws(
+      () => loadConfig({ O2O_SIM_ENV_OPTIONS: '[1]' }, []),
+      /O2O_SIM_ENV_OPTIONS="\[1\]": env options must be a JSON object/,
+    );
+    assert.throws(
+      () => loadConfig({}, ['--env-options', '{x']),
+      /--env-options="\{x": env options are not JSON/,
+    );
+    assert.throws(
+      () => loadConfig({ O2O_SIM_ENV: 'Ant-v5', O2O_SIM_ENV_OPTIONS: '{"contactCostWeight":"none"}' }, []),
+      /O2O_SIM_ENV_OPTIONS=.*contactCostWeight/,
+    );
+    assert.throws(
+      () => loadConfig({ O2O_SIM_ENV: 'Hopper-v5', O2O_SIM_ENV_OPTIONS: '{"contactCostWeight":0}' }, []),
+      /O2O_SIM_ENV_OPTIONS=.*contactCostWeight/,
+    );
+    const ant = loadConfig({ O2O_SIM_ENV: 'Ant-v5', O2O_SIM_ENV_OPTIONS: '{"contactCostWeight":0}' }, []);
+    assert.deepEqual(ant.envOptions, { contactCostWeight: 0 });
+    assert.deepEqual(ok.envOptions, {});
     assert.equal(advertisedAddress('127.0.0.1:5000', undefined), '127.0.0.1:5000');
     assert.equal(advertisedAddress('0.0.0.0:5000', '10.1.2.3'), '10.1.2.3:5000');
     assert.equal(advertisedAddress('0.0.0.0:5000', 'sim-0.sims:6000'), 'sim-0.sims:6000');
