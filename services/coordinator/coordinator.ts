@@ -2,7 +2,6 @@
 // offline, online and evaluation (learner), report (here). state.json is written after each phase, so a
 // resumed run skips what finished; the scratch variant skips the world model and offline phases. The
 // whole run is one trace: every phase request carries the run span's context to the services.
-
 import { relative } from 'node:path';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { NatsConnection } from 'nats';

@@ -1,6 +1,5 @@
 // report.md for a run: the spec, every phase's status, timing, handler and metrics, and a summary of the
 // trace spans when the services wrote span files into the run's trace directory.
-
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeEnv } from '../../lib/envs/env-options-text.ts';

@@ -6,7 +6,6 @@
 // killed (as a resume) (restart-policy.ts: same settings, same address, exponential backoff, a bounded
 // number of times); a service it gives up on stops the run. Ctrl-C, a service dying before it was ready, the coordinator failing or a restart budget spent
 // stops everything (SIGTERM, then SIGKILL after a grace period); the result says how it ended.
-
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';

@@ -1,6 +1,5 @@
 // PHASE_EVALUATION: the final agent's deterministic return over N episodes in-process, with its
 // D4RL-normalised score where the task has reference returns.
-
 import { normalizedScore, scoreFamily } from '../../lib/data/normalized-score.ts';
 import { describeEnv } from '../../lib/envs/env-options-text.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';

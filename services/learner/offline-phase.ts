@@ -8,7 +8,6 @@
 // checkpoint (offline-checkpoint.ts), as `o2o experiment` does: a request for the same run id resumes from
 // the last one, and (the world model's noise being reseeded per segment too, in-process or remote) ends
 // exactly where an uninterrupted phase would. On shutdown the phase stops at once; the segment under way is redone.
-
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadDataset } from '../../lib/data/load.ts';
 import { describeEnv, envOptionsJson } from '../../lib/envs/env-options-text.ts';

@@ -1,6 +1,5 @@
 // The learner's gRPC server: Status (what the current phase is doing) and Evaluate (a deterministic
 // evaluation of the current agent in-process). Every request is validated; bad input is INVALID_ARGUMENT.
-
 import { Server, status } from '@grpc/grpc-js';
 import {
   type LearnerEvaluateRequest,

@@ -1,7 +1,6 @@
 // Where the handlers' world model and training environment come from in the running service: the
 // world-model service (Load, then Predict through a WorldModelLink that waits out outages) or the file
 // in-process, and a lockstep simulator given by address or discovered from its heartbeats on NATS.
-
 import { relative, resolve } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { describeEnv, envOptionsJson, parseEnvOptionsJson } from '../../lib/envs/env-options-text.ts';
