@@ -12,15 +12,14 @@ export const envField = z.string().refine(isEnvId, `expected one of ${ENV_IDS.jo
 /** Options for makeEnv (e.g. Ant-v5's includeCfrcExtInObservation); absent: Gymnasium's defaults. */
 export const envOptionsField = z.record(z.string(), z.unknown()).optional();
 
-/** For a schema's superRefine: an issue at `envOptions` when `check` (default: does the env take them?) throws. */
+/** For a schema's superRefine: an issue at `envOptions` naming each option the env does not take. */
 export function addEnvOptionsIssue(
   spec: { env: string; envOptions?: Record<string, unknown> | undefined },
   ctx: z.RefinementCtx,
-  check: (env: (typeof ENV_IDS)[number], options: Record<string, unknown>) => void = checkEnvOptions,
 ): void {
   if (spec.envOptions === undefined || !isEnvId(spec.env)) return;
   try {
-    check(spec.env, spec.envOptions);
+    checkEnvOptions(spec.env, spec.envOptions);
   } catch (err) {
     ctx.addIssue({ code: 'custom', path: ['envOptions'], message: (err as Error).message });
   }
