@@ -51,7 +51,14 @@ export async function openLockstepEnv(
     try {
       const idle = (live: ReturnType<typeof watch.live>) =>
         [...live.values()].filter((s) => s.heartbeat.numEnvs === 1 && s.heartbeat.mode !== 'actor');
-      await watch.waitFor((live) => idle(live).length > 0, config.simWaitMs);
+      await watch
+        .waitFor((live) => idle(live).length > 0, config.simWaitMs)
+        .catch(() => {
+          throw new Error(
+            `no idle single-env ${wanted} simulator announced itself on NATS within ${config.simWaitMs} ms ` +
+              '(simulators of another env or other options are not taken: O2O_SIM_ENV, O2O_SIM_ENV_OPTIONS)',
+          );
+        });
       // Freshest heartbeat first; one that died a moment ago may still look alive, so try the next.
       const candidates = idle(watch.live()).sort((a, b) => b.heartbeat.unixMs - a.heartbeat.unixMs);
       const failures: string[] = [];

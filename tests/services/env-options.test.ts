@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Phase } from '../../generated/proto/o2o/v1/events.js';
+import { connect } from 'nats';
+import { Phase, SimulatorHeartbeat } from '../../generated/proto/o2o/v1/events.js';
 import type { OfflineDataset } from '../../lib/data/dataset.ts';
 import { loadDataset, saveDataset } from '../../lib/data/load.ts';
 import { subsetDataset } from '../../lib/data/subset.ts';
@@ -15,6 +16,7 @@ import { makeEnv } from '../../lib/envs/registry.ts';
 import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
 import { readHeldOutCheck } from '../../lib/rl/held-out-check-file.ts';
 import { parseSpec, SpecError } from '../../lib/services/spec.ts';
+import { subjects } from '../../lib/services/subjects.ts';
 import { runDatasetPhase } from '../../services/coordinator/dataset-phase.ts';
 import { renderReport } from '../../services/coordinator/report.ts';
 import type { PhaseDeps } from '../../services/learner/deps.ts';
@@ -25,6 +27,7 @@ import { evaluate, statusResponse } from '../../services/learner/server.ts';
 import { openLockstepEnv } from '../../services/learner/wiring.ts';
 import { SimulatorClient } from '../../services/simulator/client.ts';
 import { startSimulatorServer } from '../../services/simulator/server.ts';
+import { startNatsServer } from '../helpers/nats-server.ts';
 import { inProcessDeps, RUN_DIR, request, tinySpec } from './learner-fixture.ts';
 
 const ANT = 'Ant-v5';
@@ -205,6 +208,41 @@ describe('services on an env with options', function () {
       }
     } finally {
       await sim.shutdown();
+    }
+  });
+
+  it('a learner finding simulators on NATS passes over those of other options, and says what it waited for', async () => {
+    const nats = await startNatsServer({ jetstream: false });
+    const nc = await connect({ servers: nats.url });
+    // An idle Ant-v5 simulator on the defaults keeps announcing itself.
+    const beat = () =>
+      nc.publish(
+        subjects.simulatorHeartbeat,
+        SimulatorHeartbeat.encode({
+          simulatorId: 'ant-defaults',
+          address: '127.0.0.1:1',
+          envId: ANT,
+          envOptionsJson: '',
+          numEnvs: 1,
+          mode: 'idle',
+          stepsTotal: 0,
+          unixMs: Date.now(),
+          incarnation: 1,
+        }).finish(),
+      );
+    beat();
+    const timer = setInterval(beat, 50);
+    try {
+      await assert.rejects(
+        openLockstepEnv({ simAddress: '', simWaitMs: 400 }, nc, ANT, NO_CONTACT),
+        new RegExp(
+          `no idle single-env ${parens(NO_CONTACT_NAME)} simulator announced itself on NATS within 400 ms`,
+        ),
+      );
+    } finally {
+      clearInterval(timer);
+      await nc.close();
+      await nats.stop();
     }
   });
 
