@@ -11,6 +11,7 @@ import { DatasetError } from '../../lib/data/errors.ts';
 import { type DatasetInfo, datasetInfo } from '../../lib/data/info.ts';
 import { type DatasetFormat, loadDataset, saveDataset } from '../../lib/data/load.ts';
 import { DEFAULT_SUBSET_TRANSITIONS, subsetDataset } from '../../lib/data/subset.ts';
+import { describeEnv } from '../../lib/envs/env-options-text.ts';
 import { ENV_IDS, makeEnv } from '../../lib/envs/registry.ts';
 import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
 import { type CommandSpec, integerFlag, parseFlags, UsageError } from '../args.ts';
@@ -224,7 +225,7 @@ function formatNumber(v: number | null, digits = 3): string {
 function printInfo(file: string, format: DatasetFormat, info: DatasetInfo, notes: string[]): void {
   const lines = [
     `${file} (${format})`,
-    `  env                ${info.envId ?? '(not declared)'}`,
+    `  env                ${info.envId === null ? '(not declared)' : describeEnv(info.envId, info.envOptions ?? undefined)}`,
     `  transitions        ${info.transitions}`,
     `  episodes           ${info.episodes} (${info.completeEpisodes} complete, ${info.fragments} fragments)`,
     `  terminals/timeouts ${info.terminals} / ${info.timeouts}`,

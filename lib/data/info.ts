@@ -14,6 +14,8 @@ export interface ColumnRange {
 
 export interface DatasetInfo {
   envId: string | null;
+  /** The options of the env the rows were recorded on; null for its defaults. */
+  envOptions: Record<string, unknown> | null;
   transitions: number;
   episodes: number;
   completeEpisodes: number;
@@ -105,6 +107,7 @@ export function datasetInfo(dataset: OfflineDataset, options: { family?: string 
   }
   return {
     envId: metadata.envId,
+    envOptions: metadata.envOptions ?? null,
     transitions: dataset.rewards.length,
     episodes: dataset.episodeEnds.length,
     completeEpisodes: stats.completeEpisodes,

@@ -140,6 +140,10 @@ describe('data: info', () => {
     assert.deepEqual([rewards.min[0], rewards.max[0]], [1, 10]);
     assert.ok(Math.abs(rewards.mean[0]! - 31 / 6) < 1e-6);
     assert.deepEqual(info.warnings, []);
+    assert.equal(info.envOptions, null);
+    const options = { contactCostWeight: 0 };
+    const optioned = { ...dataset, metadata: { ...dataset.metadata, envOptions: options } };
+    assert.deepEqual(datasetInfo(optioned).envOptions, options);
     assert.deepEqual(returnStats(dataset), { completeEpisodes: 2, mean: 13, std: 7, min: 6, max: 20 });
   });
 
