@@ -47,3 +47,25 @@ export function integerFlag(name: string, min: number) {
     .transform(Number)
     .refine((n) => Number.isSafeInteger(n) && n >= min, `${name} must be an integer >= ${min}`);
 }
+
+/**
+ * `--env-option KEY=VALUE`, repeatable: Gymnasium's make() keyword arguments in camelCase. A value is read
+ * as JSON when it is JSON (numbers, booleans, [min, max]), as a string otherwise; the env checks them.
+ */
+export const envOptionsFlag = z
+  .array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*=.+$/, 'expected KEY=VALUE, e.g. contactCostWeight=0'))
+  .transform((pairs) => {
+    const options: Record<string, unknown> = {};
+    for (const pair of pairs) {
+      const at = pair.indexOf('=');
+      const raw = pair.slice(at + 1);
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw;
+      }
+      options[pair.slice(0, at)] = value;
+    }
+    return options;
+  });

@@ -16,6 +16,7 @@ import { ENV_IDS, makeEnv } from '../../lib/envs/registry.ts';
 import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
 import { type CommandSpec, integerFlag, parseFlags, UsageError } from '../args.ts';
 import type { Command } from '../commands.ts';
+import { runRewrite } from './dataset-rewrite.ts';
 
 const oneFile = z
   .array(z.string())
@@ -207,11 +208,12 @@ const behaviourSpec = {
 } satisfies CommandSpec<z.ZodType>;
 
 const SUBCOMMAND_HELP = [
-  'usage: o2o dataset <info|subset|convert|behaviour|generate> [FILE] [flags]',
+  'usage: o2o dataset <info|subset|convert|rewrite|behaviour|generate> [FILE] [flags]',
   '',
   '  info      validate a dataset and print counts, returns, normalised scores and column ranges',
   '  subset    write a seeded subset (by episode or by transition)',
   '  convert   convert between Minari (directory) and D4RL (.hdf5)',
+  "  rewrite   the rows as an env with options records them (e.g. the paper's Ant: D4RL's ant-*-v2)",
   '  behaviour train (or resume) a TD3 behaviour policy, keeping snapshots and every transition',
   '  generate  roll a behaviour policy out in an environment and write the dataset',
   '',
@@ -471,6 +473,7 @@ const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   info: runInfo,
   subset: runSubset,
   convert: runConvert,
+  rewrite: runRewrite,
   behaviour: runBehaviour,
   generate: runGenerate,
 };

@@ -16,7 +16,7 @@ import { readJsonIfExists, writeJsonAtomic } from '../../lib/experiment/fs-atomi
 import { trainPaths } from '../../lib/experiment/paths.ts';
 import { runPipeline } from '../../lib/experiment/pipeline.ts';
 import { checkRunEnvOptions, parseRunConfig, type RunConfig } from '../../lib/experiment/run-config.ts';
-import { type CommandSpec, integerFlag, parseFlags, UsageError } from '../args.ts';
+import { type CommandSpec, envOptionsFlag, integerFlag, parseFlags, UsageError } from '../args.ts';
 import type { Command } from '../commands.ts';
 import { ProgressLine } from '../progress.ts';
 
@@ -24,28 +24,6 @@ const fraction = z
   .string()
   .transform(Number)
   .refine((p) => p >= 0 && p <= 1, 'must be a number in [0, 1]');
-
-/**
- * `--env-option KEY=VALUE`, repeatable: Gymnasium's make() keyword arguments in camelCase. A value is read
- * as JSON when it is JSON (numbers, booleans, [min, max]), as a string otherwise; the env checks them.
- */
-const envOptionsFlag = z
-  .array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*=.+$/, 'expected KEY=VALUE, e.g. contactCostWeight=0'))
-  .transform((pairs) => {
-    const options: Record<string, unknown> = {};
-    for (const pair of pairs) {
-      const at = pair.indexOf('=');
-      const raw = pair.slice(at + 1);
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        value = raw;
-      }
-      options[pair.slice(0, at)] = value;
-    }
-    return options;
-  });
 
 const spec = {
   flags: {

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readD4rl, writeD4rl } from '../../lib/data/d4rl.ts';
 import { readMinari } from '../../lib/data/minari.ts';
+import { makeEnv } from '../../lib/envs/registry.ts';
+import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
 import { syntheticDataset, tempDir } from './fixtures.ts';
 
 const bin = fileURLToPath(new URL('../../bin/o2o.mjs', import.meta.url));
@@ -63,6 +65,84 @@ describe('cli: o2o dataset', () => {
     assert.equal(parsed.transitions, 60);
     assert.equal(parsed.returns.mean, read.metadata.returns.mean);
     assert.equal(parsed.checksum, read.metadata.checksum);
+  });
+
+  it("rewrite: rows for an env's options, from its defaults or from D4RL's Ant (Ant-v2), recorded in the file", async () => {
+    const noContact = { contactCostWeight: 0, includeCfrcExtInObservation: false };
+    const env = makeEnv('Ant-v5');
+    const defaults = collectDataset(env, uniformRandomPolicy(env), 40, 3, 'rewrite test');
+    env.close();
+    const src = join(dir.path, 'ant.hdf5');
+    await writeD4rl(defaults, src);
+    const out = join(dir.path, 'ant-no-contact.hdf5');
+    const options = [
+      '--env-option',
+      'includeCfrcExtInObservation=false',
+      '--env-option',
+      'contactCostWeight=0',
+    ];
+    const r = o2o('rewrite', src, '--env', 'Ant-v5', ...options, '--out', out);
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.out,
+      /40 transitions .* of Ant-v5 \(contactCostWeight=0, includeCfrcExtInObservation=false\) \(27 observation values\)/,
+    );
+    const rewritten = (await readD4rl(out)).dataset;
+    assert.deepEqual([rewritten.obsDim, rewritten.metadata.envOptions], [27, noContact]);
+
+    // D4RL's Ant layout: 111 values, no env id this project knows.
+    const antV2 = syntheticDataset({ lengths: [6, 4], obsDim: 111, actDim: 8, envId: null });
+    const v2File = join(dir.path, 'ant-medium-v2.hdf5');
+    await writeD4rl(antV2, v2File);
+    const fromV2 = join(dir.path, 'from-v2.hdf5');
+    const v2 = o2o('rewrite', v2File, '--env', 'Ant-v5', '--recorded-on', 'Ant-v2', '--out', fromV2);
+    assert.equal(v2.code, 0, v2.err);
+    const read = (await readD4rl(fromV2)).dataset;
+    assert.deepEqual([read.obsDim, read.metadata.envId, read.metadata.envOptions], [27, 'Ant-v5', noContact]);
+    const info = o2o('info', fromV2);
+    assert.match(info.out, /env +Ant-v5 \(contactCostWeight=0, includeCfrcExtInObservation=false\)/);
+
+    const refusals: [string[], number, RegExp][] = [
+      [
+        ['rewrite', src, '--env', 'Ant-v5', '--out', join(dir.path, 'x.hdf5')],
+        2,
+        /--env-option: give the options/,
+      ],
+      [
+        [
+          'rewrite',
+          src,
+          '--env',
+          'Ant-v5',
+          '--env-option',
+          'healthyReward=2',
+          '--out',
+          join(dir.path, 'x.hdf5'),
+        ],
+        1,
+        /option 'healthyReward' of Ant-v5 cannot be derived/,
+      ],
+      [
+        [
+          'rewrite',
+          v2File,
+          '--env',
+          'Hopper-v5',
+          '--recorded-on',
+          'Ant-v2',
+          '--out',
+          join(dir.path, 'x.hdf5'),
+        ],
+        2,
+        /--recorded-on Ant-v2: the rows become Ant-v5 \(.*\), not Hopper-v5/,
+      ],
+      [['rewrite', src, '--env', 'Ant-v5', ...options, '--out', out], 2, /already exists/],
+    ];
+    for (const [args, code, message] of refusals) {
+      const refused = o2o(...args);
+      assert.equal(refused.code, code, `${args.join(' ')}: ${refused.err}`);
+      assert.match(refused.err, message);
+    }
   });
 
   it('a damaged file exits 1 with one line naming it; a bad flag exits 2 naming the flag', () => {
