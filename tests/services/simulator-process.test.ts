@@ -110,6 +110,37 @@ describe('services/simulator process', function () {
     }
   });
 
+  it('runs its env with O2O_SIM_ENV_OPTIONS and announces them, keys sorted, in heartbeats and Info', async () => {
+    const canonical = '{"contactCostWeight":0,"includeCfrcExtInObservation":false}';
+    const watch = watchSimulators(nc, {
+      envId: 'Ant-v5',
+      envOptions: { includeCfrcExtInObservation: false, contactCostWeight: 0 },
+      heartbeatMs: HEARTBEAT_MS,
+    });
+    const sim = await spawnSimulator({
+      O2O_SIM_ENV: 'Ant-v5',
+      O2O_SIM_ENV_OPTIONS: '{"includeCfrcExtInObservation":false,"contactCostWeight":0}',
+      O2O_SIM_ID: 'sim-ant',
+      O2O_SIM_HEARTBEAT_MS: String(HEARTBEAT_MS),
+      O2O_NATS_URL: nats.url,
+      O2O_RUN_ROOT: runRoot,
+    });
+    try {
+      await watch.waitFor((live) => live.has('sim-ant'), 15_000);
+      assert.equal(watch.live().get('sim-ant')!.heartbeat.envOptionsJson, canonical);
+      const client = await SimulatorClient.connect(sim.address);
+      assert.deepEqual([client.meta.obsDim, client.meta.envOptionsJson], [27, canonical]);
+      client.close();
+      assert.match(
+        sim.stderr(),
+        /serving 1× Ant-v5 \(contactCostWeight=0, includeCfrcExtInObservation=false\)/,
+      );
+    } finally {
+      await sim.stop('SIGKILL');
+      watch.stop();
+    }
+  });
+
   it('watchSimulators: restarts by incarnation, stale and foreign beats ignored, gone after 3 missed beats', async () => {
     const changes: string[] = [];
     const watch = watchSimulators(nc, {
