@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DatasetError } from '../../lib/data/errors.ts';
 import { ENV_IDS, isEnvId } from '../../lib/envs/registry.ts';
 import { manifestSha256 } from '../../lib/experiment/dataset-source.ts';
 import { readJsonIfExists, writeJsonAtomic } from '../../lib/experiment/fs-atomic.ts';
@@ -216,6 +217,10 @@ async function train(f: Flags): Promise<void> {
       return;
     }
     console.log(`wrote ${out}${existsSync(paths.finalAgent) ? ' (final.safetensors)' : ''}`);
+  } catch (err) {
+    // A dataset that cannot serve this run (unreadable, other env, other options) is the user's to fix.
+    if (err instanceof DatasetError) throw new UsageError(`--dataset: ${err.message}`);
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

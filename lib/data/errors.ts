@@ -13,6 +13,7 @@ export type DatasetErrorKind =
   | 'non-finite'
   | 'flag-value'
   | 'env-dims'
+  | 'env-options'
   | 'episode'
   | 'metadata'
   | 'checksum'

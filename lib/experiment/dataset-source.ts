@@ -2,6 +2,7 @@
 // from its committed manifest (datasets/<env>/<kind>.json next to <kind>.hdf5).
 import { existsSync } from 'node:fs';
 import { describeColumns, type OfflineDataset } from '../data/dataset.ts';
+import { DatasetError } from '../data/errors.ts';
 import { loadDataset } from '../data/load.ts';
 import { subsetDataset, subsetRows } from '../data/subset.ts';
 import { rewriteTransitions } from '../envs/derive-transitions.ts';
@@ -34,24 +35,29 @@ export interface SubsetOrigin {
 }
 
 /**
- * The dataset as the env with `envOptions` records it: as it is when it was recorded on those options
- * (metadata.envOptions; none: the defaults), rewritten (lib/envs/derive-transitions.ts) when it was
- * recorded on the defaults. Throws naming `where` for a dataset recorded on other options.
+ * The dataset (read from `file`) as the env with `envOptions` records it: as it is when it was recorded on
+ * those options (metadata.envOptions; none: the defaults), rewritten (lib/envs/derive-transitions.ts) when
+ * it was recorded on the defaults. A dataset recorded on other options is a DatasetError naming the file.
  */
 export function datasetForEnvOptions(
   dataset: OfflineDataset,
   envId: string,
   envOptions: Record<string, unknown> | undefined,
-  where: string,
+  file: string,
 ): OfflineDataset {
   const recordedOn = dataset.metadata.envOptions;
   if (envOptionsJson(recordedOn) === envOptionsJson(envOptions)) return dataset;
   if (envOptionsJson(recordedOn) !== '')
-    throw new Error(
-      `${where}: recorded on ${describeEnv(envId, recordedOn)}, but the run is on ` +
-        `${describeEnv(envId, envOptions)}; only rows recorded on the default options can be rewritten`,
+    throw new DatasetError(
+      'env-options',
+      { file },
+      `recorded on ${describeEnv(envId, recordedOn)}, but the run is on ${describeEnv(envId, envOptions)}; ` +
+        'only rows recorded on the default options can be rewritten',
     );
-  const rewritten = { ...dataset, ...rewriteTransitions(envId, envOptions ?? {}, dataset, where) };
+  const rewritten = {
+    ...dataset,
+    ...rewriteTransitions(envId, envOptions ?? {}, dataset, `dataset ${file}`),
+  };
   // Same provenance; counts, returns and checksum are the rewritten rows'.
   return { ...rewritten, metadata: describeColumns(rewritten, { ...dataset.metadata, envOptions }) };
 }
@@ -67,7 +73,7 @@ export async function loadRunDataset(
 ): Promise<{ dataset: OfflineDataset; origin?: SubsetOrigin }> {
   if (!existsSync(source.file)) throw new Error(`dataset ${source.file} does not exist`);
   const loaded = await loadDataset(source.file, { envId });
-  const dataset = datasetForEnvOptions(loaded.dataset, envId, envOptions, `dataset ${source.file}`);
+  const dataset = datasetForEnvOptions(loaded.dataset, envId, envOptions, source.file);
   if (source.transitions === null) return { dataset };
   const options = {
     count: source.transitions,

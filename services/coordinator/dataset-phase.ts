@@ -47,7 +47,7 @@ export async function runDatasetPhase(spec: ExperimentSpec, runDir: string): Pro
     const file = resolve(runDir, source.file);
     const loaded = await loadDataset(file, { envId: spec.env });
     // On an env with options, the rows as that env records them (rewritten if recorded on the defaults).
-    dataset = datasetForEnvOptions(loaded.dataset, spec.env, spec.envOptions, `dataset ${source.file}`);
+    dataset = datasetForEnvOptions(loaded.dataset, spec.env, spec.envOptions, source.file);
     if (source.subset !== undefined) {
       const options = { count: source.subset.transitions, mode: source.subset.by, seed: source.subset.seed };
       const whole = dataset;

@@ -184,6 +184,34 @@ describe('cli/o2o train', function () {
     );
   });
 
+  it('--dataset recorded on other env options than the run: a usage error naming the file and both envs', async () => {
+    const options = { includeCfrcExtInObservation: false, contactCostWeight: 0 };
+    const env = makeEnv('Ant-v5', options);
+    const rows = collectDataset(env, uniformRandomPolicy(env), 50, 3, 'uniform random', {
+      envOptions: options,
+    });
+    env.close();
+    const file = await saveDataset(rows, 'd4rl', join(dir, 'ant-no-contact.hdf5'));
+    const flags = [
+      '--variant',
+      'td3bc',
+      '--offline-steps',
+      '10',
+      '--online-steps',
+      '10',
+      '--out',
+      join(dir, 'x'),
+    ];
+    await assert.rejects(
+      trainCommand.run(['--env', 'Ant-v5', '--dataset', file, ...flags]),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message ===
+          `--dataset: ${file}: recorded on Ant-v5 (contactCostWeight=0, includeCfrcExtInObservation=false), ` +
+            'but the run is on Ant-v5; only rows recorded on the default options can be rewritten',
+    );
+  });
+
   it('runs scratch without a dataset and refuses td3bc without one', async () => {
     const out = join(dir, 'scratch');
     assert.equal(

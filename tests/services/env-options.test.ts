@@ -155,7 +155,7 @@ describe('services on an env with options', function () {
     await assert.rejects(
       runDatasetPhase(other, runDir),
       new RegExp(
-        `dataset data/ant-w0.hdf5: recorded on Ant-v5 \\(contactCostWeight=0\\), but the run is on ${parens(NO_CONTACT_NAME)}`,
+        `data/ant-w0.hdf5: recorded on Ant-v5 \\(contactCostWeight=0\\), but the run is on ${parens(NO_CONTACT_NAME)}`,
       ),
     );
   });
