@@ -4,13 +4,14 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import { parseEnvOptionsJson } from '../../lib/envs/env-options-text.ts';
-import { checkEnvOptions, isEnvId } from '../../lib/envs/registry.ts';
+import { isEnvId } from '../../lib/envs/registry.ts';
 import {
   GrpcTlsConfigError,
   type GrpcTlsSettings,
   grpcTlsFromEnv,
 } from '../../lib/services/grpc-security.ts';
 import { ConfigError, parseServiceFlags } from '../../lib/services/service-flags.ts';
+import { addEnvOptionsIssue } from '../../lib/services/spec-fields.ts';
 
 /** Variable name of each setting; `--<flag>` on the command line overrides it. */
 export const SIMULATOR_ENV_VARS = {
@@ -82,14 +83,7 @@ export const configSchema = z
     message: `O2O_SIM_BATCH_STEPS × O2O_SIM_NUM_ENVS must be at most ${MAX_BATCH_ROWS} rows`,
     path: ['batchSteps'],
   })
-  .superRefine((c, ctx) => {
-    if (!isEnvId(c.envId)) return;
-    try {
-      checkEnvOptions(c.envId, c.envOptions);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['envOptions'], message: (err as Error).message });
-    }
-  });
+  .superRefine((c, ctx) => addEnvOptionsIssue({ env: c.envId, envOptions: c.envOptions }, ctx));
 
 /** The schema's settings plus gRPC TLS (O2O_TLS_*, lib/services/grpc-security.ts). */
 export type SimulatorConfig = z.output<typeof configSchema> & { grpcTls: GrpcTlsSettings };
