@@ -1,8 +1,8 @@
 // `o2o run [SPEC] [--run-dir DIR] | --resume DIR`: one experiment through the services. Starts its own
 // nats-server, world-model service, simulators and learner (services/launcher), runs the coordinator on
 // the spec (default: services/coordinator/specs/default.yaml), stops everything and prints the report path.
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type ExperimentSpec, loadSpecFile, SpecError } from '../../lib/services/spec.ts';
 import { DEFAULT_SPEC_PATH } from '../../services/coordinator/config.ts';
@@ -15,25 +15,56 @@ import {
 import { type CommandSpec, parseFlags, UsageError } from '../args.ts';
 import type { Command } from '../commands.ts';
 
+/**
+ * Copies `file` to where the spec's dataset.file points inside `runDir`: the services read a dataset only
+ * from the run directory. A usage error when the spec generates its data, `file` is missing, or another
+ * file is already there.
+ */
+export function placeDataset(spec: ExperimentSpec, runDir: string, file: string): string {
+  if (!('file' in spec.dataset))
+    throw new UsageError(
+      '--dataset: the spec generates its dataset (dataset.generate); give it dataset.file',
+    );
+  if (!existsSync(file) || !statSync(file).isFile())
+    throw new UsageError(
+      `--dataset: ${file} is not a file (a D4RL .hdf5 file; o2o dataset convert turns a Minari dataset into one)`,
+    );
+  const target = join(runDir, spec.dataset.file);
+  if (existsSync(target)) {
+    if (readFileSync(target).equals(readFileSync(file))) return target;
+    throw new UsageError(`--dataset: ${target} already holds another file (use another --run-dir)`);
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  copyFileSync(file, target);
+  return target;
+}
+
 const spec = {
   flags: {
     'run-dir': { type: 'string' },
+    dataset: { type: 'string' },
     resume: { type: 'string' },
     simulators: { type: 'string' },
   },
   schema: z
     .object({
       'run-dir': z.string().min(1).optional(),
+      dataset: z.string().min(1).optional(),
       resume: z.string().min(1).optional(),
       simulators: z.coerce.number().int().min(1).max(64).optional(),
       _: z.array(z.string()).max(1, 'run takes at most one SPEC'),
     })
-    .refine((f) => f.resume === undefined || (f['run-dir'] === undefined && f._.length === 0), {
-      message: '--resume DIR continues a run with its own spec: give no SPEC or --run-dir with it',
-      path: ['resume'],
-    }),
+    .refine(
+      (f) =>
+        f.resume === undefined || (f['run-dir'] === undefined && f.dataset === undefined && f._.length === 0),
+      {
+        message:
+          '--resume DIR continues a run with its own spec and data: give no SPEC, --run-dir or --dataset with it',
+        path: ['resume'],
+      },
+    ),
   help: [
-    'usage: o2o run [SPEC] [--run-dir DIR] [--simulators N]',
+    'usage: o2o run [SPEC] [--run-dir DIR] [--dataset FILE] [--simulators N]',
     '       o2o run --resume DIR',
     '',
     'Runs an experiment spec (YAML/JSON, see lib/services/spec.ts; default: the small Hopper-v5 run in',
@@ -41,6 +72,8 @@ const spec = {
     'service, simulators and the learner, drives the phases, writes DIR/report.md, stops everything.',
     '',
     '  --run-dir DIR     where the run goes (default runs/<spec name>-<UTC time>)',
+    "  --dataset FILE    copy FILE into the run directory where the spec's dataset.file says (a spec's",
+    '                    paths stay inside its run directory), e.g. datasets/Ant-v5/medium-replay.hdf5',
     '  --resume DIR      continue the run in DIR, skipping the phases state.json marks finished',
     "  --simulators N    simulator processes (default: the spec's online.simulators)",
     '',
@@ -73,6 +106,7 @@ export const runCommand: Command = {
       }
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
       runDir = resolve(flags['run-dir'] ?? `runs/${parsed.name}-${stamp}`);
+      if (flags.dataset !== undefined) placeDataset(parsed, runDir, flags.dataset);
     }
     let restart: RestartPolicy;
     try {

@@ -111,13 +111,16 @@ describe('experiment spec', () => {
     assert.equal(spec.variant, 'td3bc-aug');
   });
 
-  it("accepts the paper's-Ant example spec, with its env options", () => {
-    const spec = loadSpecFile(
-      new URL('../../services/coordinator/specs/ant-no-contact.yaml', import.meta.url).pathname,
-    );
-    assert.deepEqual(
-      [spec.env, spec.envOptions],
-      ['Ant-v5', { includeCfrcExtInObservation: false, contactCostWeight: 0 }],
-    );
+  it("accepts the paper's-Ant example specs, with their env options", () => {
+    for (const name of ['ant-no-contact.yaml', 'paper-ant.yaml']) {
+      const spec = loadSpecFile(
+        new URL(`../../services/coordinator/specs/${name}`, import.meta.url).pathname,
+      );
+      assert.deepEqual(
+        [spec.env, spec.envOptions],
+        ['Ant-v5', { includeCfrcExtInObservation: false, contactCostWeight: 0 }],
+        name,
+      );
+    }
   });
 });
