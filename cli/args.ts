@@ -69,3 +69,12 @@ export const envOptionsFlag = z
     }
     return options;
   });
+
+/** For a flag schema's superRefine: what `check` throws (an env refusing options) as an issue at --env-option. */
+export function addEnvOptionFlagIssue(ctx: z.RefinementCtx, check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['env-option'], message: (err as Error).message });
+  }
+}

@@ -10,7 +10,7 @@ import { ANT_V2_AS_ANT_V5_OPTIONS, antV2RowsAsAntV5 } from '../../lib/envs/ant-v
 import { describeEnv, envOptionsJson } from '../../lib/envs/env-options-text.ts';
 import { checkEnvOptions, ENV_IDS, isEnvId } from '../../lib/envs/registry.ts';
 import { datasetForEnvOptions } from '../../lib/experiment/dataset-source.ts';
-import { type CommandSpec, envOptionsFlag, parseFlags, UsageError } from '../args.ts';
+import { addEnvOptionFlagIssue, type CommandSpec, envOptionsFlag, parseFlags, UsageError } from '../args.ts';
 
 /** Envs rows may have been recorded on other than the target env's defaults. */
 const RECORDED_ON = ['Ant-v2'] as const;
@@ -35,12 +35,8 @@ export const rewriteSpec = {
       _: z.array(z.string()).length(1, 'expected exactly one FILE (a Minari directory or a D4RL .hdf5 file)'),
     })
     .superRefine((f, ctx) => {
-      if (!isEnvId(f.env)) return;
-      try {
-        checkEnvOptions(f.env, f['env-option']);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['env-option'], message: (err as Error).message });
-      }
+      const env = f.env;
+      if (isEnvId(env)) addEnvOptionFlagIssue(ctx, () => checkEnvOptions(env, f['env-option']));
     }),
   help: [
     'usage: o2o dataset rewrite FILE --env ID --env-option K=V [--env-option K=V ...] --out PATH',

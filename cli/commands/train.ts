@@ -17,7 +17,14 @@ import { readJsonIfExists, writeJsonAtomic } from '../../lib/experiment/fs-atomi
 import { trainPaths } from '../../lib/experiment/paths.ts';
 import { runPipeline } from '../../lib/experiment/pipeline.ts';
 import { checkRunEnvOptions, parseRunConfig, type RunConfig } from '../../lib/experiment/run-config.ts';
-import { type CommandSpec, envOptionsFlag, integerFlag, parseFlags, UsageError } from '../args.ts';
+import {
+  addEnvOptionFlagIssue,
+  type CommandSpec,
+  envOptionsFlag,
+  integerFlag,
+  parseFlags,
+  UsageError,
+} from '../args.ts';
 import type { Command } from '../commands.ts';
 import { ProgressLine } from '../progress.ts';
 
@@ -79,12 +86,8 @@ const spec = {
     })
     .superRefine((f, ctx) => {
       // The env checks its own options (lib/envs), here so that the error names the flag.
-      if (!isEnvId(f.env)) return;
-      try {
-        checkRunEnvOptions(f.env, f.variant, f['env-option']);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['env-option'], message: (err as Error).message });
-      }
+      const env = f.env;
+      if (isEnvId(env)) addEnvOptionFlagIssue(ctx, () => checkRunEnvOptions(env, f.variant, f['env-option']));
     }),
   help: [
     'usage: o2o train --env ID [--dataset FILE] [--variant scratch|td3bc|td3bc-aug] [flags]',
