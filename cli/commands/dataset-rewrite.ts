@@ -1,19 +1,17 @@
-// `o2o dataset rewrite`: a dataset as an env with options records it, written to a file the services (an
+// `o2o dataset rewrite`: a dataset as an env (with options) records it, written to a file the services (an
 // `o2o run` spec with envOptions) and the in-process runs take as it is. From rows recorded on the env's
-// defaults (lib/envs/derive-transitions.ts), or from D4RL's Ant rows, recorded on Gym's Ant-v2
-// (lib/envs/ant-v2-rows.ts).
+// defaults (lib/envs/derive-transitions.ts), or from D4RL's rows, recorded on Gym's v2 envs
+// (lib/envs/gym-v2-rows.ts).
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { describeColumns, type OfflineDataset } from '../../lib/data/dataset.ts';
+import { envDims } from '../../lib/data/env-dims.ts';
 import { type DatasetFormat, loadDataset, saveDataset } from '../../lib/data/load.ts';
-import { ANT_V2_AS_ANT_V5_OPTIONS, antV2RowsAsAntV5 } from '../../lib/envs/ant-v2-rows.ts';
 import { describeEnv, envOptionsJson } from '../../lib/envs/env-options-text.ts';
+import { GYM_V2_IDS, gymV2RowsAsV5, gymV2Target } from '../../lib/envs/gym-v2-rows.ts';
 import { checkEnvOptions, ENV_IDS, isEnvId } from '../../lib/envs/registry.ts';
 import { datasetForEnvOptions } from '../../lib/experiment/dataset-source.ts';
 import { addEnvOptionFlagIssue, type CommandSpec, envOptionsFlag, parseFlags, UsageError } from '../args.ts';
-
-/** Envs rows may have been recorded on other than the target env's defaults. */
-const RECORDED_ON = ['Ant-v2'] as const;
 
 export const rewriteSpec = {
   flags: {
@@ -28,7 +26,10 @@ export const rewriteSpec = {
     .object({
       env: z.string().refine(isEnvId, `expected one of ${ENV_IDS.join(', ')}`),
       'env-option': envOptionsFlag.default({}),
-      'recorded-on': z.enum(RECORDED_ON).optional(),
+      'recorded-on': z
+        .string()
+        .refine((id) => GYM_V2_IDS.includes(id), `expected one of ${GYM_V2_IDS.join(', ')}`)
+        .optional(),
       out: z.string({ error: 'required: where to write the rewritten dataset' }).min(1),
       to: z.enum(['minari', 'd4rl']).optional(),
       force: z.boolean().default(false),
@@ -40,7 +41,8 @@ export const rewriteSpec = {
     }),
   help: [
     'usage: o2o dataset rewrite FILE --env ID --env-option K=V [--env-option K=V ...] --out PATH',
-    '                           [--recorded-on Ant-v2] [--to minari|d4rl] [--force]',
+    '       o2o dataset rewrite FILE --env ID --recorded-on ID-v2 --out PATH',
+    '                           [--to minari|d4rl] [--force]',
     '',
     'Writes the dataset as the env with those options records it, and records the options in its',
     'metadata, so that a run on that env (o2o run with envOptions, o2o train --env-option) takes it as it is.',
@@ -48,9 +50,11 @@ export const rewriteSpec = {
     'contactCostWeight); anything else is refused, naming the option.',
     '  --env ID              the env the rows are for, e.g. Ant-v5',
     '  --env-option K=V      an option of it (repeatable), as lib/envs names them',
-    "  --recorded-on Ant-v2  the rows are D4RL's Ant rows (Gym's Ant-v2, 111 values): they become Ant-v5",
-    '                        without contact forces and contact cost (the options default to that), the',
-    "                        paper's Ant; without this flag the rows must be recorded on --env's defaults",
+    "  --recorded-on ID-v2   the rows are D4RL's (Gym's v2 envs: Hopper-v2, Walker2d-v2, HalfCheetah-v2,",
+    "                        Ant-v2): they become the v5 env's; Ant-v2's 111-value rows become Ant-v5 without",
+    "                        contact forces and contact cost (the paper's Ant; the options default to that).",
+    "                        Without this flag the rows must be recorded on --env's defaults.",
+    '                        What is rewritten and what cannot be: lib/envs/gym-v2-rows.ts',
     '  --out PATH            a .hdf5 file (D4RL) or a <root>/<namespace>/<env>/<name>-v<N> directory (Minari)',
     '  --to FORMAT           override the format --out implies',
     '  --force               overwrite an existing --out',
@@ -59,26 +63,28 @@ export const rewriteSpec = {
 
 type RewriteFlags = z.output<typeof rewriteSpec.schema>;
 
-/** D4RL's Ant rows (recorded on Ant-v2) as no-contact Ant-v5 records them. */
-async function fromAntV2(file: string, flags: RewriteFlags): Promise<OfflineDataset> {
-  const options =
-    Object.keys(flags['env-option']).length > 0 ? flags['env-option'] : ANT_V2_AS_ANT_V5_OPTIONS;
-  if (flags.env !== 'Ant-v5' || envOptionsJson(options) !== envOptionsJson(ANT_V2_AS_ANT_V5_OPTIONS))
+/** D4RL's rows, recorded on Gym's `v2Id`, as its v5 counterpart records them. */
+async function fromGymV2(file: string, v2Id: string, flags: RewriteFlags): Promise<OfflineDataset> {
+  const target = gymV2Target(v2Id);
+  const given = Object.keys(flags['env-option']).length > 0 ? flags['env-option'] : undefined;
+  const options = given ?? target.options;
+  if (flags.env !== target.env || envOptionsJson(options) !== envOptionsJson(target.options))
     throw new UsageError(
-      `--recorded-on Ant-v2: the rows become ${describeEnv('Ant-v5', ANT_V2_AS_ANT_V5_OPTIONS)}, ` +
+      `--recorded-on ${v2Id}: the rows become ${describeEnv(target.env, target.options)}, ` +
         `not ${describeEnv(flags.env, options)}`,
     );
-  // Without an env id: the file's 111 values are no width of Ant-v5's.
+  // Without an env id: a v2 file's widths need not be any v5 env's (Ant-v2 has 111 values).
   const { dataset } = await loadDataset(file);
-  if (dataset.actDim !== 8)
-    throw new Error(`${file}: actions have ${dataset.actDim} values; Ant-v2's have 8`);
-  const rewritten = { ...dataset, ...antV2RowsAsAntV5(dataset, file) };
+  const actDim = envDims(target.env)!.actDim;
+  if (dataset.actDim !== actDim)
+    throw new Error(`${file}: actions have ${dataset.actDim} values; ${v2Id}'s have ${actDim}`);
+  const rewritten = { ...dataset, ...gymV2RowsAsV5(v2Id, dataset, file) };
   return {
     ...rewritten,
     metadata: describeColumns(rewritten, {
       ...dataset.metadata,
-      envId: 'Ant-v5',
-      envOptions: { ...options },
+      envId: target.env,
+      ...(options === undefined ? {} : { envOptions: { ...options } }),
     }),
   };
 }
@@ -93,7 +99,7 @@ export async function runRewrite(argv: string[]): Promise<number> {
   if (existsSync(flags.out) && !flags.force)
     throw new UsageError(`${flags.out} already exists (pass --force to overwrite)`);
   let dataset: OfflineDataset;
-  if (flags['recorded-on'] === 'Ant-v2') dataset = await fromAntV2(file, flags);
+  if (flags['recorded-on'] !== undefined) dataset = await fromGymV2(file, flags['recorded-on'], flags);
   else {
     if (Object.keys(flags['env-option']).length === 0)
       throw new UsageError(

@@ -67,7 +67,7 @@ describe('cli: o2o dataset', () => {
     assert.equal(parsed.checksum, read.metadata.checksum);
   });
 
-  it("rewrite: rows for an env's options, from its defaults or from D4RL's Ant (Ant-v2), recorded in the file", async () => {
+  it("rewrite: rows for an env's options, from its defaults or from D4RL's (Gym's v2 envs), recorded in the file", async () => {
     const noContact = { contactCostWeight: 0, includeCfrcExtInObservation: false };
     const env = makeEnv('Ant-v5');
     const defaults = collectDataset(env, uniformRandomPolicy(env), 40, 3, 'rewrite test');
@@ -99,6 +99,28 @@ describe('cli: o2o dataset', () => {
     assert.equal(v2.code, 0, v2.err);
     const read = (await readD4rl(fromV2)).dataset;
     assert.deepEqual([read.obsDim, read.metadata.envId, read.metadata.envOptions], [27, 'Ant-v5', noContact]);
+    // D4RL's Hopper rows: the v5 env's widths already, terminal rows lose the healthy reward v5 does not pay.
+    const hopperV2 = syntheticDataset({ lengths: [5, 3], ends: ['terminal', 'timeout'] });
+    const hopperFile = join(dir.path, 'hopper-medium-v2.hdf5');
+    await writeD4rl(hopperV2, hopperFile);
+    const fromHopper = join(dir.path, 'from-hopper-v2.hdf5');
+    const hopper = o2o(
+      'rewrite',
+      hopperFile,
+      '--env',
+      'Hopper-v5',
+      '--recorded-on',
+      'Hopper-v2',
+      '--out',
+      fromHopper,
+    );
+    assert.equal(hopper.code, 0, hopper.err);
+    const hopperRows = (await readD4rl(fromHopper)).dataset;
+    assert.deepEqual(
+      Array.from(hopperRows.rewards, (r, i) => Math.fround(r - hopperV2.rewards[i]!)),
+      [0, 0, 0, 0, -1, 0, 0, 0],
+    );
+    assert.equal(hopperRows.metadata.envOptions, undefined);
     const info = o2o('info', fromV2);
     assert.match(info.out, /env +Ant-v5 \(contactCostWeight=0, includeCfrcExtInObservation=false\)/);
 
