@@ -79,10 +79,12 @@ async function fromGymV2(file: string, v2Id: string, flags: RewriteFlags): Promi
   if (dataset.actDim !== actDim)
     throw new Error(`${file}: actions have ${dataset.actDim} values; ${v2Id}'s have ${actDim}`);
   const rewritten = { ...dataset, ...gymV2RowsAsV5(v2Id, dataset, file) };
+  // Same provenance; the env (and options) are the v5 ones, counts, returns and checksum the new rows'.
+  const { envOptions: _recordedOn, ...provenance } = dataset.metadata;
   return {
     ...rewritten,
     metadata: describeColumns(rewritten, {
-      ...dataset.metadata,
+      ...provenance,
       envId: target.env,
       ...(options === undefined ? {} : { envOptions: { ...options } }),
     }),
