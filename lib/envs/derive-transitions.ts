@@ -9,6 +9,7 @@
 // contact forces read zero) can be studied on our Ant-v5 datasets.
 import { antOptionsSchema } from './ant.ts';
 import { parseOptions } from './options.ts';
+import { leadingColumns, trailingSumOfSquares } from './row-columns.ts';
 
 export interface TransitionColumns {
   obsDim: number;
@@ -54,26 +55,18 @@ function rewriteAnt(
     );
   const obsDim = target.includeCfrcExtInObservation ? sourceDim : ANT_KINEMATIC_DIMS;
   const rows = source.rewards.length;
-  const keep = (all: Float32Array): Float32Array => {
-    if (obsDim === sourceDim) return all.slice();
-    const out = new Float32Array(rows * obsDim);
-    for (let r = 0; r < rows; r++) out.set(all.subarray(r * sourceDim, r * sourceDim + obsDim), r * obsDim);
-    return out;
-  };
   const weightChange = defaults.contactCostWeight - target.contactCostWeight;
   const rewards = source.rewards.slice();
   if (weightChange !== 0) {
     for (let r = 0; r < rows; r++) {
-      let sum = 0;
-      const at = r * sourceDim + ANT_KINEMATIC_DIMS;
-      for (let i = 0; i < ANT_CONTACT_DIMS; i++) sum += source.nextObservations[at + i]! ** 2;
-      rewards[r] = source.rewards[r]! + weightChange * sum;
+      const contact = trailingSumOfSquares(source.nextObservations, sourceDim, r, ANT_KINEMATIC_DIMS);
+      rewards[r] = source.rewards[r]! + weightChange * contact;
     }
   }
   return {
     obsDim,
-    observations: keep(source.observations),
-    nextObservations: keep(source.nextObservations),
+    observations: leadingColumns(source.observations, sourceDim, obsDim),
+    nextObservations: leadingColumns(source.nextObservations, sourceDim, obsDim),
     rewards,
   };
 }

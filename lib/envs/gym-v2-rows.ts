@@ -14,6 +14,7 @@
 // match our envs' rewards and observations by definition, and their dynamics only as far as the models
 // and MuJoCo versions agree.
 import type { TransitionColumns } from './derive-transitions.ts';
+import { leadingColumns, trailingSumOfSquares } from './row-columns.ts';
 
 /** Rows as this module reads them: the transition columns and which rows ended the episode in a terminal state. */
 export type RecordedRows = TransitionColumns & { terminals: Uint8Array };
@@ -92,25 +93,16 @@ export function gymV2RowsAsV5(v2Id: string, source: RecordedRows, where: string)
         `${v2Id.replace(/-v2$/, '').toLowerCase()}-*-v2) have ${v2.obsDim}`,
     );
   const rows = source.rewards.length;
-  const keep = (all: Float32Array): Float32Array => {
-    if (v2.keptDims === v2.obsDim) return all.slice();
-    const out = new Float32Array(rows * v2.keptDims);
-    for (let r = 0; r < rows; r++)
-      out.set(all.subarray(r * v2.obsDim, r * v2.obsDim + v2.keptDims), r * v2.keptDims);
-    return out;
-  };
   const rewards = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
-    let dropped = 0;
-    for (let i = r * v2.obsDim + v2.keptDims; i < (r + 1) * v2.obsDim; i++)
-      dropped += source.nextObservations[i]! ** 2;
+    const dropped = trailingSumOfSquares(source.nextObservations, v2.obsDim, r, v2.keptDims);
     const unhealthy = source.terminals[r] === 1 ? v2.terminalHealthyReward : 0;
     rewards[r] = source.rewards[r]! + v2.droppedCostWeight * dropped - unhealthy;
   }
   return {
     obsDim: v2.keptDims,
-    observations: keep(source.observations),
-    nextObservations: keep(source.nextObservations),
+    observations: leadingColumns(source.observations, v2.obsDim, v2.keptDims),
+    nextObservations: leadingColumns(source.nextObservations, v2.obsDim, v2.keptDims),
     rewards,
   };
 }
