@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { describeColumns, type OfflineDataset } from '../../lib/data/dataset.ts';
 import { envDims } from '../../lib/data/env-dims.ts';
 import { type DatasetFormat, loadDataset, saveDataset } from '../../lib/data/load.ts';
-import { describeEnv, envOptionsJson } from '../../lib/envs/env-options-text.ts';
+import { describeEnv, sameEnvOptions } from '../../lib/envs/env-options-text.ts';
 import { GYM_V2_IDS, gymV2RowsAsV5, gymV2Target } from '../../lib/envs/gym-v2-rows.ts';
 import { checkEnvOptions, ENV_IDS, isEnvId } from '../../lib/envs/registry.ts';
 import { datasetForEnvOptions } from '../../lib/experiment/dataset-source.ts';
@@ -68,7 +68,7 @@ async function fromGymV2(file: string, v2Id: string, flags: RewriteFlags): Promi
   const target = gymV2Target(v2Id);
   const given = Object.keys(flags['env-option']).length > 0 ? flags['env-option'] : undefined;
   const options = given ?? target.options;
-  if (flags.env !== target.env || envOptionsJson(options) !== envOptionsJson(target.options))
+  if (flags.env !== target.env || !sameEnvOptions(options, target.options))
     throw new UsageError(
       `--recorded-on ${v2Id}: the rows become ${describeEnv(target.env, target.options)}, ` +
         `not ${describeEnv(flags.env, options)}`,

@@ -29,6 +29,14 @@ export function parseEnvOptionsJson(text: string, what: string): Record<string, 
   return value as Record<string, unknown>;
 }
 
+/** Whether two sets of options are the same env's (none and {} are both the defaults; key order does not count). */
+export function sameEnvOptions(
+  a: Readonly<Record<string, unknown>> | undefined,
+  b: Readonly<Record<string, unknown>> | undefined,
+): boolean {
+  return envOptionsJson(a) === envOptionsJson(b);
+}
+
 /** "contactCostWeight=0, includeCfrcExtInObservation=false": keys sorted; '' for the defaults. */
 export function describeEnvOptions(options: Readonly<Record<string, unknown>> | undefined): string {
   if (options === undefined) return '';

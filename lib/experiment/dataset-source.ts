@@ -6,7 +6,7 @@ import { DatasetError } from '../data/errors.ts';
 import { loadDataset } from '../data/load.ts';
 import { subsetDataset, subsetRows } from '../data/subset.ts';
 import { rewriteTransitions } from '../envs/derive-transitions.ts';
-import { describeEnv, envOptionsJson } from '../envs/env-options-text.ts';
+import { describeEnv, sameEnvOptions } from '../envs/env-options-text.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { DatasetSource } from './run-config.ts';
 
@@ -46,8 +46,8 @@ export function datasetForEnvOptions(
   file: string,
 ): OfflineDataset {
   const recordedOn = dataset.metadata.envOptions;
-  if (envOptionsJson(recordedOn) === envOptionsJson(envOptions)) return dataset;
-  if (envOptionsJson(recordedOn) !== '')
+  if (sameEnvOptions(recordedOn, envOptions)) return dataset;
+  if (!sameEnvOptions(recordedOn, undefined))
     throw new DatasetError(
       'env-options',
       { file },
