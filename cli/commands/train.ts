@@ -11,12 +11,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DatasetError } from '../../lib/data/errors.ts';
-import { ENV_IDS, isEnvId } from '../../lib/envs/registry.ts';
+import { checkEnvOptions, ENV_IDS, isEnvId } from '../../lib/envs/registry.ts';
 import { manifestSha256 } from '../../lib/experiment/dataset-source.ts';
 import { readJsonIfExists, writeJsonAtomic } from '../../lib/experiment/fs-atomic.ts';
 import { trainPaths } from '../../lib/experiment/paths.ts';
 import { runPipeline } from '../../lib/experiment/pipeline.ts';
-import { checkRunEnvOptions, parseRunConfig, type RunConfig } from '../../lib/experiment/run-config.ts';
+import { parseRunConfig, type RunConfig } from '../../lib/experiment/run-config.ts';
 import {
   addEnvOptionFlagIssue,
   type CommandSpec,
@@ -87,7 +87,7 @@ const spec = {
     .superRefine((f, ctx) => {
       // The env checks its own options (lib/envs), here so that the error names the flag.
       const env = f.env;
-      if (isEnvId(env)) addEnvOptionFlagIssue(ctx, () => checkRunEnvOptions(env, f.variant, f['env-option']));
+      if (isEnvId(env)) addEnvOptionFlagIssue(ctx, () => checkEnvOptions(env, f['env-option']));
     }),
   help: [
     'usage: o2o train --env ID [--dataset FILE] [--variant scratch|td3bc|td3bc-aug] [flags]',
@@ -96,8 +96,9 @@ const spec = {
     '  --env ID              environment, e.g. Hopper-v5',
     '  --env-option K=V      an environment option (repeatable), as lib/envs names them, e.g.',
     '                        includeCfrcExtInObservation=false on Ant-v5 (default: the v5 defaults);',
-    '                        the dataset, recorded on the defaults, is rewritten for them where that is',
-    '                        exact (Ant-v5: includeCfrcExtInObservation, contactCostWeight)',
+    '                        a dataset recorded on the defaults is rewritten for them where that is',
+    '                        exact (Ant-v5: includeCfrcExtInObservation, contactCostWeight); one',
+    '                        recorded on the same options is used as it is',
     '  --dataset FILE        Minari dataset directory or D4RL .hdf5 (not for scratch)',
     '  --variant V           scratch | td3bc | td3bc-aug (default td3bc-aug)',
     '  --pretrain P          which pre-trained parts start online TD3: actor | critic | both (default both)',

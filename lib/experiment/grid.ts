@@ -3,7 +3,7 @@
 // variants. A run listed by several groups (the size sweep's 10k is the main comparison's) is one run
 // carrying every group's tag, at its highest priority.
 import { join } from 'node:path';
-import { manifestSha256 } from './dataset-source.ts';
+import { checkManifestServesEnvOptions, manifestSha256 } from './dataset-source.ts';
 import { gridPaths, type PipelinePaths } from './paths.ts';
 import { parseRunConfig, type RunConfig } from './run-config.ts';
 import type { GridSpec } from './spec.ts';
@@ -83,6 +83,14 @@ export function expandGrid(spec: GridSpec): GridRun[] {
               },
               `run ${id}`,
             );
+            // Refused here, before any run starts, when the manifest says the rows cannot serve the options.
+            if (datasetFile !== null) {
+              try {
+                checkManifestServesEnvOptions(datasetFile, env, v.envOptions);
+              } catch (err) {
+                throw new Error(`run ${id}: ${(err as Error).message}`);
+              }
+            }
             const runDir = join(spec.resultsDir, id);
             const datasetDir = join(spec.resultsDir, env, dsLabel);
             byId.set(id, {

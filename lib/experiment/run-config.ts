@@ -1,8 +1,7 @@
 // One run of the paper's pipeline, fully specified: what `o2o train` builds from its flags and what the
 // grid builds from its spec, and what a grid child process reads from its run directory's config.json.
 import { z } from 'zod';
-import { checkRewritable } from '../envs/derive-transitions.ts';
-import { checkEnvOptions, ENV_IDS, type EnvId, isEnvId } from '../envs/registry.ts';
+import { checkEnvOptions, ENV_IDS, isEnvId } from '../envs/registry.ts';
 
 const count = z.number().int().nonnegative();
 const positive = z.number().int().positive();
@@ -80,7 +79,8 @@ export const runConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['augFraction'], message: `must be 0 for ${c.variant}` });
     if (c.envOptions !== undefined && isEnvId(c.env)) {
       try {
-        checkRunEnvOptions(c.env, c.variant, c.envOptions);
+        // Whether the run's dataset can serve them is the dataset's to say (checkServesEnvOptions).
+        checkEnvOptions(c.env, c.envOptions);
       } catch (err) {
         ctx.addIssue({ code: 'custom', path: ['envOptions'], message: (err as Error).message });
       }
@@ -88,16 +88,6 @@ export const runConfigSchema = z
     if (c.variant !== 'td3bc-aug' && c.worldModel !== undefined)
       ctx.addIssue({ code: 'custom', path: ['worldModel'], message: `only td3bc-aug uses a world model` });
   });
-/**
- * Throws naming the option unless the env takes `options` and, for a pre-trained variant, its dataset
- * (recorded on the env's defaults) can be rewritten for them.
- */
-export function checkRunEnvOptions(env: EnvId, variant: string, options: Record<string, unknown>): void {
-  checkEnvOptions(env, options);
-  if (variant !== 'scratch' && Object.keys(options).length > 0)
-    checkRewritable(env, options, `${variant} learns from a dataset recorded on the defaults`);
-}
-
 export type RunConfig = z.output<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 

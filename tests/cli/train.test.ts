@@ -169,18 +169,47 @@ describe('cli/o2o train', function () {
       trainCommand.run(['--env', 'Ant-v5', '--env-option', 'contactCostWeight', ...flags]),
       (e: unknown) => e instanceof UsageError && /--env-option.0: expected KEY=VALUE/.test(e.message),
     );
-    // A pre-trained run's dataset is recorded on the defaults: only options derivable from it are taken.
+    // A pre-trained run on options its dataset was not recorded on: only options derivable from it are taken.
     await assert.rejects(
       trainCommand.run([
         ...flags,
-        ...['--env', 'Ant-v5', '--variant', 'td3bc', '--dataset', 'any.hdf5'],
-        ...['--env-option', 'healthyReward=2'],
+        ...['--env', 'InvertedPendulum-v5', '--variant', 'td3bc', '--dataset', dataset],
+        ...['--env-option', 'resetNoiseScale=0.1', '--out', join(dir, 'not-derivable')],
       ]),
       (e: unknown) =>
         e instanceof UsageError &&
-        /--env-option: td3bc learns from a dataset recorded on the defaults: option 'healthyReward' of Ant-v5 cannot be derived/.test(
-          e.message,
-        ),
+        e.message ===
+          `--dataset: ${dataset}: recorded on InvertedPendulum-v5, but the run is on InvertedPendulum-v5 ` +
+            "(resetNoiseScale=0.1): transitions recorded on InvertedPendulum-v5's default options cannot be " +
+            'rewritten for other options (only Ant-v5 can be)',
+    );
+  });
+
+  it('--env-option on a dataset recorded on those options: used as it is, whatever the options', async () => {
+    const recordedOn = { resetNoiseScale: 0.1 };
+    const env = makeEnv('InvertedPendulum-v5', recordedOn);
+    const rows = collectDataset(env, uniformRandomPolicy(env), 400, 3, 'uniform random', {
+      envOptions: recordedOn,
+    });
+    env.close();
+    const file = await saveDataset(rows, 'd4rl', join(dir, 'ip-noisy-resets.hdf5'));
+    const out = join(dir, 'noisy-resets');
+    const flags = [...small, '--variant', 'td3bc', '--dataset', file, '--offline-steps', '40'];
+    const online = ['--online-steps', '40', '--warmup-steps', '20'];
+    assert.equal(
+      await trainCommand.run([...flags, ...online, '--env-option', 'resetNoiseScale=0.1', '--out', out]),
+      0,
+    );
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).run.envOptions, recordedOn);
+    assert.ok(existsSync(join(out, 'final.safetensors')));
+    // The same rows for a run on the defaults: no rewriting back.
+    await assert.rejects(
+      trainCommand.run([...flags, ...online, '--out', join(dir, 'defaults-on-noisy')]),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message ===
+          `--dataset: ${file}: recorded on InvertedPendulum-v5 (resetNoiseScale=0.1), but the run is on ` +
+            'InvertedPendulum-v5; only rows recorded on the default options can be rewritten',
     );
   });
 

@@ -54,22 +54,43 @@ describe('experiment spec and grid', () => {
         ),
       /variants\.v\.worldModel: only td3bc-aug uses a world model/,
     );
-    // A pre-trained variant's options must be derivable from the dataset, recorded on the defaults.
-    const underived = parseSpec(
-      {
-        ...tinySpec(dir),
-        variants: { v: { variant: 'td3bc', pretrain: 'both', envOptions: { resetNoiseScale: 0.1 } } },
-        groups: [{ name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['v'] }],
-      },
-      's.yaml',
-    );
+    // A pre-trained variant's options: the dataset's manifest says what its rows were recorded on, and the
+    // grid refuses up front options they cannot serve (recorded on the defaults: only derivable ones).
+    const manifest = join(dir, 'datasets', ENV, 'random.json');
+    const dataFile = join(dir, 'datasets', ENV, 'random.hdf5');
+    mkdirSync(join(dir, 'datasets', ENV), { recursive: true });
+    const withOptions = (envOptions?: Record<string, unknown>) =>
+      parseSpec(
+        {
+          ...tinySpec(dir),
+          variants: { v: { variant: 'td3bc', pretrain: 'both', ...(envOptions ? { envOptions } : {}) } },
+          groups: [{ name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['v'] }],
+        },
+        's.yaml',
+      );
+    const writeManifest = (metadata: Record<string, unknown>) =>
+      writeFileSync(manifest, JSON.stringify({ file: dataFile, sha256: 'sha256:0', metadata }));
+    writeManifest({ envId: ENV });
     assert.throws(
-      () => expandGrid(underived),
-      new RegExp(
-        `run ${ENV}/random-400/v/seed-0: invalid run config: envOptions: td3bc learns from a dataset ` +
-          `recorded on the defaults: transitions recorded on ${ENV}'s default options cannot be rewritten`,
-      ),
+      () => expandGrid(withOptions({ resetNoiseScale: 0.1 })),
+      (e: unknown) =>
+        e instanceof Error &&
+        e.message ===
+          `run ${ENV}/random-400/v/seed-0: ${dataFile}: recorded on ${ENV}, but the run is on ${ENV} ` +
+            `(resetNoiseScale=0.1): transitions recorded on ${ENV}'s default options cannot be rewritten ` +
+            'for other options (only Ant-v5 can be)',
     );
+    writeManifest({ envId: ENV, envOptions: { resetNoiseScale: 0.1 } });
+    assert.deepEqual(expandGrid(withOptions({ resetNoiseScale: 0.1 }))[0]!.config.envOptions, {
+      resetNoiseScale: 0.1,
+    });
+    assert.throws(
+      () => expandGrid(withOptions()),
+      /random-400\/v\/seed-0: .*recorded on InvertedPendulum-v5 \(resetNoiseScale=0\.1\), but the run is on InvertedPendulum-v5;/,
+    );
+    // Without a manifest the grid cannot tell; loading the rows checks (tests/cli/train.test.ts).
+    rmSync(manifest);
+    assert.equal(expandGrid(withOptions({ resetNoiseScale: 0.1 })).length, 1);
     // Env options are the env's to check, per run, naming the run and the option.
     const options = parseSpec(
       {
