@@ -1,7 +1,8 @@
 // End to end: the launcher with real processes (nats-server, world model, two simulators, learner,
-// coordinator) runs a tiny InvertedPendulum-v5 td3bc-aug experiment on a subset of a dataset file; the
-// report exists, every phase finished, the critic's held-out check went from the dataset phase to the
-// learner, and one trace holds spans from all four services.
+// coordinator) runs a tiny InvertedPendulum-v5 td3bc-aug experiment, on env options its dataset file was
+// recorded on, from a subset of that file; the report exists and names the options, every phase finished
+// (the learner found simulators only because the launcher started them on the spec's options), the critic's
+// held-out check went from the dataset phase to the learner, and one trace holds spans from all four services.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { saveDataset } from '../../lib/data/load.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
 import type { CriticTrainVsHeldOut } from '../../lib/rl/critic-diagnostics.ts';
-import { summarizeTraceFiles, tracesSpanning } from '../../lib/telemetry/summary.ts';
+import { readSpanFiles, summarizeTraceFiles, tracesSpanning } from '../../lib/telemetry/summary.ts';
 import { loadState, PHASE_ORDER } from '../../services/coordinator/state.ts';
 import { launch } from '../../services/launcher/launch.ts';
 
@@ -18,6 +19,7 @@ const TINY_SPEC = `
 name: e2e-tiny
 seed: 3
 env: InvertedPendulum-v5
+envOptions: { resetNoiseScale: 0.05 }
 variant: td3bc-aug
 dataset: { file: data/source.hdf5, subset: { transitions: 300, by: transition, seed: 1 } }
 agent: { hidden: [32, 32] }
@@ -41,8 +43,9 @@ describe('end to end through the services', function () {
   it('runs every phase, writes the report and records one trace across all four services', async () => {
     const specPath = join(dir, 'spec.yaml');
     writeFileSync(specPath, TINY_SPEC);
-    const env = makeEnv('InvertedPendulum-v5');
-    const source = collectDataset(env, uniformRandomPolicy(env), 600, 5, 'e2e source');
+    const envOptions = { resetNoiseScale: 0.05 };
+    const env = makeEnv('InvertedPendulum-v5', envOptions);
+    const source = collectDataset(env, uniformRandomPolicy(env), 600, 5, 'e2e source', { envOptions });
     env.close();
     await saveDataset(source, 'd4rl', join(dir, 'run', 'data', 'source.hdf5'));
     const lines: string[] = [];
@@ -59,6 +62,7 @@ describe('end to end through the services', function () {
     assert.ok(result.reportPath !== undefined && existsSync(result.reportPath), 'report.md written');
     const report = readFileSync(result.reportPath, 'utf8');
     assert.match(report, /Final evaluation: mean return/);
+    assert.match(report, /InvertedPendulum-v5 \(resetNoiseScale=0\.05\), variant td3bc-aug/);
     // The launcher rewrote the report after every service flushed its spans: its trace section shows the
     // run's root span and no span whose parent is missing.
     assert.match(report, /\n[0-9a-f]{32} +run e2e-tiny +\d+ +0 +0 /, 'the report has the whole run trace');
@@ -85,6 +89,8 @@ describe('end to end through the services', function () {
     );
     assert.equal(whole[0]?.root, 'run e2e-tiny');
     assert.equal(whole[0]?.missingParents, 0);
+    const runSpan = readSpanFiles(join(result.runDir, 'traces')).spans.find((s) => s.name === 'run e2e-tiny');
+    assert.equal(runSpan?.attributes['o2o.env_options'], '{"resetNoiseScale":0.05}');
     console.log(`      e2e run: ${seconds.toFixed(1)} s, ${whole[0]?.spans} spans in the run's trace`);
   });
 });
