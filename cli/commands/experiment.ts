@@ -11,7 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { commitRunResults } from '../../lib/experiment/commit-results.ts';
 import { checkEntry, findEntries } from '../../lib/experiment/critic-held-out.ts';
-import { checkFilters, expandGrid, type GridRun, matchesFilters } from '../../lib/experiment/grid.ts';
+import {
+  checkFilters,
+  expandGrid,
+  type GridRun,
+  matchesFilters,
+  unmatchedFilterValues,
+} from '../../lib/experiment/grid.ts';
 import { tryLock } from '../../lib/experiment/lock.ts';
 import { estimateTiers, stageHistory } from '../../lib/experiment/run-estimate.ts';
 import { runLockPath, runState } from '../../lib/experiment/run-state.ts';
@@ -76,7 +82,8 @@ const flagSpec = {
     'dataset file is missing are reported as blocked. Ctrl-C / SIGTERM checkpoint and stop cleanly.',
     '  --jobs N            runs in parallel, each a child process with one OpenBLAS thread (default 1)',
     '  --only FILTER       env=ID, dataset=LABEL, variant=LABEL, group=NAME, seed=S (comma = any of;',
-    '                      several filters, separated by spaces, must all match)',
+    '                      several filters, separated by spaces, must all match; a value no run of',
+    '                      the spec has is an error)',
     '  --first FILTER      runs matching FILTER (same form) go ahead of the priority order',
     '                      (then, in each part: runs under way, then runs whose shared pre-training',
     '                      is built here, as model files are not committed; then the rest)',
@@ -109,14 +116,19 @@ function readSpec(file: string): GridSpec {
   }
 }
 
-/** A filter flag's value as its space-separated filters (none when the flag is absent), each checked. */
-function filtersOf(value: string | undefined, flag: '--only' | '--first'): string[] {
+/**
+ * A filter flag's value as its space-separated filters (none when the flag is absent), each checked, and
+ * each value one that some run of `runs` has.
+ */
+function filtersOf(value: string | undefined, flag: '--only' | '--first', runs: GridRun[]): string[] {
   const filters = value === undefined ? [] : value.split(/\s+/).filter((s) => s !== '');
   try {
     checkFilters(filters, flag);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const unmatched = unmatchedFilterValues(runs, filters, flag);
+  if (unmatched.length > 0) throw new UsageError(unmatched.join('; '));
   return filters;
 }
 
@@ -143,6 +155,7 @@ function onStopSignals(onStop: (signal: string) => void): () => void {
 
 async function runSpec(specFile: string, f: Flags): Promise<number> {
   const spec = readSpec(specFile);
+  const everyRun = expandGrid(spec);
   let stop = false;
   const removeHandlers = onStopSignals((signal) => {
     if (!stop) console.error(`[grid] ${signal}: checkpointing the running runs, then stopping`);
@@ -154,8 +167,8 @@ async function runSpec(specFile: string, f: Flags): Promise<number> {
     const summary = await runGrid(spec, {
       specFile,
       jobs: f.jobs,
-      only: filtersOf(f.only, '--only'),
-      first: filtersOf(f.first, '--first'),
+      only: filtersOf(f.only, '--only', everyRun),
+      first: filtersOf(f.first, '--first', everyRun),
       maxRuns: f['max-runs'],
       deadline,
       startLate: f['start-late'],
@@ -242,8 +255,8 @@ async function runOne(specFile: string, id: string): Promise<number> {
 
 function status(specFile: string, f: Flags): number {
   const spec = readSpec(specFile);
-  const filters = filtersOf(f.only, '--only');
   const everyRun = expandGrid(spec);
+  const filters = filtersOf(f.only, '--only', everyRun);
   const runs = everyRun.filter((r) => matchesFilters(r, filters));
   const rows = gridStatus(runs);
   // What is left to run, in the grid's priority order (a shared pre-training counts once, for its first run),

@@ -145,15 +145,39 @@ export function checkFilters(filters: string[], flag: string): void {
 export function matchesFilters(run: GridRun, filters: string[], flag = '--only'): boolean {
   return filters.every((f) => {
     const { field, values } = parseFilter(f, flag);
-    const fields: Record<(typeof FILTER_FIELDS)[number], string[]> = {
-      env: [run.env],
-      dataset: [run.datasetLabel],
-      variant: [run.variantLabel],
-      group: run.groups,
-      seed: [String(run.seed)],
-    };
-    const candidates =
-      field === undefined ? Object.values(fields).flat() : fields[field as keyof typeof fields];
+    const candidates = filterCandidates(run, field);
     return values.some((v) => candidates.includes(v));
   });
+}
+
+/** The values of `run` a filter on `field` is matched against (undefined: every field's). */
+function filterCandidates(run: GridRun, field: string | undefined): string[] {
+  const fields: Record<(typeof FILTER_FIELDS)[number], string[]> = {
+    env: [run.env],
+    dataset: [run.datasetLabel],
+    variant: [run.variantLabel],
+    group: run.groups,
+    seed: [String(run.seed)],
+  };
+  return field === undefined ? Object.values(fields).flat() : fields[field as keyof typeof fields];
+}
+
+/**
+ * One line per filter value that no run of `runs` has (a typo, most likely: `env=Ant` for `env=Ant-v5`),
+ * naming the values the field does take. A combination of filters that selects nothing is not flagged.
+ */
+export function unmatchedFilterValues(runs: GridRun[], filters: string[], flag: string): string[] {
+  const problems: string[] = [];
+  for (const f of filters) {
+    const { field, values } = parseFilter(f, flag);
+    const known = [...new Set(runs.flatMap((r) => filterCandidates(r, field)))].sort();
+    for (const v of values.filter((value) => !known.includes(value))) {
+      problems.push(
+        field === undefined
+          ? `${flag} ${f}: no run of the spec has '${v}' as its ${FILTER_FIELDS.slice(0, -1).join(', ')} or ${FILTER_FIELDS.at(-1)}`
+          : `${flag} ${f}: no run of the spec has ${field} '${v}' (${field}: ${known.join(', ')})`,
+      );
+    }
+  }
+  return problems;
 }

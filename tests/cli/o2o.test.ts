@@ -43,7 +43,7 @@ describe('cli/o2o', () => {
     assert.match(s.err, /--episodes/);
   });
 
-  it('rejects a grid filter naming no field or no value, exit code 2 and no stack trace', () => {
+  it('rejects a grid filter naming no field, no value or a value no run has, exit code 2 and no stack trace', () => {
     const r = o2o('experiment', 'paper', '--dry-run', '--only', 'colour=red');
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /--only colour=red: unknown field 'colour' \(env, dataset, variant, group, seed\)/);
@@ -51,5 +51,8 @@ describe('cli/o2o', () => {
     const s = o2o('experiment', 'paper', '--dry-run', '--first', 'env=Hopper-v5 seed=');
     assert.equal(s.code, 2, s.err);
     assert.match(s.err, /--first seed=: no value to match/);
+    const t = o2o('experiment', 'status', '--only', 'env=Ant');
+    assert.equal(t.code, 2, t.err);
+    assert.match(t.err, /--only env=Ant: no run of the spec has env 'Ant' \(env: Ant-v5, HalfCheetah-v5,/);
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandGrid, matchesFilters } from '../../lib/experiment/grid.ts';
+import { expandGrid, matchesFilters, unmatchedFilterValues } from '../../lib/experiment/grid.ts';
 import { changedSettings } from '../../lib/experiment/provenance.ts';
 import { blockedReason } from '../../lib/experiment/run-state.ts';
 import { loadSpec, parseSpec, SpecError } from '../../lib/experiment/spec.ts';
@@ -256,5 +256,16 @@ describe('experiment spec and grid', () => {
     assert.equal(pick('Walker2d-v5', 'medium-10k', 'td3bc-aug-actor').length, 5);
     assert.throws(() => pick('colour=red'), /--only colour=red: unknown field 'colour'/);
     assert.throws(() => pick('seed=,'), /--only seed=,: no value to match/);
+    // A value no run has is named with what its field takes; filters that select nothing together are fine.
+    assert.deepEqual(
+      unmatchedFilterValues(runs, ['env=Ant,Hopper-v5', 'seed=0,7', 'Hoper', 'group=main'], '--first'),
+      [
+        "--first env=Ant,Hopper-v5: no run of the spec has env 'Ant' (env: Ant-v5, HalfCheetah-v5, Hopper-v5, Walker2d-v5)",
+        "--first seed=0,7: no run of the spec has seed '7' (seed: 0, 1, 2, 3, 4)",
+        "--first Hoper: no run of the spec has 'Hoper' as its env, dataset, variant, group or seed",
+      ],
+    );
+    assert.deepEqual(unmatchedFilterValues(runs, ['env=Ant-v5', 'dataset=medium-replay-2.5k'], '--only'), []);
+    assert.equal(pick('env=Ant-v5', 'dataset=medium-replay-2.5k').length, 0);
   });
 });
