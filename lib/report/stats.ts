@@ -40,7 +40,6 @@ export function trimmedMean(values: readonly number[], proportion: number): numb
   return sum / (sorted.length - 2 * cut);
 }
 
-/** Interquartile mean: the 25% trimmed mean (rliable's aggregate_iqm). */
 /** Ranks from 1, ties sharing their average rank. */
 function ranks(values: readonly number[]): number[] {
   const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
@@ -73,6 +72,7 @@ export function spearman(x: readonly number[], y: readonly number[]): number | n
   return sxx === 0 || syy === 0 ? null : sxy / Math.sqrt(sxx * syy);
 }
 
+/** Interquartile mean: the 25% trimmed mean (rliable's aggregate_iqm). */
 export function iqm(values: readonly number[]): number {
   return trimmedMean(values, 0.25);
 }
