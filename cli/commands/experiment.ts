@@ -227,10 +227,15 @@ async function runOne(specFile: string, id: string): Promise<number> {
       appendFileSync(logFile, `${at} ${part}\n`);
     }
   };
+  // Spans of the run and its stages, when O2O_TRACE_DIR / O2O_TRACE_FILE / OTEL_EXPORTER_OTLP_ENDPOINT say where
+  // (the grid's children inherit its environment).
+  const { startTelemetry } = await import('../../lib/telemetry/index.ts');
+  const telemetry = startTelemetry({ service: 'experiment' });
   try {
     // Loaded here: status and the grid's parent process need no MuJoCo or OpenBLAS.
     const { runPipeline } = await import('../../lib/experiment/pipeline.ts');
     const result = await runPipeline(run.config, run.paths, {
+      name: id,
       log,
       progress: (stage, total, start) => {
         progress = new ProgressLine(`${id} ${stage}`, total, { startStep: start });
@@ -250,6 +255,7 @@ async function runOne(specFile: string, id: string): Promise<number> {
   } finally {
     removeHandlers();
     lock.release();
+    await telemetry.shutdown();
   }
 }
 

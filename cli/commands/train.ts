@@ -17,6 +17,7 @@ import { readJsonIfExists, writeJsonAtomic } from '../../lib/experiment/fs-atomi
 import { trainPaths } from '../../lib/experiment/paths.ts';
 import { runPipeline } from '../../lib/experiment/pipeline.ts';
 import { parseRunConfig, type RunConfig } from '../../lib/experiment/run-config.ts';
+import { startTelemetry } from '../../lib/telemetry/index.ts';
 import {
   addEnvOptionFlagIssue,
   type CommandSpec,
@@ -204,8 +205,11 @@ async function train(f: Flags): Promise<void> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Spans of the run and its stages, when O2O_TRACE_DIR / O2O_TRACE_FILE / OTEL_EXPORTER_OTLP_ENDPOINT say where.
+  const telemetry = startTelemetry({ service: 'train' });
   try {
     const result = await runPipeline(config, paths, {
+      name: out,
       log: (line) => {
         progress?.clear();
         console.log(line);
@@ -228,5 +232,6 @@ async function train(f: Flags): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await telemetry.shutdown();
   }
 }

@@ -17,6 +17,7 @@ import { writeJsonAtomic } from './fs-atomic.ts';
 import { ensureOfflineAgent } from './offline-stage.ts';
 import { runOnline } from './online-stage.ts';
 import type { PipelinePaths } from './paths.ts';
+import { inSpan, runAttributes } from './pipeline-spans.ts';
 import { type RunConfig, usesWorldModel } from './run-config.ts';
 import { CriticLog, MetricsLog, type MetricsRow, readJsonl } from './run-log.ts';
 import { ensureWorldModel, worldModelMarker } from './world-model-stage.ts';
@@ -27,6 +28,8 @@ export interface PipelineOptions {
   shouldStop?(): boolean;
   /** Called as each stage starts (for status reporting). */
   onStage?(stage: 'dataset' | 'world model' | 'offline' | 'online'): void;
+  /** What the run's span is called after `run ` (the grid's run id; default: env and variant). */
+  name?: string;
 }
 
 export type PipelineResult = { status: 'done'; done: DoneRecord } | { status: 'interrupted' };
@@ -38,6 +41,23 @@ export async function runPipeline(
 ): Promise<PipelineResult> {
   const finished = readDone(paths.done);
   if (finished !== undefined) return { status: 'done', done: finished };
+  const name = options.name ?? `${config.env} ${config.variant}`;
+  return inSpan(`run ${name}`, runAttributes(config), async (span) => {
+    const result = await runStages(config, paths, options);
+    if (result.status === 'done') {
+      const { finalReturn, finalNormalizedScore } = result.done;
+      if (finalReturn !== null) span.setAttribute('o2o.final_return', finalReturn);
+      if (finalNormalizedScore !== null) span.setAttribute('o2o.final_score', finalNormalizedScore);
+    }
+    return result;
+  });
+}
+
+async function runStages(
+  config: RunConfig,
+  paths: PipelinePaths,
+  options: PipelineOptions,
+): Promise<PipelineResult> {
   mkdirSync(paths.runDir, { recursive: true });
   const ctx: StageContext = {
     config,
@@ -71,15 +91,20 @@ export async function runPipeline(
     } else {
       options.onStage?.('dataset');
       const source = config.dataset!;
-      const loaded = await loadRunDataset(source, config.env, config.envOptions);
-      dataset = loaded.dataset;
-      if (dataset.obsDim !== obsDim || dataset.actDim !== actDim) {
-        throw new Error(
-          `dataset ${source.file} has obs/action dims ${dataset.obsDim}/${dataset.actDim}, ` +
-            `${config.env} has ${obsDim}/${actDim}`,
-        );
-      }
-      ctx.log(`dataset ${source.file}: ${dataset.rewards.length} transitions`);
+      const loaded = await inSpan('stage dataset', { 'o2o.dataset': source.file }, async (span) => {
+        const read = await loadRunDataset(source, config.env, config.envOptions);
+        if (read.dataset.obsDim !== obsDim || read.dataset.actDim !== actDim) {
+          throw new Error(
+            `dataset ${source.file} has obs/action dims ${read.dataset.obsDim}/${read.dataset.actDim}, ` +
+              `${config.env} has ${obsDim}/${actDim}`,
+          );
+        }
+        span.setAttribute('o2o.transitions', read.dataset.rewards.length);
+        return read;
+      });
+      const data = loaded.dataset;
+      dataset = data;
+      ctx.log(`dataset ${source.file}: ${data.rewards.length} transitions`);
       let model: ReseedableWorldModel | undefined;
       if (usesWorldModel(config)) {
         if (isBuilt(paths.offline.marker, paths.offline.agent)) {
@@ -88,14 +113,18 @@ export async function runPipeline(
           ctx.log(`[world model] not needed: the offline pre-training ${paths.offline.agent} is here`);
         } else {
           options.onStage?.('world model');
-          const built = await ensureWorldModel(ctx, dataset, paths.worldModel);
+          const built = await inSpan('stage world model', { 'o2o.epochs': config.wmEpochs }, () =>
+            ensureWorldModel(ctx, data, paths.worldModel),
+          );
           if (built === 'interrupted') return { status: 'interrupted' };
           worldModelSeconds = built.seconds;
           model = built.model;
         }
       }
       options.onStage?.('offline');
-      const offline = await ensureOfflineAgent(ctx, dataset, evalEnv, model, paths.offline, loaded.origin);
+      const offline = await inSpan('stage offline', { 'o2o.updates': config.offlineSteps }, () =>
+        ensureOfflineAgent(ctx, data, evalEnv, model, paths.offline, loaded.origin),
+      );
       if (offline === 'interrupted') return { status: 'interrupted' };
       offlineSeconds = offline.seconds;
       offlineAgent = offline.agent;
@@ -109,17 +138,19 @@ export async function runPipeline(
     let online = { agent: offlineAgent, lastRow: offlineMetrics.at(-1), seconds: 0 };
     if (config.onlineSteps > 0) {
       options.onStage?.('online');
-      const result = await runOnline(ctx, {
-        env,
-        evalEnv,
-        start,
-        offlineMetrics,
-        offlineCritic,
-        dataset,
-        checkpoints: paths.onlineCheckpoints,
-        metrics,
-        critic,
-      });
+      const result = await inSpan('stage online', { 'o2o.steps': config.onlineSteps }, () =>
+        runOnline(ctx, {
+          env,
+          evalEnv,
+          start,
+          offlineMetrics,
+          offlineCritic,
+          dataset,
+          checkpoints: paths.onlineCheckpoints,
+          metrics,
+          critic,
+        }),
+      );
       if (result === 'interrupted') return { status: 'interrupted' };
       online = result;
       // Its folder exists only if an online checkpoint was taken (not in runs shorter than the interval).
