@@ -29,6 +29,7 @@ import type { SubsetOrigin } from './dataset-source.ts';
 import { EvalRecorder, upTo } from './eval-recorder.ts';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
 import type { OfflinePaths } from './paths.ts';
+import { evaluationEvent } from './pipeline-spans.ts';
 import { checkRebuiltRows, describeRebuildCheck } from './rebuild-check.ts';
 import { usesWorldModel } from './run-config.ts';
 import { CriticLog, type CriticRow, MetricsLog, type MetricsRow } from './run-log.ts';
@@ -204,6 +205,7 @@ async function pretrain(
         onEvaluation: async (u, r, last) => {
           const row = recorder.row('offline', base + u, r, last);
           metrics.append(row);
+          evaluationEvent(row);
           progress.clear();
           ctx.log(EvalRecorder.describe(row));
           const diagnostics = await offlineCriticDiagnostics(agent, dataset, {

@@ -16,6 +16,7 @@ import { loadOnlineCheckpoint, saveOnlineCheckpoint } from '../rl/online-checkpo
 import type { Td3Agent, Td3UpdateMetrics } from '../rl/td3.ts';
 import type { StageContext } from './context.ts';
 import { EvalRecorder, upTo } from './eval-recorder.ts';
+import { evaluationEvent } from './pipeline-spans.ts';
 import type { CriticLog, MetricsLog, MetricsRow } from './run-log.ts';
 
 export const ONLINE_BATCH_SIZE = 256;
@@ -118,6 +119,7 @@ export async function runOnline(
       onEvaluation: (s, r) => {
         const row = recorder.row('online', s, r, last);
         metrics.append(row);
+        evaluationEvent(row);
         lastRow = row;
         progress.clear();
         ctx.log(EvalRecorder.describe(row));

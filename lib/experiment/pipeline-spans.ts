@@ -5,6 +5,7 @@
 import { type Attributes, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { envOptionsJson } from '../envs/env-options-text.ts';
 import type { RunConfig } from './run-config.ts';
+import type { MetricsRow } from './run-log.ts';
 
 const tracer = trace.getTracer('o2o-pipeline');
 
@@ -45,5 +46,15 @@ export async function inSpan<T>(
     } finally {
       span.end();
     }
+  });
+}
+
+/** An evaluation, as an event on the active stage span: where in the stage it came and what it measured. */
+export function evaluationEvent(row: MetricsRow): void {
+  trace.getActiveSpan()?.addEvent('evaluation', {
+    'o2o.step': row.step,
+    'o2o.return_mean': row.returnMean,
+    'o2o.return_std': row.returnStd,
+    ...(row.normalizedScore === null ? {} : { 'o2o.normalized_score': row.normalizedScore }),
   });
 }

@@ -1,9 +1,9 @@
 // `o2o train` with O2O_TRACE_FILE: the run is one trace, a root span with the run's settings and result and
-// one child per stage; a stage that fails marks itself and the run as errors. (A child process: telemetry
+// one child per stage, its evaluations as events; a stage that fails marks itself and the run as errors. (A child process: telemetry
 // registers process-wide providers.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,21 @@ describe('cli/o2o train: spans of the run and its stages', function () {
     assert.ok(spans.every((s) => s.traceId === root.traceId));
     const datasetSpan = spans.find((s) => s.name === 'stage dataset')!;
     assert.equal(datasetSpan.attributes['o2o.transitions'], 400);
+    // Every evaluation is an event on its stage's span, with the return the metrics file has.
+    const evaluations = (stage: string) =>
+      spans
+        .find((s) => s.name === stage)!
+        .events.filter((e) => e.name === 'evaluation')
+        .map((e) => [e.attributes['o2o.step'], e.attributes['o2o.return_mean']]);
+    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const fromMetrics = (phase: string) =>
+      rows.filter((m) => m.phase === phase).map((m) => [m.step, m.returnMean]);
+    assert.deepEqual(evaluations('stage offline'), fromMetrics('offline'));
+    assert.deepEqual(evaluations('stage online'), fromMetrics('online'));
+    assert.deepEqual([evaluations('stage offline').length, evaluations('stage online').length], [1, 2]);
     // Resuming a finished run does nothing, and traces nothing.
     assert.equal(train(traceFile, [...flags(out), '--variant', 'td3bc-aug']).code, 0);
     assert.equal(readSpanFiles(traceFile).spans.length, spans.length);
