@@ -8,6 +8,7 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { context } from '@opentelemetry/api';
 import { z } from 'zod';
 import { commitRunResults } from '../../lib/experiment/commit-results.ts';
 import { checkEntry, findEntries } from '../../lib/experiment/critic-held-out.ts';
@@ -24,6 +25,7 @@ import { runLockPath, runState } from '../../lib/experiment/run-state.ts';
 import { EXIT_INTERRUPTED, runGrid } from '../../lib/experiment/scheduler.ts';
 import { type GridSpec, loadSpec, SpecError } from '../../lib/experiment/spec.ts';
 import { formatStatus, gridStatus } from '../../lib/experiment/status.ts';
+import { extractFromEnv } from '../../lib/telemetry/propagation.ts';
 import { type CommandSpec, integerFlag, parseFlags, UsageError } from '../args.ts';
 import type { Command } from '../commands.ts';
 import { ProgressLine } from '../progress.ts';
@@ -161,6 +163,10 @@ async function runSpec(specFile: string, f: Flags): Promise<number> {
     if (!stop) console.error(`[grid] ${signal}: checkpointing the running runs, then stopping`);
     stop = true;
   });
+  // The grid and the runs it starts as one trace (grid-spans.ts), where lib/telemetry's settings say;
+  // a dry run starts nothing to trace.
+  const { startTelemetry } = await import('../../lib/telemetry/index.ts');
+  const telemetry = f['dry-run'] ? undefined : startTelemetry({ service: 'grid' });
   try {
     const deadline = deadlineOf(f);
     if (deadline !== undefined) console.error(`[grid] stops at ${new Date(deadline).toISOString()}`);
@@ -199,6 +205,7 @@ async function runSpec(specFile: string, f: Flags): Promise<number> {
     return summary.failed.length > 0 ? 1 : 0;
   } finally {
     removeHandlers();
+    await telemetry?.shutdown();
   }
 }
 
@@ -234,16 +241,19 @@ async function runOne(specFile: string, id: string): Promise<number> {
   try {
     // Loaded here: status and the grid's parent process need no MuJoCo or OpenBLAS.
     const { runPipeline } = await import('../../lib/experiment/pipeline.ts');
-    const result = await runPipeline(run.config, run.paths, {
-      name: id,
-      log,
-      progress: (stage, total, start) => {
-        progress = new ProgressLine(`${id} ${stage}`, total, { startStep: start });
-        return progress;
-      },
-      shouldStop: () => stop,
-      onStage: (stage) => log(`stage: ${stage}`),
-    });
+    // The grid's span of this run (TRACEPARENT from the parent) is the parent of the run's own spans.
+    const result = await context.with(extractFromEnv(), () =>
+      runPipeline(run.config, run.paths, {
+        name: id,
+        log,
+        progress: (stage, total, start) => {
+          progress = new ProgressLine(`${id} ${stage}`, total, { startStep: start });
+          return progress;
+        },
+        shouldStop: () => stop,
+        onStage: (stage) => log(`stage: ${stage}`),
+      }),
+    );
     if (result.status === 'interrupted') {
       log('stopped; checkpointed');
       return EXIT_INTERRUPTED;

@@ -8,9 +8,11 @@
 // run cut off at a session's end starts over in the next one; a shorter run further down may go instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
+import type { Span } from '@opentelemetry/api';
 import { entriesToBuild } from './cache-entry.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import { checkFilters, expandGrid, type GridRun, matchesFilters } from './grid.ts';
+import { GridTrace } from './grid-spans.ts';
 import { changedSettings, gitCommit, writeRunConfigFile } from './provenance.ts';
 import {
   describeTierEstimate,
@@ -72,6 +74,8 @@ interface Running {
   startedAt: number;
   tail: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The run's span in the grid's trace (grid-spans.ts), which its child continues. */
+  span: Span;
 }
 
 export function selectRuns(spec: GridSpec, only: string[]): GridRun[] {
@@ -151,6 +155,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     summary.notStarted = plan.length;
     return summary;
   }
+  const gridTrace = new GridTrace(o.specFile, { jobs: o.jobs, selected: runs.length });
   const running = new Map<string, Running>();
   let started = 0;
   let stopping = false;
@@ -171,8 +176,9 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     // The commit now: each child loads the code as it is when it starts.
     writeRunConfigFile(run, gitCommit(), o.specFile);
     const { command, args } = o.childCommand(run);
+    const traced = gridTrace.startRun(run);
     const child = spawn(command, args, {
-      env: { ...process.env, O2O_BLAS_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
+      env: { ...process.env, O2O_BLAS_THREADS: '1', OPENBLAS_NUM_THREADS: '1', ...traced.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tail: string[] = [];
@@ -193,7 +199,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
         resolve({ code: 1, signal: null });
       });
     });
-    running.set(run.id, { run, child, startedAt: Date.now(), tail, exited });
+    running.set(run.id, { run, child, startedAt: Date.now(), tail, exited, span: traced.span });
     started++;
     o.log(
       `[grid] start ${run.id} [${run.groups.join(', ')}] (${started} started this session${why === undefined ? '' : `; ${why}`})`,
@@ -231,16 +237,19 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     if (exit.code === 0) {
       summary.finished.push(r.run.id);
       o.log(`[grid] done ${r.run.id} after ${minutes} min: ${runState(r.run).detail}`);
+      gridTrace.endRun(r.span, { kind: 'done' });
       o.onFinished?.(r.run);
     } else if (exit.code === EXIT_INTERRUPTED) {
       summary.interrupted.push(r.run.id);
       o.log(`[grid] stopped ${r.run.id} after ${minutes} min (checkpointed; the next invocation resumes it)`);
+      gridTrace.endRun(r.span, { kind: 'stopped' });
     } else {
       const why = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
       const message = `${why}: ${r.tail.slice(-3).join(' | ')}`;
       summary.failed.push({ id: r.run.id, message });
       writeJsonAtomic(failedPath(r.run), { at: new Date().toISOString(), message, tail: r.tail });
       o.log(`[grid] FAILED ${r.run.id}: ${message}`);
+      gridTrace.endRun(r.span, { kind: 'failed', message });
     }
   };
 
@@ -299,5 +308,10 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
   }
   if (killTimer !== undefined) clearTimeout(killTimer);
   summary.notStarted = queue.filter((run) => blockedReason(run) === undefined).length;
+  gridTrace.end({
+    finished: summary.finished.length,
+    stopped: summary.interrupted.length,
+    failed: summary.failed.length,
+  });
   return summary;
 }

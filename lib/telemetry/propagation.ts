@@ -53,3 +53,23 @@ export function extractFromNatsHeaders(h: MsgHdrs | undefined): Context {
   if (h === undefined) return context.active();
   return propagation.extract(context.active(), h, natsGetter);
 }
+
+/**
+ * The active (or given) trace context as environment variables for a child process: TRACEPARENT and
+ * TRACESTATE, the names of OpenTelemetry's environment-variable carrier. Empty without telemetry.
+ */
+export function injectIntoEnv(ctx: Context = context.active()): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return Object.fromEntries(Object.entries(carrier).map(([key, value]) => [key.toUpperCase(), value]));
+}
+
+/** The trace context a parent process passed in TRACEPARENT / TRACESTATE (the active one without). */
+export function extractFromEnv(env: NodeJS.ProcessEnv = process.env): Context {
+  const carrier: Record<string, string> = {};
+  for (const key of ['traceparent', 'tracestate']) {
+    const value = env[key.toUpperCase()];
+    if (value !== undefined && value !== '') carrier[key] = value;
+  }
+  return propagation.extract(context.active(), carrier);
+}
