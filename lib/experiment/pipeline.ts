@@ -48,6 +48,8 @@ export async function runPipeline(
       const { finalReturn, finalNormalizedScore } = result.done;
       if (finalReturn !== null) span.setAttribute('o2o.final_return', finalReturn);
       if (finalNormalizedScore !== null) span.setAttribute('o2o.final_score', finalNormalizedScore);
+    } else {
+      span.setAttribute('o2o.interrupted', true);
     }
     return result;
   });
