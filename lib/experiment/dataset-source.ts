@@ -23,7 +23,7 @@ const manifestSchema = z.object({
 });
 
 /** The dataset's manifest, or undefined without a (complete, readable) one. */
-function readManifest(file: string): z.infer<typeof manifestSchema> | undefined {
+export function readManifest(file: string): z.infer<typeof manifestSchema> | undefined {
   const path = manifestPath(file);
   if (path === file) return undefined;
   try {
@@ -38,19 +38,6 @@ function readManifest(file: string): z.infer<typeof manifestSchema> | undefined 
 /** The sha256 recorded in the dataset's manifest, or null without a (complete, readable) manifest. */
 export function manifestSha256(file: string): string | null {
   return readManifest(file)?.sha256 ?? null;
-}
-
-/**
- * Throws a DatasetError, as checkServesEnvOptions does, when the dataset's manifest says its rows cannot
- * serve `envId` with `envOptions`; without a manifest, loading the rows checks (loadRunDataset).
- */
-export function checkManifestServesEnvOptions(
-  file: string,
-  envId: string,
-  envOptions: Record<string, unknown> | undefined,
-): void {
-  const metadata = readManifest(file)?.metadata;
-  if (metadata !== undefined) checkServesEnvOptions(metadata.envOptions, envId, envOptions, file);
 }
 
 /** A subset's whole source and the source rows it kept: what the critic's held-out check compares. */

@@ -3,7 +3,7 @@
 // variants. A run listed by several groups (the size sweep's 10k is the main comparison's) is one run
 // carrying every group's tag, at its highest priority.
 import { join } from 'node:path';
-import { checkManifestServesEnvOptions, manifestSha256 } from './dataset-source.ts';
+import { checkServesEnvOptions, readManifest } from './dataset-source.ts';
 import { gridPaths, type PipelinePaths } from './paths.ts';
 import { parseRunConfig, type RunConfig } from './run-config.ts';
 import type { GridSpec } from './spec.ts';
@@ -49,6 +49,8 @@ export function expandGrid(spec: GridSpec): GridRun[] {
               return;
             }
             const datasetFile = scratch ? null : join(spec.datasetsDir, env, `${d.kind}.hdf5`);
+            // Read once per run: its sha256 goes into the config, its metadata says what the rows serve.
+            const manifest = datasetFile === null ? undefined : readManifest(datasetFile);
             const b = spec.budgets;
             const config = parseRunConfig(
               {
@@ -61,7 +63,7 @@ export function expandGrid(spec: GridSpec): GridRun[] {
                       transitions: d.transitions,
                       by: d.by,
                       subsetSeed: seed,
-                      sha256: manifestSha256(datasetFile!),
+                      sha256: manifest?.sha256 ?? null,
                     },
                 variant: v.variant,
                 pretrain: scratch ? null : v.pretrain,
@@ -84,9 +86,9 @@ export function expandGrid(spec: GridSpec): GridRun[] {
               `run ${id}`,
             );
             // Refused here, before any run starts, when the manifest says the rows cannot serve the options.
-            if (datasetFile !== null) {
+            if (datasetFile !== null && manifest?.metadata !== undefined) {
               try {
-                checkManifestServesEnvOptions(datasetFile, env, v.envOptions);
+                checkServesEnvOptions(manifest.metadata.envOptions, env, v.envOptions, datasetFile);
               } catch (err) {
                 throw new Error(`run ${id}: ${(err as Error).message}`);
               }
