@@ -30,7 +30,12 @@ import {
   scoreOf,
   type WorldModelKind,
 } from './groups.ts';
-import { type PooledStepsRow, pooledStepsRows } from './pooled-steps.ts';
+import {
+  mainVariantsOverSharedTasks,
+  type PooledStepsRow,
+  pooledStepsRows,
+  type SharedTaskComparison,
+} from './pooled-steps.ts';
 import type { RunRecord } from './results.ts';
 import {
   compareStepsToThreshold,
@@ -183,6 +188,8 @@ export interface Analysis {
   aggregate: AggregateRow[];
   /** The headline steps ratio per pre-trained variant, pooled over the main tasks. */
   pooledSteps: PooledStepsRow[];
+  /** TD3+BC+aug against TD3+BC, both pooled over the tasks both pool. */
+  pooledStepsShared: SharedTaskComparison | null;
   sweeps: Sweep[];
   critic: CriticAnalysis[];
   /** The pre-trained critic's held-out error against the fine-tuned final score, per seed. */
@@ -384,6 +391,7 @@ export function analyse(runs: readonly RunRecord[], settings: Partial<ReportSett
   const thresholds = thresholdTables(groups, s);
   const critic = criticAnalysis(groups, offlineOnly, s);
   const pretrained = groups.filter((g) => g.key.variant !== 'scratch');
+  const pooledSteps = pooledStepsRows(groups, s);
   const datasets: Analysis['datasets'] = [...new Set(groups.map((g) => g.key.env))].flatMap((env) =>
     mainFirst(env, pretrained).map((dataset) => ({
       env,
@@ -404,7 +412,8 @@ export function analyse(runs: readonly RunRecord[], settings: Partial<ReportSett
     groups: summaries,
     thresholds,
     aggregate: aggregateOverTasks(groups, s),
-    pooledSteps: pooledStepsRows(groups, s),
+    pooledSteps,
+    pooledStepsShared: mainVariantsOverSharedTasks(groups, s, pooledSteps),
     sweeps: sweeps(groups, new Map(summaries.map((x) => [x.id, x])), thresholds),
     critic,
     criticOutcome: criticOutcome(

@@ -390,28 +390,31 @@ function pooledStepsClaims(a: Analysis): Claim[] {
           : { ...base, claim, verdict: 'inconclusive', text: `${head}; the interval contains 1.${tail}` },
     );
   }
-  if (aug && plain) {
+  const shared = a.pooledStepsShared;
+  if (shared) {
     const claim = 'augmentation needs fewer steps than no augmentation';
-    const text = `ratio to scratch's steps over tasks with ${formatInterval(aug.ratio, 2)} (${aug.runs} runs) vs without ${formatInterval(plain.ratio, 2)} (${plain.runs} runs)`;
-    // Pooled over different tasks the two ratios would not compare like with like.
-    if (aug.tasks.join('|') !== plain.tasks.join('|')) {
-      claims.push({
-        ...base,
-        claim,
-        verdict: 'inconclusive',
-        text: `${text}: pooled over different tasks, so not compared.`,
+    // Compared over the tasks both variants pool: like with like, even when one is short of seeds elsewhere.
+    const notShared = [
+      ...shared.augOnly.map((t) => `${t}: pooled with augmentation only`),
+      ...shared.plainOnly.map((t) => `${t}: pooled without augmentation only`),
+    ];
+    const n = shared.tasks.length;
+    const over =
+      notShared.length === 0
+        ? `over ${n} task${n === 1 ? '' : 's'}`
+        : `over the ${n} task${n === 1 ? '' : 's'} both pool (${shared.tasks.join('; ')}; left out: ${notShared.join('; ')})`;
+    const text = `${over}, ratio to scratch's steps with ${formatInterval(shared.aug.ratio, 2)} (${shared.aug.runs} runs) vs without ${formatInterval(shared.plain.ratio, 2)} (${shared.plain.runs} runs)`;
+    const strata = a.thresholds
+      .filter((t) => shared.tasks.includes(`${t.env} ${t.dataset}`))
+      .flatMap((t) => {
+        const augRow = thresholdRowOf(a.groups, t, isMainAug);
+        const plainRow = thresholdRowOf(a.groups, t, isMainPlain);
+        return augRow && plainRow ? [pairedStepsSaved(t, augRow, plainRow, a.groups)] : [];
       });
-    } else {
-      const strata = a.thresholds
-        .filter((t) => aug.tasks.includes(`${t.env} ${t.dataset}`))
-        .flatMap((t) => {
-          const augRow = thresholdRowOf(a.groups, t, isMainAug);
-          const plainRow = thresholdRowOf(a.groups, t, isMainPlain);
-          return augRow && plainRow ? [pairedStepsSaved(t, augRow, plainRow, a.groups)] : [];
-        });
-      const { paired, sentence } = pairedView(strata, false, a.settings, `pooled|${claim}`, STEPS_SAVED);
-      claims.push(lowerIsBetterVerdict({ ...base, claim }, aug.ratio, plain.ratio, text, sentence, paired));
-    }
+    const { paired, sentence } = pairedView(strata, false, a.settings, `pooled|${claim}`, STEPS_SAVED);
+    claims.push(
+      lowerIsBetterVerdict({ ...base, claim }, shared.aug.ratio, shared.plain.ratio, text, sentence, paired),
+    );
   }
   return claims;
 }

@@ -6,6 +6,7 @@ import type { ReportSettings } from './analysis-common.ts';
 import { hashSeed, MIN_SEEDS_FOR_VERDICT, roundInterval, thresholdRun } from './analysis-common.ts';
 import {
   type Group,
+  isMainVariant,
   isPaperScratch,
   isSweepOnly,
   type Pretrain,
@@ -33,7 +34,16 @@ export interface PooledStepsRow {
   ratio: Interval;
 }
 
-export function pooledStepsRows(groups: readonly Group[], s: ReportSettings): PooledStepsRow[] {
+/**
+ * One row per pre-trained variant; with `onlyTasks` ("Hopper-v5 medium-10k", ...), pooled over those tasks
+ * alone (the others are neither pooled nor listed as left out).
+ */
+export function pooledStepsRows(
+  groups: readonly Group[],
+  s: ReportSettings,
+  onlyTasks?: ReadonlySet<string>,
+): PooledStepsRow[] {
+  const name = (g: Group) => `${g.key.env} ${g.key.dataset}`;
   const scratchByEnv = new Map<string, ThresholdRun[]>();
   for (const g of groups) {
     if (!isPaperScratch(g.key)) continue;
@@ -45,13 +55,13 @@ export function pooledStepsRows(groups: readonly Group[], s: ReportSettings): Po
   const byLabel = new Map<string, Group[]>();
   for (const g of groups) {
     if (g.key.variant === 'scratch' || g.finished.length === 0) continue;
+    if (onlyTasks !== undefined && !onlyTasks.has(name(g))) continue;
     const task = groups.filter((x) => x.key.env === g.key.env && x.key.dataset === g.key.dataset);
     if (isSweepOnly(task)) continue;
     byLabel.set(g.label, [...(byLabel.get(g.label) ?? []), g]);
   }
   const rows: PooledStepsRow[] = [];
   for (const [label, members] of byLabel) {
-    const name = (g: Group) => `${g.key.env} ${g.key.dataset}`;
     const whyLeftOut = (g: Group): string | null => {
       const scratch = scratchByEnv.get(g.key.env) ?? [];
       if (g.finished.length < MIN_SEEDS_FOR_VERDICT || scratch.length < MIN_SEEDS_FOR_VERDICT)
@@ -84,4 +94,37 @@ export function pooledStepsRows(groups: readonly Group[], s: ReportSettings): Po
     });
   }
   return rows;
+}
+
+/**
+ * The main augmented and plain variants pooled over the tasks both of them pool: their own rows can pool
+ * different tasks (one variant short of seeds somewhere), and ratios over different tasks do not compare
+ * like with like. Null when either is missing or they share no task.
+ */
+export interface SharedTaskComparison {
+  tasks: string[];
+  aug: PooledStepsRow;
+  plain: PooledStepsRow;
+  /** Tasks one variant pools and the other does not: left out of this comparison. */
+  augOnly: string[];
+  plainOnly: string[];
+}
+
+export function mainVariantsOverSharedTasks(
+  groups: readonly Group[],
+  s: ReportSettings,
+  rows: readonly PooledStepsRow[],
+): SharedTaskComparison | null {
+  const main = (from: readonly PooledStepsRow[], variant: Variant) =>
+    from.find((r) => r.variant === variant && isMainVariant(r));
+  const aug = main(rows, 'td3bc-aug');
+  const plain = main(rows, 'td3bc');
+  if (!aug || !plain) return null;
+  const tasks = aug.tasks.filter((t) => plain.tasks.includes(t));
+  if (tasks.length === 0) return null;
+  const augOnly = aug.tasks.filter((t) => !tasks.includes(t));
+  const plainOnly = plain.tasks.filter((t) => !tasks.includes(t));
+  if (augOnly.length === 0 && plainOnly.length === 0) return { tasks, aug, plain, augOnly, plainOnly };
+  const shared = pooledStepsRows(groups, s, new Set(tasks));
+  return { tasks, aug: main(shared, 'td3bc-aug')!, plain: main(shared, 'td3bc')!, augOnly, plainOnly };
 }
