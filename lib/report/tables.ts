@@ -65,7 +65,8 @@ const HEADLINE_VARIANTS = [
 
 /**
  * The headline at a glance: per task, the steps ratio to scratch of the paper's method and of TD3+BC
- * without augmentation, then the two pooled over tasks (the per-task tables that follow have every
+ * without augmentation, then the two pooled over tasks, and over the tasks both pool when those differ
+ * (the per-task tables that follow have every
  * variant, the steps and the runs). Null when no task has either variant yet.
  */
 export function headlineTable(a: Analysis): Table | null {
@@ -104,6 +105,17 @@ export function headlineTable(a: Analysis): Table | null {
       ...pooled.map((r) =>
         r === undefined ? '–' : ratioCell(r.ratio, `${r.runs} runs, ${r.tasks.length} tasks`),
       ),
+    ]);
+  }
+  // The two pooled over different tasks do not compare like with like: then also over the ones both pool.
+  const shared = a.pooledStepsShared;
+  if (shared && shared.augOnly.length + shared.plainOnly.length > 0) {
+    const n = shared.tasks.length;
+    rows.push([
+      `pooled over the ${n} task${n === 1 ? '' : 's'} both pool`,
+      '–',
+      '–',
+      ...[shared.aug, shared.plain].map((r) => ratioCell(r.ratio, `${r.runs} runs`)),
     ]);
   }
   return {

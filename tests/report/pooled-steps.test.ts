@@ -7,6 +7,7 @@ import { checkClaims } from '../../lib/report/claims.ts';
 import { isMainVariant } from '../../lib/report/groups.ts';
 import { readResults } from '../../lib/report/results.ts';
 import { iqm } from '../../lib/report/stats.ts';
+import { headlineTable } from '../../lib/report/tables.ts';
 import { type Claim, POOLED_ENV } from '../../lib/report/verdicts.ts';
 import { writeFixtureResults } from './fixture-results.ts';
 
@@ -44,6 +45,8 @@ describe('report: augmentation against none, pooled over the tasks both pool', (
     const claim = pooledClaim(claims)!;
     assert.match(claim.text, /^over 2 tasks, ratio to scratch's steps with /);
     assert.equal(claim.paired?.pairs, 8, 'paired by seed: 5 on Hopper and 3 on Walker2d');
+    const firstCells = headlineTable(analysis)!.rows.map((r) => r[0]);
+    assert.equal(firstCells.at(-1), 'pooled over tasks', 'one pooled row: the two pools are the same');
   });
 
   it('leaves out a task only one of them pools, instead of not comparing at all', () => {
@@ -80,6 +83,12 @@ describe('report: augmentation against none, pooled over the tasks both pool', (
     assert.equal(claim.paired?.pairs, 5, 'paired over Hopper alone');
     // Hopper alone: aug 7.5k against plain 27.5k steps, the intervals apart.
     assert.equal(claim.verdict, 'holds');
+    // The headline table adds the like-with-like row under the two pools.
+    const [last, beforeLast] = headlineTable(analysis)!.rows.toReversed();
+    assert.equal(beforeLast![0], 'pooled over tasks');
+    assert.deepEqual(last!.slice(0, 3), ['pooled over the 1 task both pool', '–', '–']);
+    assert.match(last![3]!, new RegExp(`^${shared.aug.ratio.point.toFixed(2)} \\[.* \\(5 runs\\)$`));
+    assert.match(last![4]!, new RegExp(`^${shared.plain.ratio.point.toFixed(2)} \\[.* \\(5 runs\\)$`));
   });
 
   it('has nothing to compare when the two pool no task in common', () => {
