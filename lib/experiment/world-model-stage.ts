@@ -19,6 +19,7 @@ import {
   trainWithCheckpoints,
 } from '../world-model/resumable-training.ts';
 import { TRAIN_DEFAULTS, WorldModelTrainer } from '../world-model/train.ts';
+import { trainedForMetadata } from '../world-model/trained-for.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
 import { type CacheMarker, ensureCacheEntry, readCacheMarker } from './cache-entry.ts';
 import { type StageContext, yieldToEventLoop } from './context.ts';
@@ -80,7 +81,8 @@ export async function ensureWorldModel(
 }
 
 interface BuiltModel {
-  model: ReseedableWorldModel & { save(path: string): void };
+  /** The VAE records the metadata it is given; the controls' files keep none. */
+  model: ReseedableWorldModel & { save(path: string, metadata?: Record<string, string>): void };
   split: RowSplit;
   /** The statistics the held-out errors are standardised with (the training split's). */
   normalizer: StateNormalizer;
@@ -164,7 +166,9 @@ async function build(
     ctx.config.worldModel === undefined ? await trainVae(ctx, dataset, paths) : fitControl(ctx, dataset);
   if (built === 'interrupted') return built;
   mkdirSync(dirname(paths.file), { recursive: true });
-  built.model.save(paths.file); // written to a temporary file and renamed
+  // Written to a temporary file and renamed; with the env it predicts, so that the world-model service
+  // can serve it and the learner can refuse it for a run on another env.
+  built.model.save(paths.file, trainedForMetadata(ctx.config.env, ctx.config.envOptions));
   // The model's held-out one-step error next to the copy-state and linear baselines.
   const report = formatComparison(
     await compareOneStep({

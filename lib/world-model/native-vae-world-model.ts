@@ -12,6 +12,7 @@ import {
 } from '../nn/index.ts';
 import { StateNormalizer } from './normalizer.ts';
 import { checkPredictArgs } from './predict-args.ts';
+import { type TrainedFor, trainedForOf } from './trained-for.ts';
 import type { WorldModel, WorldModelInfo } from './types.ts';
 import { resolveVaeConfig, Vae, type VaeConfig } from './vae.ts';
 
@@ -41,7 +42,7 @@ export class NativeVaeWorldModel implements WorldModel {
   private noiseSeed: number;
   private readonly scratch = new Map<number, { states: Matrix; pred: Matrix }>();
 
-  constructor(vae: Vae, normalizer: StateNormalizer, noiseSeed = 0) {
+  constructor(vae: Vae, normalizer: StateNormalizer, noiseSeed = 0, trainedFor?: TrainedFor) {
     if (normalizer.dim !== vae.config.obsDim)
       throw new RangeError(
         `NativeVaeWorldModel: normaliser has ${normalizer.dim} dims, model obsDim ${vae.config.obsDim}`,
@@ -49,6 +50,7 @@ export class NativeVaeWorldModel implements WorldModel {
     this.vae = vae;
     this.normalizer = normalizer;
     this.info = { implementation: 'vae-native', obsDim: vae.config.obsDim, actDim: vae.config.actDim };
+    if (trainedFor !== undefined) this.info.trainedFor = trainedFor;
     this.noiseSeed = noiseSeed;
     this.reseedNoise(noiseSeed);
   }
@@ -148,6 +150,6 @@ export class NativeVaeWorldModel implements WorldModel {
     );
     const vae = new Vae(config, 0);
     loadCheckpoint(path, { modules: vae.modules() });
-    return new NativeVaeWorldModel(vae, normalizer, noiseSeed);
+    return new NativeVaeWorldModel(vae, normalizer, noiseSeed, trainedForOf(metadata, path));
   }
 }

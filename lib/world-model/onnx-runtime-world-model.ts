@@ -8,6 +8,7 @@ import { NnRng } from '../nn/index.ts';
 import { NativeVaeWorldModel } from './native-vae-world-model.ts';
 import { encodeVaeOnnx } from './onnx-export.ts';
 import { checkPredictArgs } from './predict-args.ts';
+import type { TrainedFor } from './trained-for.ts';
 import type { WorldModel, WorldModelInfo } from './types.ts';
 
 /** The runtimes tried, in order of preference. */
@@ -76,8 +77,10 @@ export class OnnxVaeWorldModel implements WorldModel {
     obsDim: number,
     actDim: number,
     seed: number,
+    trainedFor: TrainedFor | undefined,
   ) {
     this.info = { implementation: 'vae-onnx', obsDim, actDim };
+    if (trainedFor !== undefined) this.info.trainedFor = trainedFor;
     this.ort = runtime.ort;
     this.runtime = `${runtime.name} ${runtime.version}`;
     this.noiseRng = new NnRng(seed);
@@ -97,7 +100,16 @@ export class OnnxVaeWorldModel implements WorldModel {
     const det = await InferenceSession.create(encodeVaeOnnx(native));
     const sto = await InferenceSession.create(encodeVaeOnnx(native, { stochastic: true }));
     const c = native.vae.config;
-    return new OnnxVaeWorldModel(runtime, det, sto, c.latentDim, c.obsDim, c.actDim, options.seed ?? 0);
+    return new OnnxVaeWorldModel(
+      runtime,
+      det,
+      sto,
+      c.latentDim,
+      c.obsDim,
+      c.actDim,
+      options.seed ?? 0,
+      native.info.trainedFor,
+    );
   }
 
   reseedNoise(seed: number): void {

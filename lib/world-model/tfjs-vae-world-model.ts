@@ -124,6 +124,7 @@ export class TfjsVaeWorldModel implements WorldModel {
     const vae = native.vae;
     this.config = vae.config;
     this.info = { implementation: 'vae-tfjs', obsDim: vae.config.obsDim, actDim: vae.config.actDim };
+    if (native.info.trainedFor !== undefined) this.info.trainedFor = native.info.trainedFor;
     this.encoderTrunk = denseStack(tf, vae.encoderTrunk, 'encoder trunk');
     this.encoderMean = denseStack(tf, vae.encoderMean, 'encoder mean head');
     this.encoderLogVar = denseStack(tf, vae.encoderLogVar, 'encoder log-variance head');

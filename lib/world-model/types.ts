@@ -2,11 +2,15 @@
 // augmentation goes through this interface only, so that an in-process model, a tfjs or ONNX model, or
 // the world-model gRPC service can stand behind it.
 
+import type { TrainedFor } from './trained-for.ts';
+
 export interface WorldModelInfo {
   /** Which implementation answers (e.g. 'vae-native', 'grpc'). */
   implementation: string;
   obsDim: number;
   actDim: number;
+  /** The env (and options) the model was trained for, when its file records them. */
+  trainedFor?: TrainedFor;
 }
 
 export interface WorldModel {

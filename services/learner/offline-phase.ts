@@ -27,6 +27,7 @@ import { ObsNormalizer } from '../../lib/rl/normalizer.ts';
 import { pretrainOffline } from '../../lib/rl/offline.ts';
 import { ReplayBuffer, type TransitionBatch } from '../../lib/rl/replay-buffer.ts';
 import { Td3Agent } from '../../lib/rl/td3.ts';
+import { checkTrainedFor } from '../../lib/world-model/trained-for.ts';
 import { isReseedable } from '../../lib/world-model/types.ts';
 import { type ClosableWorldModel, type PhaseHandler, PhaseInterrupted } from './deps.ts';
 import { MetricsLog, type MetricsRow, RateMeter, truncateMetricsAfter } from './metrics-log.ts';
@@ -123,6 +124,7 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
       if (model.info.obsDim !== obsDim || model.info.actDim !== actDim) {
         throw new Error(`inputs.world_model: dims ${model.info.obsDim}/${model.info.actDim} do not match`);
       }
+      checkTrainedFor(model.info.trainedFor, spec.env, spec.envOptions, 'inputs.world_model');
     }
     let heldOutCheck: HeldOutCheck | undefined;
     const checkInput = request.inputs.critic_check;

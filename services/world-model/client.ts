@@ -14,6 +14,7 @@ import { NnRng } from '../../lib/nn/index.ts';
 import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
 import { type ClientTls, channelCredentials, defaultClientTls } from '../../lib/services/grpc-security.ts';
 import { traceClientCall } from '../../lib/telemetry/grpc.ts';
+import { trainedForFrom } from '../../lib/world-model/trained-for.ts';
 import type { ReseedableWorldModel, WorldModelInfo } from '../../lib/world-model/types.ts';
 
 export interface RemoteWorldModelOptions {
@@ -214,6 +215,12 @@ export class RemoteWorldModel implements ReseedableWorldModel {
       obsDim: remote.obsDim,
       actDim: remote.actDim,
     };
+    const trainedFor = trainedForFrom(
+      remote.envId,
+      remote.envOptionsJson,
+      "the world-model service's env_options_json",
+    );
+    if (trainedFor !== undefined) this.info.trainedFor = trainedFor;
   }
 
   static async connect(address: string, options: RemoteWorldModelOptions = {}): Promise<RemoteWorldModel> {

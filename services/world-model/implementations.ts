@@ -2,19 +2,14 @@
 // saved by the native trainer and returns a WorldModel. The service never imports an implementation
 // module directly; they are loaded on demand, so a missing optional runtime (onnxruntime-node, a tfjs
 // native backend) only matters to whoever selects it (and onnx falls back to onnxruntime-web).
-import { readSafetensors } from '../../lib/nn/index.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import type { WorldModel } from '../../lib/world-model/types.ts';
 import type { ImplementationName } from './config.ts';
-
-/** Metadata key under which the trainer records the Gymnasium id the model was trained for. */
-export const WM_ENV_ID_KEY = 'o2o.world_model.env_id';
 
 export interface ServedModel {
   model: WorldModel;
   /** Implementation detail for Info (tfjs backend, onnxruntime version, format). */
   version: string;
-  envId: string;
   /** Releases native resources (tfjs tensors, ONNX sessions). */
   dispose(): void;
 }
@@ -27,17 +22,13 @@ export interface WorldModelImplementation {
   load(path: string, seed: number): Promise<ServedModel>;
 }
 
-function envIdOf(path: string): string {
-  return readSafetensors(path).metadata[WM_ENV_ID_KEY] ?? '';
-}
-
 const native: WorldModelImplementation = {
   name: 'native',
   canTrain: true,
   async load(path, seed) {
     const model = NativeVaeWorldModel.load(path);
     model.reseedNoise(seed);
-    return { model, version: 'vae-native/1 (lib/nn, OpenBLAS)', envId: envIdOf(path), dispose: () => {} };
+    return { model, version: 'vae-native/1 (lib/nn, OpenBLAS)', dispose: () => {} };
   },
 };
 
@@ -50,7 +41,6 @@ const tfjs: WorldModelImplementation = {
     return {
       model,
       version: `tfjs ${model.tfVersion}, backend ${model.backend}; training runs natively`,
-      envId: envIdOf(path),
       dispose: () => model.dispose(),
     };
   },
@@ -65,7 +55,6 @@ const onnx: WorldModelImplementation = {
     return {
       model,
       version: `${model.runtime}; training runs natively`,
-      envId: envIdOf(path),
       dispose: () => model.dispose(),
     };
   },

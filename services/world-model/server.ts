@@ -14,6 +14,7 @@ import {
   type TrainRequest,
   WorldModelService,
 } from '../../generated/proto/o2o/v1/world_model.js';
+import { envOptionsJson } from '../../lib/envs/env-options-text.ts';
 import { isEnvId } from '../../lib/envs/registry.ts';
 import { decodeFloatBatch, encodeFloatBatch } from '../../lib/services/float-batch.ts';
 import { type ServerTls, serverCredentials } from '../../lib/services/grpc-security.ts';
@@ -77,12 +78,16 @@ export class WorldModelState {
 
   info(): InfoResponse {
     const m = this.served?.model.info;
+    const trainedFor = m?.trainedFor;
     return {
       implementation: this.impl.name,
       version: this.served?.version ?? '',
       obsDim: m?.obsDim ?? 0,
       actDim: m?.actDim ?? 0,
-      envId: this.served?.envId ?? '',
+      envId: trainedFor?.envId ?? '',
+      ...(trainedFor?.envOptions === undefined
+        ? {}
+        : { envOptionsJson: envOptionsJson(trainedFor.envOptions) }),
       trained: this.trained,
       modelPath: this.modelPath,
       canTrain: this.impl.canTrain,

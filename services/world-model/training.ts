@@ -12,8 +12,8 @@ import {
   trainWithCheckpoints,
 } from '../../lib/world-model/resumable-training.ts';
 import { type EpochProgress, WorldModelTrainer } from '../../lib/world-model/train.ts';
+import { trainedForMetadata } from '../../lib/world-model/trained-for.ts';
 import type { VaeConfig } from '../../lib/world-model/vae.ts';
-import { WM_ENV_ID_KEY } from './implementations.ts';
 
 export const MODEL_FILE = 'world-model.safetensors';
 export const REPORT_FILE = 'world-model-report.json';
@@ -86,7 +86,9 @@ export async function trainAndSave(spec: TrainSpec): Promise<TrainOutcome> {
   const result = trainer.result();
   const model = new NativeVaeWorldModel(result.vae, result.normalizer, spec.seed);
   mkdirSync(dirname(modelPath), { recursive: true });
-  model.save(modelPath, { [WM_ENV_ID_KEY]: envId });
+  // The options of the rows it learned from: a run on other options is refused by the learner.
+  const envOptions = dataset.metadata.envOptions;
+  model.save(modelPath, envId === '' ? {} : trainedForMetadata(envId, envOptions));
   discardTrainingState(statePath);
   const comparison = await compareOneStep({
     data: dataset,
@@ -116,6 +118,7 @@ export async function trainAndSave(spec: TrainSpec): Promise<TrainOutcome> {
       {
         model: MODEL_FILE,
         envId,
+        ...(envOptions === undefined ? {} : { envOptions }),
         seed: spec.seed,
         epochs: spec.epochs,
         epochsRun: outcome.epochsRun,

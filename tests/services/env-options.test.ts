@@ -17,6 +17,7 @@ import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
 import { readHeldOutCheck } from '../../lib/rl/held-out-check-file.ts';
 import { parseSpec, SpecError } from '../../lib/services/spec.ts';
 import { subjects } from '../../lib/services/subjects.ts';
+import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import { runDatasetPhase } from '../../services/coordinator/dataset-phase.ts';
 import { renderReport } from '../../services/coordinator/report.ts';
 import type { PhaseDeps } from '../../services/learner/deps.ts';
@@ -27,8 +28,12 @@ import { evaluate, statusResponse } from '../../services/learner/server.ts';
 import { openLockstepEnv } from '../../services/learner/wiring.ts';
 import { SimulatorClient } from '../../services/simulator/client.ts';
 import { startSimulatorServer } from '../../services/simulator/server.ts';
+import { RemoteWorldModel } from '../../services/world-model/client.ts';
+import { startServer } from '../../services/world-model/server.ts';
+import { trainAndSave } from '../../services/world-model/training.ts';
 import { startNatsServer } from '../helpers/nats-server.ts';
 import { inProcessDeps, RUN_DIR, request, tinySpec } from './learner-fixture.ts';
+import { SMALL_MODEL, testServerSettings } from './world-model-fixtures.ts';
 
 const ANT = 'Ant-v5';
 const NO_CONTACT = { includeCfrcExtInObservation: false, contactCostWeight: 0 };
@@ -299,5 +304,61 @@ describe('services on an env with options', function () {
       runOfflinePhase(request(Phase.PHASE_OFFLINE, onDefaults, { dataset: 'dataset.hdf5' }, 'r2'), deps),
       new RegExp(`inputs.dataset: recorded on ${parens(NO_CONTACT_NAME)}, the run is on Ant-v5$`),
     );
+  });
+
+  it('a world model says which options its rows were recorded on, and a learner refuses it for a run on others', async () => {
+    // Contact cost 0 leaves the observation as it is: the dims alone cannot tell this model from one of
+    // the defaults.
+    const model = 'wm-w0/world-model.safetensors';
+    await trainAndSave({
+      datasetPath: join(runDir, 'data', 'ant-w0.hdf5'),
+      epochs: 1,
+      seed: 2,
+      outputPath: join(runDir, model),
+      batchSize: 32,
+      model: SMALL_MODEL,
+    });
+    const W0 = { contactCostWeight: 0 };
+    assert.deepEqual(NativeVaeWorldModel.load(join(runDir, model)).info.trainedFor, {
+      envId: ANT,
+      envOptions: W0,
+    });
+    // The service's Info says so too, and a RemoteWorldModel carries it to the learner.
+    const server = await startServer(testServerSettings(root, join(RUN_DIR, model)));
+    try {
+      const remote = await RemoteWorldModel.connect(server.address, { callTimeoutMs: 10_000 });
+      try {
+        assert.deepEqual(
+          [remote.remote.envId, remote.remote.envOptionsJson],
+          [ANT, '{"contactCostWeight":0}'],
+        );
+        assert.deepEqual(remote.info.trainedFor, { envId: ANT, envOptions: W0 });
+      } finally {
+        remote.close();
+      }
+    } finally {
+      await server.shutdown();
+    }
+    const offline = { steps: 10, batchSize: 16, augFraction: 0.5, evalEvery: 10, evalEpisodes: 1 };
+    const inputs = (dataset: string) => ({ dataset, world_model: model });
+    await assert.rejects(
+      runOfflinePhase(
+        request(
+          Phase.PHASE_OFFLINE,
+          tinySpec({ env: ANT, offline }),
+          inputs('data/ant-defaults.hdf5'),
+          'wm1',
+        ),
+        inProcessDeps(root),
+      ),
+      /^Error: inputs\.world_model: the world model was trained on rows of Ant-v5 \(contactCostWeight=0\), the run is on Ant-v5$/,
+    );
+    // On the options its rows were recorded on, the same model augments.
+    const onW0 = tinySpec({ env: ANT, envOptions: W0, offline });
+    const done = await runOfflinePhase(
+      request(Phase.PHASE_OFFLINE, onW0, inputs('data/ant-w0.hdf5'), 'wm2'),
+      inProcessDeps(root),
+    );
+    assert.ok(done.outputs.agent);
   });
 });

@@ -82,8 +82,15 @@ describe('world-model service', function () {
     const s = await serve();
     const remote = await RemoteWorldModel.connect(s.address, { callTimeoutMs: 10_000 });
     clients.push(remote);
-    assert.deepEqual(remote.info, { implementation: 'grpc:native', obsDim: OBS, actDim: ACT });
+    // What the model was trained for, as its file records it: the env and its options (the defaults).
+    assert.deepEqual(remote.info, {
+      implementation: 'grpc:native',
+      obsDim: OBS,
+      actDim: ACT,
+      trainedFor: { envId: 'InvertedPendulum-v5', envOptions: {} },
+    });
     assert.equal(remote.remote.envId, 'InvertedPendulum-v5');
+    assert.equal(remote.remote.envOptionsJson, '');
     assert.equal(remote.remote.modelPath, fx.model);
     for (const rows of [1, 37, 300]) {
       const { states, actions } = inputs(rows, rows);

@@ -8,6 +8,12 @@ import { Matrix, readSafetensors, saveCheckpoint, writeSafetensors } from '../..
 import { gatherRows } from '../../lib/world-model/data.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import { trainWorldModel } from '../../lib/world-model/train.ts';
+import {
+  checkTrainedFor,
+  trainedForMetadata,
+  WM_ENV_ID_KEY,
+  WM_ENV_OPTIONS_KEY,
+} from '../../lib/world-model/trained-for.ts';
 import { syntheticTransitions } from './synthetic.ts';
 
 describe("world model 'vae-native'", () => {
@@ -130,6 +136,59 @@ describe("world model 'vae-native'", () => {
     await assert.rejects(
       wm.predictNextStates(inf, actions, count, out),
       /states\[row 5, col 0\] is Infinity/,
+    );
+  });
+
+  it('records the env and options it was trained for; a file without them says nothing', () => {
+    const wm = new NativeVaeWorldModel(trained.vae, trained.normalizer);
+    const options = join(dir, 'options.safetensors');
+    wm.save(
+      options,
+      trainedForMetadata('Ant-v5', { includeCfrcExtInObservation: false, contactCostWeight: 0 }),
+    );
+    const loaded = NativeVaeWorldModel.load(options).info.trainedFor;
+    assert.deepEqual(loaded, {
+      envId: 'Ant-v5',
+      envOptions: { contactCostWeight: 0, includeCfrcExtInObservation: false },
+    });
+    // Options are compared whatever their keys' order; another env or other options are refused by name.
+    checkTrainedFor(loaded, 'Ant-v5', { includeCfrcExtInObservation: false, contactCostWeight: 0 }, 'w');
+    assert.throws(
+      () => checkTrainedFor(loaded, 'Hopper-v5', undefined, 'inputs.world_model'),
+      /^Error: inputs\.world_model: the world model was trained for Ant-v5, the run is on Hopper-v5$/,
+    );
+    assert.throws(
+      () => checkTrainedFor(loaded, 'Ant-v5', undefined, 'w'),
+      /trained on rows of Ant-v5 \(contactCostWeight=0, includeCfrcExtInObservation=false\), the run is on Ant-v5$/,
+    );
+    // The defaults are recorded as such: {} is the defaults, and a run on options is refused.
+    const defaults = join(dir, 'defaults.safetensors');
+    wm.save(defaults, trainedForMetadata('Ant-v5', undefined));
+    const onDefaults = NativeVaeWorldModel.load(defaults).info.trainedFor;
+    assert.deepEqual(onDefaults, { envId: 'Ant-v5', envOptions: {} });
+    checkTrainedFor(onDefaults, 'Ant-v5', {}, 'w');
+    assert.throws(
+      () => checkTrainedFor(onDefaults, 'Ant-v5', { contactCostWeight: 0 }, 'w'),
+      /rows of Ant-v5, the run/,
+    );
+    // An env id alone (as the service recorded before options were): the env is checked, not the options.
+    const idOnly = join(dir, 'id-only.safetensors');
+    wm.save(idOnly, { [WM_ENV_ID_KEY]: 'Ant-v5' });
+    const byId = NativeVaeWorldModel.load(idOnly).info.trainedFor;
+    assert.deepEqual(byId, { envId: 'Ant-v5' });
+    checkTrainedFor(byId, 'Ant-v5', { contactCostWeight: 0 }, 'w');
+    assert.throws(() => checkTrainedFor(byId, 'Walker2d-v5', undefined, 'w'), /trained for Ant-v5/);
+    // Nothing recorded: nothing to check.
+    const bare = join(dir, 'bare.safetensors');
+    wm.save(bare);
+    assert.equal(NativeVaeWorldModel.load(bare).info.trainedFor, undefined);
+    checkTrainedFor(undefined, 'Hopper-v5', undefined, 'w');
+    // Malformed options are refused when the file is loaded, naming it and the key.
+    const bad = join(dir, 'bad.safetensors');
+    wm.save(bad, { [WM_ENV_ID_KEY]: 'Ant-v5', [WM_ENV_OPTIONS_KEY]: '[1]' });
+    assert.throws(
+      () => NativeVaeWorldModel.load(bad),
+      (e: Error) => e.message.startsWith(`${bad}: metadata '${WM_ENV_OPTIONS_KEY}' must be a JSON object`),
     );
   });
 });
