@@ -96,11 +96,7 @@ export function pooledStepsRows(
   return rows;
 }
 
-/**
- * The main augmented and plain variants pooled over the tasks both of them pool: their own rows can pool
- * different tasks (one variant short of seeds somewhere), and ratios over different tasks do not compare
- * like with like. Null when either is missing or they share no task.
- */
+/** TD3+BC+aug and TD3+BC (the main variants) pooled over the same tasks. */
 export interface SharedTaskComparison {
   tasks: string[];
   aug: PooledStepsRow;
@@ -110,6 +106,12 @@ export interface SharedTaskComparison {
   plainOnly: string[];
 }
 
+/**
+ * The main augmented and plain variants pooled over the tasks both of them pool: their own rows can pool
+ * different tasks (one variant short of seeds somewhere), and ratios over different tasks do not compare
+ * like with like. Their own rows when they pool the same tasks; null when either is missing or they share
+ * no task.
+ */
 export function mainVariantsOverSharedTasks(
   groups: readonly Group[],
   s: ReportSettings,

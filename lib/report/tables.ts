@@ -65,9 +65,9 @@ const HEADLINE_VARIANTS = [
 
 /**
  * The headline at a glance: per task, the steps ratio to scratch of the paper's method and of TD3+BC
- * without augmentation, then the two pooled over tasks, and over the tasks both pool when those differ
- * (the per-task tables that follow have every
- * variant, the steps and the runs). Null when no task has either variant yet.
+ * without augmentation, then the two pooled over tasks, and over the tasks both pool when those differ (the
+ * per-task tables that follow have every variant, the steps and the runs). Null when no task has either
+ * variant yet.
  */
 export function headlineTable(a: Analysis): Table | null {
   const groups = new Map(a.groups.map((g) => [g.id, g]));
