@@ -6,7 +6,13 @@
 import { relative } from 'node:path';
 import { z } from 'zod';
 import type { PhaseContext, PhaseOutcome } from '../../lib/services/phase-worker.ts';
-import { envField, parseSpecJson, seedField, worldModelFields } from '../../lib/services/spec-fields.ts';
+import {
+  envField,
+  envOptionsField,
+  parseSpecJson,
+  seedField,
+  worldModelFields,
+} from '../../lib/services/spec-fields.ts';
 import { PathError, resolveInRunRoot } from './paths.ts';
 import type { WorldModelState } from './server.ts';
 import { MODEL_FILE, type TrainSpec } from './training.ts';
@@ -15,6 +21,7 @@ import { MODEL_FILE, type TrainSpec } from './training.ts';
 export const worldModelSpecSchema = z.looseObject({
   // A known id only: it labels the saved model (fuzzing found '../../etc' trained and saved).
   env: envField.optional(),
+  envOptions: envOptionsField,
   seed: seedField,
   worldModel: z.looseObject(worldModelFields).prefault({}),
 });
@@ -44,6 +51,8 @@ export function worldModelPhaseHandler(state: WorldModelState) {
     const trainSpec: TrainSpec = {
       datasetPath: inRunDir(ctx.runDir, ctx.request.inputs['dataset'], 'inputs.dataset'),
       ...(spec.env === undefined ? {} : { envId: spec.env }),
+      // The run's: a dataset recorded on others fails the phase here, not after training, at the learner.
+      envOptions: spec.envOptions ?? {},
       epochs: wm.epochs,
       seed: spec.seed,
       outputPath: inRunDir(ctx.runDir, MODEL_FILE, 'output'),

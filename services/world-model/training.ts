@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadDataset } from '../../lib/data/load.ts';
+import { describeEnv, sameEnvOptions } from '../../lib/envs/env-options-text.ts';
 import { compareOneStep, formatComparison, type OneStepError } from '../../lib/world-model/baselines.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import {
@@ -22,6 +23,11 @@ export interface TrainSpec {
   /** Absolute dataset path (already confined to the run root by the caller). */
   datasetPath: string;
   envId?: string;
+  /**
+   * The options of the env the run is on ({}: the defaults): the dataset must be recorded on them. Unset
+   * (Train over gRPC): whatever the dataset was recorded on, which the saved model records.
+   */
+  envOptions?: Record<string, unknown>;
   epochs: number;
   seed: number;
   /** Absolute output: a `.safetensors` file, or a directory that gets world-model.safetensors. */
@@ -67,6 +73,11 @@ export async function trainAndSave(spec: TrainSpec): Promise<TrainOutcome> {
     spec.envId === undefined ? {} : { envId: spec.envId },
   );
   const envId = spec.envId ?? dataset.metadata.envId ?? '';
+  const envOptions = dataset.metadata.envOptions;
+  if (spec.envOptions !== undefined && !sameEnvOptions(envOptions, spec.envOptions))
+    throw new Error(
+      `inputs.dataset: recorded on ${describeEnv(envId, envOptions)}, the run is on ${describeEnv(envId, spec.envOptions)}`,
+    );
   const modelPath = modelFileFor(spec.outputPath);
   const statePath = trainingStateFileFor(modelPath);
   const newTrainer = () =>
@@ -87,7 +98,6 @@ export async function trainAndSave(spec: TrainSpec): Promise<TrainOutcome> {
   const model = new NativeVaeWorldModel(result.vae, result.normalizer, spec.seed);
   mkdirSync(dirname(modelPath), { recursive: true });
   // The options of the rows it learned from: a run on other options is refused by the learner.
-  const envOptions = dataset.metadata.envOptions;
   model.save(modelPath, envId === '' ? {} : trainedForMetadata(envId, envOptions));
   discardTrainingState(statePath);
   const comparison = await compareOneStep({

@@ -1,7 +1,8 @@
 // The world-model phase over a real nats-server: the service process consumes a PHASE_WORLD_MODEL
 // request, trains on the run's dataset, saves the model and report in the run directory, answers with
 // the held-out MSE next to both baselines, and then serves the new model over gRPC. A dataset path
-// escaping the run directory fails the phase with a message naming the input.
+// escaping the run directory, or recorded on other env options than the spec's, fails the phase with a
+// message naming the input.
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,6 +83,26 @@ describe('world-model phase over NATS', function () {
     } finally {
       c.close();
     }
+  });
+
+  it("fails the phase before training when the dataset was not recorded on the spec's env options", async () => {
+    const result = await requestPhase(
+      nc,
+      PhaseRequest.fromPartial({
+        runId: 'r3',
+        phase: Phase.PHASE_WORLD_MODEL,
+        attempt: 1,
+        runDir: 'run1',
+        specJson: JSON.stringify({ ...JSON.parse(spec), envOptions: { resetNoiseScale: 0.05 } }),
+        inputs: { dataset: 'dataset.hdf5' },
+      }),
+      { timeoutMs: 60_000, onProgress: (p) => assert.fail(`trained (epoch ${p.step}) on the wrong rows`) },
+    );
+    assert.equal(result.ok, false);
+    assert.match(
+      result.error,
+      /inputs\.dataset: recorded on InvertedPendulum-v5, the run is on InvertedPendulum-v5 \(resetNoiseScale=0\.05\)/,
+    );
   });
 
   it('fails the phase with a message naming the input when the dataset escapes the run directory', async () => {
