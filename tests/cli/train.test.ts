@@ -10,6 +10,7 @@ import { saveDataset } from '../../lib/data/load.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
 import { collectDataset, uniformRandomPolicy } from '../../lib/rl/collect.ts';
+import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 
 describe('cli/o2o train', function () {
   this.timeout(180_000);
@@ -65,6 +66,11 @@ describe('cli/o2o train', function () {
       readFileSync(join(out, 'world-model-report.txt'), 'utf8'),
       /copy state[\s\S]*linear[\s\S]*vae-native/,
     );
+    // The model says which env it predicts, so the world-model service can serve it for that env alone.
+    assert.deepEqual(NativeVaeWorldModel.load(join(out, 'world-model.safetensors')).info.trainedFor, {
+      envId: 'InvertedPendulum-v5',
+      envOptions: {},
+    });
     const critic = readFileSync(join(out, 'critic.jsonl'), 'utf8')
       .trim()
       .split('\n')
