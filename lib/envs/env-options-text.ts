@@ -54,6 +54,22 @@ export function taskEnv(env: string, envOptions: string): string {
   return envOptions === '' ? env : `${env} (${envOptions})`;
 }
 
+/**
+ * Throws "`what`: recorded on <env with recordedOn>, the run is on <env with runOn>" unless the two are the
+ * same options (undefined and {}: the defaults): rows a service takes as they are, without rewriting.
+ */
+export function checkRecordedOnRunOptions(
+  what: string,
+  envId: string,
+  recordedOn: Readonly<Record<string, unknown>> | undefined,
+  runOn: Readonly<Record<string, unknown>> | undefined,
+): void {
+  if (!sameEnvOptions(recordedOn, runOn))
+    throw new Error(
+      `${what}: recorded on ${describeEnv(envId, recordedOn)}, the run is on ${describeEnv(envId, runOn)}`,
+    );
+}
+
 /** The env and its options (an object) as taskEnv names them. */
 export function describeEnv(env: string, options: Readonly<Record<string, unknown>> | undefined): string {
   return taskEnv(env, describeEnvOptions(options));

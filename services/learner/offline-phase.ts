@@ -10,7 +10,7 @@
 // exactly where an uninterrupted phase would. On shutdown the phase stops at once; the segment under way is redone.
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadDataset } from '../../lib/data/load.ts';
-import { describeEnv, sameEnvOptions } from '../../lib/envs/env-options-text.ts';
+import { checkRecordedOnRunOptions, describeEnv } from '../../lib/envs/env-options-text.ts';
 import { makeEnv } from '../../lib/envs/registry.ts';
 import { deriveSeed } from '../../lib/envs/rng.ts';
 import { readJsonl } from '../../lib/experiment/run-log.ts';
@@ -59,11 +59,7 @@ export const runOfflinePhase: PhaseHandler = async (request, deps) => {
   const datasetInput = request.inputs.dataset;
   if (!datasetInput) throw new Error('inputs.dataset: missing (the dataset phase output)');
   const { dataset } = await loadDataset(run.file(datasetInput, 'inputs.dataset'), { envId: spec.env });
-  const recordedOn = dataset.metadata.envOptions;
-  if (!sameEnvOptions(recordedOn, spec.envOptions))
-    throw new Error(
-      `inputs.dataset: recorded on ${describeEnv(spec.env, recordedOn)}, the run is on ${describeEnv(spec.env, spec.envOptions)}`,
-    );
+  checkRecordedOnRunOptions('inputs.dataset', spec.env, dataset.metadata.envOptions, spec.envOptions);
   const evalEnv = makeEnv(spec.env, spec.envOptions);
   let model: ClosableWorldModel | undefined;
   try {

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadDataset } from '../../lib/data/load.ts';
-import { describeEnv, sameEnvOptions } from '../../lib/envs/env-options-text.ts';
+import { checkRecordedOnRunOptions } from '../../lib/envs/env-options-text.ts';
 import { compareOneStep, formatComparison, type OneStepError } from '../../lib/world-model/baselines.ts';
 import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import {
@@ -74,10 +74,8 @@ export async function trainAndSave(spec: TrainSpec): Promise<TrainOutcome> {
   );
   const envId = spec.envId ?? dataset.metadata.envId ?? '';
   const envOptions = dataset.metadata.envOptions;
-  if (spec.envOptions !== undefined && !sameEnvOptions(envOptions, spec.envOptions))
-    throw new Error(
-      `inputs.dataset: recorded on ${describeEnv(envId, envOptions)}, the run is on ${describeEnv(envId, spec.envOptions)}`,
-    );
+  if (spec.envOptions !== undefined)
+    checkRecordedOnRunOptions('inputs.dataset', envId, envOptions, spec.envOptions);
   const modelPath = modelFileFor(spec.outputPath);
   const statePath = trainingStateFileFor(modelPath);
   const newTrainer = () =>
