@@ -160,19 +160,19 @@ describe('experiment spec and grid', () => {
     // Walker2d: 5 scratch + 2 datasets × (2 main + 4 ablation) + the two controls and the two LayerNorm
     // variants on medium (scratch-ln under none), × 5 seeds.
     assert.equal(runs.filter((r) => r.env === 'Walker2d-v5').length, 5 + (2 * 6 + 2 + 2) * 5);
-    assert.equal(runs.find((r) => r.id === 'Walker2d-v5/medium-10k/td3bc-aug-copy-both/seed-0')!.tier, 7);
+    assert.equal(runs.find((r) => r.id === 'Walker2d-v5/medium-10k/td3bc-aug-copy-both/seed-0')!.tier, 8);
     const walkerLn = runs.find((r) => r.id === 'Walker2d-v5/medium-10k/td3bc-ln-both/seed-1')!;
-    assert.equal(walkerLn.tier, 7);
+    assert.equal(walkerLn.tier, 8);
     assert.equal(walkerLn.config.criticLayerNorm, true);
-    assert.equal(runs.find((r) => r.id === 'Walker2d-v5/none/scratch-ln/seed-1')!.tier, 7);
+    assert.equal(runs.find((r) => r.id === 'Walker2d-v5/none/scratch-ln/seed-1')!.tier, 8);
     // The LayerNorm-critic extension on Ant: its own variants and cache entries, the world model shared.
     const ln = runs.find((r) => r.id === 'Ant-v5/medium-replay-10k/td3bc-aug-ln-both/seed-2')!;
     const plain = runs.find((r) => r.id === 'Ant-v5/medium-replay-10k/td3bc-aug-both/seed-2')!;
     assert.equal(ln.config.criticLayerNorm, true);
     assert.equal(plain.config.criticLayerNorm, undefined, 'the paper-network configs are as before');
-    assert.equal(ln.tier, 5);
+    assert.equal(ln.tier, 7);
     // HalfCheetah's main comparison reaches all 5 seeds before Ant's next one starts; then Ant without
-    // contact forces (the paper's Ant) before Ant-v5's remaining seeds.
+    // contact forces (the paper's Ant), and the ablations, before Ant-v5's remaining seeds.
     const position = (id: string) => ids.indexOf(id);
     const noContact = 'Ant-v5/medium-replay-10k/td3bc-aug-both-nocontact/seed-0';
     assert.ok(
@@ -180,7 +180,7 @@ describe('experiment spec and grid', () => {
       'HalfCheetah main before Ant main',
     );
     assert.ok(position('Ant-v5/medium-10k/td3bc-both-nocontact/seed-4') < position(plain.id));
-    assert.equal(tierOf(plain.id), 5);
+    assert.equal(tierOf(plain.id), 7);
     // Its pre-trainings are entries of their own, keyed with the options; the dataset subset is the same.
     const nc = runs.find((r) => r.id === noContact)!;
     const options = { includeCfrcExtInObservation: false, contactCostWeight: 0 };
@@ -192,6 +192,15 @@ describe('experiment spec and grid', () => {
     );
     const ncPlain = runs.find((r) => r.id === 'Ant-v5/medium-replay-10k/td3bc-aug-both/seed-0')!;
     assert.deepEqual(nc.config.dataset, ncPlain.config.dataset);
+    // The ablations: HalfCheetah's, then that Ant's, sharing its pre-trainings, then Ant-v5's own last.
+    assert.equal(tierOf('HalfCheetah-v5/medium-10k/td3bc-aug-critic/seed-4'), 5);
+    const ncCritic = runs.find((r) => r.id === 'Ant-v5/medium-replay-10k/td3bc-aug-critic-nocontact/seed-0')!;
+    assert.equal(ncCritic.tier, 6);
+    assert.deepEqual([ncCritic.config.pretrain, ncCritic.config.envOptions], ['critic', options]);
+    assert.equal(ncCritic.paths.offline.marker, nc.paths.offline.marker);
+    assert.equal(ncCritic.paths.worldModel.marker, nc.paths.worldModel.marker);
+    assert.equal(tierOf('Ant-v5/medium-10k/td3bc-actor/seed-0'), 9);
+    assert.equal(Math.max(...tiers), 9);
     assert.equal(ln.paths.worldModel.file, plain.paths.worldModel.file);
     assert.equal(
       ln.paths.offline.marker,
