@@ -1,5 +1,5 @@
 // Runs a grid: the pending runs in start order (start-order.ts: priority, with runs --first matches, runs
-// under way and runs whose shared pre-training is built here moved ahead), `jobs` at a time,
+// under way and runs whose shared pre-training was built since the grid started moved ahead), `jobs` at a time,
 // each in a child process (one OpenBLAS thread) that resumes the run from its checkpoints. Finished
 // runs are skipped, runs whose dataset is missing are reported as blocked and the rest go on; a run
 // that fails is recorded (failed.json) and retried by the next invocation. At the deadline or on a stop request the children
@@ -42,8 +42,13 @@ export interface GridOptions {
   deadline?: number;
   /** Start runs even when their estimate says they cannot finish by the deadline. */
   startLate?: boolean;
-  /** Keep the spec's priority order: runs whose shared pre-training is built here do not go first. */
+  /** Keep the spec's priority order: runs whose shared pre-training is new do not go first. */
   specOrder?: boolean;
+  /**
+   * Milliseconds since the epoch: shared pre-trainings built at or after it are new, and the runs that only
+   * need them move ahead (start-order.ts). Default: when this invocation started.
+   */
+  builtSince?: number;
   dryRun: boolean;
   /** Called when a run has finished (done.json written), e.g. to commit its results. */
   onFinished?(run: GridRun): void;
@@ -122,6 +127,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     preferred: (run: GridRun) => first.length > 0 && matchesFilters(run, first, '--first'),
     underway,
     specOrder: o.specOrder === true,
+    builtSince: o.builtSince ?? Date.now(),
   };
   // A bad --first filter fails here, before anything starts.
   checkFilters(first, '--first');
@@ -297,7 +303,9 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
       queue.splice(queue.indexOf(next), 1);
       launch(
         next,
-        aheadForBuiltPretraining(next, order) ? 'its shared pre-training is built here' : undefined,
+        aheadForBuiltPretraining(next, order)
+          ? 'its shared pre-training was built since the grid started'
+          : undefined,
       );
     }
     if (running.size === 0) break;

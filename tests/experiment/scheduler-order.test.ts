@@ -1,7 +1,8 @@
 // The grid's start order: runs already under way (their checkpoints are not committed) come before
-// runs not yet started, then runs whose shared pre-training is built here (model files are not committed
-// either), then the rest, each in the spec's priority order; --first moves the runs it matches ahead of
-// all the others, keeping that order within each part; --spec-order keeps built pre-trainings in place.
+// runs not yet started, then runs whose shared pre-training was built since the grid started (model files
+// are not committed either), then the rest, each in the spec's priority order; --first moves the runs it
+// matches ahead of all the others, keeping that order within each part; --spec-order keeps new
+// pre-trainings in place.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,25 +131,32 @@ describe('experiment grid order', () => {
     }
   });
 
-  it('starts the runs whose shared pre-training is built here first, and says why', async () => {
-    const spec = await sharedSpec('built');
-    // Seed 1's world model and augmented pre-training are built: marker and model file both here.
+  /** Seed 1's world model and augmented pre-training built at `at` (ms): marker and model file both here. */
+  const buildSeed1 = (spec: GridSpec, at: number) => {
     const seed1 = selectRuns(spec, []).find((r: GridRun) => r.config.seed === 1)!;
     const { offline, worldModel } = seed1.paths;
+    const finishedAt = new Date(at).toISOString();
     for (const [marker, file] of [
       [offline.marker, offline.agent],
       [worldModel.marker, worldModel.file],
     ] as const) {
       mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(marker, JSON.stringify({ key: {}, finishedAt: new Date().toISOString(), seconds: 1 }));
+      writeFileSync(marker, JSON.stringify({ key: {}, finishedAt, seconds: 1 }));
       writeFileSync(file, 'model');
     }
+  };
+
+  it('starts the runs whose shared pre-training was built since the grid started first, and says why', async () => {
+    const spec = await sharedSpec('built');
+    // As if a run of this grid had built it: the grid started an hour ago, the pre-training a minute ago.
+    buildSeed1(spec, Date.now() - 60_000);
     const lines: string[] = [];
     const summary = await runGrid(spec, {
       specFile: 'built.yaml',
       jobs: 1,
       only: [],
       dryRun: false,
+      builtSince: Date.now() - 3_600_000,
       // Children that exit at once: only the order they are started in matters here.
       childCommand: () => ({ command: process.execPath, args: ['-e', ''] }),
       log: (line) => lines.push(line),
@@ -161,9 +169,31 @@ describe('experiment grid order', () => {
       ['td3bc-aug-both 1', 'td3bc-aug-actor 1', 'td3bc-aug-both 0', 'td3bc-aug-actor 0'],
     );
     assert.deepEqual(
-      starts.map((l) => l.includes('its shared pre-training is built here')),
+      starts.map((l) => l.includes('its shared pre-training was built since the grid started')),
       [true, true, false, false],
     );
     assert.equal(summary.finished.length, 4);
+  });
+
+  it('keeps the priority order for a pre-training built before the grid started', async () => {
+    const spec = await sharedSpec('kept');
+    // Built by an earlier grid (a kept workspace): not about to be lost, so seed 1 waits for seed 0, whose
+    // ablation still follows the main run that builds its pre-training.
+    const builtAt = Date.now() - 60_000;
+    buildSeed1(spec, builtAt);
+    const order = async (builtSince?: number) => (await dryRun(spec, { builtSince })).planned.map(label);
+    assert.deepEqual(await order(), [
+      'td3bc-aug-both 0',
+      'td3bc-aug-actor 0',
+      'td3bc-aug-both 1',
+      'td3bc-aug-actor 1',
+    ]);
+    // Built since: it moves ahead (from the very millisecond the grid started).
+    assert.deepEqual(await order(builtAt), [
+      'td3bc-aug-both 1',
+      'td3bc-aug-actor 1',
+      'td3bc-aug-both 0',
+      'td3bc-aug-actor 0',
+    ]);
   });
 });
