@@ -1,6 +1,6 @@
 // Runs a grid: the pending runs in start order (start-order.ts: priority, with runs --first matches, runs
-// under way and runs whose shared pre-training was built since the grid started moved ahead), `jobs` at a time,
-// each in a child process (one OpenBLAS thread) that resumes the run from its checkpoints. Finished
+// under way and runs whose shared pre-training was built since the grid started moved ahead), `jobs` at a
+// time, each in a child process (one OpenBLAS thread) that resumes the run from its checkpoints. Finished
 // runs are skipped, runs whose dataset is missing are reported as blocked and the rest go on; a run
 // that fails is recorded (failed.json) and retried by the next invocation. At the deadline or on a stop request the children
 // are asked (SIGTERM) to checkpoint and exit; no new run starts. Before a deadline, a run starts only if the
