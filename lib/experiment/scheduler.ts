@@ -23,7 +23,7 @@ import {
 } from './run-estimate.ts';
 import { blockedReason, failedPath, progressDetail, refreshDatasetChecksum, runState } from './run-state.ts';
 import type { GridSpec } from './spec.ts';
-import { aheadForBuiltPretraining, startOrder, unbuiltEntries } from './start-order.ts';
+import { aheadForNewPretraining, startOrder, unbuiltEntries } from './start-order.ts';
 
 /** Exit code of a child that checkpointed and stopped before finishing (EX_TEMPFAIL). */
 export const EXIT_INTERRUPTED = 75;
@@ -303,7 +303,7 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
       queue.splice(queue.indexOf(next), 1);
       launch(
         next,
-        aheadForBuiltPretraining(next, order)
+        aheadForNewPretraining(next, order)
           ? 'its shared pre-training was built since the grid started'
           : undefined,
       );

@@ -49,7 +49,7 @@ export interface StartOrderOptions {
 }
 
 /** Whether the run goes ahead of the runs not under way because its shared pre-training is new (see the top). */
-export function aheadForBuiltPretraining(run: GridRun, o: StartOrderOptions): boolean {
+export function aheadForNewPretraining(run: GridRun, o: StartOrderOptions): boolean {
   return !o.specOrder && !o.underway.has(run.id) && reusesNewPretraining(run, o.builtSince, o.planned);
 }
 
@@ -58,7 +58,7 @@ export function startOrder(queue: readonly GridRun[], o: StartOrderOptions): Gri
   const rank = (run: GridRun): number => {
     const part = o.preferred(run) ? 0 : 3;
     if (o.underway.has(run.id)) return part;
-    return aheadForBuiltPretraining(run, o) ? part + 1 : part + 2;
+    return aheadForNewPretraining(run, o) ? part + 1 : part + 2;
   };
   return queue
     .map((run, index) => ({ run, index, rank: rank(run) }))
