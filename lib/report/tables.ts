@@ -19,6 +19,7 @@ import {
   variantLabel,
 } from './groups.ts';
 import type { RebuildRow } from './rebuilds.ts';
+import { shortTaskEnv } from './short-task.ts';
 import { type Interval, mean, std } from './stats.ts';
 import { type Claim, MIN_SEEDS_FOR_VERDICT, POOLED_ENV, pairedSign } from './verdicts.ts';
 import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
@@ -161,6 +162,14 @@ export function pooledStepsTable(a: Analysis): Table | null {
 export function claimsAtAGlanceTable(claims: readonly Claim[]): Table {
   const taskOf = (c: Claim) => `${c.env} ${c.dataset}`;
   const tasks = [...new Set(claims.map(taskOf))];
+  // A column per task: the tasks' envs by their short names, said once in the caption.
+  const envs = [...new Set(claims.filter((c) => c.env !== POOLED_ENV).map((c) => c.env))];
+  const short = new Map(envs.map((env) => [env, shortTaskEnv(env)]));
+  const legends = [...short.values()].flatMap((s) => (s.legend === undefined ? [] : [s.legend]));
+  const columnOf = (task: string) => {
+    const c = claims.find((x) => taskOf(x) === task)!;
+    return c.env === POOLED_ENV ? task : `${short.get(c.env)!.label} ${c.dataset}`;
+  };
   // Rows in the per-task order (the headline steps claims first), then what only the pooled list has.
   const perTask = claims.filter((c) => c.env !== POOLED_ENV);
   const names = [...new Set([...perTask, ...claims].map((c) => c.claim))];
@@ -172,8 +181,9 @@ export function claimsAtAGlanceTable(claims: readonly Claim[]): Table {
   return {
     caption:
       'The claims at a glance: verdict per task (evidence below; – not checked there). "paired: for / against": ' +
-      'the runs of one seed, compared pairwise, separate in favour of the claim or against it',
-    header: ['claim', ...tasks],
+      'the runs of one seed, compared pairwise, separate in favour of the claim or against it' +
+      legends.map((l) => `. ${l}`).join(''),
+    header: ['claim', ...tasks.map(columnOf)],
     rows: names.map((name) => [
       name,
       ...tasks.map((t) => cell(claims.find((c) => c.claim === name && taskOf(c) === t))),

@@ -1,0 +1,55 @@
+// The claims grid heads its columns with short task names: the paper's Ant (Ant-v5 without contact forces)
+// by name, its options said once in the caption; envs without a named option set keep their full label.
+import assert from 'node:assert/strict';
+import { shortTaskEnv } from '../../lib/report/short-task.ts';
+import { claimsAtAGlanceTable } from '../../lib/report/tables.ts';
+import { type Claim, POOLED_ENV } from '../../lib/report/verdicts.ts';
+
+const NO_CONTACT = 'Ant-v5 (contactCostWeight=0, includeCfrcExtInObservation=false)';
+const STEPS = "TD3+BC+aug → TD3 reaches scratch's final return with fewer steps";
+
+function claim(env: string, dataset: string, verdict: Claim['verdict']): Claim {
+  return { env, dataset, claim: STEPS, verdict, text: '' };
+}
+
+describe('short task names', () => {
+  it('names the no-contact Ant and says what the name stands for', () => {
+    const s = shortTaskEnv(NO_CONTACT);
+    assert.equal(s.label, 'Ant-v5 (no contact forces)');
+    assert.equal(
+      s.legend,
+      'Ant-v5 (no contact forces): Ant-v5 with contactCostWeight=0, includeCfrcExtInObservation=false',
+    );
+  });
+
+  it('keeps envs at their defaults, and option sets without a name, as they are', () => {
+    assert.deepEqual(shortTaskEnv('Hopper-v5'), { label: 'Hopper-v5' });
+    // One of the two options only: not the named set.
+    assert.deepEqual(shortTaskEnv('Ant-v5 (contactCostWeight=0)'), { label: 'Ant-v5 (contactCostWeight=0)' });
+  });
+
+  it('heads the claims grid with the short names and gives the legend once in its caption', () => {
+    const table = claimsAtAGlanceTable([
+      claim(POOLED_ENV, 'pooled', 'holds'),
+      claim(NO_CONTACT, 'medium-10k', 'inconclusive'),
+      claim(NO_CONTACT, 'medium-replay-10k', 'holds'),
+      claim('Hopper-v5', 'medium-10k', 'holds'),
+    ]);
+    assert.deepEqual(table.header, [
+      'claim',
+      `${POOLED_ENV} pooled`,
+      'Ant-v5 (no contact forces) medium-10k',
+      'Ant-v5 (no contact forces) medium-replay-10k',
+      'Hopper-v5 medium-10k',
+    ]);
+    assert.deepEqual(table.rows, [[STEPS, 'holds', 'inconclusive', 'holds', 'holds']]);
+    assert.equal(table.caption.split('includeCfrcExtInObservation=false').length - 1, 1);
+    assert.match(table.caption, /Ant-v5 \(no contact forces\): Ant-v5 with contactCostWeight=0/);
+  });
+
+  it('adds no legend when no task has a named option set', () => {
+    const table = claimsAtAGlanceTable([claim('Hopper-v5', 'medium-10k', 'holds')]);
+    assert.doesNotMatch(table.caption, /no contact forces/);
+    assert.deepEqual(table.header, ['claim', 'Hopper-v5 medium-10k']);
+  });
+});
