@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { context } from '@opentelemetry/api';
 import { z } from 'zod';
+import { clockTime } from '../../lib/experiment/clock-time.ts';
 import { commitRunResults } from '../../lib/experiment/commit-results.ts';
 import { checkEntry, findEntries } from '../../lib/experiment/critic-held-out.ts';
 import {
@@ -48,6 +49,7 @@ const flagSpec = {
     'time-budget': { type: 'string' },
     'dry-run': { type: 'boolean' },
     'start-late': { type: 'boolean' },
+    'built-since': { type: 'string' },
     'spec-order': { type: 'boolean' },
     commit: { type: 'boolean' },
     force: { type: 'boolean' },
@@ -63,6 +65,7 @@ const flagSpec = {
       'time-budget': integerFlag('time-budget', 1).optional(),
       'dry-run': z.boolean().default(false),
       'start-late': z.boolean().default(false),
+      'built-since': clock,
       'spec-order': z.boolean().default(false),
       commit: z.boolean().default(false),
       force: z.boolean().default(false),
@@ -72,6 +75,10 @@ const flagSpec = {
     .refine((f) => f['stop-at'] === undefined || f['time-budget'] === undefined, {
       path: ['stop-at'],
       message: 'give --stop-at or --time-budget, not both',
+    })
+    .refine((f) => f['built-since'] === undefined || !f['spec-order'], {
+      path: ['built-since'],
+      message: '--spec-order moves no run ahead: give it or --built-since, not both',
     }),
   help: [
     'usage: o2o experiment paper [flags]          (= o2o experiment run experiments/paper.yaml)',
@@ -90,6 +97,9 @@ const flagSpec = {
     '                      (then, in each part: runs under way, then runs whose shared pre-training',
     '                      was built since the grid started, as model files are not committed;',
     '                      then the rest)',
+    '  --built-since HH:MM  "since the grid started" above means since this local time (today, or',
+    "                      yesterday if later than now): a top-up after a session's grid picks the",
+    '                      runs on the pre-trainings that grid built',
     '  --spec-order        do not move runs whose shared pre-training was built since the grid',
     '                      started ahead',
     '  --max-runs N        start at most N runs this invocation',
@@ -138,12 +148,7 @@ function filtersOf(value: string | undefined, flag: '--only' | '--first', runs: 
 
 function deadlineOf(f: Flags, now = new Date()): number | undefined {
   if (f['time-budget'] !== undefined) return now.getTime() + f['time-budget'] * 60_000;
-  if (f['stop-at'] === undefined) return undefined;
-  const [h, m] = f['stop-at'].split(':').map(Number) as [number, number];
-  const at = new Date(now);
-  at.setHours(h, m, 0, 0);
-  if (at.getTime() <= now.getTime()) at.setDate(at.getDate() + 1);
-  return at.getTime();
+  return f['stop-at'] === undefined ? undefined : clockTime(f['stop-at'], 'next', now);
 }
 
 /** Calls `onStop` on the first SIGINT / SIGTERM; returns a function removing the handlers. */
@@ -172,6 +177,9 @@ async function runSpec(specFile: string, f: Flags): Promise<number> {
   try {
     const deadline = deadlineOf(f);
     if (deadline !== undefined) console.error(`[grid] stops at ${new Date(deadline).toISOString()}`);
+    const builtSince = f['built-since'] === undefined ? undefined : clockTime(f['built-since'], 'last');
+    if (builtSince !== undefined)
+      console.error(`[grid] pre-trainings built since ${new Date(builtSince).toISOString()} count as new`);
     const summary = await runGrid(spec, {
       specFile,
       jobs: f.jobs,
@@ -181,6 +189,7 @@ async function runSpec(specFile: string, f: Flags): Promise<number> {
       deadline,
       startLate: f['start-late'],
       specOrder: f['spec-order'],
+      ...(builtSince === undefined ? {} : { builtSince }),
       onFinished: f.commit
         ? (run) => {
             const outcome = commitRunResults(run);

@@ -51,6 +51,12 @@ describe('cli/o2o', () => {
     const s = o2o('experiment', 'paper', '--dry-run', '--first', 'env=Hopper-v5 seed=');
     assert.equal(s.code, 2, s.err);
     assert.match(s.err, /--first seed=: no value to match/);
+    const u = o2o('experiment', 'paper', '--dry-run', '--built-since', '9:05');
+    assert.equal(u.code, 2, u.err);
+    assert.match(u.err, /--built-since: must be HH:MM/);
+    const v = o2o('experiment', 'paper', '--dry-run', '--built-since', '09:05', '--spec-order');
+    assert.equal(v.code, 2, v.err);
+    assert.match(v.err, /--built-since: --spec-order moves no run ahead/);
     const t = o2o('experiment', 'status', '--only', 'env=Ant');
     assert.equal(t.code, 2, t.err);
     assert.match(t.err, /--only env=Ant: no run of the spec has env 'Ant' \(env: Ant-v5, HalfCheetah-v5,/);
