@@ -43,7 +43,7 @@ trap 'rm -rf "$snapshot"' EXIT
 git archive HEAD -- results | tar -x -C "$snapshot"
 node bin/o2o.mjs report --results "$snapshot/results"
 if [[ -n "$(git status --porcelain -- report)" ]]; then
-  runs="$(sed -n 's/^Generated from commit [0-9a-f]*\. \([0-9]* runs ([^)]*)\).*/\1/p' report/summary.md | head -n 1)"
+  runs="$(sed -n 's/^Generated from commit [0-9a-f]*\. \([0-9]* runs\) (.*/\1/p' report/summary.md | head -n 1)"
   git add -- report
   git commit --quiet --only -m "report: rebuilt from the committed results (${runs:-see summary.md})" -- report
   echo "grid-session: report rebuilt and committed ($(git rev-parse --short HEAD))" >&2
