@@ -97,7 +97,7 @@ const flagSpec = {
     '                      (then, in each part: runs under way, then runs whose shared pre-training',
     '                      was built since the grid started, as model files are not committed;',
     '                      then the rest)',
-    '  --built-since HH:MM  "since the grid started" above means since this local time (today, or',
+    '  --built-since HH:MM "since the grid started" above means since this local time (today, or',
     "                      yesterday if later than now): a top-up after a session's grid picks the",
     '                      runs on the pre-trainings that grid built',
     '  --spec-order        do not move runs whose shared pre-training was built since the grid',
