@@ -1,6 +1,6 @@
 // Short names for the env option sets the grid runs: a table with a column per task stays readable when
 // "Ant-v5 (contactCostWeight=0, includeCfrcExtInObservation=false)" heads two of its columns.
-import { baseEnv, describeEnvOptions } from './groups.ts';
+import { baseEnv, describeEnvOptions, taskEnv } from './groups.ts';
 
 const NAMED_OPTION_SETS: readonly { name: string; options: Readonly<Record<string, unknown>> }[] = [
   // The paper's Ant (D4RL's, whose contact forces read zero): see experiments/paper.yaml.
@@ -17,9 +17,8 @@ export interface ShortTaskEnv {
 /** The short label of a task env (groups' taskEnv form: the id, then its options in parentheses). */
 export function shortTaskEnv(env: string): ShortTaskEnv {
   const id = baseEnv(env);
-  const options = env === id ? '' : env.slice(id.length + 2, -1);
-  const named = NAMED_OPTION_SETS.find((s) => describeEnvOptions(s.options) === options);
-  if (options === '' || named === undefined) return { label: env };
+  const named = NAMED_OPTION_SETS.find((s) => taskEnv(id, describeEnvOptions(s.options)) === env);
+  if (named === undefined) return { label: env };
   const label = `${id} (${named.name})`;
-  return { label, legend: `${label}: ${id} with ${options}` };
+  return { label, legend: `${label}: ${id} with ${describeEnvOptions(named.options)}` };
 }

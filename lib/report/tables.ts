@@ -163,13 +163,11 @@ export function claimsAtAGlanceTable(claims: readonly Claim[]): Table {
   const taskOf = (c: Claim) => `${c.env} ${c.dataset}`;
   const tasks = [...new Set(claims.map(taskOf))];
   // A column per task: the tasks' envs by their short names, said once in the caption.
-  const envs = [...new Set(claims.filter((c) => c.env !== POOLED_ENV).map((c) => c.env))];
-  const short = new Map(envs.map((env) => [env, shortTaskEnv(env)]));
-  const legends = [...short.values()].flatMap((s) => (s.legend === undefined ? [] : [s.legend]));
-  const columnOf = (task: string) => {
-    const c = claims.find((x) => taskOf(x) === task)!;
-    return c.env === POOLED_ENV ? task : `${short.get(c.env)!.label} ${c.dataset}`;
-  };
+  const envs = [...new Set(claims.map((c) => c.env))].filter((env) => env !== POOLED_ENV);
+  const legends = envs.flatMap((env) => shortTaskEnv(env).legend ?? []);
+  const columnOf = (c: Claim) =>
+    c.env === POOLED_ENV ? taskOf(c) : `${shortTaskEnv(c.env).label} ${c.dataset}`;
+  const columns = [...new Map(claims.map((c) => [taskOf(c), columnOf(c)])).values()];
   // Rows in the per-task order (the headline steps claims first), then what only the pooled list has.
   const perTask = claims.filter((c) => c.env !== POOLED_ENV);
   const names = [...new Set([...perTask, ...claims].map((c) => c.claim))];
@@ -183,7 +181,7 @@ export function claimsAtAGlanceTable(claims: readonly Claim[]): Table {
       'The claims at a glance: verdict per task (evidence below; – not checked there). "paired: for / against": ' +
       'the runs of one seed, compared pairwise, separate in favour of the claim or against it' +
       legends.map((l) => `. ${l}`).join(''),
-    header: ['claim', ...tasks.map(columnOf)],
+    header: ['claim', ...columns],
     rows: names.map((name) => [
       name,
       ...tasks.map((t) => cell(claims.find((c) => c.claim === name && taskOf(c) === t))),
