@@ -37,6 +37,7 @@ import {
   type SharedTaskComparison,
 } from './pooled-steps.ts';
 import type { RunRecord } from './results.ts';
+import type { TaskRef } from './short-task.ts';
 import {
   compareStepsToThreshold,
   type Interval,
@@ -124,8 +125,8 @@ export interface Curve {
 
 export interface AggregateRow {
   label: string;
-  /** "Hopper-v5 medium-10k" per task (just the env for scratch, which uses no dataset). */
-  tasks: string[];
+  /** The tasks pooled (just the env for scratch, which uses no dataset). */
+  tasks: TaskRef[];
   runs: number;
   /** The fewest and the most finished runs on one task (one run per task: the interval has no seed spread). */
   runsPerTask: [number, number];
@@ -371,7 +372,9 @@ function aggregateOverTasks(groups: Group[], s: ReportSettings): AggregateRow[] 
     if (strata.some((st) => st.some((v) => v === null))) continue;
     rows.push({
       label,
-      tasks: members.map((g) => (g.key.variant === 'scratch' ? g.key.env : `${g.key.env} ${g.key.dataset}`)),
+      tasks: members.map((g) =>
+        g.key.variant === 'scratch' ? { env: g.key.env } : { env: g.key.env, dataset: g.key.dataset },
+      ),
       runs: strata.flat().length,
       runsPerTask: [Math.min(...strata.map((st) => st.length)), Math.max(...strata.map((st) => st.length))],
       score: roundInterval(

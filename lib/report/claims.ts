@@ -13,6 +13,8 @@ import {
 } from './critic-claims.ts';
 import { formatInterval, formatSpeedup, formatSteps } from './format.ts';
 import { isSweepOnly, MAIN_AUG_FRACTION, type WorldModelKind } from './groups.ts';
+import { leftOutByReason } from './pooled-steps.ts';
+import { describeTasks, taskKey } from './short-task.ts';
 import { iqmInterval } from './stats.ts';
 import {
   type Claim,
@@ -306,7 +308,7 @@ function pooledClaims(a: Analysis): Claim[] {
     const sides = tasks.map((t) => {
       const of = (side: Side) =>
         a.groups.find((g) => g.env === t.env && g.dataset === t.dataset && isAblation(g, ...side));
-      return { task: `${t.env} ${t.dataset}`, better: of(better), worse: of(worse) };
+      return { task: { env: t.env, dataset: t.dataset }, better: of(better), worse: of(worse) };
     });
     const ran = sides.filter((x) => (x.better?.finished ?? 0) > 0 && (x.worse?.finished ?? 0) > 0);
     if (ran.length === 0) {
@@ -346,7 +348,7 @@ function pooledClaims(a: Analysis): Claim[] {
       `pooled|${claim}`,
     );
     const text =
-      `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${enough.map((x) => x.task).join('; ')}): ` +
+      `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${describeTasks(enough.map((x) => x.task))}): ` +
       `final score ${label(enough[0]!.better)} ${formatInterval(b.iqm, 1)} (${b.runs} runs) vs ` +
       `${label(enough[0]!.worse)} ${formatInterval(w.iqm, 1)} (${w.runs} runs)`;
     out.push(scoreVerdict(base, b.iqm, w.iqm, text, sentence + shortNote, paired));
@@ -364,9 +366,11 @@ function pooledStepsClaims(a: Analysis): Claim[] {
   const plain = a.pooledSteps.find(isMainPlain);
   const where = (r: PooledStepsRow) => {
     const censored = r.runs - r.reached;
-    const leftOut = r.leftOut.length > 0 ? ` Left out: ${r.leftOut.join('; ')}.` : '';
+    const leftOut = leftOutByReason(r.leftOut)
+      .map((x) => ` Left out (${x.why}): ${x.tasks}.`)
+      .join('');
     return {
-      head: `over ${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'} (${r.tasks.join('; ')}): ${r.label} needs ${formatInterval(r.ratio, 2)} of scratch's steps (IQM over ${r.runs} runs of each run's steps ÷ its env's scratch steps IQM)`,
+      head: `over ${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'} (${describeTasks(r.tasks)}): ${r.label} needs ${formatInterval(r.ratio, 2)} of scratch's steps (IQM over ${r.runs} runs of each run's steps ÷ its env's scratch steps IQM)`,
       tail:
         (censored > 0
           ? ` ${censored} of ${r.runs} runs never reached the threshold and count at their budget (a lower bound).`
@@ -395,17 +399,22 @@ function pooledStepsClaims(a: Analysis): Claim[] {
     const claim = 'augmentation needs fewer steps than no augmentation';
     // Compared over the tasks both variants pool: like with like, even when one is short of seeds elsewhere.
     const notShared = [
-      ...shared.augOnly.map((t) => `${t}: pooled with augmentation only`),
-      ...shared.plainOnly.map((t) => `${t}: pooled without augmentation only`),
+      ...(shared.augOnly.length > 0
+        ? [`${describeTasks(shared.augOnly)}: pooled with augmentation only`]
+        : []),
+      ...(shared.plainOnly.length > 0
+        ? [`${describeTasks(shared.plainOnly)}: pooled without augmentation only`]
+        : []),
     ];
     const n = shared.tasks.length;
     const over =
       notShared.length === 0
         ? `over ${n} task${n === 1 ? '' : 's'}`
-        : `over the ${n} task${n === 1 ? '' : 's'} both pool (${shared.tasks.join('; ')}; left out: ${notShared.join('; ')})`;
+        : `over the ${n} task${n === 1 ? '' : 's'} both pool (${describeTasks(shared.tasks)}; left out: ${notShared.join('; ')})`;
     const text = `${over}, ratio to scratch's steps with ${formatInterval(shared.aug.ratio, 2)} (${shared.aug.runs} runs) vs without ${formatInterval(shared.plain.ratio, 2)} (${shared.plain.runs} runs)`;
+    const pooledTasks = new Set(shared.tasks.map(taskKey));
     const strata = a.thresholds
-      .filter((t) => shared.tasks.includes(`${t.env} ${t.dataset}`))
+      .filter((t) => pooledTasks.has(taskKey(t)))
       .flatMap((t) => {
         const augRow = thresholdRowOf(a.groups, t, isMainAug);
         const plainRow = thresholdRowOf(a.groups, t, isMainPlain);

@@ -5,6 +5,7 @@ import type { Analysis, CriticAnalysis, CriticSeries } from './analysis.ts';
 import { hashSeed, MIN_SEEDS_FOR_VERDICT } from './analysis-common.ts';
 import { formatInterval } from './format.ts';
 import { MAIN_AUG_FRACTION } from './groups.ts';
+import { describeTasks } from './short-task.ts';
 import { iqmInterval } from './stats.ts';
 import {
   above,
@@ -155,7 +156,7 @@ export function pooledCriticClaim(a: Analysis, m: CriticMeasure): Claim[] {
   const seeds = (s: CriticSeries | undefined) => (s ? m.bySeed(s).length : 0);
   const ran = a.critic
     .filter((c) => main.has(`${c.env}|${c.dataset}`))
-    .map((c) => ({ task: `${c.env} ${c.dataset}`, ...criticSides(c) }))
+    .map((c) => ({ task: { env: c.env, dataset: c.dataset }, ...criticSides(c) }))
     .filter((x) => seeds(x.withAug) > 0 && seeds(x.without) > 0);
   if (ran.length === 0) return [];
   const enough = ran.filter(
@@ -192,7 +193,7 @@ export function pooledCriticClaim(a: Analysis, m: CriticMeasure): Claim[] {
   );
   const count = (strata: unknown[][]) => strata.flat().length;
   const text =
-    `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${enough.map((x) => x.task).join('; ')}): ` +
+    `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${describeTasks(enough.map((x) => x.task))}): ` +
     `${m.what}, with augmentation ${formatInterval(w, 2)} (${count(withRel)} seeds) ` +
     `vs without ${formatInterval(wo, 2)} (${count(withoutRel)} seeds)`;
   return [lowerIsBetterVerdict(base, w, wo, text, sentence + shortNote, paired)];

@@ -13,7 +13,10 @@ import {
   type Variant,
   type WorldModelKind,
 } from './groups.ts';
+import { describeTasks, type TaskRef, taskKey } from './short-task.ts';
 import { type Interval, pooledStepsRatio, scratchReachesAtStart, type ThresholdRun } from './stats.ts';
+
+export type LeftOutReason = 'too few seeds' | 'scratch at step 0';
 
 export interface PooledStepsRow {
   label: string;
@@ -22,12 +25,12 @@ export interface PooledStepsRow {
   augFraction: number;
   worldModel: WorldModelKind;
   criticLayerNorm: boolean;
-  /** "Hopper-v5 medium-10k" per task pooled: the main tasks where the variant and scratch both have
-   * MIN_SEEDS_FOR_VERDICT or more finished runs. */
-  tasks: string[];
+  /** The tasks pooled: the main tasks where the variant and scratch both have MIN_SEEDS_FOR_VERDICT or more
+   * finished runs. */
+  tasks: TaskRef[];
   /** Tasks the variant finished runs on that were left out, each with why: fewer seeds (on either side), or
    * an env whose scratch runs reach their own threshold at step 0 (no denominator). */
-  leftOut: string[];
+  leftOut: { task: TaskRef; why: LeftOutReason }[];
   runs: number;
   reached: number;
   /** IQM of steps ÷ (the env's scratch steps IQM): below 1, fewer environment steps than scratch. */
@@ -35,15 +38,15 @@ export interface PooledStepsRow {
 }
 
 /**
- * One row per pre-trained variant; with `onlyTasks` ("Hopper-v5 medium-10k", ...), pooled over those tasks
- * alone (the others are neither pooled nor listed as left out).
+ * One row per pre-trained variant; with `onlyTasks` (taskKey: "Hopper-v5 medium-10k", ...), pooled over
+ * those tasks alone (the others are neither pooled nor listed as left out).
  */
 export function pooledStepsRows(
   groups: readonly Group[],
   s: ReportSettings,
   onlyTasks?: ReadonlySet<string>,
 ): PooledStepsRow[] {
-  const name = (g: Group) => `${g.key.env} ${g.key.dataset}`;
+  const task = (g: Group): TaskRef => ({ env: g.key.env, dataset: g.key.dataset });
   const scratchByEnv = new Map<string, ThresholdRun[]>();
   for (const g of groups) {
     if (!isPaperScratch(g.key)) continue;
@@ -55,14 +58,14 @@ export function pooledStepsRows(
   const byLabel = new Map<string, Group[]>();
   for (const g of groups) {
     if (g.key.variant === 'scratch' || g.finished.length === 0) continue;
-    if (onlyTasks !== undefined && !onlyTasks.has(name(g))) continue;
-    const task = groups.filter((x) => x.key.env === g.key.env && x.key.dataset === g.key.dataset);
-    if (isSweepOnly(task)) continue;
+    if (onlyTasks !== undefined && !onlyTasks.has(taskKey(task(g)))) continue;
+    if (isSweepOnly(groups.filter((x) => x.key.env === g.key.env && x.key.dataset === g.key.dataset)))
+      continue;
     byLabel.set(g.label, [...(byLabel.get(g.label) ?? []), g]);
   }
   const rows: PooledStepsRow[] = [];
   for (const [label, members] of byLabel) {
-    const whyLeftOut = (g: Group): string | null => {
+    const whyLeftOut = (g: Group): LeftOutReason | null => {
       const scratch = scratchByEnv.get(g.key.env) ?? [];
       if (g.finished.length < MIN_SEEDS_FOR_VERDICT || scratch.length < MIN_SEEDS_FOR_VERDICT)
         return 'too few seeds';
@@ -83,10 +86,10 @@ export function pooledStepsRows(
       augFraction,
       worldModel,
       criticLayerNorm,
-      tasks: used.map(name),
+      tasks: used.map(task),
       leftOut: members.flatMap((g) => {
         const why = whyLeftOut(g);
-        return why === null ? [] : [`${name(g)} (${why})`];
+        return why === null ? [] : [{ task: task(g), why }];
       }),
       runs: pooled.runs,
       reached: pooled.reached,
@@ -98,12 +101,12 @@ export function pooledStepsRows(
 
 /** TD3+BC+aug and TD3+BC (the main variants) pooled over the same tasks. */
 export interface SharedTaskComparison {
-  tasks: string[];
+  tasks: TaskRef[];
   aug: PooledStepsRow;
   plain: PooledStepsRow;
   /** Tasks one variant pools and the other does not: left out of this comparison. */
-  augOnly: string[];
-  plainOnly: string[];
+  augOnly: TaskRef[];
+  plainOnly: TaskRef[];
 }
 
 /**
@@ -122,11 +125,24 @@ export function mainVariantsOverSharedTasks(
   const aug = main(rows, 'td3bc-aug');
   const plain = main(rows, 'td3bc');
   if (!aug || !plain) return null;
-  const tasks = aug.tasks.filter((t) => plain.tasks.includes(t));
+  const inPlain = new Set(plain.tasks.map(taskKey));
+  const tasks = aug.tasks.filter((t) => inPlain.has(taskKey(t)));
   if (tasks.length === 0) return null;
-  const augOnly = aug.tasks.filter((t) => !tasks.includes(t));
-  const plainOnly = plain.tasks.filter((t) => !tasks.includes(t));
+  const both = new Set(tasks.map(taskKey));
+  const augOnly = aug.tasks.filter((t) => !both.has(taskKey(t)));
+  const plainOnly = plain.tasks.filter((t) => !both.has(taskKey(t)));
   if (augOnly.length === 0 && plainOnly.length === 0) return { tasks, aug, plain, augOnly, plainOnly };
-  const shared = pooledStepsRows(groups, s, new Set(tasks));
+  const shared = pooledStepsRows(groups, s, both);
   return { tasks, aug: main(shared, 'td3bc-aug')!, plain: main(shared, 'td3bc')!, augOnly, plainOnly };
+}
+
+/**
+ * The tasks left out of a pool, one entry per reason: { why: 'scratch at step 0', tasks: "Ant-v5 medium-10k,
+ * medium-replay-10k" } (describeTasks' list, whose own separators are commas and semicolons).
+ */
+export function leftOutByReason(leftOut: PooledStepsRow['leftOut']): { why: LeftOutReason; tasks: string }[] {
+  return [...new Set(leftOut.map((x) => x.why))].map((why) => ({
+    why,
+    tasks: describeTasks(leftOut.filter((x) => x.why === why).map((x) => x.task)),
+  }));
 }

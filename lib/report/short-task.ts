@@ -22,3 +22,35 @@ export function shortTaskEnv(env: string): ShortTaskEnv {
   const label = `${id} (${named.name})`;
   return { label, legend: `${label}: ${id} with ${describeEnvOptions(named.options)}` };
 }
+
+/** A task: a task env and a dataset label; the env alone for TD3 from scratch, which uses no dataset. */
+export interface TaskRef {
+  env: string;
+  dataset?: string;
+}
+
+/** "Hopper-v5 medium-10k" (just the env without a dataset): a task's identity in sets and lookups. */
+export function taskKey(t: TaskRef): string {
+  return t.dataset === undefined ? t.env : `${t.env} ${t.dataset}`;
+}
+
+/**
+ * A list of tasks grouped by env, envs by their short names, in the order they first appear:
+ * "Ant-v5 (no contact forces) medium-10k, medium-replay-10k; Hopper-v5 medium-10k".
+ */
+export function describeTasks(tasks: readonly TaskRef[]): string {
+  const datasets = new Map<string, string[]>();
+  for (const t of tasks) {
+    const list = datasets.get(t.env) ?? [];
+    if (t.dataset !== undefined) list.push(t.dataset);
+    datasets.set(t.env, list);
+  }
+  return [...datasets]
+    .map(([env, list]) => [shortTaskEnv(env).label, list.join(', ')].filter((s) => s !== '').join(' '))
+    .join('; ');
+}
+
+/** What the short names among these tasks' envs stand for, each once. */
+export function taskLegends(tasks: readonly TaskRef[]): string[] {
+  return [...new Set(tasks.map((t) => t.env))].flatMap((env) => shortTaskEnv(env).legend ?? []);
+}

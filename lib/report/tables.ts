@@ -18,8 +18,9 @@ import {
   MAIN_AUG_FRACTION,
   variantLabel,
 } from './groups.ts';
+import { leftOutByReason } from './pooled-steps.ts';
 import type { RebuildRow } from './rebuilds.ts';
-import { shortTaskEnv } from './short-task.ts';
+import { describeTasks, shortTaskEnv, type TaskRef, taskLegends } from './short-task.ts';
 import { type Interval, mean, std } from './stats.ts';
 import { type Claim, MIN_SEEDS_FOR_VERDICT, POOLED_ENV, pairedSign } from './verdicts.ts';
 import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
@@ -59,6 +60,13 @@ export function thresholdTable(t: ThresholdTable): Table {
 }
 
 /** The headline's two variants: the paper's method and TD3+BC without augmentation (both parts pre-trained). */
+/** ". Ant-v5 (no contact forces): Ant-v5 with …" per short env name among the tasks: a caption's legend. */
+function legendsOf(tasks: readonly TaskRef[]): string {
+  return taskLegends(tasks)
+    .map((l) => `. ${l}`)
+    .join('');
+}
+
 const HEADLINE_VARIANTS = [
   { variant: 'td3bc-aug', pretrain: 'both', augFraction: MAIN_AUG_FRACTION },
   { variant: 'td3bc', pretrain: 'both', augFraction: 0 },
@@ -141,7 +149,8 @@ export function pooledStepsTable(a: Analysis): Table | null {
     caption:
       "All tasks pooled: each run's steps to its env's threshold ÷ that env's scratch steps IQM, IQM over " +
       'the runs of every task (bootstrap stratified by task, scratch resampled per env); tasks with fewer ' +
-      `than ${MIN_SEEDS_FOR_VERDICT} seeds on a side, or whose scratch runs reach their threshold at step 0, left out`,
+      `than ${MIN_SEEDS_FOR_VERDICT} seeds on a side, or whose scratch runs reach their threshold at step 0, left out` +
+      legendsOf(a.pooledSteps.flatMap((r) => r.leftOut.map((x) => x.task))),
     header: ['variant', 'tasks', 'reached', 'ratio to scratch [95% CI]', 'fewer steps', 'left out'],
     rows: a.pooledSteps.map((r) => [
       r.label,
@@ -149,7 +158,9 @@ export function pooledStepsTable(a: Analysis): Table | null {
       `${r.reached}/${r.runs}`,
       formatInterval(r.ratio, 2),
       formatSpeedup(r.ratio.point),
-      r.leftOut.join('; ') || '–',
+      leftOutByReason(r.leftOut)
+        .map((x) => `${x.why}: ${x.tasks}`)
+        .join('. ') || '–',
     ]),
   };
 }
@@ -163,8 +174,6 @@ export function claimsAtAGlanceTable(claims: readonly Claim[]): Table {
   const taskOf = (c: Claim) => `${c.env} ${c.dataset}`;
   const tasks = [...new Set(claims.map(taskOf))];
   // A column per task: the tasks' envs by their short names, said once in the caption.
-  const envs = [...new Set(claims.map((c) => c.env))].filter((env) => env !== POOLED_ENV);
-  const legends = envs.flatMap((env) => shortTaskEnv(env).legend ?? []);
   const columnOf = (c: Claim) =>
     c.env === POOLED_ENV ? taskOf(c) : `${shortTaskEnv(c.env).label} ${c.dataset}`;
   const columns = [...new Map(claims.map((c) => [taskOf(c), columnOf(c)])).values()];
@@ -180,7 +189,7 @@ export function claimsAtAGlanceTable(claims: readonly Claim[]): Table {
     caption:
       'The claims at a glance: verdict per task (evidence below; – not checked there). "paired: for / against": ' +
       'the runs of one seed, compared pairwise, separate in favour of the claim or against it' +
-      legends.map((l) => `. ${l}`).join(''),
+      legendsOf(claims),
     header: ['claim', ...columns],
     rows: names.map((name) => [
       name,
@@ -221,11 +230,12 @@ export function finalScoresTable(a: Analysis): Table {
 export function aggregateTable(a: Analysis): Table {
   return {
     caption:
-      'Final normalised score over tasks (env × dataset): IQM of every run pooled, bootstrap stratified by task',
+      'Final normalised score over tasks (env × dataset): IQM of every run pooled, bootstrap stratified by task' +
+      legendsOf(a.aggregate.flatMap((r) => r.tasks)),
     header: ['variant', 'tasks', 'runs', 'runs per task', 'score IQM [95% CI]'],
     rows: a.aggregate.map((r) => [
       r.label,
-      r.tasks.join('; '),
+      describeTasks(r.tasks),
       String(r.runs),
       r.runsPerTask[0] === r.runsPerTask[1] ? String(r.runsPerTask[0]) : r.runsPerTask.join('–'),
       // With one run on every task the bootstrap has nothing to resample: a point, not an interval.

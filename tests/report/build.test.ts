@@ -19,6 +19,7 @@ import { formatInterval, formatSpeedup } from '../../lib/report/format.ts';
 import { groupId, variantLabel } from '../../lib/report/groups.ts';
 import { writtenBy } from '../../lib/report/html.ts';
 import { ResultsError, readResults } from '../../lib/report/results.ts';
+import { taskKey } from '../../lib/report/short-task.ts';
 import { iqm } from '../../lib/report/stats.ts';
 import { POOLED_ENV } from '../../lib/report/verdicts.ts';
 import { parseHeldOutReport } from '../../lib/report/world-models.ts';
@@ -240,7 +241,7 @@ describe('o2o report: build from a results tree', () => {
     const walker = (50_000 + 45_000 + 42_500) / 3;
     const row = (label: string) => built.analysis.pooledSteps.find((r) => r.label === label)!;
     const aug = row('TD3+BC+aug p=0.5 → TD3');
-    assert.deepEqual(aug.tasks, ['Hopper-v5 medium-10k', 'Walker2d-v5 medium-replay-10k']);
+    assert.deepEqual(aug.tasks.map(taskKey), ['Hopper-v5 medium-10k', 'Walker2d-v5 medium-replay-10k']);
     assert.deepEqual([aug.runs, aug.reached], [8, 6]);
     const augRatios = [10_000, 7_500, 7_500, 7_500, 7_500].map((x) => x / 42_500);
     augRatios.push(50_000 / walker, 50_000 / walker, 45_000 / walker);
@@ -250,9 +251,9 @@ describe('o2o report: build from a results tree', () => {
     plainRatios.push(50_000 / walker, 50_000 / walker, 45_000 / walker);
     assert.equal(plain.ratio.point, Number(iqm(plainRatios).toFixed(4)));
     // The ablations ran on Hopper alone: pooled over that one task, nothing left out.
-    assert.deepEqual(row('TD3+BC → TD3 (actor only)').tasks, ['Hopper-v5 medium-10k']);
+    assert.deepEqual(row('TD3+BC → TD3 (actor only)').tasks.map(taskKey), ['Hopper-v5 medium-10k']);
     assert.equal(
-      built.analysis.pooledSteps.some((r) => r.tasks.some((t) => t.includes('2.5k'))),
+      built.analysis.pooledSteps.some((r) => r.tasks.some((t) => t.dataset?.includes('2.5k'))),
       false,
       'sweep-only datasets are not tasks',
     );
@@ -359,8 +360,10 @@ describe('o2o report: build from a results tree', () => {
       assert.match(steps.text, /already at its first evaluation \(step 0; steps IQM 0\)/);
       // The pooled ratio is over Hopper alone and says why Walker2d is out.
       const aug = built.analysis.pooledSteps.find((r) => r.label === 'TD3+BC+aug p=0.5 → TD3')!;
-      assert.deepEqual(aug.tasks, ['Hopper-v5 medium-10k']);
-      assert.deepEqual(aug.leftOut, ['Walker2d-v5 medium-replay-10k (scratch at step 0)']);
+      assert.deepEqual(aug.tasks.map(taskKey), ['Hopper-v5 medium-10k']);
+      assert.deepEqual(aug.leftOut, [
+        { task: { env: 'Walker2d-v5', dataset: 'medium-replay-10k' }, why: 'scratch at step 0' },
+      ]);
       const md = readFileSync(join(here, 'report', 'summary.md'), 'utf8');
       assert.match(
         md,
@@ -470,8 +473,9 @@ describe('o2o report: build from a results tree', () => {
       );
       // Pooled over tasks, as a task of its own.
       const pooled = a.pooledSteps.find((r) => r.label === 'TD3+BC+aug p=0.5 → TD3')!;
-      assert.ok(pooled.tasks.includes(`${task} medium-10k`), pooled.tasks.join('; '));
-      assert.ok(pooled.tasks.includes('Hopper-v5 medium-10k'));
+      const pooledTasks = pooled.tasks.map(taskKey);
+      assert.ok(pooledTasks.includes(`${task} medium-10k`), pooledTasks.join('; '));
+      assert.ok(pooledTasks.includes('Hopper-v5 medium-10k'));
       // Its own row in the scratch baseline table, beside the paper's Hopper score.
       const md = readFileSync(join(here, 'report', 'summary.md'), 'utf8');
       assert.match(

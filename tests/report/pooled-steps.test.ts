@@ -12,8 +12,8 @@ import { type Claim, POOLED_ENV } from '../../lib/report/verdicts.ts';
 import { writeFixtureResults } from './fixture-results.ts';
 
 const SAVES_STEPS = 'augmentation needs fewer steps than no augmentation';
-const HOPPER = 'Hopper-v5 medium-10k';
-const WALKER = 'Walker2d-v5 medium-replay-10k';
+const HOPPER = { env: 'Hopper-v5', dataset: 'medium-10k' };
+const WALKER = { env: 'Walker2d-v5', dataset: 'medium-replay-10k' };
 
 function analyseFixture(change: (results: string) => void): { analysis: Analysis; claims: Claim[] } {
   const dir = mkdtempSync(join(tmpdir(), 'o2o-pooled-steps-'));

@@ -1,7 +1,8 @@
 // The claims grid heads its columns with short task names: the paper's Ant (Ant-v5 without contact forces)
 // by name, its options said once in the caption; envs without a named option set keep their full label.
 import assert from 'node:assert/strict';
-import { shortTaskEnv } from '../../lib/report/short-task.ts';
+import { leftOutByReason } from '../../lib/report/pooled-steps.ts';
+import { describeTasks, shortTaskEnv, taskKey, taskLegends } from '../../lib/report/short-task.ts';
 import { claimsAtAGlanceTable } from '../../lib/report/tables.ts';
 import { type Claim, POOLED_ENV } from '../../lib/report/verdicts.ts';
 
@@ -51,5 +52,42 @@ describe('short task names', () => {
     const table = claimsAtAGlanceTable([claim('Hopper-v5', 'medium-10k', 'holds')]);
     assert.doesNotMatch(table.caption, /no contact forces/);
     assert.deepEqual(table.header, ['claim', 'Hopper-v5 medium-10k']);
+  });
+
+  it('lists tasks grouped by env, envs by their short names, in the order given', () => {
+    const tasks = [
+      { env: NO_CONTACT, dataset: 'medium-10k' },
+      { env: 'Hopper-v5', dataset: 'medium-10k' },
+      { env: NO_CONTACT, dataset: 'medium-replay-10k' },
+      { env: 'Hopper-v5', dataset: 'medium-replay-10k' },
+    ];
+    assert.equal(
+      describeTasks(tasks),
+      'Ant-v5 (no contact forces) medium-10k, medium-replay-10k; Hopper-v5 medium-10k, medium-replay-10k',
+    );
+    assert.deepEqual(taskLegends(tasks), [shortTaskEnv(NO_CONTACT).legend]);
+    // Scratch's tasks are envs alone.
+    assert.equal(
+      describeTasks([{ env: 'Ant-v5' }, { env: NO_CONTACT }]),
+      'Ant-v5; Ant-v5 (no contact forces)',
+    );
+    assert.deepEqual(taskLegends([{ env: 'Hopper-v5' }]), []);
+    assert.deepEqual(tasks.map(taskKey).slice(0, 2), [`${NO_CONTACT} medium-10k`, 'Hopper-v5 medium-10k']);
+    assert.equal(taskKey({ env: 'Hopper-v5' }), 'Hopper-v5');
+  });
+
+  it('lists the tasks left out of a pool by reason', () => {
+    assert.deepEqual(
+      leftOutByReason([
+        { task: { env: 'Ant-v5', dataset: 'medium-10k' }, why: 'scratch at step 0' },
+        { task: { env: 'Hopper-v5', dataset: 'medium-5k' }, why: 'too few seeds' },
+        { task: { env: 'Ant-v5', dataset: 'medium-replay-10k' }, why: 'scratch at step 0' },
+      ]),
+      [
+        { why: 'scratch at step 0', tasks: 'Ant-v5 medium-10k, medium-replay-10k' },
+        { why: 'too few seeds', tasks: 'Hopper-v5 medium-5k' },
+      ],
+    );
+    assert.deepEqual(leftOutByReason([]), []);
   });
 });
