@@ -7,6 +7,7 @@ import type { Figure } from './figure-parts.ts';
 import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
 import { describeRebuilds, type RebuildRow } from './rebuilds.ts';
+import { envName, envNamesNote } from './short-task.ts';
 import { escapeXml as esc } from './svg/xml.ts';
 import {
   aggregateTable,
@@ -96,7 +97,7 @@ function claims(list: Claim[]): string {
     return '<p class="meta">No comparisons yet: needs finished scratch and pre-trained runs.</p>';
   const rows = list.map(
     (c) =>
-      `<tr><td>${esc(c.env)}</td><td>${esc(c.dataset)}</td><td>${esc(c.claim)}</td>` +
+      `<tr><td>${esc(envName(c.env))}</td><td>${esc(c.dataset)}</td><td>${esc(c.claim)}</td>` +
       `<td class="${c.verdict.replace(/ /g, '-')}">${esc(c.verdict)}</td><td>${esc(c.text)}</td></tr>`,
   );
   return `<table>\n<thead><tr><th>env</th><th>dataset</th><th>claim</th><th>verdict</th><th>evidence</th></tr></thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
@@ -107,6 +108,7 @@ export function renderPage(p: PageInput): string {
   const frozen = describeFrozen(a.runList);
   const pooledSteps = pooledStepsTable(a);
   const headline = headlineTable(a);
+  const names = envNamesNote(a.groups.map((g) => g.env));
   const smaller = p.budgets.filter((b) => b.smaller);
   const smallerList =
     smaller.length === 0
@@ -129,7 +131,7 @@ export function renderPage(p: PageInput): string {
 <nav class="meta">Sections: <a href="#headline">headline</a> · <a href="#claims">claims</a> · <a href="#curves">learning curves</a> · <a href="#finals">final scores</a> · <a href="#ablations">ablations</a> · <a href="#critic">critic</a> · <a href="#world-model">world model</a> · <a href="#sweeps">sweeps</a> · <a href="#budgets">budgets</a> · <a href="#reproducibility">reproducibility</a> · <a href="#method">method</a></nav>
 <p class="meta">Generated from commit ${esc(p.commit)}; ${writtenBy(p.resultCommits)}.
 ${a.runs.total} runs (${a.runs.finished} finished, ${a.runs.unfinished} unfinished), ${a.runs.offlineOnly} shared offline pre-trainings.
-Intervals: 95% percentile bootstrap over seeds, ${a.settings.resamples} resamples, seed ${a.settings.seed}.</p>
+Intervals: 95% percentile bootstrap over seeds, ${a.settings.resamples} resamples, seed ${a.settings.seed}.${names === undefined ? '' : `\n${esc(names)}`}</p>
 ${unfinished}
 ${runList}
 <h2 id="headline">Headline: environment steps to reach TD3-from-scratch's final return</h2>

@@ -7,6 +7,7 @@ import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
 import type { PageInput } from './html.ts';
 import { describeRebuilds } from './rebuilds.ts';
+import { envName, envNamesNote } from './short-task.ts';
 import {
   aggregateTable,
   claimsAtAGlanceTable,
@@ -42,7 +43,7 @@ function claimsByTask(p: PageInput): string[] {
   for (const c of p.claims) {
     if (`${c.env} ${c.dataset}` !== task) {
       task = `${c.env} ${c.dataset}`;
-      lines.push(...(lines.length > 0 ? [''] : []), `### ${c.env}, ${c.dataset}`, '');
+      lines.push(...(lines.length > 0 ? [''] : []), `### ${envName(c.env)}, ${c.dataset}`, '');
     }
     lines.push(`- ${c.claim}: **${c.verdict}**. ${c.text}`);
   }
@@ -62,11 +63,13 @@ export function renderSummary(p: PageInput): string {
   const frozen = describeFrozen(a.runList);
   const pooledSteps = pooledStepsTable(a);
   const headline = headlineTable(a);
+  const names = envNamesNote(a.groups.map((g) => g.env));
   const lines = [
     '# Reproduction summary',
     '',
     `Generated from commit ${p.commit}. ${a.runs.total} runs (${a.runs.finished} finished, ${a.runs.unfinished} unfinished). ` +
-      `IQM over seeds with 95% stratified bootstrap intervals (${a.settings.resamples} resamples). Full report: index.html.`,
+      `IQM over seeds with 95% stratified bootstrap intervals (${a.settings.resamples} resamples). Full report: index.html.` +
+      (names === undefined ? '' : ` ${names}`),
     '',
     '## Steps to reach TD3-from-scratch’s final return',
     '',

@@ -10,7 +10,7 @@ const NAMED_OPTION_SETS: readonly { name: string; options: Readonly<Record<strin
 export interface ShortTaskEnv {
   /** "Ant-v5 (no contact forces)"; the task env itself when its options have no short name. */
   label: string;
-  /** "Ant-v5 (no contact forces): Ant-v5 with contactCostWeight=0, …" when `label` is a short name. */
+  /** "Ant-v5 (no contact forces) is Ant-v5 with contactCostWeight=0, …" when `label` is a short name. */
   legend?: string;
 }
 
@@ -20,7 +20,12 @@ export function shortTaskEnv(env: string): ShortTaskEnv {
   const named = NAMED_OPTION_SETS.find((s) => taskEnv(id, describeEnvOptions(s.options)) === env);
   if (named === undefined) return { label: env };
   const label = `${id} (${named.name})`;
-  return { label, legend: `${label}: ${id} with ${describeEnvOptions(named.options)}` };
+  return { label, legend: `${label} is ${id} with ${describeEnvOptions(named.options)}` };
+}
+
+/** How the report names a task env: its short name when it has one. */
+export function envName(env: string): string {
+  return shortTaskEnv(env).label;
 }
 
 /** A task: a task env and a dataset label; the env alone for TD3 from scratch, which uses no dataset. */
@@ -46,11 +51,15 @@ export function describeTasks(tasks: readonly TaskRef[]): string {
     datasets.set(t.env, list);
   }
   return [...datasets]
-    .map(([env, list]) => [shortTaskEnv(env).label, list.join(', ')].filter((s) => s !== '').join(' '))
+    .map(([env, list]) => [envName(env), list.join(', ')].filter((s) => s !== '').join(' '))
     .join('; ');
 }
 
-/** What the short names among these tasks' envs stand for, each once. */
-export function taskLegends(tasks: readonly TaskRef[]): string[] {
-  return [...new Set(tasks.map((t) => t.env))].flatMap((env) => shortTaskEnv(env).legend ?? []);
+/**
+ * What the short env names among these envs stand for, each once, as a sentence for the report's top
+ * (undefined when none has one): "Short names: Ant-v5 (no contact forces) is Ant-v5 with …".
+ */
+export function envNamesNote(envs: Iterable<string>): string | undefined {
+  const legends = [...new Set(envs)].flatMap((env) => shortTaskEnv(env).legend ?? []);
+  return legends.length === 0 ? undefined : `Short names: ${legends.join('; ')}.`;
 }

@@ -20,7 +20,7 @@ import {
 } from './groups.ts';
 import { leftOutByReason } from './pooled-steps.ts';
 import type { RebuildRow } from './rebuilds.ts';
-import { describeTasks, shortTaskEnv, type TaskRef, taskLegends } from './short-task.ts';
+import { describeTasks, envName } from './short-task.ts';
 import { type Interval, mean, std } from './stats.ts';
 import { type Claim, MIN_SEEDS_FOR_VERDICT, POOLED_ENV, pairedSign } from './verdicts.ts';
 import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
@@ -34,7 +34,7 @@ export interface Table {
 export function thresholdTable(t: ThresholdTable): Table {
   return {
     caption:
-      `${t.env}, ${t.dataset}: online steps to reach TD3-from-scratch's final return ` +
+      `${envName(t.env)}, ${t.dataset}: online steps to reach TD3-from-scratch's final return ` +
       `${t.threshold.toFixed(1)}${t.thresholdScore === null ? '' : ` (normalised ${t.thresholdScore.toFixed(1)})`}, ` +
       `mean over ${t.scratchRuns} scratch runs` +
       (t.scratchAtStart
@@ -60,13 +60,6 @@ export function thresholdTable(t: ThresholdTable): Table {
 }
 
 /** The headline's two variants: the paper's method and TD3+BC without augmentation (both parts pre-trained). */
-/** ". Ant-v5 (no contact forces): Ant-v5 with …" per short env name among the tasks: a caption's legend. */
-function legendsOf(tasks: readonly TaskRef[]): string {
-  return taskLegends(tasks)
-    .map((l) => `. ${l}`)
-    .join('');
-}
-
 const HEADLINE_VARIANTS = [
   { variant: 'td3bc-aug', pretrain: 'both', augFraction: MAIN_AUG_FRACTION },
   { variant: 'td3bc', pretrain: 'both', augFraction: 0 },
@@ -97,7 +90,7 @@ export function headlineTable(a: Analysis): Table | null {
     .map((t) => ({ t, cells: HEADLINE_VARIANTS.map((v) => taskCell(t, v.variant)) }))
     .filter(({ cells }) => cells.some((c) => c !== '–'))
     .map(({ t, cells }) => [
-      `${t.env} ${t.dataset}`,
+      `${envName(t.env)} ${t.dataset}`,
       `${t.threshold.toFixed(0)}${t.thresholdScore === null ? '' : ` (${t.thresholdScore.toFixed(1)})`}`,
       String(t.scratchRuns),
       ...cells,
@@ -149,8 +142,7 @@ export function pooledStepsTable(a: Analysis): Table | null {
     caption:
       "All tasks pooled: each run's steps to its env's threshold ÷ that env's scratch steps IQM, IQM over " +
       'the runs of every task (bootstrap stratified by task, scratch resampled per env); tasks with fewer ' +
-      `than ${MIN_SEEDS_FOR_VERDICT} seeds on a side, or whose scratch runs reach their threshold at step 0, left out` +
-      legendsOf(a.pooledSteps.flatMap((r) => r.leftOut.map((x) => x.task))),
+      `than ${MIN_SEEDS_FOR_VERDICT} seeds on a side, or whose scratch runs reach their threshold at step 0, left out`,
     header: ['variant', 'tasks', 'reached', 'ratio to scratch [95% CI]', 'fewer steps', 'left out'],
     rows: a.pooledSteps.map((r) => [
       r.label,
@@ -173,9 +165,8 @@ export function pooledStepsTable(a: Analysis): Table | null {
 export function claimsAtAGlanceTable(claims: readonly Claim[]): Table {
   const taskOf = (c: Claim) => `${c.env} ${c.dataset}`;
   const tasks = [...new Set(claims.map(taskOf))];
-  // A column per task: the tasks' envs by their short names, said once in the caption.
-  const columnOf = (c: Claim) =>
-    c.env === POOLED_ENV ? taskOf(c) : `${shortTaskEnv(c.env).label} ${c.dataset}`;
+  // A column per task: the tasks' envs by their short names (the report's top says what they stand for).
+  const columnOf = (c: Claim) => (c.env === POOLED_ENV ? taskOf(c) : `${envName(c.env)} ${c.dataset}`);
   const columns = [...new Map(claims.map((c) => [taskOf(c), columnOf(c)])).values()];
   // Rows in the per-task order (the headline steps claims first), then what only the pooled list has.
   const perTask = claims.filter((c) => c.env !== POOLED_ENV);
@@ -188,8 +179,7 @@ export function claimsAtAGlanceTable(claims: readonly Claim[]): Table {
   return {
     caption:
       'The claims at a glance: verdict per task (evidence below; – not checked there). "paired: for / against": ' +
-      'the runs of one seed, compared pairwise, separate in favour of the claim or against it' +
-      legendsOf(claims),
+      'the runs of one seed, compared pairwise, separate in favour of the claim or against it',
     header: ['claim', ...columns],
     rows: names.map((name) => [
       name,
@@ -214,7 +204,7 @@ export function finalScoresTable(a: Analysis): Table {
       'score mean ± std',
     ],
     rows: a.groups.map((g) => [
-      g.env,
+      envName(g.env),
       g.dataset,
       g.label,
       String(g.finished),
@@ -230,8 +220,7 @@ export function finalScoresTable(a: Analysis): Table {
 export function aggregateTable(a: Analysis): Table {
   return {
     caption:
-      'Final normalised score over tasks (env × dataset): IQM of every run pooled, bootstrap stratified by task' +
-      legendsOf(a.aggregate.flatMap((r) => r.tasks)),
+      'Final normalised score over tasks (env × dataset): IQM of every run pooled, bootstrap stratified by task',
     header: ['variant', 'tasks', 'runs', 'runs per task', 'score IQM [95% CI]'],
     rows: a.aggregate.map((r) => [
       r.label,
@@ -263,7 +252,7 @@ export function criticTable(a: Analysis): Table {
     ],
     rows: a.critic.flatMap((c) =>
       c.offline.map((s) => [
-        c.env,
+        envName(c.env),
         c.dataset,
         augmentationSetting(s),
         String(s.seeds.length),
@@ -296,7 +285,7 @@ export function criticHeldOutTable(a: Analysis): Table {
       c.offline
         .filter((s) => s.heldOutError !== null)
         .map((s) => [
-          c.env,
+          envName(c.env),
           c.dataset,
           augmentationSetting(s),
           String(s.heldOutBySeed.length),
@@ -325,7 +314,7 @@ export function sweepTable(a: Analysis): Table {
       s.series.flatMap((x) =>
         x.points.map((p) => [
           s.kind === 'size' ? 'dataset size' : 'augmentation ratio',
-          s.env,
+          envName(s.env),
           s.dataset,
           x.label,
           s.kind === 'size' ? formatCount(p.x) : `p=${p.x}`,
@@ -349,7 +338,7 @@ export function scratchBaselineTable(a: Analysis): Table {
         .filter((r) => r.groupId === g.id && r.finished && r.startScore !== null)
         .map((r) => r.startScore!);
       return [
-        g.env,
+        envName(g.env),
         `${g.finalScore!.mean.toFixed(1)} ± ${g.finalScore!.std.toFixed(1)}`,
         starts.length === 0 ? '–' : `${mean(starts).toFixed(1)} ± ${std(starts).toFixed(1)}`,
         `${g.finished} runs, ${g.budgets.map(formatCount).join(', ')} steps`,
@@ -450,7 +439,7 @@ export function worldModelTable(rows: readonly WorldModelQuality[]): Table {
       "Held-out one-step error of each predictor over copying the state (s′ = s; below 1 is better than no change): MSE on standardised states, IQM over the world models' seeds [95% CI]",
     header: ['env', 'dataset', 'model', 'seeds', ...shown.map((p) => p.label)],
     rows: rows.map((r) => [
-      r.env,
+      envName(r.env),
       r.dataset,
       r.implementation,
       String(r.seeds.length),

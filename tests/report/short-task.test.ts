@@ -1,8 +1,8 @@
-// The claims grid heads its columns with short task names: the paper's Ant (Ant-v5 without contact forces)
-// by name, its options said once in the caption; envs without a named option set keep their full label.
+// The report names the paper's Ant (Ant-v5 without contact forces) by a short name, its options said once at
+// the report's top; envs without a named option set keep their full label.
 import assert from 'node:assert/strict';
 import { leftOutByReason } from '../../lib/report/pooled-steps.ts';
-import { describeTasks, shortTaskEnv, taskKey, taskLegends } from '../../lib/report/short-task.ts';
+import { describeTasks, envNamesNote, shortTaskEnv, taskKey } from '../../lib/report/short-task.ts';
 import { claimsAtAGlanceTable } from '../../lib/report/tables.ts';
 import { type Claim, POOLED_ENV } from '../../lib/report/verdicts.ts';
 
@@ -19,7 +19,7 @@ describe('short task names', () => {
     assert.equal(s.label, 'Ant-v5 (no contact forces)');
     assert.equal(
       s.legend,
-      'Ant-v5 (no contact forces): Ant-v5 with contactCostWeight=0, includeCfrcExtInObservation=false',
+      'Ant-v5 (no contact forces) is Ant-v5 with contactCostWeight=0, includeCfrcExtInObservation=false',
     );
   });
 
@@ -29,7 +29,7 @@ describe('short task names', () => {
     assert.deepEqual(shortTaskEnv('Ant-v5 (contactCostWeight=0)'), { label: 'Ant-v5 (contactCostWeight=0)' });
   });
 
-  it('heads the claims grid with the short names and gives the legend once in its caption', () => {
+  it('heads the claims grid with the short names', () => {
     const table = claimsAtAGlanceTable([
       claim(POOLED_ENV, 'pooled', 'holds'),
       claim(NO_CONTACT, 'medium-10k', 'inconclusive'),
@@ -44,14 +44,14 @@ describe('short task names', () => {
       'Hopper-v5 medium-10k',
     ]);
     assert.deepEqual(table.rows, [[STEPS, 'holds', 'inconclusive', 'holds', 'holds']]);
-    assert.equal(table.caption.split('includeCfrcExtInObservation=false').length - 1, 1);
-    assert.match(table.caption, /Ant-v5 \(no contact forces\): Ant-v5 with contactCostWeight=0/);
   });
 
-  it('adds no legend when no task has a named option set', () => {
-    const table = claimsAtAGlanceTable([claim('Hopper-v5', 'medium-10k', 'holds')]);
-    assert.doesNotMatch(table.caption, /no contact forces/);
-    assert.deepEqual(table.header, ['claim', 'Hopper-v5 medium-10k']);
+  it('says once what the short names stand for, and nothing when no env has one', () => {
+    assert.equal(
+      envNamesNote([NO_CONTACT, 'Hopper-v5', NO_CONTACT]),
+      `Short names: ${shortTaskEnv(NO_CONTACT).legend}.`,
+    );
+    assert.equal(envNamesNote(['Hopper-v5', 'Ant-v5']), undefined);
   });
 
   it('lists tasks grouped by env, envs by their short names, in the order given', () => {
@@ -65,13 +65,11 @@ describe('short task names', () => {
       describeTasks(tasks),
       'Ant-v5 (no contact forces) medium-10k, medium-replay-10k; Hopper-v5 medium-10k, medium-replay-10k',
     );
-    assert.deepEqual(taskLegends(tasks), [shortTaskEnv(NO_CONTACT).legend]);
     // Scratch's tasks are envs alone.
     assert.equal(
       describeTasks([{ env: 'Ant-v5' }, { env: NO_CONTACT }]),
       'Ant-v5; Ant-v5 (no contact forces)',
     );
-    assert.deepEqual(taskLegends([{ env: 'Hopper-v5' }]), []);
     assert.deepEqual(tasks.map(taskKey).slice(0, 2), [`${NO_CONTACT} medium-10k`, 'Hopper-v5 medium-10k']);
     assert.equal(taskKey({ env: 'Hopper-v5' }), 'Hopper-v5');
   });
