@@ -47,7 +47,11 @@ body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; margin: 24px au
 h1 { font-size: 24px; } h2 { font-size: 19px; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 32px; } h3 { font-size: 15px; }
 table { border-collapse: collapse; margin: 8px 0 20px; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; } caption { text-align: left; font-weight: bold; padding: 4px 0; }
+th { background: #f2f2f2; } .caption { font-weight: bold; font-size: 13px; margin: 16px 0 4px; }
+.scroll { overflow-x: auto; margin: 0 0 20px; } .scroll table { margin: 0; }
+/* A table wider than the page scrolls sideways with its first column (what each row is) kept in view. */
+.scroll td:first-child, .scroll th:first-child { position: sticky; left: 0; z-index: 1; }
+.scroll td:first-child { background: #fff; } .claims-grid td:first-child { min-width: 16em; }
 figure { margin: 16px 0 24px; } figcaption { font-size: 13px; color: #444; max-width: 900px; }
 .meta { color: #555; font-size: 13px; }
 .holds { color: #006d44; font-weight: bold; } .does-not-hold { color: #b33a00; font-weight: bold; }
@@ -61,8 +65,15 @@ export function writtenBy(commits: string[]): string {
   return `results written by ${commits.length} commits (each run's is in the run list)`;
 }
 
-/** `classOf` may give a cell a CSS class (by its text and column), e.g. a verdict's colour. */
-function table(t: Table, classOf?: (cell: string, column: number) => string | undefined): string {
+/**
+ * `classOf` may give a cell a CSS class (by its text and column), e.g. a verdict's colour; `tableClass` the
+ * table one.
+ */
+function table(
+  t: Table,
+  classOf?: (cell: string, column: number) => string | undefined,
+  tableClass?: string,
+): string {
   if (t.rows.length === 0) return `<p class="meta">${esc(t.caption)}: no data.</p>`;
   const head = t.header.map((h) => `<th>${esc(h)}</th>`).join('');
   const td = (c: string, i: number) => {
@@ -70,7 +81,12 @@ function table(t: Table, classOf?: (cell: string, column: number) => string | un
     return `<td${cls ? ` class="${esc(cls)}"` : ''}>${esc(c)}</td>`;
   };
   const body = t.rows.map((r) => `<tr>${r.map(td).join('')}</tr>`).join('\n');
-  return `<table>\n<caption>${esc(t.caption)}</caption>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+  // The caption outside the scrolling box: it wraps at the page's width however wide the table is.
+  return (
+    `<p class="caption">${esc(t.caption)}</p>\n` +
+    `<div class="scroll"><table${tableClass ? ` class="${esc(tableClass)}"` : ''}>\n` +
+    `<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table></div>`
+  );
 }
 
 function figures(list: Figure[], section: Figure['section']): string {
@@ -139,7 +155,7 @@ ${headline ? table(headline) : ''}
 ${a.thresholds.map((t) => table(thresholdTable(t))).join('\n') || '<p class="meta">Needs finished TD3-from-scratch runs and pre-trained runs on the same env.</p>'}
 ${pooledSteps ? table(pooledSteps) : ''}
 <h2 id="claims">The paper's claims</h2>
-${p.claims.length > 0 ? table(claimsAtAGlanceTable(p.claims), verdictClass) : ''}
+${p.claims.length > 0 ? table(claimsAtAGlanceTable(p.claims), verdictClass, 'claims-grid') : ''}
 ${claims(p.claims)}
 <h2 id="curves">Learning curves</h2>
 ${figures(p.figures, 'curves')}

@@ -99,6 +99,16 @@ describe('o2o report: build from a results tree', () => {
       assert.ok(text.includes('0.18 ['), 'aug ratio');
     }
     assert.match(html, /Generated from commit test-commit; results written by commit abc123\./);
+    // Tables scroll sideways inside the page, their captions outside the scrolling box; the claims grid
+    // carries its own class (a wider first column).
+    const tables = html.match(/<table[^>]*>/g) ?? [];
+    const scrolled = html.match(/<p class="caption">[^<]*<\/p>\n<div class="scroll"><table[^>]*>/g) ?? [];
+    assert.ok(
+      scrolled.length > 5 && scrolled.length === tables.length - 1,
+      `${scrolled.length} of ${tables.length}`,
+    );
+    assert.match(html, /<div class="scroll"><table class="claims-grid">/);
+    assert.doesNotMatch(html, /<caption>/);
     assert.equal(
       writtenBy(['0d12fd23716f378cdfc9247c6873fc56fb48c8fd', '17b3b11aeb8225a8f136c2131e69b4185c998bfa']),
       "results written by 2 commits (each run's is in the run list)",
