@@ -28,6 +28,7 @@ import {
   isSweepOnly,
   keyOf,
   scoreOf,
+  type TaskRef,
   type WorldModelKind,
 } from './groups.ts';
 import {
@@ -37,7 +38,6 @@ import {
   type SharedTaskComparison,
 } from './pooled-steps.ts';
 import type { RunRecord } from './results.ts';
-import type { TaskRef } from './short-task.ts';
 import {
   compareStepsToThreshold,
   type Interval,

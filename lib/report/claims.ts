@@ -12,9 +12,9 @@ import {
   terminalRowClaim,
 } from './critic-claims.ts';
 import { formatInterval, formatSpeedup, formatSteps } from './format.ts';
-import { isSweepOnly, MAIN_AUG_FRACTION, type WorldModelKind } from './groups.ts';
+import { isSweepOnly, MAIN_AUG_FRACTION, taskKey, type WorldModelKind } from './groups.ts';
 import { leftOutByReason } from './pooled-steps.ts';
-import { describeTasks, taskKey } from './short-task.ts';
+import { describeTasks } from './short-task.ts';
 import { iqmInterval } from './stats.ts';
 import {
   type Claim,

@@ -65,6 +65,17 @@ export function isPaperScratch(k: { variant: string; criticLayerNorm?: boolean }
 // baseline, thresholds and claims.
 export { describeEnvOptions, taskEnv };
 
+/** A task: a task env and a dataset label; the env alone for TD3 from scratch, which uses no dataset. */
+export interface TaskRef {
+  env: string;
+  dataset?: string;
+}
+
+/** "Hopper-v5 medium-10k" (just the env without a dataset): a task's identity in sets and lookups. */
+export function taskKey(t: TaskRef): string {
+  return t.dataset === undefined ? t.env : `${t.env} ${t.dataset}`;
+}
+
 /** The env id of a task env. */
 export function baseEnv(env: string): string {
   const at = env.indexOf(' (');

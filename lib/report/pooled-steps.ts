@@ -10,10 +10,12 @@ import {
   isPaperScratch,
   isSweepOnly,
   type Pretrain,
+  type TaskRef,
+  taskKey,
   type Variant,
   type WorldModelKind,
 } from './groups.ts';
-import { describeTasks, type TaskRef, taskKey } from './short-task.ts';
+import { describeTasks } from './short-task.ts';
 import { type Interval, pooledStepsRatio, scratchReachesAtStart, type ThresholdRun } from './stats.ts';
 
 export type LeftOutReason = 'too few seeds' | 'scratch at step 0';

@@ -1,6 +1,6 @@
-// Short names for the env option sets the grid runs: a table with a column per task stays readable when
-// "Ant-v5 (contactCostWeight=0, includeCfrcExtInObservation=false)" heads two of its columns.
-import { baseEnv, describeEnvOptions, taskEnv } from './groups.ts';
+// How the report names tasks: the env option sets the grid runs by short names, so that "Ant-v5
+// (contactCostWeight=0, includeCfrcExtInObservation=false)" does not fill its tables, headings and task lists.
+import { baseEnv, describeEnvOptions, type TaskRef, taskEnv } from './groups.ts';
 
 const NAMED_OPTION_SETS: readonly { name: string; options: Readonly<Record<string, unknown>> }[] = [
   // The paper's Ant (D4RL's, whose contact forces read zero): see experiments/paper.yaml.
@@ -26,17 +26,6 @@ export function shortTaskEnv(env: string): ShortTaskEnv {
 /** How the report names a task env: its short name when it has one. */
 export function envName(env: string): string {
   return shortTaskEnv(env).label;
-}
-
-/** A task: a task env and a dataset label; the env alone for TD3 from scratch, which uses no dataset. */
-export interface TaskRef {
-  env: string;
-  dataset?: string;
-}
-
-/** "Hopper-v5 medium-10k" (just the env without a dataset): a task's identity in sets and lookups. */
-export function taskKey(t: TaskRef): string {
-  return t.dataset === undefined ? t.env : `${t.env} ${t.dataset}`;
 }
 
 /**

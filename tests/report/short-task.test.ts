@@ -1,8 +1,9 @@
 // The report names the paper's Ant (Ant-v5 without contact forces) by a short name, its options said once at
 // the report's top; envs without a named option set keep their full label.
 import assert from 'node:assert/strict';
+import { taskKey } from '../../lib/report/groups.ts';
 import { leftOutByReason } from '../../lib/report/pooled-steps.ts';
-import { describeTasks, envNamesNote, shortTaskEnv, taskKey } from '../../lib/report/short-task.ts';
+import { describeTasks, envNamesNote, shortTaskEnv } from '../../lib/report/short-task.ts';
 import { claimsAtAGlanceTable } from '../../lib/report/tables.ts';
 import { type Claim, POOLED_ENV } from '../../lib/report/verdicts.ts';
 
