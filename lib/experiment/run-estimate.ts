@@ -1,6 +1,6 @@
 // How long a grid run still needs, from what finished runs and cache entries took on this machine: the
 // median seconds of each stage it must still do (world model, offline pre-training, online fine-tuning),
-// for the same env and budgets. Used to start, before a deadline, only runs that can finish by then: an
+// for the same env and budgets, over the latest times seen (today's code and load, not a slower past's). Used to start, before a deadline, only runs that can finish by then: an
 // unfinished run's checkpoints are not committed, so a run cut off at a session's end is lost work.
 import { percentile } from '../report/stats.ts';
 import { entriesToBuild, sharedEntries } from './cache-entry.ts';
@@ -21,8 +21,12 @@ interface TimedStage {
   seconds: number;
 }
 
+/** How many of a stage key's latest times its estimate is the median of. */
+export const RECENT_TIMES = 3;
+
 /** Seconds seen per stage key (env and the budgets the stage's cost depends on). */
 export interface StageHistory {
+  /** The latest RECENT_TIMES times per key, oldest first. */
   seconds: Map<string, number[]>;
   /** Per stage, every time seen: the guess for settings never timed. */
   byStage: Map<Stage, TimedStage[]>;
@@ -76,37 +80,65 @@ function stageKey(stage: Stage, run: GridRun): string {
   }
 }
 
-function markerSeconds(path: string): number | undefined {
-  const marker = readJsonIfExists(path) as { seconds?: unknown } | undefined;
-  return typeof marker?.seconds === 'number' && marker.seconds > 0 ? marker.seconds : undefined;
+function markerTiming(path: string): { seconds: number; finishedAt: string } | undefined {
+  const marker = readJsonIfExists(path) as { seconds?: unknown; finishedAt?: unknown } | undefined;
+  if (typeof marker?.seconds !== 'number' || !(marker.seconds > 0)) return undefined;
+  return {
+    seconds: marker.seconds,
+    finishedAt: typeof marker.finishedAt === 'string' ? marker.finishedAt : '',
+  };
 }
 
-/** Collects stage times from the runs' done records and the cache markers they point at. */
-export function stageHistory(runs: GridRun[]): StageHistory {
-  const seconds = new Map<string, number[]>();
-  const byStage = new Map<Stage, TimedStage[]>();
+/** One stage time seen: its key (stageKey), what it was for, and when it finished (ms; 0 when unknown). */
+export interface StageTiming extends TimedStage {
+  stage: Stage;
+  key: string;
+  at: number;
+}
+
+/** Every stage time in the runs' done records and the cache markers they point at (each marker once). */
+export function stageTimings(runs: GridRun[]): StageTiming[] {
+  const out: StageTiming[] = [];
   const seenMarkers = new Set<string>();
-  const add = (stage: Stage, run: GridRun, value: number | undefined) => {
-    if (value === undefined) return;
-    const key = stageKey(stage, run);
-    if (!seconds.has(key)) seconds.set(key, []);
-    seconds.get(key)!.push(value);
-    if (!byStage.has(stage)) byStage.set(stage, []);
-    byStage.get(stage)!.push({
+  const add = (stage: Stage, run: GridRun, timing: { seconds: number; finishedAt: string } | undefined) => {
+    if (timing === undefined) return;
+    out.push({
+      stage,
+      key: stageKey(stage, run),
       env: run.config.env,
       kind: stageKind(stage, run),
       work: stageWork(stage, run),
-      seconds: value,
+      seconds: timing.seconds,
+      // A finish time that does not parse counts as the oldest.
+      at: Date.parse(timing.finishedAt) || 0,
     });
   };
   for (const run of runs) {
     const done = readDone(run.paths.done);
-    if (done !== undefined && done.stageSeconds.online > 0) add('online', run, done.stageSeconds.online);
+    if (done !== undefined && done.stageSeconds.online > 0)
+      add('online', run, { seconds: done.stageSeconds.online, finishedAt: done.finishedAt });
     for (const { stage, marker } of sharedEntries(run)) {
       if (seenMarkers.has(marker)) continue;
       seenMarkers.add(marker);
-      add(stage, run, markerSeconds(marker));
+      add(stage, run, markerTiming(marker));
     }
+  }
+  return out;
+}
+
+/** The stage times of `stageTimings`, by key (the latest RECENT_TIMES) and by stage (all, for guesses). */
+export function stageHistory(runs: GridRun[]): StageHistory {
+  const timings = stageTimings(runs).sort((a, b) => a.at - b.at);
+  const seconds = new Map<string, number[]>();
+  const byStage = new Map<Stage, TimedStage[]>();
+  for (const t of timings) {
+    const recent = seconds.get(t.key) ?? [];
+    recent.push(t.seconds);
+    if (recent.length > RECENT_TIMES) recent.shift();
+    seconds.set(t.key, recent);
+    const all = byStage.get(t.stage) ?? [];
+    all.push(t);
+    byStage.set(t.stage, all);
   }
   return { seconds, byStage };
 }

@@ -9,6 +9,7 @@ import type { GridRun } from '../../lib/experiment/grid.ts';
 import {
   estimateRun,
   estimateTiers,
+  RECENT_TIMES,
   type StageHistory,
   stageHistory,
 } from '../../lib/experiment/run-estimate.ts';
@@ -21,9 +22,15 @@ function writeJson(path: string, value: unknown): void {
   writeFileSync(path, JSON.stringify(value));
 }
 
-function markDone(run: GridRun, online: number, worldModel: number | null, offline: number | null): void {
+function markDone(
+  run: GridRun,
+  online: number,
+  worldModel: number | null,
+  offline: number | null,
+  finishedAt = '2026-01-01T00:00:00.000Z',
+): void {
   writeJson(run.paths.done, {
-    finishedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt,
     seconds: online,
     finalReturn: 1,
     finalNormalizedScore: 1,
@@ -85,6 +92,36 @@ describe('experiment grid: deadline-aware starts', function () {
     writeJson(aug1.paths.worldModel.file, {});
     writeJson(join(aug1.paths.onlineCheckpoints, 'latest.json'), { step: 150 });
     assert.equal(estimateRun(aug1, history).seconds, 1200 + 40);
+  });
+
+  it('estimates from the latest times seen, not from a slower past', () => {
+    const many = parseSpec(
+      tinySpec(join(dir, 'recent'), {
+        seeds: [0, 1, 2, 3, 4, 5, 6, 7],
+        groups: [{ name: 'main', tier: 0, envs: [ENV], datasets: ['random-400'], variants: ['scratch'] }],
+      }),
+      'recent.yaml',
+    );
+    const scratch = selectRuns(many, []);
+    // Seeds 0..6 finished; the two that finished first (seeds 5 and 6, in another load) took 1,000 s, the
+    // five after them 60..100 s, 100 s the latest. Listed by seed, not by finish time.
+    const finished: [number, number, string][] = [
+      [0, 100, '2026-01-05T00:00:00.000Z'],
+      [1, 60, '2026-01-03T00:00:00.000Z'],
+      [2, 90, '2026-01-04T12:00:00.000Z'],
+      [3, 70, '2026-01-03T12:00:00.000Z'],
+      [4, 80, '2026-01-04T00:00:00.000Z'],
+      [5, 1000, '2026-01-01T00:00:00.000Z'],
+      [6, 1000, '2026-01-02T00:00:00.000Z'],
+    ];
+    for (const [seed, online, at] of finished)
+      markDone(byLabel(scratch, 'scratch', seed), online, null, null, at);
+    assert.equal(RECENT_TIMES, 3);
+    const history = stageHistory(scratch);
+    assert.equal(estimateRun(byLabel(scratch, 'scratch', 7), history).seconds, 90, 'median of 80, 90, 100');
+    // A finish time that does not parse is the oldest: it does not push out a recent one.
+    markDone(byLabel(scratch, 'scratch', 5), 5000, null, null, 'not a time');
+    assert.equal(estimateRun(byLabel(scratch, 'scratch', 7), stageHistory(scratch)).seconds, 90);
   });
 
   it('totals core time per tier with each shared pre-training counted once', () => {
@@ -241,10 +278,10 @@ describe('experiment grid: deadline-aware starts', function () {
   });
 
   it('estimates a selection (--only) from every finished run of the spec, not only the selected ones', async () => {
-    // Two more scratch runs took 1,000 s online: the online median over the spec is now 550 s (60, 100,
-    // 1,000, 1,000); over the augmented runs alone it would still be 100 s.
-    markDone(byLabel(runs, 'scratch', 2), 1000, null, null);
-    markDone(byLabel(runs, 'scratch', 3), 1000, null, null);
+    // Two more scratch runs, finished later, took 1,000 s online: the median of the spec's latest three
+    // online times is now 1,000 s (100, 1,000, 1,000); over the augmented runs alone it would still be 100 s.
+    markDone(byLabel(runs, 'scratch', 2), 1000, null, null, '2026-01-02T00:00:00.000Z');
+    markDone(byLabel(runs, 'scratch', 3), 1000, null, null, '2026-01-03T00:00:00.000Z');
     const lines: string[] = [];
     await runGrid(spec, {
       specFile: 'deadline.yaml',
@@ -256,8 +293,8 @@ describe('experiment grid: deadline-aware starts', function () {
       shouldStop: () => false,
       tickMs: 20,
     });
-    // Seed 2: world model 600 s + pre-training 1,200 s + online 550 s.
+    // Seed 2: world model 600 s + pre-training 1,200 s + online 1,000 s.
     const seed2 = lines.find((l) => l.includes('td3bc-aug-both/seed-2'));
-    assert.match(seed2 ?? lines.join('\n'), /~39 min/);
+    assert.match(seed2 ?? lines.join('\n'), /~47 min/);
   });
 });
