@@ -1,7 +1,8 @@
 // How long a grid run still needs, from what finished runs and cache entries took on this machine: the
 // median seconds of each stage it must still do (world model, offline pre-training, online fine-tuning),
-// for the same env and budgets, over the latest times seen (today's code and load, not a slower past's). Used to start, before a deadline, only runs that can finish by then: an
-// unfinished run's checkpoints are not committed, so a run cut off at a session's end is lost work.
+// for the same env and budgets, over the latest times seen (today's code and load, not a slower past's).
+// Used to start, before a deadline, only runs that can finish by then: an unfinished run's checkpoints are
+// not committed, so a run cut off at a session's end is lost work.
 import { percentile } from '../report/stats.ts';
 import { entriesToBuild, sharedEntries } from './cache-entry.ts';
 import { readDone } from './done-record.ts';

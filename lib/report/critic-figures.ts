@@ -7,7 +7,7 @@ import type { CriticSeries } from './critic-analysis.ts';
 import { describeSpearman } from './critic-outcome.ts';
 import { type Figure, slug, variantColour } from './figure-parts.ts';
 import { MAIN_AUG_FRACTION } from './groups.ts';
-import { envName } from './short-task.ts';
+import { taskTitle } from './short-task.ts';
 import { type LineChartSpec, type LineSeries, lineChart } from './svg/line-chart.ts';
 import { GREY } from './svg/palette.ts';
 
@@ -81,14 +81,14 @@ export function criticFigures(a: Analysis, groups: Map<string, GroupSummary>): F
         taskFigure(
           c,
           'critic-q',
-          `${envName(c.env)}, ${c.dataset}: critic during offline pre-training`,
+          `${taskTitle(c)}: critic during offline pre-training`,
           "Mean Q1(s, a) on the subset's transitions of episodes that end in a terminal inside it (see above) against their Monte-Carlo discounted returns, over offline updates; IQM over seeds with 95% bands.",
           { xLabel: 'offline TD3+BC updates', yLabel: 'value', yScale: 'auto', series },
         ),
         taskFigure(
           c,
           'critic-over',
-          `${envName(c.env)}, ${c.dataset}: overestimation Q − G (offline)`,
+          `${taskTitle(c)}: overestimation Q − G (offline)`,
           'Mean of Q − G on the same transitions (positive: the critic overestimates); IQM over seeds with 95% bands.',
           {
             xLabel: 'offline TD3+BC updates',
@@ -125,7 +125,7 @@ export function criticFigures(a: Analysis, groups: Map<string, GroupSummary>): F
         taskFigure(
           c,
           'critic-held-out',
-          `${envName(c.env)}, ${c.dataset}: critic error on the whole source dataset (offline)`,
+          `${taskTitle(c)}: critic error on the whole source dataset (offline)`,
           "Mean |Q1(s, a) − G| on the subset's whole source dataset (the held-out check, above, logged at every " +
             'offline evaluation): rows the critic trains on (dashed) and rows it never sees (solid); IQM over seeds ' +
             'with 95% bands. Pre-trainings from before this was logged are not in it.',
@@ -142,7 +142,7 @@ export function criticFigures(a: Analysis, groups: Map<string, GroupSummary>): F
         taskFigure(
           c,
           'critic-shift',
-          `${envName(c.env)}, ${c.dataset}: world-model target shift (offline)`,
+          `${taskTitle(c)}: world-model target shift (offline)`,
           "Q1(s′, π(s′)) − Q1(ŝ′, π(ŝ′)) on a batch of dataset transitions, ŝ′ the world model's prediction: " +
             'median with the within-batch 5–95% range, IQM over seeds. Mean ‖s′ − ŝ′‖² at the last update: ' +
             `${errors.join(', ')}.`,
@@ -165,7 +165,7 @@ export function criticFigures(a: Analysis, groups: Map<string, GroupSummary>): F
         taskFigure(
           c,
           'critic-online',
-          `${envName(c.env)}, ${c.dataset}: on-policy overestimation while fine-tuning`,
+          `${taskTitle(c)}: on-policy overestimation while fine-tuning`,
           "Mean Q1(s, π(s)) − G along the policy's own evaluation episodes; IQM over seeds with 95% bands.",
           {
             xLabel: 'online environment steps',

@@ -7,7 +7,7 @@ import { envOptionsFigures } from './env-options-figures.ts';
 import { curveChart, curveSeries, type Figure, slug } from './figure-parts.ts';
 import { isMainVariant, isPaperScratch, MAIN_AUG_FRACTION, scoreOf } from './groups.ts';
 import { layerNormFigures } from './layernorm-figures.ts';
-import { envName } from './short-task.ts';
+import { taskTitle } from './short-task.ts';
 import { type BarGroup, barChart } from './svg/bar-chart.ts';
 import { lineChart } from './svg/line-chart.ts';
 import { colour } from './svg/palette.ts';
@@ -49,8 +49,7 @@ function curveFigures(a: Analysis, pairs: string[], groups: Map<string, GroupSum
     if (chosen.length === 0) continue;
     const hasOffline = chosen.some((c) => c.offline.length > 0);
     const threshold = a.thresholds.find((t) => t.env === env && t.dataset === dataset);
-    const name = envName(env);
-    const title = dataset === 'none' ? `${name}: learning curves` : `${name}, ${dataset}: learning curves`;
+    const title = `${taskTitle(dataset === 'none' ? { env } : { env, dataset })}: learning curves`;
     figures.push({
       file: `curves-${slug(env)}-${slug(dataset)}.svg`,
       title,
@@ -118,7 +117,7 @@ function ablationFigures(a: Analysis, pairs: string[]): Figure[] {
         ],
       });
     }
-    const title = `${envName(env)}, ${dataset}: which pre-trained parts (final score)`;
+    const title = `${taskTitle({ env, dataset })}: which pre-trained parts (final score)`;
     figures.push({
       file: `ablation-${slug(env)}-${slug(dataset)}.svg`,
       title,
@@ -156,7 +155,7 @@ function controlFigures(a: Analysis, pairs: string[], groups: Map<string, GroupS
     });
     if (!inPair.some((c) => groups.get(c.groupId)!.worldModel !== 'vae')) continue;
     const chosen = inPair.filter((c) => c.online.length > 0 || c.partial.length > 0);
-    const title = `${envName(env)}, ${dataset}: augmenting with the VAE or a control`;
+    const title = `${taskTitle({ env, dataset })}: augmenting with the VAE or a control`;
     figures.push({
       file: `controls-${slug(env)}-${slug(dataset)}.svg`,
       title,
@@ -185,9 +184,7 @@ function sweepFigures(a: Analysis): Figure[] {
   const figures: Figure[] = [];
   for (const s of a.sweeps) {
     const title =
-      s.kind === 'size'
-        ? `${envName(s.env)}, ${s.dataset}: dataset size sweep`
-        : `${envName(s.env)}, ${s.dataset}: augmentation ratio sweep`;
+      s.kind === 'size' ? `${taskTitle(s)}: dataset size sweep` : `${taskTitle(s)}: augmentation ratio sweep`;
     const xs = [...new Set(s.series.flatMap((x) => x.points.map((p) => p.x)))].sort((a, b) => a - b);
     // Sizes span 2.5k to 50k: evenly spaced categories read better than a linear axis.
     const at = (x: number) => (s.kind === 'size' ? xs.indexOf(x) : x);

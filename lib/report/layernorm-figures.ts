@@ -3,7 +3,7 @@
 import type { Analysis, GroupSummary } from './analysis.ts';
 import { curveChart, curveSeries, type Figure, slug } from './figure-parts.ts';
 import { isMainVariant } from './groups.ts';
-import { envName } from './short-task.ts';
+import { taskTitle } from './short-task.ts';
 import { colour } from './svg/palette.ts';
 
 /**
@@ -22,7 +22,7 @@ export function layerNormFigures(a: Analysis, pairs: string[], groups: Map<strin
     if (!inPair.some((c) => groups.get(c.groupId)!.criticLayerNorm)) continue;
     const chosen = inPair.filter((c) => c.online.length > 0 || c.partial.length > 0);
     const hasOffline = chosen.some((c) => c.offline.length > 0);
-    const title = `${envName(env)}, ${dataset}: LayerNorm critics`;
+    const title = `${taskTitle({ env, dataset })}: LayerNorm critics`;
     out.push({
       file: `layernorm-${slug(env)}-${slug(dataset)}.svg`,
       title,

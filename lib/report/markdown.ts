@@ -7,7 +7,7 @@ import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
 import type { PageInput } from './html.ts';
 import { describeRebuilds } from './rebuilds.ts';
-import { envName, envNamesNote } from './short-task.ts';
+import { envNamesNote, taskTitle } from './short-task.ts';
 import {
   aggregateTable,
   claimsAtAGlanceTable,
@@ -43,7 +43,7 @@ function claimsByTask(p: PageInput): string[] {
   for (const c of p.claims) {
     if (`${c.env} ${c.dataset}` !== task) {
       task = `${c.env} ${c.dataset}`;
-      lines.push(...(lines.length > 0 ? [''] : []), `### ${envName(c.env)}, ${c.dataset}`, '');
+      lines.push(...(lines.length > 0 ? [''] : []), `### ${taskTitle(c)}`, '');
     }
     lines.push(`- ${c.claim}: **${c.verdict}**. ${c.text}`);
   }

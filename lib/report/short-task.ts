@@ -28,6 +28,11 @@ export function envName(env: string): string {
   return shortTaskEnv(env).label;
 }
 
+/** "Ant-v5 (no contact forces), medium-10k": a task in a title, caption or heading. */
+export function taskTitle(t: TaskRef): string {
+  return t.dataset === undefined ? envName(t.env) : `${envName(t.env)}, ${t.dataset}`;
+}
+
 /**
  * A list of tasks grouped by env, envs by their short names, in the order they first appear:
  * "Ant-v5 (no contact forces) medium-10k, medium-replay-10k; Hopper-v5 medium-10k".

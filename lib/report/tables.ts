@@ -20,7 +20,7 @@ import {
 } from './groups.ts';
 import { leftOutByReason } from './pooled-steps.ts';
 import type { RebuildRow } from './rebuilds.ts';
-import { describeTasks, envName } from './short-task.ts';
+import { describeTasks, envName, taskTitle } from './short-task.ts';
 import { type Interval, mean, std } from './stats.ts';
 import { type Claim, MIN_SEEDS_FOR_VERDICT, POOLED_ENV, pairedSign } from './verdicts.ts';
 import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
@@ -34,7 +34,7 @@ export interface Table {
 export function thresholdTable(t: ThresholdTable): Table {
   return {
     caption:
-      `${envName(t.env)}, ${t.dataset}: online steps to reach TD3-from-scratch's final return ` +
+      `${taskTitle(t)}: online steps to reach TD3-from-scratch's final return ` +
       `${t.threshold.toFixed(1)}${t.thresholdScore === null ? '' : ` (normalised ${t.thresholdScore.toFixed(1)})`}, ` +
       `mean over ${t.scratchRuns} scratch runs` +
       (t.scratchAtStart

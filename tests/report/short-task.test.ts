@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { taskKey } from '../../lib/report/groups.ts';
 import { leftOutByReason } from '../../lib/report/pooled-steps.ts';
-import { describeTasks, envNamesNote, shortTaskEnv } from '../../lib/report/short-task.ts';
+import { describeTasks, envNamesNote, shortTaskEnv, taskTitle } from '../../lib/report/short-task.ts';
 import { claimsAtAGlanceTable } from '../../lib/report/tables.ts';
 import { type Claim, POOLED_ENV } from '../../lib/report/verdicts.ts';
 
@@ -73,6 +73,8 @@ describe('short task names', () => {
     );
     assert.deepEqual(tasks.map(taskKey).slice(0, 2), [`${NO_CONTACT} medium-10k`, 'Hopper-v5 medium-10k']);
     assert.equal(taskKey({ env: 'Hopper-v5' }), 'Hopper-v5');
+    assert.equal(taskTitle(tasks[0]!), 'Ant-v5 (no contact forces), medium-10k');
+    assert.equal(taskTitle({ env: 'Hopper-v5' }), 'Hopper-v5');
   });
 
   it('lists the tasks left out of a pool by reason', () => {
