@@ -14,7 +14,7 @@ import {
 import { formatInterval, formatSpeedup, formatSteps } from './format.ts';
 import { isSweepOnly, MAIN_AUG_FRACTION, taskKey, type WorldModelKind } from './groups.ts';
 import { leftOutByReason } from './pooled-steps.ts';
-import { describeTasks } from './short-task.ts';
+import { describeTasks, overTasks } from './short-task.ts';
 import { iqmInterval } from './stats.ts';
 import {
   type Claim,
@@ -348,7 +348,7 @@ function pooledClaims(a: Analysis): Claim[] {
       `pooled|${claim}`,
     );
     const text =
-      `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${describeTasks(enough.map((x) => x.task))}): ` +
+      `${overTasks(enough.map((x) => x.task))}: ` +
       `final score ${label(enough[0]!.better)} ${formatInterval(b.iqm, 1)} (${b.runs} runs) vs ` +
       `${label(enough[0]!.worse)} ${formatInterval(w.iqm, 1)} (${w.runs} runs)`;
     out.push(scoreVerdict(base, b.iqm, w.iqm, text, sentence + shortNote, paired));
@@ -370,7 +370,7 @@ function pooledStepsClaims(a: Analysis): Claim[] {
       .map((x) => ` Left out (${x.why}): ${x.tasks}.`)
       .join('');
     return {
-      head: `over ${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'} (${describeTasks(r.tasks)}): ${r.label} needs ${formatInterval(r.ratio, 2)} of scratch's steps (IQM over ${r.runs} runs of each run's steps ÷ its env's scratch steps IQM)`,
+      head: `${overTasks(r.tasks)}: ${r.label} needs ${formatInterval(r.ratio, 2)} of scratch's steps (IQM over ${r.runs} runs of each run's steps ÷ its env's scratch steps IQM)`,
       tail:
         (censored > 0
           ? ` ${censored} of ${r.runs} runs never reached the threshold and count at their budget (a lower bound).`

@@ -5,7 +5,7 @@ import type { Analysis, CriticAnalysis, CriticSeries } from './analysis.ts';
 import { hashSeed, MIN_SEEDS_FOR_VERDICT } from './analysis-common.ts';
 import { formatInterval } from './format.ts';
 import { MAIN_AUG_FRACTION } from './groups.ts';
-import { describeTasks } from './short-task.ts';
+import { overTasks } from './short-task.ts';
 import { iqmInterval } from './stats.ts';
 import {
   above,
@@ -193,7 +193,7 @@ export function pooledCriticClaim(a: Analysis, m: CriticMeasure): Claim[] {
   );
   const count = (strata: unknown[][]) => strata.flat().length;
   const text =
-    `over ${enough.length} task${enough.length === 1 ? '' : 's'} (${describeTasks(enough.map((x) => x.task))}): ` +
+    `${overTasks(enough.map((x) => x.task))}: ` +
     `${m.what}, with augmentation ${formatInterval(w, 2)} (${count(withRel)} seeds) ` +
     `vs without ${formatInterval(wo, 2)} (${count(withoutRel)} seeds)`;
   return [lowerIsBetterVerdict(base, w, wo, text, sentence + shortNote, paired)];

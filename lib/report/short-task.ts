@@ -49,6 +49,11 @@ export function describeTasks(tasks: readonly TaskRef[]): string {
     .join('; ');
 }
 
+/** "over 2 tasks (HalfCheetah-v5 medium-10k, medium-replay-10k)": the tasks a pooled statement is over. */
+export function overTasks(tasks: readonly TaskRef[]): string {
+  return `over ${tasks.length} task${tasks.length === 1 ? '' : 's'} (${describeTasks(tasks)})`;
+}
+
 /**
  * What the short env names among these envs stand for, each once, as a sentence for the report's top
  * (undefined when none has one): "Short names: Ant-v5 (no contact forces) is Ant-v5 with …".
