@@ -423,6 +423,7 @@ export function analyse(runs: readonly RunRecord[], settings: Partial<ReportSett
       summaries,
       critic,
       new Set(datasets.filter((d) => !d.sweepOnly).map((d) => `${d.env}|${d.dataset}`)),
+      s,
     ),
     curves: curves(groups, offlineOnly, s),
   };

@@ -3,9 +3,10 @@
 // score, for the main variants with and without augmentation.
 
 import type { GroupSummary } from './analysis.ts';
-import type { CriticAnalysis } from './critic-analysis.ts';
-import { MAIN_AUG_FRACTION } from './groups.ts';
-import { spearman } from './stats.ts';
+import { hashSeed, type ReportSettings, roundInterval } from './analysis-common.ts';
+import type { CriticAnalysis, CriticSeries } from './critic-analysis.ts';
+import { MAIN_AUG_FRACTION, type TaskRef, taskKey } from './groups.ts';
+import { type Interval, mean, spearman, stratifiedBootstrap } from './stats.ts';
 
 export interface CriticOutcomePoint {
   env: string;
@@ -18,14 +19,36 @@ export interface CriticOutcomePoint {
   finalScore: number;
 }
 
-export interface CriticOutcome {
-  points: CriticOutcomePoint[];
-  /** Spearman's rank correlation of error and score: over all points, and within each side. */
-  spearman: { all: number | null; without: number | null; with: number | null };
+/** Spearman's rank correlation of error and score: over all points, and within each side. */
+export interface OutcomeCorrelation {
+  all: number | null;
+  without: number | null;
+  with: number | null;
 }
 
+export interface TaskOutcome {
+  task: Required<TaskRef>;
+  dots: number;
+  spearman: OutcomeCorrelation;
+}
+
+export interface CriticOutcome {
+  points: CriticOutcomePoint[];
+  /** Over all points at once: tasks whose scores sit at different levels weigh in as well as seeds. */
+  spearman: OutcomeCorrelation;
+  /** The same within each task, so that only seeds of one task are ranked against each other. */
+  byTask: TaskOutcome[];
+  /**
+   * The mean over tasks of the within-task correlation (both sides), with a bootstrap interval that
+   * resamples each task's dots on their own; null without a task of 3 dots or more.
+   */
+  withinTasks: (Interval & { tasks: number }) | null;
+}
+
+type OutcomeSettings = Pick<ReportSettings, 'seed' | 'resamples' | 'confidence'>;
+
 /** The parts of a group summary this needs. */
-type GroupFinals = Pick<
+export type GroupFinals = Pick<
   GroupSummary,
   | 'env'
   | 'dataset'
@@ -38,10 +61,16 @@ type GroupFinals = Pick<
   | 'finishedSeeds'
 >;
 
+/** The parts of the critic analysis this needs: each task's held-out checks per seed. */
+export type CriticChecks = Pick<CriticAnalysis, 'env' | 'dataset'> & {
+  offline: Pick<CriticSeries, 'augmented' | 'augFraction' | 'worldModel' | 'heldOutBySeed'>[];
+};
+
 export function criticOutcome(
   groups: readonly GroupFinals[],
-  critic: readonly CriticAnalysis[],
+  critic: readonly CriticChecks[],
   mainTasks: ReadonlySet<string>,
+  settings: OutcomeSettings,
 ): CriticOutcome {
   const points: CriticOutcomePoint[] = [];
   for (const c of critic) {
@@ -74,26 +103,76 @@ export function criticOutcome(
       }
     }
   }
-  const rho = (ps: CriticOutcomePoint[]) =>
-    spearman(
-      ps.map((p) => p.heldOutRelError),
-      ps.map((p) => p.finalScore),
-    );
+  const perTask = [...byTaskKey(points).values()];
   return {
     points,
-    spearman: {
-      all: rho(points),
-      without: rho(points.filter((p) => !p.augmented)),
-      with: rho(points.filter((p) => p.augmented)),
-    },
+    spearman: correlation(points),
+    byTask: perTask.map((dots) => ({
+      task: { env: dots[0]!.env, dataset: dots[0]!.dataset },
+      dots: dots.length,
+      spearman: correlation(dots),
+    })),
+    withinTasks: withinTasks(
+      perTask.filter((dots) => rankCorrelation(dots) !== null),
+      settings,
+    ),
   };
 }
 
-const rho = (r: number | null) => (r === null ? 'n/a' : r.toFixed(2));
+const rankCorrelation = (ps: readonly CriticOutcomePoint[]) =>
+  spearman(
+    ps.map((p) => p.heldOutRelError),
+    ps.map((p) => p.finalScore),
+  );
+
+function correlation(ps: readonly CriticOutcomePoint[]): OutcomeCorrelation {
+  return {
+    all: rankCorrelation(ps),
+    without: rankCorrelation(ps.filter((p) => !p.augmented)),
+    with: rankCorrelation(ps.filter((p) => p.augmented)),
+  };
+}
+
+/** The points of each task, in the order tasks first appear. */
+function byTaskKey(points: readonly CriticOutcomePoint[]): Map<string, CriticOutcomePoint[]> {
+  const tasks = new Map<string, CriticOutcomePoint[]>();
+  for (const p of points) {
+    const dots = tasks.get(taskKey(p));
+    if (dots) dots.push(p);
+    else tasks.set(taskKey(p), [p]);
+  }
+  return tasks;
+}
+
+function withinTasks(
+  tasks: readonly (readonly CriticOutcomePoint[])[],
+  settings: OutcomeSettings,
+): CriticOutcome['withinTasks'] {
+  if (tasks.length === 0) return null;
+  // The bootstrap resamples numbers, so each task's stratum holds its dots' indices.
+  const strata = tasks.map((dots) => dots.map((_, i) => i));
+  // A resample can draw one dot over and over; a constant side ranks nothing, so it counts as 0.
+  const meanRho = (drawn: readonly (readonly number[])[]) =>
+    mean(drawn.map((idx, k) => rankCorrelation(idx.map((i) => tasks[k]![i]!)) ?? 0));
+  const interval = stratifiedBootstrap(strata, meanRho, {
+    ...settings,
+    seed: settings.seed + hashSeed('critic-outcome|within-tasks'),
+  });
+  return { ...roundInterval(interval), tasks: tasks.length };
+}
+
+/** A rank correlation to two decimals, 'n/a' where there is none. */
+export const formatRho = (r: number | null) => (r === null ? 'n/a' : r.toFixed(2));
 
 /** The correlations, for the figure's caption. */
 export function describeSpearman(o: CriticOutcome): string {
-  return `Spearman's rank correlation: ${rho(o.spearman.all)} over all ${o.points.length} dots, ${rho(o.spearman.without)} without augmentation, ${rho(o.spearman.with)} with.`;
+  const within = o.withinTasks;
+  return (
+    `Spearman's rank correlation: ${formatRho(o.spearman.all)} over all ${o.points.length} dots, ${formatRho(o.spearman.without)} without augmentation, ${formatRho(o.spearman.with)} with` +
+    (within === null
+      ? '.'
+      : `; within tasks (seeds of one task ranked against each other), ${within.point.toFixed(2)} [${within.low.toFixed(2)}, ${within.high.toFixed(2)}] on average over ${within.tasks} task${within.tasks === 1 ? '' : 's'}.`)
+  );
 }
 
 /** One sentence for the summary: how the critic a run started from ranks against where the run ended. */

@@ -14,6 +14,7 @@ import {
   budgetTable,
   claimsAtAGlanceTable,
   criticHeldOutTable,
+  criticOutcomeTable,
   criticTable,
   finalScoresTable,
   headlineTable,
@@ -171,6 +172,7 @@ ${table(criticTable(a))}
 <p>${esc(CRITIC_HELD_OUT_NOTE)}</p>
 ${criticHeldOutTable(a).rows.length > 0 ? table(criticHeldOutTable(a)) : '<p class="meta">No shared pre-training has been checked yet.</p>'}
 ${figures(p.figures, 'critic')}
+${criticOutcomeTable(a).rows.length > 0 ? table(criticOutcomeTable(a)) : ''}
 <h2 id="world-model">World model: held-out one-step error</h2>
 <p>${esc(WORLD_MODEL_NOTE)} ${esc(describeWorldModels(p.worldModels))}</p>
 ${p.worldModels.length > 0 ? table(worldModelTable(p.worldModels)) : '<p class="meta">No world model has been built in these results yet.</p>'}

@@ -12,6 +12,7 @@ import {
   aggregateTable,
   claimsAtAGlanceTable,
   criticHeldOutTable,
+  criticOutcomeTable,
   headlineTable,
   pooledStepsTable,
   scratchBaselineNotes,
@@ -110,7 +111,9 @@ export function renderSummary(p: PageInput): string {
     ...(criticHeldOutTable(a).rows.length > 0
       ? [markdownTable(criticHeldOutTable(a))]
       : ['*No shared pre-training has been checked yet.*', '']),
-    ...(a.criticOutcome.points.length > 0 ? [describeCriticOutcome(a.criticOutcome), ''] : []),
+    ...(a.criticOutcome.points.length > 0
+      ? [describeCriticOutcome(a.criticOutcome), '', markdownTable(criticOutcomeTable(a))]
+      : []),
     '## World model: held-out one-step error',
     '',
     `${WORLD_MODEL_NOTE} ${describeWorldModels(p.worldModels)}`.trim(),

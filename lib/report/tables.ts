@@ -1,6 +1,7 @@
 // The report's tables as rows of cells, rendered by both the HTML page and the markdown summary.
 import type { Analysis, ThresholdTable } from './analysis.ts';
 import { type BudgetRow, PAPER_SCRATCH_SCORES, paperEnvironmentNote } from './budgets.ts';
+import { formatRho } from './critic-outcome.ts';
 import {
   formatCount,
   formatInterval,
@@ -294,6 +295,32 @@ export function criticHeldOutTable(a: Analysis): Table {
           formatInterval(s.heldOutError!.heldOut, 1),
         ]),
     ),
+  };
+}
+
+/** Per task, how the pre-trained critic's held-out error ranks against the final score of its run. */
+export function criticOutcomeTable(a: Analysis): Table {
+  return {
+    caption:
+      "Pre-trained critic's held-out |Q − G| ÷ G against the final score of the run (both parts pre-trained) " +
+      "that started from it: Spearman's rank correlation over the task's seeds (negative: a closer critic, a " +
+      'higher score)',
+    header: [
+      'env',
+      'dataset',
+      'dots',
+      'all',
+      'without augmentation',
+      `with augmentation (p=${MAIN_AUG_FRACTION})`,
+    ],
+    rows: a.criticOutcome.byTask.map((t) => [
+      envName(t.task.env),
+      t.task.dataset,
+      String(t.dots),
+      formatRho(t.spearman.all),
+      formatRho(t.spearman.without),
+      formatRho(t.spearman.with),
+    ]),
   };
 }
 

@@ -239,7 +239,12 @@ describe('o2o report: build from a results tree', () => {
     const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
     assert.match(
       md,
-      /Spearman's rank correlation: -?[0-9.]+ over all 10 dots, 1\.00 without augmentation, 1\.00 with\./,
+      /Spearman's rank correlation: -?[0-9.]+ over all 10 dots, 1\.00 without augmentation, 1\.00 with; within tasks \(seeds of one task ranked against each other\), -?[0-9.]+ \[-?[0-9.]+, -?[0-9.]+\] on average over 1 task\./,
+    );
+    assert.match(
+      md,
+      /\| Hopper-v5 \| medium-10k \| 10 \| -?[0-9.]+ \| 1\.00 \| 1\.00 \|/,
+      'the per-task table',
     );
   });
 
