@@ -19,7 +19,7 @@ import {
   trainWithCheckpoints,
 } from '../world-model/resumable-training.ts';
 import { TRAIN_DEFAULTS, WorldModelTrainer } from '../world-model/train.ts';
-import { trainedForMetadata } from '../world-model/trained-for.ts';
+import { checkTrainedFor, trainedForMetadata } from '../world-model/trained-for.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
 import { type CacheMarker, ensureCacheEntry, readCacheMarker } from './cache-entry.ts';
 import { type StageContext, yieldToEventLoop } from './context.ts';
@@ -38,7 +38,14 @@ export function worldModelKey(c: StageContext['config']) {
 }
 
 function loadModel(c: StageContext['config'], file: string): ReseedableWorldModel {
-  switch (c.worldModel) {
+  const model = loadKind(c.worldModel, file);
+  // The cache key names the env already; this catches a model file put in another entry's place.
+  checkTrainedFor(model.info.trainedFor, c.env, c.envOptions, file);
+  return model;
+}
+
+function loadKind(kind: StageContext['config']['worldModel'], file: string): ReseedableWorldModel {
+  switch (kind) {
     case 'linear':
       return LinearWorldModel.load(file);
     case 'copy':
@@ -81,7 +88,7 @@ export async function ensureWorldModel(
 }
 
 interface BuiltModel {
-  /** The VAE records the metadata it is given; the controls' files keep none. */
+  /** Every kind records the metadata it is given (what it was fitted for). */
   model: ReseedableWorldModel & { save(path: string, metadata?: Record<string, string>): void };
   split: RowSplit;
   /** The statistics the held-out errors are standardised with (the training split's). */

@@ -3,9 +3,10 @@
 // the dynamics at all; if augmenting with it helps as much, the VAE's dynamics are not what helps.
 import { z } from 'zod';
 import { type RowSplit, type TransitionData, validateTransitions, worldModelSplit } from './data.ts';
-import { readJsonModel, writeJsonModel } from './json-model-file.ts';
+import { jsonModelMetadata, jsonModelTrainedFor, readJsonModel, writeJsonModel } from './json-model-file.ts';
 import { checkPredictArgs } from './predict-args.ts';
 import { TRAIN_DEFAULTS } from './train.ts';
+import type { TrainedFor } from './trained-for.ts';
 import type { WorldModel, WorldModelInfo } from './types.ts';
 
 export const COPY_WM_FORMAT = 'copy-state/1';
@@ -14,13 +15,15 @@ const fileSchema = z.strictObject({
   format: z.literal(COPY_WM_FORMAT),
   obsDim: z.number().int().positive(),
   actDim: z.number().int().positive(),
+  metadata: jsonModelMetadata,
 });
 
 export class CopyStateWorldModel implements WorldModel {
   readonly info: WorldModelInfo;
 
-  constructor(obsDim: number, actDim: number) {
+  constructor(obsDim: number, actDim: number, trainedFor?: TrainedFor) {
     this.info = { implementation: 'copy-state', obsDim, actDim };
+    if (trainedFor !== undefined) this.info.trainedFor = trainedFor;
   }
 
   /** Nothing to learn; the split is the VAE's (same seed), for scoring it on the same held-out rows. */
@@ -49,13 +52,14 @@ export class CopyStateWorldModel implements WorldModel {
     out.set(states);
   }
 
-  save(path: string): void {
+  /** `metadata`: what it was fitted for (trainedForMetadata), as the VAE's file records it. */
+  save(path: string, metadata: Record<string, string> = {}): void {
     const { obsDim, actDim } = this.info;
-    writeJsonModel(path, { format: COPY_WM_FORMAT, obsDim, actDim });
+    writeJsonModel(path, { format: COPY_WM_FORMAT, obsDim, actDim }, metadata);
   }
 
   static load(path: string): CopyStateWorldModel {
     const f = readJsonModel(path, fileSchema, 'copy-state world model');
-    return new CopyStateWorldModel(f.obsDim, f.actDim);
+    return new CopyStateWorldModel(f.obsDim, f.actDim, jsonModelTrainedFor(path, f.metadata));
   }
 }

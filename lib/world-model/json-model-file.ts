@@ -1,12 +1,26 @@
-// The control world models' files: small JSON documents with a format tag, written to a temporary file and
+// The control world models' files: small JSON documents with a format tag and, like the VAE's safetensors
+// header, string metadata (what the model was fitted for: trained-for.ts), written to a temporary file and
 // renamed (never half-written), read back through a schema whose first failure names the field.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { type TrainedFor, trainedForOf } from './trained-for.ts';
 
-export function writeJsonModel(path: string, body: unknown): void {
+/** The metadata field every control's file schema takes (absent in files written before it existed). */
+export const jsonModelMetadata = z.record(z.string(), z.string()).optional();
+
+export function writeJsonModel(path: string, body: object, metadata: Record<string, string>): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(body)}\n`);
+  const withMetadata = Object.keys(metadata).length === 0 ? body : { ...body, metadata };
+  writeFileSync(tmp, `${JSON.stringify(withMetadata)}\n`);
   renameSync(tmp, path);
+}
+
+/** What a control's file says it was fitted for, if it says. */
+export function jsonModelTrainedFor(
+  path: string,
+  metadata: Record<string, string> | undefined,
+): TrainedFor | undefined {
+  return trainedForOf(metadata ?? {}, path);
 }
 
 /** The parsed file; errors read "<path>: not a <what>: <field>: <problem>" (or the JSON error). */

@@ -5,9 +5,10 @@
 import { z } from 'zod';
 import { LinearDynamics } from './baselines.ts';
 import { type RowSplit, type TransitionData, validateTransitions, worldModelSplit } from './data.ts';
-import { readJsonModel, writeJsonModel } from './json-model-file.ts';
+import { jsonModelMetadata, jsonModelTrainedFor, readJsonModel, writeJsonModel } from './json-model-file.ts';
 import { checkPredictArgs } from './predict-args.ts';
 import { TRAIN_DEFAULTS } from './train.ts';
+import type { TrainedFor } from './trained-for.ts';
 import type { WorldModel, WorldModelInfo } from './types.ts';
 
 export const LINEAR_WM_FORMAT = 'linear-lsq/1';
@@ -16,6 +17,7 @@ const fileSchema = z.strictObject({
   format: z.literal(LINEAR_WM_FORMAT),
   obsDim: z.number().int().positive(),
   actDim: z.number().int().positive(),
+  metadata: jsonModelMetadata,
   /** obsDim vectors of obsDim + actDim + 1 coefficients (states, actions, bias). */
   coefficients: z.array(z.array(z.number())),
 });
@@ -23,8 +25,12 @@ const fileSchema = z.strictObject({
 export class LinearWorldModel implements WorldModel {
   readonly info: WorldModelInfo;
 
-  constructor(readonly dynamics: LinearDynamics) {
+  constructor(
+    readonly dynamics: LinearDynamics,
+    trainedFor?: TrainedFor,
+  ) {
     this.info = { implementation: 'linear-lsq', obsDim: dynamics.obsDim, actDim: dynamics.actDim };
+    if (trainedFor !== undefined) this.info.trainedFor = trainedFor;
   }
 
   /**
@@ -54,8 +60,11 @@ export class LinearWorldModel implements WorldModel {
     this.dynamics.predict(states, actions, count, out);
   }
 
-  /** JSON (float64 coefficients round-trip exactly), written to a temporary file and renamed. */
-  save(path: string): void {
+  /**
+   * JSON (float64 coefficients round-trip exactly), written to a temporary file and renamed; `metadata`:
+   * what it was fitted for (trainedForMetadata), as the VAE's file records it.
+   */
+  save(path: string, metadata: Record<string, string> = {}): void {
     const { obsDim, actDim, coefficients } = this.dynamics;
     const body = {
       format: LINEAR_WM_FORMAT,
@@ -63,13 +72,17 @@ export class LinearWorldModel implements WorldModel {
       actDim,
       coefficients: coefficients.map((w) => Array.from(w)),
     };
-    writeJsonModel(path, body);
+    writeJsonModel(path, body, metadata);
   }
 
   static load(path: string): LinearWorldModel {
     const f = readJsonModel(path, fileSchema, 'linear world model');
+    const trainedFor = jsonModelTrainedFor(path, f.metadata);
     try {
-      return new LinearWorldModel(LinearDynamics.fromCoefficients(f.obsDim, f.actDim, f.coefficients));
+      return new LinearWorldModel(
+        LinearDynamics.fromCoefficients(f.obsDim, f.actDim, f.coefficients),
+        trainedFor,
+      );
     } catch (err) {
       throw new Error(`${path}: ${(err as Error).message}`);
     }

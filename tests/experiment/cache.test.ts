@@ -24,6 +24,9 @@ import { parseSpec } from '../../lib/experiment/spec.ts';
 import { formatStatus, gridStatus } from '../../lib/experiment/status.ts';
 import { loadAgent } from '../../lib/rl/agent-checkpoint.ts';
 import type { CriticTrainVsHeldOut } from '../../lib/rl/critic-diagnostics.ts';
+import { CopyStateWorldModel } from '../../lib/world-model/copy-state-world-model.ts';
+import { LinearWorldModel } from '../../lib/world-model/linear-world-model.ts';
+import { NativeVaeWorldModel } from '../../lib/world-model/native-vae-world-model.ts';
 import { ENV, makeDatasets, tinySpec, writeSpec } from './fixtures.ts';
 
 /** JSONL rows without their timings, for comparing two builds. */
@@ -317,6 +320,13 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     const copyReport = readFileSync(copy.paths.worldModel.report, 'utf8');
     assert.match(copyReport, /world model copy-state, stochastic .* 1\.000\n/);
     assert.ok(existsSync(copy.paths.done));
+    // Their files say what they were fitted for, as the VAE's do.
+    const fittedFor = [
+      LinearWorldModel.load(linear.paths.worldModel.file),
+      CopyStateWorldModel.load(copy.paths.worldModel.file),
+      NativeVaeWorldModel.load(vae.paths.worldModel.file),
+    ].map((m) => m.info.trainedFor);
+    assert.deepEqual(fittedFor, Array(3).fill({ envId: ENV, envOptions: {} }));
   });
 
   it('pre-trains on an env with options from the dataset rewritten for them, in entries of their own', async () => {

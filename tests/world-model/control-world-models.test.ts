@@ -1,12 +1,13 @@
 // The control world models behind the augmentation: least squares recovers linear dynamics; both it and
 // copying the state use the VAE's training split, predict deterministically and round-trip through a file.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CopyStateWorldModel } from '../../lib/world-model/copy-state-world-model.ts';
 import { LinearWorldModel } from '../../lib/world-model/linear-world-model.ts';
 import { trainWorldModel } from '../../lib/world-model/train.ts';
+import { trainedForMetadata, WM_ENV_ID_KEY } from '../../lib/world-model/trained-for.ts';
 import { syntheticTransitions } from './synthetic.ts';
 
 describe('linear world model', () => {
@@ -51,6 +52,9 @@ describe('linear world model', () => {
     model.save(path);
     const loaded = LinearWorldModel.load(path);
     assert.deepEqual(loaded.dynamics.coefficients, model.dynamics.coefficients);
+    assert.equal(loaded.info.trainedFor, undefined, 'no metadata given, nothing recorded');
+    model.save(path, trainedForMetadata('Hopper-v5', undefined));
+    assert.deepEqual(LinearWorldModel.load(path).info.trainedFor, { envId: 'Hopper-v5', envOptions: {} });
     writeFileSync(
       path,
       JSON.stringify({ format: 'linear-lsq/1', obsDim: 4, actDim: 2, coefficients: [[1, 2]] }),
@@ -81,6 +85,19 @@ describe('copy-state world model', () => {
     const path = join(dir, 'copy.json');
     model.save(path);
     assert.deepEqual(CopyStateWorldModel.load(path).info, model.info);
+    assert.ok(!('metadata' in JSON.parse(readFileSync(path, 'utf8'))), 'no metadata given, none written');
+    // What it was fitted for, recorded as the VAE records it, and a malformed record named.
+    model.save(path, trainedForMetadata('Ant-v5', { contactCostWeight: 0 }));
+    assert.deepEqual(CopyStateWorldModel.load(path).info.trainedFor, {
+      envId: 'Ant-v5',
+      envOptions: { contactCostWeight: 0 },
+    });
+    const recorded = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...recorded, metadata: { [WM_ENV_ID_KEY]: 3 } }));
+    assert.throws(
+      () => CopyStateWorldModel.load(path),
+      /copy\.json: not a copy-state world model: metadata\.o2o\.world_model\.env_id:/,
+    );
     writeFileSync(path, JSON.stringify({ format: 'copy-state/1', obsDim: 0, actDim: 2 }));
     assert.throws(() => CopyStateWorldModel.load(path), /copy\.json: not a copy-state world model: obsDim/);
   });
