@@ -33,6 +33,11 @@ export function taskTitle(t: TaskRef): string {
   return t.dataset === undefined ? envName(t.env) : `${envName(t.env)}, ${t.dataset}`;
 }
 
+/** "Ant-v5 (no contact forces) medium-10k": a task in a table cell or column heading. */
+export function taskLabel(t: Required<TaskRef>): string {
+  return `${envName(t.env)} ${t.dataset}`;
+}
+
 /**
  * A list of tasks grouped by env, envs by their short names, in the order they first appear:
  * "Ant-v5 (no contact forces) medium-10k, medium-replay-10k; Hopper-v5 medium-10k".

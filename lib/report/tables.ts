@@ -21,7 +21,7 @@ import {
 } from './groups.ts';
 import { leftOutByReason } from './pooled-steps.ts';
 import type { RebuildRow } from './rebuilds.ts';
-import { describeTasks, envName, taskTitle } from './short-task.ts';
+import { describeTasks, envName, taskLabel, taskTitle } from './short-task.ts';
 import { type Interval, mean, std } from './stats.ts';
 import { type Claim, MIN_SEEDS_FOR_VERDICT, POOLED_ENV, pairedSign } from './verdicts.ts';
 import { type PredictorId, WORLD_MODEL_PREDICTORS, type WorldModelQuality } from './world-models.ts';
@@ -91,7 +91,7 @@ export function headlineTable(a: Analysis): Table | null {
     .map((t) => ({ t, cells: HEADLINE_VARIANTS.map((v) => taskCell(t, v.variant)) }))
     .filter(({ cells }) => cells.some((c) => c !== '–'))
     .map(({ t, cells }) => [
-      `${envName(t.env)} ${t.dataset}`,
+      taskLabel(t),
       `${t.threshold.toFixed(0)}${t.thresholdScore === null ? '' : ` (${t.thresholdScore.toFixed(1)})`}`,
       String(t.scratchRuns),
       ...cells,
@@ -167,7 +167,7 @@ export function claimsAtAGlanceTable(claims: readonly Claim[]): Table {
   const taskOf = (c: Claim) => `${c.env} ${c.dataset}`;
   const tasks = [...new Set(claims.map(taskOf))];
   // A column per task: the tasks' envs by their short names (the report's top says what they stand for).
-  const columnOf = (c: Claim) => (c.env === POOLED_ENV ? taskOf(c) : `${envName(c.env)} ${c.dataset}`);
+  const columnOf = (c: Claim) => (c.env === POOLED_ENV ? taskOf(c) : taskLabel(c));
   const columns = [...new Map(claims.map((c) => [taskOf(c), columnOf(c)])).values()];
   // Rows in the per-task order (the headline steps claims first), then what only the pooled list has.
   const perTask = claims.filter((c) => c.env !== POOLED_ENV);

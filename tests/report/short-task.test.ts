@@ -3,7 +3,13 @@
 import assert from 'node:assert/strict';
 import { taskKey } from '../../lib/report/groups.ts';
 import { leftOutByReason } from '../../lib/report/pooled-steps.ts';
-import { describeTasks, envNamesNote, shortTaskEnv, taskTitle } from '../../lib/report/short-task.ts';
+import {
+  describeTasks,
+  envNamesNote,
+  shortTaskEnv,
+  taskLabel,
+  taskTitle,
+} from '../../lib/report/short-task.ts';
 import { claimsAtAGlanceTable } from '../../lib/report/tables.ts';
 import { type Claim, POOLED_ENV } from '../../lib/report/verdicts.ts';
 
@@ -75,6 +81,10 @@ describe('short task names', () => {
     assert.equal(taskKey({ env: 'Hopper-v5' }), 'Hopper-v5');
     assert.equal(taskTitle(tasks[0]!), 'Ant-v5 (no contact forces), medium-10k');
     assert.equal(taskTitle({ env: 'Hopper-v5' }), 'Hopper-v5');
+    assert.equal(
+      taskLabel({ env: NO_CONTACT, dataset: 'medium-10k' }),
+      'Ant-v5 (no contact forces) medium-10k',
+    );
   });
 
   it('lists the tasks left out of a pool by reason', () => {
