@@ -3,6 +3,7 @@
 // be built again. The stages, the scheduler and the run estimates all decide this here.
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { BuildPlatform } from './build-platform.ts';
 import { sameKey } from './context.ts';
 import { readJsonIfExists } from './fs-atomic.ts';
 import type { GridRun } from './grid.ts';
@@ -15,6 +16,8 @@ export interface CacheMarker {
   key: unknown;
   finishedAt: string;
   seconds: number;
+  /** What it was built on (markers before session 33 do not say). */
+  platform?: BuildPlatform;
   /** Set when this build replaced an earlier one of the same key (a fresh clone has no model file). */
   rebuild?: RebuildCheck;
 }

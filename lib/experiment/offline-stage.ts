@@ -23,14 +23,16 @@ import { pretrainOffline } from '../rl/offline.ts';
 import { ReplayBuffer } from '../rl/replay-buffer.ts';
 import { Td3Agent } from '../rl/td3.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
+import type { BuildPlatform } from './build-platform.ts';
 import { type CacheMarker, ensureCacheEntry } from './cache-entry.ts';
 import { type StageContext, sameKey, yieldToEventLoop } from './context.ts';
+import { currentPlatform } from './current-platform.ts';
 import type { SubsetOrigin } from './dataset-source.ts';
 import { EvalRecorder, upTo } from './eval-recorder.ts';
 import { readJsonIfExists, writeJsonAtomic } from './fs-atomic.ts';
 import type { OfflinePaths } from './paths.ts';
 import { evaluationEvent } from './pipeline-spans.ts';
-import { checkRebuiltRows, describeRebuildCheck } from './rebuild-check.ts';
+import { checkRebuiltRows, describeRebuildCheck, withPreviousPlatform } from './rebuild-check.ts';
 import { usesWorldModel } from './run-config.ts';
 import { CriticLog, type CriticRow, MetricsLog, type MetricsRow } from './run-log.ts';
 
@@ -64,6 +66,7 @@ export function offlineSegment(c: StageContext['config']): number {
 /** The rows of the build being replaced, kept beside the checkpoints until the rebuild is compared. */
 interface PreviousBuild {
   finishedAt: string;
+  platform?: BuildPlatform;
   metrics: MetricsRow[];
   critic: CriticRow[];
 }
@@ -228,13 +231,19 @@ async function pretrain(
   mkdirSync(dirname(paths.agent), { recursive: true });
   // saveAgent writes to a temporary file and renames it: never half-written.
   saveAgent(paths.agent, agent, { phase: 'offline', variant: c.variant });
-  const marker: CacheMarker = { key, finishedAt: new Date().toISOString(), seconds };
+  const marker: CacheMarker = {
+    key,
+    finishedAt: new Date().toISOString(),
+    seconds,
+    platform: currentPlatform(),
+  };
   if (previous !== undefined) {
-    marker.rebuild = checkRebuiltRows(previous.finishedAt, [
+    const check = checkRebuiltRows(previous.finishedAt, [
       { name: 'metrics', before: previous.metrics, after: metrics.rows() },
       { name: 'critic', before: previous.critic, after: critic.rows() },
     ]);
-    ctx.log(describeRebuildCheck('offline', marker.rebuild));
+    marker.rebuild = withPreviousPlatform(check, previous.platform);
+    ctx.log(describeRebuildCheck('offline', marker.rebuild, marker.platform));
   }
   writeJsonAtomic(paths.marker, marker);
   rmSync(paths.checkpoints, { recursive: true, force: true });
@@ -261,6 +270,7 @@ function keepPreviousBuild(
   if (resuming) return undefined;
   const previous: PreviousBuild = {
     finishedAt: marker.finishedAt,
+    ...(marker.platform === undefined ? {} : { platform: marker.platform }),
     metrics: metrics.rows(),
     critic: critic.rows(),
   };

@@ -11,6 +11,7 @@ import { Td3Agent } from '../rl/td3.ts';
 import type { ReseedableWorldModel } from '../world-model/types.ts';
 import { isBuilt } from './cache-entry.ts';
 import { type ProgressFactory, type StageContext, silentProgress } from './context.ts';
+import { currentPlatform } from './current-platform.ts';
 import { loadRunDataset } from './dataset-source.ts';
 import { type DoneRecord, readDone } from './done-record.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
@@ -168,6 +169,7 @@ async function runStages(
       finalReturn: online.lastRow?.returnMean ?? null,
       finalNormalizedScore: online.lastRow?.normalizedScore ?? null,
       stageSeconds: { worldModel: worldModelSeconds, offline: offlineSeconds, online: online.seconds },
+      platform: currentPlatform(),
     };
     writeJsonAtomic(paths.done, done);
     // The final agent is kept; the last online checkpoint (mostly replay) is not needed any more.

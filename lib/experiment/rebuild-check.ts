@@ -3,10 +3,14 @@
 // the same entry; this compares the rebuilt entry's rows with the previous build's, so a difference (other
 // code, another BLAS kernel) is reported and recorded in the marker instead of showing only in `git diff`.
 
+import { type BuildPlatform, describePlatforms } from './build-platform.ts';
+
 /** What the marker of a rebuilt entry records about the build it replaced. */
 export interface RebuildCheck {
   /** finishedAt of the build it replaced. */
   previousFinishedAt: string;
+  /** What the build it replaced ran on, when its marker says (markers before session 33 do not). */
+  previousPlatform?: BuildPlatform;
   identical: boolean;
   /** What was compared, e.g. "20 metrics rows, 20 critic rows". */
   compared: string;
@@ -119,14 +123,19 @@ export function checkRebuiltText(
   return { previousFinishedAt, identical: true, compared };
 }
 
+/** The check with what the replaced build ran on, when its marker recorded it. */
+export function withPreviousPlatform(check: RebuildCheck, previous: BuildPlatform | undefined): RebuildCheck {
+  return previous === undefined ? check : { ...check, previousPlatform: previous };
+}
+
 /** The log line for a check: plain when identical, a warning naming the difference otherwise. */
-export function describeRebuildCheck(stage: string, check: RebuildCheck): string {
+export function describeRebuildCheck(stage: string, check: RebuildCheck, platform?: BuildPlatform): string {
   if (check.identical) {
     return `[${stage}] rebuilt identically: ${check.compared}, the same as in the previous build (${check.previousFinishedAt})`;
   }
   return (
-    `[${stage}] WARNING: the rebuilt entry differs from the previous build (${check.previousFinishedAt}): ` +
-    `${check.firstDifference}. Runs that used the previous build keep their own copy of its rows; ` +
-    'the marker records the difference'
+    `[${stage}] WARNING: the rebuilt entry differs from the previous build (${check.previousFinishedAt}; ` +
+    `${describePlatforms(check.previousPlatform, platform)}): ${check.firstDifference}. Runs that used the previous build ` +
+    'keep their own copy of its rows; the marker records the difference'
   );
 }

@@ -23,9 +23,10 @@ import { checkTrainedFor, trainedForMetadata } from '../world-model/trained-for.
 import type { ReseedableWorldModel } from '../world-model/types.ts';
 import { type CacheMarker, ensureCacheEntry, readCacheMarker } from './cache-entry.ts';
 import { type StageContext, yieldToEventLoop } from './context.ts';
+import { currentPlatform } from './current-platform.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import type { WorldModelPaths } from './paths.ts';
-import { checkRebuiltText, describeRebuildCheck } from './rebuild-check.ts';
+import { checkRebuiltText, describeRebuildCheck, withPreviousPlatform } from './rebuild-check.ts';
 
 export function worldModelKey(c: StageContext['config']) {
   const key = { env: c.env, dataset: c.dataset, seed: c.seed, wmEpochs: c.wmEpochs };
@@ -192,10 +193,14 @@ async function build(
     key,
     finishedAt: new Date().toISOString(),
     seconds: (built.earlierSeconds ?? 0) + (performance.now() - started) / 1000,
+    platform: currentPlatform(),
   };
   if (previous !== undefined && previousReport !== undefined) {
-    marker.rebuild = checkRebuiltText(previous.finishedAt, 'held-out report', previousReport, report);
-    ctx.log(describeRebuildCheck('world model', marker.rebuild));
+    marker.rebuild = withPreviousPlatform(
+      checkRebuiltText(previous.finishedAt, 'held-out report', previousReport, report),
+      previous.platform,
+    );
+    ctx.log(describeRebuildCheck('world model', marker.rebuild, marker.platform));
   }
   writeJsonAtomic(paths.marker, marker);
   discardTrainingState(paths.training);

@@ -55,7 +55,7 @@ function claimsByTask(p: PageInput): string[] {
 function differences(p: PageInput): string[] {
   const lines = p.rebuilds
     .filter((r) => !r.identical)
-    .map((r) => `- ${r.entry} (${r.stage}): ${r.firstDifference ?? 'differs'}`);
+    .map((r) => `- ${r.entry} (${r.stage}; ${r.platforms}): ${r.firstDifference ?? 'differs'}`);
   return lines.length > 0 ? [...lines, ''] : [];
 }
 

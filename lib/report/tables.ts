@@ -444,13 +444,14 @@ export function rebuildTable(rows: readonly RebuildRow[]): Table {
   return {
     caption:
       'Shared pre-trainings rebuilt from their committed markers, compared with the build they replaced',
-    header: ['entry', 'stage', 'compared', 'previous build', 'result'],
+    header: ['entry', 'stage', 'compared', 'previous build', 'result', 'kernels'],
     rows: rows.map((r) => [
       r.entry,
       r.stage,
       r.compared,
       r.previousFinishedAt,
       r.identical ? 'identical' : `differs: ${r.firstDifference ?? 'unknown'}`,
+      r.platforms,
     ]),
   };
 }

@@ -14,6 +14,7 @@ import {
   type CriticHeldOutFile,
   checkEntry,
 } from '../../lib/experiment/critic-held-out.ts';
+import { currentPlatform } from '../../lib/experiment/current-platform.ts';
 import { loadRunDataset } from '../../lib/experiment/dataset-source.ts';
 import { expandGrid } from '../../lib/experiment/grid.ts';
 import { tryLock } from '../../lib/experiment/lock.ts';
@@ -166,8 +167,11 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     assert.notEqual(edited, before.report);
     writeFileSync(wm.report, edited);
     const markersBefore = [wm.marker, offline.marker].map(
-      (p) => JSON.parse(readFileSync(p, 'utf8')) as { finishedAt: string },
+      (p) => JSON.parse(readFileSync(p, 'utf8')) as { finishedAt: string; platform: unknown },
     );
+    // Every build records what it ran on: the kernels decide whether a rebuild can be bit-identical.
+    for (const m of markersBefore) assert.deepEqual(m.platform, currentPlatform());
+    assert.deepEqual(JSON.parse(readFileSync(both.paths.done, 'utf8')).platform, currentPlatform());
     assert.equal(await experimentCommand.run(['run', built.file, '--only', 'group=ablation']), 0);
     assert.ok(existsSync(actor.paths.done), 'the unfinished run finished');
     const log = readFileSync(join(actor.paths.runDir, 'run.log'), 'utf8');
@@ -184,6 +188,7 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
     );
     assert.deepEqual(offlineMarker!.rebuild, {
       previousFinishedAt: markersBefore[1]!.finishedAt,
+      previousPlatform: currentPlatform(),
       identical: true,
       compared: '2 metrics rows, 2 critic rows',
     });
@@ -197,7 +202,10 @@ describe('experiment grid: shared pre-training, blocked runs, locks', function (
       String(wmMarker!.rebuild?.['firstDifference']),
       /^held-out report line \d+: ".*9\.9999e.*" → /,
     );
-    assert.match(log, /\[world model\] WARNING: the rebuilt entry differs from the previous build/);
+    assert.match(
+      log,
+      /\[world model\] WARNING: the rebuilt entry differs from the previous build \(.*; both builds on /,
+    );
   });
 
   it('a run whose offline pre-training is here neither builds nor loads its world model', async () => {

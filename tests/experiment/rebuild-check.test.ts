@@ -1,11 +1,13 @@
 // The comparison of a rebuilt cache entry with the previous build: timings never count, the first
 // differing row and field are named, and missing or extra rows are differences.
 import assert from 'node:assert/strict';
+import { describePlatforms, platformChange } from '../../lib/experiment/build-platform.ts';
 import {
   checkRebuiltRows,
   checkRebuiltText,
   describeRebuildCheck,
   firstRowDifference,
+  withPreviousPlatform,
 } from '../../lib/experiment/rebuild-check.ts';
 
 describe('rebuild check', () => {
@@ -76,5 +78,34 @@ describe('rebuild check', () => {
     assert.equal(differs.compared, 'report (2 lines)');
     assert.equal(differs.firstDifference, 'report line 2: "b" → "c"');
     assert.equal(checkRebuiltText('t', 'report', 'a', 'a\nb').firstDifference, 'report line 2: absent → "b"');
+  });
+
+  it('says whether the kernels changed between the builds, as far as both markers record them', () => {
+    const zen = { gemm: 'native OpenBLAS (1 thread, Zen kernels)', cpu: 'AMD EPYC', node: 'v20.20.2' };
+    const cooperlake = { ...zen, gemm: 'native OpenBLAS (1 thread, Cooperlake kernels)' };
+    assert.equal(
+      platformChange(zen, { ...zen, cpu: 'another name' }),
+      'same',
+      'the CPU name alone is not the kernels',
+    );
+    assert.equal(platformChange(cooperlake, zen), 'changed');
+    assert.equal(platformChange(zen, { ...zen, node: 'v22.1.0' }), 'changed');
+    assert.equal(platformChange(undefined, zen), 'unknown');
+    const differs = checkRebuiltText('t', 'report', 'a\n', 'b\n');
+    assert.deepEqual(withPreviousPlatform(differs, undefined), differs, 'nothing recorded, nothing added');
+    const recorded = withPreviousPlatform(differs, cooperlake);
+    assert.deepEqual(recorded.previousPlatform, cooperlake);
+    assert.match(
+      describeRebuildCheck('world model', recorded, zen),
+      /WARNING: the rebuilt entry differs from the previous build \(t; the previous build on native OpenBLAS \(1 thread, Cooperlake kernels\), Node\.js v20\.20\.2, this one on native OpenBLAS \(1 thread, Zen kernels\), Node\.js v20\.20\.2\): report line 1/,
+    );
+    assert.match(
+      describeRebuildCheck('world model', differs, zen),
+      /\(t; the previous build does not record its kernels\)/,
+    );
+    assert.equal(
+      describePlatforms(zen, zen),
+      'both builds on native OpenBLAS (1 thread, Zen kernels), Node.js v20.20.2',
+    );
   });
 });

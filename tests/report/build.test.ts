@@ -916,6 +916,8 @@ describe('o2o report: build from a results tree', () => {
       compared,
       ...(firstDifference === undefined ? {} : { firstDifference }),
     });
+    const zen = { gemm: 'native OpenBLAS (1 thread, Zen kernels)', cpu: 'AMD EPYC', node: 'v20.20.2' };
+    const cooperlake = { ...zen, gemm: 'native OpenBLAS (1 thread, Cooperlake kernels)' };
     writeFileSync(
       offline,
       JSON.stringify({ ...marker, rebuild: rebuild(true, '2 metrics rows, 2 critic rows') }),
@@ -925,7 +927,11 @@ describe('o2o report: build from a results tree', () => {
       wmMarker,
       JSON.stringify({
         ...JSON.parse(readFileSync(wmMarker, 'utf8')),
-        rebuild: rebuild(false, 'held-out report (5 lines)', 'held-out report line 4: "a" → "b"'),
+        platform: zen,
+        rebuild: {
+          ...rebuild(false, 'held-out report (5 lines)', 'held-out report line 4: "a" → "b"'),
+          previousPlatform: cooperlake,
+        },
       }),
     );
     const out = join(dir, 'rebuilt-report');
@@ -946,7 +952,15 @@ describe('o2o report: build from a results tree', () => {
     assert.match(text, /each replaced: 1 offline pre-training, 1 world model\. 1 of them differs/);
     assert.match(
       text,
-      /- Hopper-v5\/medium-10k\/_pretrained\/world-model-seed-0 \(world model\): held-out report line 4/,
+      /Of those that differ: 1 ran on other GEMM kernels or another Node\.js than the build they replaced\./,
+    );
+    assert.match(
+      text,
+      /- Hopper-v5\/medium-10k\/_pretrained\/world-model-seed-0 \(world model; the previous build on native OpenBLAS \(1 thread, Cooperlake kernels\), Node\.js v20\.20\.2, this one on native OpenBLAS \(1 thread, Zen kernels\), Node\.js v20\.20\.2\): held-out report line 4/,
+    );
+    assert.deepEqual(
+      report.rebuilds.map((r) => r.platformChange),
+      ['unknown', 'changed'],
     );
     const page = readFileSync(join(out, 'index.html'), 'utf8');
     assert.match(page, /<td>differs: held-out report line 4: &quot;a&quot; → &quot;b&quot;<\/td>/);
