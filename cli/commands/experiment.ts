@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { clockTime } from '../../lib/experiment/clock-time.ts';
 import { commitRunResults } from '../../lib/experiment/commit-results.ts';
 import { checkEntry, findEntries } from '../../lib/experiment/critic-held-out.ts';
+import { currentPlatform } from '../../lib/experiment/current-platform.ts';
 import {
   checkFilters,
   expandGrid,
@@ -21,7 +22,7 @@ import {
   unmatchedFilterValues,
 } from '../../lib/experiment/grid.ts';
 import { tryLock } from '../../lib/experiment/lock.ts';
-import { estimateTiers, stageHistory } from '../../lib/experiment/run-estimate.ts';
+import { describeMachineScale, estimateTiers, stageHistory } from '../../lib/experiment/run-estimate.ts';
 import { runLockPath, runState } from '../../lib/experiment/run-state.ts';
 import { EXIT_INTERRUPTED, runGrid } from '../../lib/experiment/scheduler.ts';
 import { type GridSpec, loadSpec, SpecError } from '../../lib/experiment/spec.ts';
@@ -289,7 +290,10 @@ function status(specFile: string, f: Flags): number {
   // What is left to run, in the grid's priority order (a shared pre-training counts once, for its first run),
   // timed from every finished run of the spec, as the grid does.
   const left = runs.filter((r) => !['done', 'blocked'].includes(runState(r).kind));
-  console.log(formatStatus(rows, estimateTiers(left, stageHistory(everyRun))));
+  // Times taken on this machine's kernels count as they are, others are scaled to them, as the grid does.
+  const history = stageHistory(everyRun, { gemm: currentPlatform().gemm });
+  console.log(formatStatus(rows, estimateTiers(left, history)));
+  console.log(`run estimates: ${describeMachineScale(history.otherMachines)}`);
   return 0;
 }
 

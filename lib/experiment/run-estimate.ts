@@ -31,6 +31,27 @@ export interface StageHistory {
   seconds: Map<string, number[]>;
   /** Per stage, every time seen: the guess for settings never timed. */
   byStage: Map<Stage, TimedStage[]>;
+  /** How times taken on other machines were scaled to this one (stageHistory with `machine`). */
+  otherMachines?: MachineScale;
+}
+
+/**
+ * The machine estimates are for. Its times count as they are; times taken elsewhere (other GEMM kernels,
+ * or records that do not say, taken before `since`) are scaled by how much slower or faster the stages
+ * timed on both ran here: a grid moved to a CPU with other kernels (AVX2 after AVX-512) ran ~2× slower.
+ */
+export interface EstimateMachine {
+  /** The GEMM kernels this process runs on (BuildPlatform.gemm). */
+  gemm: string;
+  /** Times finished at or after this (ms; a grid invocation's start) were taken on this machine too. */
+  since?: number;
+}
+
+export interface MachineScale {
+  /** This machine's time ÷ other machines' time: the median over the stage keys timed on both. */
+  factor: number;
+  /** How many stage keys were timed both here and elsewhere. */
+  keys: number;
 }
 
 /** The budget a stage's time grows in proportion to: epochs over the data, updates, or steps. */
@@ -81,12 +102,28 @@ function stageKey(stage: Stage, run: GridRun): string {
   }
 }
 
-function markerTiming(path: string): { seconds: number; finishedAt: string } | undefined {
-  const marker = readJsonIfExists(path) as { seconds?: unknown; finishedAt?: unknown } | undefined;
+interface Timing {
+  seconds: number;
+  finishedAt: string;
+  gemm?: string;
+}
+
+/** The GEMM kernels a done record or marker names, if it names them. */
+function gemmOf(record: { platform?: unknown }): string | undefined {
+  const gemm = (record.platform as { gemm?: unknown } | undefined)?.gemm;
+  return typeof gemm === 'string' ? gemm : undefined;
+}
+
+function markerTiming(path: string): Timing | undefined {
+  const marker = readJsonIfExists(path) as
+    | { seconds?: unknown; finishedAt?: unknown; platform?: unknown }
+    | undefined;
   if (typeof marker?.seconds !== 'number' || !(marker.seconds > 0)) return undefined;
+  const gemm = gemmOf(marker);
   return {
     seconds: marker.seconds,
     finishedAt: typeof marker.finishedAt === 'string' ? marker.finishedAt : '',
+    ...(gemm === undefined ? {} : { gemm }),
   };
 }
 
@@ -95,13 +132,15 @@ export interface StageTiming extends TimedStage {
   stage: Stage;
   key: string;
   at: number;
+  /** The GEMM kernels it ran on, when its record says (BuildPlatform.gemm). */
+  gemm?: string;
 }
 
 /** Every stage time in the runs' done records and the cache markers they point at (each marker once). */
 export function stageTimings(runs: GridRun[]): StageTiming[] {
   const out: StageTiming[] = [];
   const seenMarkers = new Set<string>();
-  const add = (stage: Stage, run: GridRun, timing: { seconds: number; finishedAt: string } | undefined) => {
+  const add = (stage: Stage, run: GridRun, timing: Timing | undefined) => {
     if (timing === undefined) return;
     out.push({
       stage,
@@ -112,12 +151,19 @@ export function stageTimings(runs: GridRun[]): StageTiming[] {
       seconds: timing.seconds,
       // A finish time that does not parse counts as the oldest.
       at: Date.parse(timing.finishedAt) || 0,
+      ...(timing.gemm === undefined ? {} : { gemm: timing.gemm }),
     });
   };
   for (const run of runs) {
     const done = readDone(run.paths.done);
-    if (done !== undefined && done.stageSeconds.online > 0)
-      add('online', run, { seconds: done.stageSeconds.online, finishedAt: done.finishedAt });
+    if (done !== undefined && done.stageSeconds.online > 0) {
+      const gemm = gemmOf(done);
+      add('online', run, {
+        seconds: done.stageSeconds.online,
+        finishedAt: done.finishedAt,
+        ...(gemm === undefined ? {} : { gemm }),
+      });
+    }
     for (const { stage, marker } of sharedEntries(run)) {
       if (seenMarkers.has(marker)) continue;
       seenMarkers.add(marker);
@@ -127,21 +173,59 @@ export function stageTimings(runs: GridRun[]): StageTiming[] {
   return out;
 }
 
-/** The stage times of `stageTimings`, by key (the latest RECENT_TIMES) and by stage (all, for guesses). */
-export function stageHistory(runs: GridRun[]): StageHistory {
+/**
+ * The stage times of `stageTimings`, by key (the latest RECENT_TIMES) and by stage (all, for guesses).
+ * With `machine`, a key timed on that machine keeps only those times, and times from elsewhere are scaled
+ * to it (machineScale).
+ */
+export function stageHistory(runs: GridRun[], machine?: EstimateMachine): StageHistory {
   const timings = stageTimings(runs).sort((a, b) => a.at - b.at);
-  const seconds = new Map<string, number[]>();
+  const here = (t: StageTiming) =>
+    machine === undefined ||
+    t.gemm === machine.gemm ||
+    (machine.since !== undefined && t.at >= machine.since);
+  const scale = machine === undefined ? undefined : machineScale(timings, here);
+  const factor = scale?.factor ?? 1;
+  const byKey = new Map<string, StageTiming[]>();
   const byStage = new Map<Stage, TimedStage[]>();
+  const append = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [value]);
+    else list.push(value);
+  };
   for (const t of timings) {
-    const recent = seconds.get(t.key) ?? [];
-    recent.push(t.seconds);
-    if (recent.length > RECENT_TIMES) recent.shift();
-    seconds.set(t.key, recent);
-    const all = byStage.get(t.stage) ?? [];
-    all.push(t);
-    byStage.set(t.stage, all);
+    append(byKey, t.key, t);
+    append(byStage, t.stage, here(t) ? t : { ...t, seconds: t.seconds * factor });
   }
-  return { seconds, byStage };
+  const seconds = new Map<string, number[]>();
+  for (const [key, all] of byKey) {
+    const local = all.filter(here);
+    const chosen = local.length > 0 ? local.map((t) => t.seconds) : all.map((t) => t.seconds * factor);
+    seconds.set(key, chosen.slice(-RECENT_TIMES));
+  }
+  return { seconds, byStage, ...(scale === undefined ? {} : { otherMachines: scale }) };
+}
+
+/** This machine's times against other machines', over the stage keys timed on both (factor 1 if none). */
+function machineScale(timings: readonly StageTiming[], here: (t: StageTiming) => boolean): MachineScale {
+  const latestMedian = (ts: readonly StageTiming[]) =>
+    percentile(
+      ts.slice(-RECENT_TIMES).map((t) => t.seconds),
+      50,
+    );
+  const ratios: number[] = [];
+  for (const key of new Set(timings.map((t) => t.key))) {
+    const local = timings.filter((t) => t.key === key && here(t));
+    const elsewhere = timings.filter((t) => t.key === key && !here(t));
+    if (local.length > 0 && elsewhere.length > 0) ratios.push(latestMedian(local) / latestMedian(elsewhere));
+  }
+  return { factor: ratios.length > 0 ? percentile(ratios, 50) : 1, keys: ratios.length };
+}
+
+/** "times from other machines × 1.9 (8 stage kinds timed on both)", for logs and status. */
+export function describeMachineScale(scale: MachineScale | undefined): string {
+  if (scale === undefined || scale.keys === 0) return 'no stage timed both on this machine and elsewhere yet';
+  return `times from other machines × ${scale.factor.toFixed(2)} (the median over ${scale.keys} stage key${scale.keys === 1 ? '' : 's'} timed both here and elsewhere)`;
 }
 
 export interface RunEstimate {

@@ -10,11 +10,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Span } from '@opentelemetry/api';
 import { entriesToBuild } from './cache-entry.ts';
+import { currentPlatform } from './current-platform.ts';
 import { writeJsonAtomic } from './fs-atomic.ts';
 import { checkFilters, expandGrid, type GridRun, matchesFilters } from './grid.ts';
 import { GridTrace } from './grid-spans.ts';
 import { changedSettings, gitCommit, writeRunConfigFile } from './provenance.ts';
 import {
+  describeMachineScale,
   describeTierEstimate,
   estimateRun,
   estimateTiers,
@@ -46,7 +48,8 @@ export interface GridOptions {
   specOrder?: boolean;
   /**
    * Milliseconds since the epoch: shared pre-trainings built at or after it are new, and the runs that only
-   * need them move ahead (start-order.ts). Default: when this invocation started.
+   * need them move ahead (start-order.ts), and stage times finished since were taken on this machine
+   * (run-estimate.ts). Default: when this invocation started.
    */
   builtSince?: number;
   dryRun: boolean;
@@ -137,7 +140,11 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
   );
   const reasons = [...new Set(summary.blocked.map((b) => b.reason))];
   for (const reason of reasons) o.log(`[grid] blocked: ${reason}`);
-  let history: StageHistory = stageHistory(everyRun);
+  // Stage times taken on this machine (its GEMM kernels, or since this session began) count as they are;
+  // others are scaled to it.
+  const machine = { gemm: currentPlatform().gemm, since: order.builtSince };
+  let history: StageHistory = stageHistory(everyRun, machine);
+  o.log(`[grid] run estimates: ${describeMachineScale(history.otherMachines)}`);
   if (o.dryRun) {
     // The order the grid would start them in, one at a time: each run's shared pre-trainings count as
     // built for the runs after it (estimateRun adds them to `planned`), as do those of runs that other
@@ -238,7 +245,10 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
 
   const settle = (r: Running, exit: { code: number | null; signal: NodeJS.Signals | null }) => {
     running.delete(r.run.id);
-    history = stageHistory(everyRun);
+    const before = history.otherMachines;
+    history = stageHistory(everyRun, machine);
+    if (history.otherMachines?.factor !== before?.factor)
+      o.log(`[grid] run estimates: ${describeMachineScale(history.otherMachines)}`);
     const minutes = ((Date.now() - r.startedAt) / 60_000).toFixed(1);
     if (exit.code === 0) {
       summary.finished.push(r.run.id);

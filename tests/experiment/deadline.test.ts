@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { GridRun } from '../../lib/experiment/grid.ts';
 import {
+  describeMachineScale,
   estimateRun,
   estimateTiers,
   RECENT_TIMES,
@@ -28,6 +29,8 @@ function markDone(
   worldModel: number | null,
   offline: number | null,
   finishedAt = '2026-01-01T00:00:00.000Z',
+  /** What the run ran on (done records since session 33 say). */
+  platform?: { gemm: string; cpu: string; node: string },
 ): void {
   writeJson(run.paths.done, {
     finishedAt,
@@ -35,6 +38,7 @@ function markDone(
     finalReturn: 1,
     finalNormalizedScore: 1,
     stageSeconds: { worldModel, offline, online },
+    ...(platform === undefined ? {} : { platform }),
   });
 }
 
@@ -122,6 +126,54 @@ describe('experiment grid: deadline-aware starts', function () {
     // A finish time that does not parse is the oldest: it does not push out a recent one.
     markDone(byLabel(scratch, 'scratch', 5), 5000, null, null, 'not a time');
     assert.equal(estimateRun(byLabel(scratch, 'scratch', 7), stageHistory(scratch)).seconds, 90);
+  });
+
+  it("estimates from this machine's times, and scales the others' by how much slower it ran what both timed", () => {
+    const machines = parseSpec(
+      tinySpec(join(dir, 'machines'), {
+        seeds: [0, 1, 2, 3, 4, 5],
+        groups: [
+          {
+            name: 'main',
+            tier: 0,
+            envs: [ENV],
+            datasets: ['random-400'],
+            variants: ['scratch', 'td3bc-both'],
+          },
+        ],
+      }),
+      'machines.yaml',
+    );
+    const all = selectRuns(machines, []);
+    const avx512 = { gemm: 'native OpenBLAS (1 thread, Cooperlake kernels)', cpu: 'EPYC', node: 'v20.20.2' };
+    const avx2 = { ...avx512, gemm: 'native OpenBLAS (1 thread, Zen kernels)' };
+    // Elsewhere (one record naming its kernels, two from before records did): scratch's online stage 100 s,
+    // TD3+BC's pre-training 1,000 s. Here (Zen kernels): scratch's online stage 200 s.
+    markDone(byLabel(all, 'scratch', 0), 100, null, null, '2026-01-01T00:00:00.000Z', avx512);
+    markDone(byLabel(all, 'scratch', 1), 100, null, null, '2026-01-02T00:00:00.000Z');
+    const bc = byLabel(all, 'td3bc-both', 0);
+    markDone(bc, 100, null, 1000, '2026-01-02T00:00:00.000Z');
+    writeJson(bc.paths.offline.marker, { key: {}, finishedAt: '2026-01-02T00:00:00.000Z', seconds: 1000 });
+    markDone(byLabel(all, 'scratch', 2), 200, null, null, '2026-01-03T00:00:00.000Z', avx2);
+    const bc1 = byLabel(all, 'td3bc-both', 1);
+    // Without a machine: the latest three of every time, as before.
+    assert.equal(estimateRun(byLabel(all, 'scratch', 5), stageHistory(all)).seconds, 100);
+    const here = stageHistory(all, { gemm: avx2.gemm });
+    assert.deepEqual(here.otherMachines, { factor: 2, keys: 1 });
+    // Online: this machine's own time only; the pre-training never timed here: 1,000 s elsewhere × 2.
+    assert.equal(estimateRun(byLabel(all, 'scratch', 5), here).seconds, 200);
+    assert.equal(estimateRun(bc1, here).seconds, 2000 + 200);
+    assert.match(describeMachineScale(here.otherMachines), /× 2\.00 \(the median over 1 stage key timed/);
+    // A record that names no kernels but finished since this session began was taken here too.
+    markDone(byLabel(all, 'scratch', 3), 400, null, null, '2026-01-04T00:00:00.000Z');
+    const since = stageHistory(all, { gemm: avx2.gemm, since: Date.parse('2026-01-03T12:00:00.000Z') });
+    assert.equal(estimateRun(byLabel(all, 'scratch', 5), since).seconds, 300, 'median of 200 and 400');
+    assert.deepEqual(since.otherMachines, { factor: 3, keys: 1 });
+    assert.equal(estimateRun(bc1, since).seconds, 3000 + 300);
+    // Nothing timed here yet: no scaling, and status says so.
+    const elsewhere = stageHistory(all, { gemm: 'native OpenBLAS (1 thread, Haswell kernels)' });
+    assert.deepEqual(elsewhere.otherMachines, { factor: 1, keys: 0 });
+    assert.match(describeMachineScale(elsewhere.otherMachines), /no stage timed both/);
   });
 
   it('totals core time per tier with each shared pre-training counted once', () => {
