@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { experimentCommand } from '../../cli/commands/experiment.ts';
+import { currentPlatform } from '../../lib/experiment/current-platform.ts';
 import { expandGrid, type GridRun } from '../../lib/experiment/grid.ts';
 import { runPipeline } from '../../lib/experiment/pipeline.ts';
 import { readJsonl } from '../../lib/experiment/run-log.ts';
@@ -101,8 +102,10 @@ describe('experiment runs resume exactly', function () {
     assert.equal(readJsonl(run.paths.offline.metrics).length, 1, 'the rebuild has replaced the rows so far');
     assert.equal((await runPipeline(run.config, run.paths)).status, 'done');
     const marker = JSON.parse(readFileSync(run.paths.offline.marker, 'utf8'));
+    // What the previous build ran on survives the stop too (kept in previous-build.json).
     assert.deepEqual(marker.rebuild, {
       previousFinishedAt: previous.finishedAt,
+      previousPlatform: currentPlatform(),
       identical: true,
       compared: '2 metrics rows, 2 critic rows',
     });
