@@ -38,7 +38,7 @@ export interface StageHistory {
 /**
  * The machine estimates are for. Its times count as they are; times taken elsewhere (other GEMM kernels,
  * or records that do not say, taken before `since`) are scaled by how much slower or faster the stages
- * timed on both ran here: a grid moved to a CPU with other kernels (AVX2 after AVX-512) ran ~2× slower.
+ * timed on both ran here (session 33's AVX2 machine ran the Ant stages 2-3× as long as the AVX-512 ones had).
  */
 export interface EstimateMachine {
   /** The GEMM kernels this process runs on (BuildPlatform.gemm). */
@@ -184,19 +184,13 @@ export function stageHistory(runs: GridRun[], machine?: EstimateMachine): StageH
     machine === undefined ||
     t.gemm === machine.gemm ||
     (machine.since !== undefined && t.at >= machine.since);
-  const scale = machine === undefined ? undefined : machineScale(timings, here);
+  const byKey = groupBy(timings, (t) => t.key);
+  const scale = machine === undefined ? undefined : machineScale(byKey, here);
   const factor = scale?.factor ?? 1;
-  const byKey = new Map<string, StageTiming[]>();
-  const byStage = new Map<Stage, TimedStage[]>();
-  const append = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
-    const list = map.get(key);
-    if (list === undefined) map.set(key, [value]);
-    else list.push(value);
-  };
-  for (const t of timings) {
-    append(byKey, t.key, t);
-    append(byStage, t.stage, here(t) ? t : { ...t, seconds: t.seconds * factor });
-  }
+  const byStage = groupBy(
+    timings.map((t) => (here(t) ? t : { ...t, seconds: t.seconds * factor })),
+    (t) => t.stage,
+  );
   const seconds = new Map<string, number[]>();
   for (const [key, all] of byKey) {
     const local = all.filter(here);
@@ -206,23 +200,39 @@ export function stageHistory(runs: GridRun[], machine?: EstimateMachine): StageH
   return { seconds, byStage, ...(scale === undefined ? {} : { otherMachines: scale }) };
 }
 
-/** This machine's times against other machines', over the stage keys timed on both (factor 1 if none). */
-function machineScale(timings: readonly StageTiming[], here: (t: StageTiming) => boolean): MachineScale {
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const list = groups.get(keyOf(item));
+    if (list === undefined) groups.set(keyOf(item), [item]);
+    else list.push(item);
+  }
+  return groups;
+}
+
+/**
+ * This machine's times against other machines', over the stage keys timed on both: the median of the
+ * keys' ratios of their latest times' medians (factor 1 when no key was timed on both).
+ */
+function machineScale(
+  byKey: ReadonlyMap<string, readonly StageTiming[]>,
+  here: (t: StageTiming) => boolean,
+): MachineScale {
   const latestMedian = (ts: readonly StageTiming[]) =>
     percentile(
       ts.slice(-RECENT_TIMES).map((t) => t.seconds),
       50,
     );
   const ratios: number[] = [];
-  for (const key of new Set(timings.map((t) => t.key))) {
-    const local = timings.filter((t) => t.key === key && here(t));
-    const elsewhere = timings.filter((t) => t.key === key && !here(t));
+  for (const timings of byKey.values()) {
+    const local = timings.filter(here);
+    const elsewhere = timings.filter((t) => !here(t));
     if (local.length > 0 && elsewhere.length > 0) ratios.push(latestMedian(local) / latestMedian(elsewhere));
   }
   return { factor: ratios.length > 0 ? percentile(ratios, 50) : 1, keys: ratios.length };
 }
 
-/** "times from other machines × 1.9 (8 stage kinds timed on both)", for logs and status. */
+/** "times from other machines × 2.00 (the median over 3 stage keys …)", for the grid's log and status. */
 export function describeMachineScale(scale: MachineScale | undefined): string {
   if (scale === undefined || scale.keys === 0) return 'no stage timed both on this machine and elsewhere yet';
   return `times from other machines × ${scale.factor.toFixed(2)} (the median over ${scale.keys} stage key${scale.keys === 1 ? '' : 's'} timed both here and elsewhere)`;
