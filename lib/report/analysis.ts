@@ -15,8 +15,8 @@ import {
   roundInterval,
   thresholdRun,
 } from './analysis-common.ts';
-import { type CriticAnalysis, criticAnalysis } from './critic-analysis.ts';
-import { type CriticOutcome, criticOutcome } from './critic-outcome.ts';
+import { type CriticAnalysis, criticAnalysis, type HeldOutSide, heldOutCheckOf } from './critic-analysis.ts';
+import { type CriticOutcome, criticOutcome, startedFromKey } from './critic-outcome.ts';
 import { type FrozenStretch, frozenStretch } from './frozen-runs.ts';
 import {
   finalOf,
@@ -196,6 +196,18 @@ export interface Analysis {
   /** The pre-trained critic's held-out error against the fine-tuned final score, per seed. */
   criticOutcome: CriticOutcome;
   curves: Record<string, Curve[]>;
+}
+
+/** Each finished run's held-out check of the critic it started from, as it logged it (startedFromKey). */
+function ownHeldOutChecks(groups: readonly Group[]): Map<string, HeldOutSide> {
+  const checks = new Map<string, HeldOutSide>();
+  for (const g of groups) {
+    for (const r of g.finished) {
+      const check = heldOutCheckOf(r);
+      if (check !== null) checks.set(startedFromKey(g.id, r.config.seed), check.heldOut);
+    }
+  }
+  return checks;
 }
 
 function summarise(values: number[], s: ReportSettings, seedOffset: number): Summary | null {
@@ -424,6 +436,7 @@ export function analyse(runs: readonly RunRecord[], settings: Partial<ReportSett
       critic,
       new Set(datasets.filter((d) => !d.sweepOnly).map((d) => `${d.env}|${d.dataset}`)),
       s,
+      ownHeldOutChecks(groups),
     ),
     curves: curves(groups, offlineOnly, s),
   };

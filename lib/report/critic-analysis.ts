@@ -98,6 +98,26 @@ export interface OnlineCriticSeries {
   overestimation: CurvePoint[];
 }
 
+/**
+ * The held-out check of the critic a record ends its pre-training with: a shared pre-training's
+ * critic-held-out.json, else the last offline row that logged it (a fine-tuned run's rows are its own copy
+ * of the pre-training it started from). Null when neither has both sides.
+ */
+export function heldOutCheckOf(r: RunRecord): { train: HeldOutSide; heldOut: HeldOutSide } | null {
+  const h =
+    r.heldOutCritic ??
+    r.critic.filter((c): c is OfflineCriticRow => c.phase === 'offline').at(-1)?.heldOut ??
+    undefined;
+  if (h === undefined) return null;
+  const side = (x: typeof h.train): HeldOutSide | null =>
+    x.meanAbsError === null || x.vsReturns === null
+      ? null
+      : { absError: x.meanAbsError, monteCarlo: x.vsReturns.monteCarlo.mean };
+  const train = side(h.train);
+  const heldOut = side(h.heldOut);
+  return train && heldOut ? { train, heldOut } : null;
+}
+
 export interface CriticAnalysis {
   env: string;
   dataset: string;
@@ -224,14 +244,8 @@ export function criticAnalysis(
         ),
       };
       const heldOutBySeed = runs.flatMap((r) => {
-        const h = r.heldOutCritic ?? offlineRows(r).at(-1)?.heldOut ?? undefined;
-        const side = (x: NonNullable<typeof h>['train']): HeldOutSide | null =>
-          x.meanAbsError === null || x.vsReturns === null
-            ? null
-            : { absError: x.meanAbsError, monteCarlo: x.vsReturns.monteCarlo.mean };
-        const train = h ? side(h.train) : null;
-        const heldOut = h ? side(h.heldOut) : null;
-        return train && heldOut ? [{ seed: r.config.seed, train, heldOut }] : [];
+        const check = heldOutCheckOf(r);
+        return check === null ? [] : [{ seed: r.config.seed, ...check }];
       });
       const heldOutIqm = (pick: (x: (typeof heldOutBySeed)[number]) => number, salt: string) =>
         iqmInterval([heldOutBySeed.map(pick)], { ...s, seed: seed + hashSeed(salt) });

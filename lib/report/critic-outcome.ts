@@ -4,7 +4,7 @@
 
 import type { GroupSummary } from './analysis.ts';
 import { hashSeed, type ReportSettings, roundInterval } from './analysis-common.ts';
-import type { CriticAnalysis, CriticSeries } from './critic-analysis.ts';
+import type { CriticAnalysis, CriticSeries, HeldOutSide } from './critic-analysis.ts';
 import { MAIN_AUG_FRACTION, type TaskRef, taskKey } from './groups.ts';
 import { type Interval, mean, spearman, stratifiedBootstrap } from './stats.ts';
 
@@ -50,6 +50,7 @@ type OutcomeSettings = Pick<ReportSettings, 'seed' | 'resamples' | 'confidence'>
 /** The parts of a group summary this needs. */
 export type GroupFinals = Pick<
   GroupSummary,
+  | 'id'
   | 'env'
   | 'dataset'
   | 'variant'
@@ -61,6 +62,11 @@ export type GroupFinals = Pick<
   | 'finishedSeeds'
 >;
 
+/** The key of a fine-tuned run's own held-out check in criticOutcome's `startedFrom`. */
+export function startedFromKey(groupId: string, seed: number): string {
+  return `${groupId}|${seed}`;
+}
+
 /** The parts of the critic analysis this needs: each task's held-out checks per seed. */
 export type CriticChecks = Pick<CriticAnalysis, 'env' | 'dataset'> & {
   offline: Pick<CriticSeries, 'augmented' | 'augFraction' | 'worldModel' | 'heldOutBySeed'>[];
@@ -71,6 +77,12 @@ export function criticOutcome(
   critic: readonly CriticChecks[],
   mainTasks: ReadonlySet<string>,
   settings: OutcomeSettings,
+  /**
+   * The held-out check each fine-tuned run logged in its own copy of the pre-training's rows, by
+   * startedFromKey: the critic it started from even where the shared pre-training was rebuilt differently
+   * since (on other kernels). Seeds without one take the shared pre-training's check.
+   */
+  startedFrom: ReadonlyMap<string, HeldOutSide> = new Map(),
 ): CriticOutcome {
   const points: CriticOutcomePoint[] = [];
   for (const c of critic) {
@@ -92,12 +104,13 @@ export function criticOutcome(
         const i = group.finishedSeeds.indexOf(x.seed);
         const score = group.finalScores[i];
         if (i === -1 || score === undefined) continue;
+        const heldOut = startedFrom.get(startedFromKey(group.id, x.seed)) ?? x.heldOut;
         points.push({
           env: c.env,
           dataset: c.dataset,
           seed: x.seed,
           augmented: s.augmented,
-          heldOutRelError: x.heldOut.absError / Math.max(Math.abs(x.heldOut.monteCarlo), 1e-9),
+          heldOutRelError: heldOut.absError / Math.max(Math.abs(heldOut.monteCarlo), 1e-9),
           finalScore: score,
         });
       }

@@ -4,6 +4,7 @@ import {
   criticOutcome,
   describeSpearman,
   type GroupFinals,
+  startedFromKey,
 } from '../../lib/report/critic-outcome.ts';
 import { MAIN_AUG_FRACTION } from '../../lib/report/groups.ts';
 
@@ -27,6 +28,7 @@ function inputs(tasks: TaskSeeds[]): { groups: GroupFinals[]; critic: CriticChec
     ];
     for (const side of sides) {
       groups.push({
+        id: groupId(t, side.augmented),
         env: t.env,
         dataset: t.dataset,
         variant: side.augmented ? 'td3bc-aug' : 'td3bc',
@@ -57,9 +59,11 @@ function inputs(tasks: TaskSeeds[]): { groups: GroupFinals[]; critic: CriticChec
   return { groups, critic, main: new Set(tasks.map((t) => `${t.env}|${t.dataset}`)) };
 }
 
-const outcome = (tasks: TaskSeeds[]) => {
+const groupId = (t: TaskSeeds, augmented: boolean) => `${t.env}|${t.dataset}|${augmented ? 'aug' : 'plain'}`;
+
+const outcome = (tasks: TaskSeeds[], startedFrom?: Map<string, { absError: number; monteCarlo: number }>) => {
   const { groups, critic, main } = inputs(tasks);
-  return criticOutcome(groups, critic, main, SETTINGS);
+  return criticOutcome(groups, critic, main, SETTINGS, startedFrom);
 };
 
 describe('report: critic error against the fine-tuned score', () => {
@@ -156,6 +160,20 @@ describe('report: critic error against the fine-tuned score', () => {
       describeSpearman(outcome([tiny])),
       /with\.$/,
       'no within-task clause without a task to rank',
+    );
+  });
+
+  it("pairs a run with the critic it started from: its own logged check over the shared pre-training's", () => {
+    // The shared pre-training of Hopper's seed 1 (without augmentation) was rebuilt differently since the
+    // run fine-tuned from it: the run's own copy of its rows says its critic was off by 900, not 600.
+    const own = new Map([[startedFromKey(groupId(easy, false), 1), { absError: 900, monteCarlo: 100 }]]);
+    const point = (o: ReturnType<typeof outcome>) => o.points.find((p) => !p.augmented && p.seed === 1)!;
+    assert.equal(point(outcome([easy])).heldOutRelError, 6);
+    assert.equal(point(outcome([easy], own)).heldOutRelError, 9);
+    assert.equal(
+      outcome([easy], own).byTask[0]!.spearman.without,
+      -0.5,
+      'the ranks follow the run’s own check',
     );
   });
 });
