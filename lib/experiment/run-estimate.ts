@@ -3,6 +3,7 @@
 // for the same env and budgets, over the latest times seen (today's code and load, not a slower past's).
 // Used to start, before a deadline, only runs that can finish by then: an unfinished run's checkpoints are
 // not committed, so a run cut off at a session's end is lost work.
+import { groupBy } from '../report/groups.ts';
 import { percentile } from '../report/stats.ts';
 import { entriesToBuild, sharedEntries } from './cache-entry.ts';
 import { readDone } from './done-record.ts';
@@ -198,16 +199,6 @@ export function stageHistory(runs: GridRun[], machine?: EstimateMachine): StageH
     seconds.set(key, chosen.slice(-RECENT_TIMES));
   }
   return { seconds, byStage, ...(scale === undefined ? {} : { otherMachines: scale }) };
-}
-
-function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const list = groups.get(keyOf(item));
-    if (list === undefined) groups.set(keyOf(item), [item]);
-    else list.push(item);
-  }
-  return groups;
 }
 
 /**

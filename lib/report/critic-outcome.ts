@@ -5,7 +5,7 @@
 import type { GroupSummary } from './analysis.ts';
 import { hashSeed, type ReportSettings, roundInterval } from './analysis-common.ts';
 import type { CriticAnalysis, CriticSeries, HeldOutSide } from './critic-analysis.ts';
-import { MAIN_AUG_FRACTION, type TaskRef, taskKey } from './groups.ts';
+import { groupBy, MAIN_AUG_FRACTION, type TaskRef, taskKey } from './groups.ts';
 import { type Interval, mean, spearman, stratifiedBootstrap } from './stats.ts';
 
 export interface CriticOutcomePoint {
@@ -116,7 +116,7 @@ export function criticOutcome(
       }
     }
   }
-  const perTask = [...byTaskKey(points).values()];
+  const perTask = [...groupBy(points, taskKey).values()];
   return {
     points,
     spearman: correlation(points),
@@ -144,17 +144,6 @@ function correlation(ps: readonly CriticOutcomePoint[]): OutcomeCorrelation {
     without: rankCorrelation(ps.filter((p) => !p.augmented)),
     with: rankCorrelation(ps.filter((p) => p.augmented)),
   };
-}
-
-/** The points of each task, in the order tasks first appear. */
-function byTaskKey(points: readonly CriticOutcomePoint[]): Map<string, CriticOutcomePoint[]> {
-  const tasks = new Map<string, CriticOutcomePoint[]>();
-  for (const p of points) {
-    const dots = tasks.get(taskKey(p));
-    if (dots) dots.push(p);
-    else tasks.set(taskKey(p), [p]);
-  }
-  return tasks;
 }
 
 function withinTasks(

@@ -238,3 +238,14 @@ export function finalOf(run: RunRecord): { finalReturn: number; finalScore: numb
   const score = run.done.finalReturn === null ? last?.normalizedScore : run.done.finalNormalizedScore;
   return { finalReturn, finalScore: score ?? scoreOf(run.config.env, finalReturn) };
 }
+
+/** Items by key, keys in the order they first appear. */
+export function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const list = groups.get(keyOf(item));
+    if (list === undefined) groups.set(keyOf(item), [item]);
+    else list.push(item);
+  }
+  return groups;
+}

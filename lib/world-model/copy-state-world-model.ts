@@ -3,10 +3,10 @@
 // the dynamics at all; if augmenting with it helps as much, the VAE's dynamics are not what helps.
 import { z } from 'zod';
 import { type RowSplit, type TransitionData, validateTransitions, worldModelSplit } from './data.ts';
-import { jsonModelMetadata, jsonModelTrainedFor, readJsonModel, writeJsonModel } from './json-model-file.ts';
+import { jsonModelMetadata, readJsonModel, writeJsonModel } from './json-model-file.ts';
 import { checkPredictArgs } from './predict-args.ts';
 import { TRAIN_DEFAULTS } from './train.ts';
-import type { TrainedFor } from './trained-for.ts';
+import { type TrainedFor, trainedForOf } from './trained-for.ts';
 import type { WorldModel, WorldModelInfo } from './types.ts';
 
 export const COPY_WM_FORMAT = 'copy-state/1';
@@ -60,6 +60,6 @@ export class CopyStateWorldModel implements WorldModel {
 
   static load(path: string): CopyStateWorldModel {
     const f = readJsonModel(path, fileSchema, 'copy-state world model');
-    return new CopyStateWorldModel(f.obsDim, f.actDim, jsonModelTrainedFor(path, f.metadata));
+    return new CopyStateWorldModel(f.obsDim, f.actDim, trainedForOf(f.metadata ?? {}, path));
   }
 }

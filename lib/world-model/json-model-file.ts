@@ -3,7 +3,6 @@
 // renamed (never half-written), read back through a schema whose first failure names the field.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { type TrainedFor, trainedForOf } from './trained-for.ts';
 
 /** The metadata field every control's file schema takes (absent in files written before it existed). */
 export const jsonModelMetadata = z.record(z.string(), z.string()).optional();
@@ -13,14 +12,6 @@ export function writeJsonModel(path: string, body: object, metadata: Record<stri
   const withMetadata = Object.keys(metadata).length === 0 ? body : { ...body, metadata };
   writeFileSync(tmp, `${JSON.stringify(withMetadata)}\n`);
   renameSync(tmp, path);
-}
-
-/** What a control's file says it was fitted for, if it says. */
-export function jsonModelTrainedFor(
-  path: string,
-  metadata: Record<string, string> | undefined,
-): TrainedFor | undefined {
-  return trainedForOf(metadata ?? {}, path);
 }
 
 /** The parsed file; errors read "<path>: not a <what>: <field>: <problem>" (or the JSON error). */

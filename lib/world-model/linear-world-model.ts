@@ -5,10 +5,10 @@
 import { z } from 'zod';
 import { LinearDynamics } from './baselines.ts';
 import { type RowSplit, type TransitionData, validateTransitions, worldModelSplit } from './data.ts';
-import { jsonModelMetadata, jsonModelTrainedFor, readJsonModel, writeJsonModel } from './json-model-file.ts';
+import { jsonModelMetadata, readJsonModel, writeJsonModel } from './json-model-file.ts';
 import { checkPredictArgs } from './predict-args.ts';
 import { TRAIN_DEFAULTS } from './train.ts';
-import type { TrainedFor } from './trained-for.ts';
+import { type TrainedFor, trainedForOf } from './trained-for.ts';
 import type { WorldModel, WorldModelInfo } from './types.ts';
 
 export const LINEAR_WM_FORMAT = 'linear-lsq/1';
@@ -77,7 +77,7 @@ export class LinearWorldModel implements WorldModel {
 
   static load(path: string): LinearWorldModel {
     const f = readJsonModel(path, fileSchema, 'linear world model');
-    const trainedFor = jsonModelTrainedFor(path, f.metadata);
+    const trainedFor = trainedForOf(f.metadata ?? {}, path);
     try {
       return new LinearWorldModel(
         LinearDynamics.fromCoefficients(f.obsDim, f.actDim, f.coefficients),
