@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One working session on the paper's grid: runs it on both cores until HH:MM, starting only runs that can
-# finish by then and committing each as it finishes, then rebuilds report/ from the committed results/ and
-# commits it.
+# One working session on the paper's grid: runs it on both cores until HH:MM, starting the runs that can
+# finish by then first and committing each as it finishes, then rebuilds report/ from the committed
+# results/ and commits it. When no run can finish by then, a free core takes the next one anyway
+# (--fill-idle): it checkpoints at HH:MM, and the next session resumes it if the workspace is kept.
 # Safe to cut off at any point: finished runs are already committed, unfinished ones resume next time.
 #   scripts/grid-session.sh HH:MM [more o2o experiment flags, e.g. --only "env=Hopper-v5", --first "seed=2"]
 set -euo pipefail
@@ -18,7 +19,7 @@ bash scripts/bootstrap.sh --if-needed
 # nice: the grid yields to whatever else the machine does (tests, a CI check) instead of slowing it.
 # A failed run (exit 1) must not cost the session its report: the status is kept and returned at the end.
 grid_status=0
-nice -n 10 node bin/o2o.mjs experiment paper --jobs 2 --stop-at "$stop_at" --commit "$@" || grid_status=$?
+nice -n 10 node bin/o2o.mjs experiment paper --jobs 2 --stop-at "$stop_at" --fill-idle --commit "$@" || grid_status=$?
 
 # The report is built from the committed results only (HEAD's results/, unpacked into a temporary
 # directory): when the grid stops, a shared pre-training being rebuilt has half-rewritten rows in the

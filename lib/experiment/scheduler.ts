@@ -6,6 +6,9 @@
 // are asked (SIGTERM) to checkpoint and exit; no new run starts. Before a deadline, a run starts only if the
 // times of finished runs say it can finish by then (run-estimate.ts): checkpoints are not committed, so a
 // run cut off at a session's end starts over in the next one; a shorter run further down may go instead.
+// With fillIdle, a job that nothing can fill before the deadline takes the next run anyway: where the
+// workspace outlives the session (its git-ignored checkpoints kept), the next invocation resumes it, and
+// where it does not, the core would have idled.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Span } from '@opentelemetry/api';
@@ -44,6 +47,8 @@ export interface GridOptions {
   deadline?: number;
   /** Start runs even when their estimate says they cannot finish by the deadline. */
   startLate?: boolean;
+  /** When no run can finish by the deadline, start the next one anyway rather than leave a job idle. */
+  fillIdle?: boolean;
   /** Keep the spec's priority order: runs whose shared pre-training is new do not go first. */
   specOrder?: boolean;
   /**
@@ -303,19 +308,20 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     while (!stopping && running.size < o.jobs && (o.maxRuns === undefined || started < o.maxRuns)) {
       const busy = new Set([...running.values()].flatMap((r) => unbuiltEntries(r.run)));
       deferredThisScan = undefined;
-      const next = startOrder(queue, order).find(
-        (run) =>
-          blockedReason(run) === undefined &&
-          !unbuiltEntries(run).some((e) => busy.has(e)) &&
-          fitsDeadline(run),
+      const startable = startOrder(queue, order).filter(
+        (run) => blockedReason(run) === undefined && !unbuiltEntries(run).some((e) => busy.has(e)),
       );
+      const fits = startable.find(fitsDeadline);
+      const next = fits ?? (o.fillIdle === true ? startable[0] : undefined);
       if (next === undefined) break;
       queue.splice(queue.indexOf(next), 1);
       launch(
         next,
-        aheadForNewPretraining(next, order)
-          ? 'its shared pre-training was built since the grid started'
-          : undefined,
+        fits === undefined
+          ? 'nothing left fits before the deadline (--fill-idle): it checkpoints at the stop for the next invocation'
+          : aheadForNewPretraining(next, order)
+            ? 'its shared pre-training was built since the grid started'
+            : undefined,
       );
     }
     if (running.size === 0) break;

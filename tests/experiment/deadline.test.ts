@@ -329,6 +329,39 @@ describe('experiment grid: deadline-aware starts', function () {
     }
   });
 
+  it('--fill-idle starts the runs that fit first, then the held-back ones rather than leave the job idle', async () => {
+    const started: string[] = [];
+    const lines: string[] = [];
+    await runGrid(spec, {
+      specFile: 'deadline.yaml',
+      jobs: 1,
+      only: [],
+      deadline: Date.now() + 10 * 60_000,
+      fillIdle: true,
+      dryRun: false,
+      childCommand: (run) => {
+        started.push(run.id);
+        return { command: process.execPath, args: ['-e', ''] };
+      },
+      log: (line) => lines.push(line),
+      shouldStop: () => false,
+      tickMs: 20,
+    });
+    // The scratch runs fit in 10 minutes and go first, although the augmented ones come first in the
+    // priority order; then the augmented ones, which do not fit, in that order.
+    assert.deepEqual(started, [
+      `${ENV}/none/scratch/seed-1`,
+      `${ENV}/none/scratch/seed-2`,
+      `${ENV}/none/scratch/seed-3`,
+      `${ENV}/random-400/td3bc-aug-both/seed-1`,
+      `${ENV}/random-400/td3bc-aug-both/seed-2`,
+      `${ENV}/random-400/td3bc-aug-both/seed-3`,
+    ]);
+    const filled = lines.filter((l) => l.includes('--fill-idle'));
+    assert.equal(filled.length, 3, lines.join('\n'));
+    assert.match(filled[0]!, /start .*td3bc-aug-both\/seed-1 .*nothing left fits before the deadline/);
+  });
+
   it('estimates a selection (--only) from every finished run of the spec, not only the selected ones', async () => {
     // Two more scratch runs, finished later, took 1,000 s online: the median of the spec's latest three
     // online times is now 1,000 s (100, 1,000, 1,000); over the augmented runs alone it would still be 100 s.
