@@ -14,7 +14,7 @@ import {
   type StageHistory,
   stageHistory,
 } from '../../lib/experiment/run-estimate.ts';
-import { runGrid, selectRuns } from '../../lib/experiment/scheduler.ts';
+import { type GridOptions, type GridSummary, runGrid, selectRuns } from '../../lib/experiment/scheduler.ts';
 import { type GridSpec, parseSpec } from '../../lib/experiment/spec.ts';
 import { ENV, makeDatasets, tinySpec } from './fixtures.ts';
 
@@ -46,6 +46,30 @@ function byLabel(runs: GridRun[], variant: string, seed: number): GridRun {
   const run = runs.find((r) => r.variantLabel === variant && r.seed === seed);
   assert.ok(run !== undefined, `${variant} seed ${seed} in the grid`);
   return run;
+}
+
+/** Runs the grid with children that exit at once; what they were started for and what the grid logged. */
+async function runQuickGrid(
+  spec: GridSpec,
+  options: Partial<GridOptions>,
+): Promise<{ summary: GridSummary; started: string[]; lines: string[] }> {
+  const started: string[] = [];
+  const lines: string[] = [];
+  const summary = await runGrid(spec, {
+    specFile: 'deadline.yaml',
+    jobs: 1,
+    only: [],
+    dryRun: false,
+    childCommand: (run) => {
+      started.push(run.id);
+      return { command: process.execPath, args: ['-e', ''] };
+    },
+    log: (line) => lines.push(line),
+    shouldStop: () => false,
+    tickMs: 20,
+    ...options,
+  });
+  return { summary, started, lines };
 }
 
 describe('experiment grid: deadline-aware starts', function () {
@@ -277,22 +301,7 @@ describe('experiment grid: deadline-aware starts', function () {
   });
 
   it('with 10 minutes left starts the short scratch runs and holds back the long augmented ones', async () => {
-    const started: string[] = [];
-    const lines: string[] = [];
-    const summary = await runGrid(spec, {
-      specFile: 'deadline.yaml',
-      jobs: 1,
-      only: [],
-      deadline: Date.now() + 10 * 60_000,
-      dryRun: false,
-      childCommand: (run) => {
-        started.push(run.id);
-        return { command: process.execPath, args: ['-e', ''] };
-      },
-      log: (line) => lines.push(line),
-      shouldStop: () => false,
-      tickMs: 20,
-    });
+    const { summary, started, lines } = await runQuickGrid(spec, { deadline: Date.now() + 10 * 60_000 });
     // Seed 1's augmented run (world model built, 20 min of pre-training left) and seeds 2-3 (~31 min) wait.
     assert.deepEqual(started, [
       `${ENV}/none/scratch/seed-1`,
@@ -310,42 +319,15 @@ describe('experiment grid: deadline-aware starts', function () {
 
   it('--start-late starts them anyway, and without a deadline nothing is held back', async () => {
     for (const options of [{ deadline: Date.now() + 60_000, startLate: true }, {}]) {
-      const started: string[] = [];
-      await runGrid(spec, {
-        specFile: 'deadline.yaml',
-        jobs: 2,
-        only: ['variant=td3bc-aug-both'],
-        dryRun: false,
-        ...options,
-        childCommand: (run) => {
-          started.push(run.id);
-          return { command: process.execPath, args: ['-e', ''] };
-        },
-        log: () => {},
-        shouldStop: () => false,
-        tickMs: 20,
-      });
+      const { started } = await runQuickGrid(spec, { jobs: 2, only: ['variant=td3bc-aug-both'], ...options });
       assert.equal(started.length, 3, JSON.stringify(options));
     }
   });
 
   it('--fill-idle starts the runs that fit first, then the held-back ones rather than leave the job idle', async () => {
-    const started: string[] = [];
-    const lines: string[] = [];
-    await runGrid(spec, {
-      specFile: 'deadline.yaml',
-      jobs: 1,
-      only: [],
+    const { started, lines } = await runQuickGrid(spec, {
       deadline: Date.now() + 10 * 60_000,
       fillIdle: true,
-      dryRun: false,
-      childCommand: (run) => {
-        started.push(run.id);
-        return { command: process.execPath, args: ['-e', ''] };
-      },
-      log: (line) => lines.push(line),
-      shouldStop: () => false,
-      tickMs: 20,
     });
     // The scratch runs fit in 10 minutes and go first, although the augmented ones come first in the
     // priority order; then the augmented ones, which do not fit, in that order.
