@@ -3,6 +3,7 @@
 import type { Analysis } from './analysis.ts';
 import type { BudgetRow } from './budgets.ts';
 import { CRITIC_HELD_OUT_NOTE, criticNote } from './critic-analysis.ts';
+import { describeHeldOutGaps, heldOutGaps } from './critic-held-out-gap.ts';
 import type { Figure } from './figure-parts.ts';
 import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
@@ -170,7 +171,7 @@ ${figures(p.figures, 'ablations')}
 <p>${esc(criticNote(a))}</p>
 ${table(criticTable(a))}
 <p>${esc(CRITIC_HELD_OUT_NOTE)}</p>
-${criticHeldOutTable(a).rows.length > 0 ? table(criticHeldOutTable(a)) : '<p class="meta">No shared pre-training has been checked yet.</p>'}
+${criticHeldOutTable(a).rows.length > 0 ? `${table(criticHeldOutTable(a))}\n<p>${esc(describeHeldOutGaps(heldOutGaps(a.critic)))}</p>` : '<p class="meta">No shared pre-training has been checked yet.</p>'}
 ${figures(p.figures, 'critic')}
 ${criticOutcomeTable(a).rows.length > 0 ? table(criticOutcomeTable(a)) : ''}
 <h2 id="world-model">World model: held-out one-step error</h2>

@@ -2,6 +2,7 @@
 // smaller than the paper's, for reading without a browser.
 
 import { CRITIC_HELD_OUT_NOTE, criticNote } from './critic-analysis.ts';
+import { describeHeldOutGaps, heldOutGaps } from './critic-held-out-gap.ts';
 import { describeCriticOutcome } from './critic-outcome.ts';
 import { formatRange } from './format.ts';
 import { describeFrozen } from './frozen-runs.ts';
@@ -109,7 +110,7 @@ export function renderSummary(p: PageInput): string {
     CRITIC_HELD_OUT_NOTE,
     '',
     ...(criticHeldOutTable(a).rows.length > 0
-      ? [markdownTable(criticHeldOutTable(a))]
+      ? [markdownTable(criticHeldOutTable(a)), describeHeldOutGaps(heldOutGaps(a.critic)), '']
       : ['*No shared pre-training has been checked yet.*', '']),
     ...(a.criticOutcome.points.length > 0
       ? [describeCriticOutcome(a.criticOutcome), '', markdownTable(criticOutcomeTable(a))]
