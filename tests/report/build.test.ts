@@ -218,6 +218,10 @@ describe('o2o report: build from a results tree', () => {
     assert.match(md, /\| Hopper-v5 \| medium-10k \| p=0\.5 \| 5 \| 250\.0 \| 21\.0 \[[^\]]*\] \| 22\.0 \[/);
     const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
     assert.ok(html.includes('The held-out check sets the final offline critic'), 'explained on the page');
+    // Critic by critic under the table, on the page and in the summary: 10 Hopper critics, held-out rows
+    // as far off as training rows or a little further.
+    for (const text of [md, html])
+      assert.match(text, /critic by critic \(10: [^)]*\): mean \|Q − G\| on held-out/);
   });
 
   it("sets each pre-trained critic's held-out error next to the final score of the run that started from it", () => {
