@@ -37,17 +37,18 @@ type GroupKind = {
 
 /**
  * A group of the main grid's pre-trained variants (augmented ones at the main fraction, by the paper's
- * VAE unless `worldModel` says otherwise).
+ * VAE unless `worldModel` says otherwise), with the paper's critics unless `layerNorm`.
  */
 function isAblation(
   g: GroupKind,
   variant: 'td3bc' | 'td3bc-aug',
   pretrain: 'both' | 'actor' | 'critic',
   worldModel: WorldModelKind = 'vae',
+  layerNorm = false,
 ) {
-  // The claims are about the paper's networks: LayerNorm critics are an extension, reported apart.
+  // The paper's claims are about its networks: LayerNorm critics are an extension, compared apart.
   return (
-    !g.criticLayerNorm &&
+    g.criticLayerNorm === layerNorm &&
     g.variant === variant &&
     g.pretrain === pretrain &&
     (variant === 'td3bc' || (g.augFraction === MAIN_AUG_FRACTION && g.worldModel === worldModel))
@@ -215,8 +216,7 @@ export function checkClaims(a: Analysis): Claim[] {
     }
     for (const c of ablations) {
       // Shown once the task has a run of the side that is not a main variant (an ablation, the control).
-      const extra = [c.better, c.worse].filter((side) => side[1] !== 'both' || (side[2] ?? 'vae') !== 'vae');
-      if (extra.some((side) => of(side) !== undefined))
+      if (extraSides(c).some((side) => of(side) !== undefined))
         claims.push(compareScores(a.settings, t.env, t.dataset, c.claim, of(c.better), of(c.worse)));
     }
   }
@@ -244,15 +244,31 @@ export function checkClaims(a: Analysis): Claim[] {
   ];
 }
 
-/** A variant, the parts it pre-trains and (augmented only) its world model when not the VAE. */
-type Side = ['td3bc' | 'td3bc-aug', 'both' | 'actor' | 'critic', WorldModelKind?];
+/**
+ * A variant, the parts it pre-trains, (augmented only) its world model when not the VAE, and true for
+ * LayerNorm critics.
+ */
+type Side = ['td3bc' | 'td3bc-aug', 'both' | 'actor' | 'critic', WorldModelKind?, boolean?];
+
+interface ScoreComparison {
+  claim: string;
+  better: Side;
+  worse: Side;
+}
+
+/** The sides of a comparison that are not a main variant: an ablation, a control, LayerNorm critics. */
+function extraSides(c: ScoreComparison): Side[] {
+  return [c.better, c.worse].filter(
+    (side) => side[1] !== 'both' || (side[2] ?? 'vae') !== 'vae' || side[3] === true,
+  );
+}
 
 /**
  * The claims decided on final scores, per task and pooled: `better` should end above `worse`. The first
  * is the main comparison; the others need the ablation runs. Augmentation only changes the critic's
- * targets, so the paper credits it with a better critic: hence the last.
+ * targets, so the paper credits it with a better critic: hence the sixth.
  */
-const SCORE_COMPARISONS: { claim: string; better: Side; worse: Side }[] = [
+const SCORE_COMPARISONS: ScoreComparison[] = [
   { claim: 'augmentation improves the final score', better: ['td3bc-aug', 'both'], worse: ['td3bc', 'both'] },
   {
     claim: 'actor matters (with augmentation): both beat critic only',
@@ -292,6 +308,19 @@ const SCORE_COMPARISONS: { claim: string; better: Side; worse: Side }[] = [
     better: ['td3bc-aug', 'both'],
     worse: ['td3bc-aug', 'both', 'copy'],
   },
+  // Beyond the paper: LayerNorm critics, a remedy for offline Q divergence of their own. If they lift
+  // TD3+BC as augmentation does and augmentation adds nothing on top, augmentation's gain is the critic
+  // it keeps from diverging.
+  {
+    claim: 'LayerNorm critics improve the final score (no augmentation)',
+    better: ['td3bc', 'both', 'vae', true],
+    worse: ['td3bc', 'both'],
+  },
+  {
+    claim: 'augmentation improves the final score with LayerNorm critics too',
+    better: ['td3bc-aug', 'both', 'vae', true],
+    worse: ['td3bc', 'both', 'vae', true],
+  },
 ];
 
 /**
@@ -303,7 +332,11 @@ const SCORE_COMPARISONS: { claim: string; better: Side; worse: Side }[] = [
 function pooledClaims(a: Analysis): Claim[] {
   const tasks = a.datasets.filter((d) => !d.sweepOnly);
   const out: Claim[] = [];
-  for (const { claim, better, worse } of SCORE_COMPARISONS) {
+  for (const comparison of SCORE_COMPARISONS) {
+    const { claim, better, worse } = comparison;
+    // A comparison whose extension (ablation, control, LayerNorm critics) never ran is left out, not "not run".
+    const extra = extraSides(comparison);
+    if (extra.length > 0 && !a.groups.some((g) => extra.some((side) => isAblation(g, ...side)))) continue;
     const base = { env: POOLED_ENV, dataset: POOLED_DATASET, claim };
     const sides = tasks.map((t) => {
       const of = (side: Side) =>

@@ -20,7 +20,7 @@ import { groupId, taskKey, variantLabel } from '../../lib/report/groups.ts';
 import { writtenBy } from '../../lib/report/html.ts';
 import { ResultsError, readResults } from '../../lib/report/results.ts';
 import { iqm } from '../../lib/report/stats.ts';
-import { POOLED_ENV } from '../../lib/report/verdicts.ts';
+import { POOLED_DATASET, POOLED_ENV } from '../../lib/report/verdicts.ts';
 import { parseHeldOutReport } from '../../lib/report/world-models.ts';
 import { EXPECTED, writeFixtureResults } from './fixture-results.ts';
 import { checkWellFormed } from './xml-check.ts';
@@ -697,12 +697,13 @@ describe('o2o report: build from a results tree', () => {
     );
   });
 
-  it('keeps LayerNorm-critic runs apart: own groups and figure, out of the claims, sweeps and critic analysis', () => {
+  it("keeps LayerNorm-critic runs apart: own groups, figure and claims, out of the paper's claims, sweeps and critic analysis", () => {
     const root = join(dir, 'layernorm');
     writeFixtureResults(root);
-    // The augmented runs and scratch again, with LayerNorm critics, ending at 2500-2600.
+    // The main runs and scratch again, with LayerNorm critics, ending at 2500-2600.
     const copies = [
       [join('medium-10k', 'td3bc-aug-both-p0.5'), join('medium-10k', 'td3bc-aug-ln-both')],
+      [join('medium-10k', 'td3bc-both-p0'), join('medium-10k', 'td3bc-ln-both')],
       [join('none', 'scratch'), join('none', 'scratch-ln')],
     ] as const;
     for (const [from, toDir] of copies) {
@@ -722,15 +723,38 @@ describe('o2o report: build from a results tree', () => {
     const ln = report.analysis.groups.filter((g) => g.criticLayerNorm);
     assert.deepEqual(ln.map((g) => [g.id, g.label, g.finished]).sort(), [
       ['Hopper-v5|medium-10k|td3bc-aug|both|0.5|ln', 'TD3+BC+aug p=0.5 → TD3 (LayerNorm critics)', 3],
+      ['Hopper-v5|medium-10k|td3bc|both|0|ln', 'TD3+BC → TD3 (LayerNorm critics)', 3],
       ['Hopper-v5|none|scratch|-|0|ln', 'TD3 (scratch, LayerNorm critics)', 3],
     ]);
     const vae = report.analysis.groups.find((g) => g.id === 'Hopper-v5|medium-10k|td3bc-aug|both|0.5')!;
     assert.equal(vae.finished, 5, 'the paper-network group keeps its id and its runs');
+    const isLayerNormClaim = (c: { claim: string }) => c.claim.includes('LayerNorm critics');
     assert.deepEqual(
-      report.claims.map((c) => [c.env, c.dataset, c.claim, c.verdict]),
-      built.claims.map((c) => [c.env, c.dataset, c.claim, c.verdict]),
-      'every claim as without the LayerNorm runs',
+      report.claims.filter((c) => !isLayerNormClaim(c)).map((c) => [c.env, c.dataset, c.claim, c.verdict]),
+      built.claims.filter((c) => !isLayerNormClaim(c)).map((c) => [c.env, c.dataset, c.claim, c.verdict]),
+      "every claim of the paper's as without the LayerNorm runs",
     );
+    // Their own two comparisons: with the same seeds' plain TD3+BC (1150-1350) and with each other (equal).
+    const lnClaims = report.claims
+      .filter(isLayerNormClaim)
+      .map((c) => [c.env, c.dataset, c.claim, c.verdict]);
+    assert.deepEqual(lnClaims, [
+      [POOLED_ENV, POOLED_DATASET, 'LayerNorm critics improve the final score (no augmentation)', 'holds'],
+      [
+        POOLED_ENV,
+        POOLED_DATASET,
+        'augmentation improves the final score with LayerNorm critics too',
+        'inconclusive',
+      ],
+      ['Hopper-v5', 'medium-10k', 'LayerNorm critics improve the final score (no augmentation)', 'holds'],
+      [
+        'Hopper-v5',
+        'medium-10k',
+        'augmentation improves the final score with LayerNorm critics too',
+        'inconclusive',
+      ],
+    ]);
+    assert.deepEqual(built.claims.filter(isLayerNormClaim), [], 'none without LayerNorm runs');
     assert.deepEqual(report.analysis.sweeps, built.analysis.sweeps);
     assert.deepEqual(
       report.analysis.critic.map((c) => c.offline.map((x) => x.seeds)),
@@ -1050,12 +1074,10 @@ describe('o2o report: claims from too few seeds', () => {
     for (const c of built.claims)
       assert.doesNotMatch(c.text, /Paired/, 'one pair per comparison: no paired view');
     const pooled = built.claims.filter((c) => c.env === POOLED_ENV);
-    assert.equal(pooled.length, 10, 'the two critic claims among them');
+    // No control or LayerNorm runs in the fixture: their comparisons are left out rather than "not run".
+    assert.equal(pooled.length, 8, 'the two critic claims among them');
     for (const c of pooled) {
-      if (c.claim.startsWith('the VAE')) {
-        assert.equal(c.verdict, 'not run', 'no control runs in the fixture');
-        continue;
-      }
+      assert.doesNotMatch(c.claim, /^the VAE|LayerNorm/);
       assert.equal(c.verdict, 'inconclusive', JSON.stringify(c));
       assert.match(
         c.text,
