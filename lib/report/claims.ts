@@ -215,7 +215,7 @@ export function checkClaims(a: Analysis): Claim[] {
       claims.push(gated(decided, Math.min(augRow.runs, plainRow.runs)));
     }
     for (const c of ablations) {
-      // Shown once the task has a run of the side that is not a main variant (an ablation, the control).
+      // Shown once the task has a run of a side that is not a main variant (extraSides).
       if (extraSides(c).some((side) => of(side) !== undefined))
         claims.push(compareScores(a.settings, t.env, t.dataset, c.claim, of(c.better), of(c.worse)));
     }
@@ -266,7 +266,7 @@ function extraSides(c: ScoreComparison): Side[] {
 /**
  * The claims decided on final scores, per task and pooled: `better` should end above `worse`. The first
  * is the main comparison; the others need the ablation runs. Augmentation only changes the critic's
- * targets, so the paper credits it with a better critic: hence the sixth.
+ * targets, so the paper credits it with a better critic: hence "augmentation helps a critic pre-trained alone".
  */
 const SCORE_COMPARISONS: ScoreComparison[] = [
   { claim: 'augmentation improves the final score', better: ['td3bc-aug', 'both'], worse: ['td3bc', 'both'] },
