@@ -321,6 +321,11 @@ const SCORE_COMPARISONS: ScoreComparison[] = [
     better: ['td3bc-aug', 'both', 'vae', true],
     worse: ['td3bc', 'both', 'vae', true],
   },
+  {
+    claim: "LayerNorm critics alone beat augmentation with the paper's critics",
+    better: ['td3bc', 'both', 'vae', true],
+    worse: ['td3bc-aug', 'both'],
+  },
 ];
 
 /**
