@@ -86,6 +86,20 @@ export interface GroupSummary {
   finalScores: number[];
   /** The seed of each finished run, in the same order as `finalScores`. */
   finishedSeeds: number[];
+  /**
+   * What each finished run fine-tuned from, in the same order: its own copy of the pre-training's
+   * evaluations (pretrainingPrint). Two runs of one seed whose shared pre-training was rebuilt in between,
+   * on other kernels, differ here though their settings match.
+   */
+  finishedPretrainings: string[];
+}
+
+/** A run's offline evaluations, step and return: equal for runs fine-tuned from one pre-training. */
+export function pretrainingPrint(r: RunRecord): string {
+  return r.metrics
+    .filter((m) => m.phase === 'offline')
+    .map((m) => `${m.step}:${m.returnMean}`)
+    .join(' ');
 }
 
 export interface ThresholdRow {
@@ -247,6 +261,7 @@ function summariseGroup(g: Group, s: ReportSettings): GroupSummary {
     finalScore: scores.length === finals.length ? summarise(scores, s, seed + 1) : null,
     finalScores: scores.length === finals.length ? scores.map((v) => round(v)) : [],
     finishedSeeds: g.finished.map((r) => r.config.seed),
+    finishedPretrainings: g.finished.map(pretrainingPrint),
   };
 }
 

@@ -121,11 +121,26 @@ export function pairedDifferences(better: GroupSummary, worse: GroupSummary): nu
   return pairs.sort((x, y) => x.seed - y.seed).map((p) => p.difference);
 }
 
-const sharesPretraining = (a: GroupSummary, b: GroupSummary) =>
-  a.variant === b.variant &&
-  a.augFraction === b.augFraction &&
-  a.worldModel === b.worldModel &&
-  a.criticLayerNorm === b.criticLayerNorm;
+/**
+ * Whether each seed's two runs fine-tuned from the same pre-trained networks: the same kind of
+ * pre-training, and for every seed both finished, the same pre-training evaluations in their own copies
+ * (a shared pre-training rebuilt on other kernels between the two runs differs, though its settings match).
+ */
+export function sharesPretraining(a: GroupSummary, b: GroupSummary): boolean {
+  const sameKind =
+    a.variant === b.variant &&
+    a.augFraction === b.augFraction &&
+    a.worldModel === b.worldModel &&
+    a.criticLayerNorm === b.criticLayerNorm;
+  if (!sameKind) return false;
+  // A run that kept no offline rows says nothing against it.
+  const printOf = new Map(b.finishedSeeds.map((seed, i) => [seed, b.finishedPretrainings[i] ?? '']));
+  return a.finishedSeeds.every((seed, i) => {
+    const mine = a.finishedPretrainings[i] ?? '';
+    const other = printOf.get(seed) ?? '';
+    return mine === '' || other === '' || mine === other;
+  });
+}
 
 const STEPS_SAVED: PairedQuantity = {
   name: "mean steps saved by augmentation, as a fraction of scratch's steps,",
@@ -381,7 +396,7 @@ function pooledClaims(a: Analysis): Claim[] {
     const label = (x: GroupSummary | undefined) => x?.label ?? '';
     const { paired, sentence } = pairedView(
       enough.map((x) => pairedDifferences(x.better!, x.worse!)),
-      sharesPretraining(enough[0]!.better!, enough[0]!.worse!),
+      enough.every((x) => sharesPretraining(x.better!, x.worse!)),
       a.settings,
       `pooled|${claim}`,
     );
