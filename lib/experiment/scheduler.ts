@@ -308,11 +308,11 @@ export async function runGrid(spec: GridSpec, o: GridOptions): Promise<GridSumma
     while (!stopping && running.size < o.jobs && (o.maxRuns === undefined || started < o.maxRuns)) {
       const busy = new Set([...running.values()].flatMap((r) => unbuiltEntries(r.run)));
       deferredThisScan = undefined;
-      const startable = startOrder(queue, order).filter(
-        (run) => blockedReason(run) === undefined && !unbuiltEntries(run).some((e) => busy.has(e)),
-      );
-      const fits = startable.find(fitsDeadline);
-      const next = fits ?? (o.fillIdle === true ? startable[0] : undefined);
+      const startable = (run: GridRun) =>
+        blockedReason(run) === undefined && !unbuiltEntries(run).some((e) => busy.has(e));
+      const ordered = startOrder(queue, order);
+      const fits = ordered.find((run) => startable(run) && fitsDeadline(run));
+      const next = fits ?? (o.fillIdle === true ? ordered.find(startable) : undefined);
       if (next === undefined) break;
       queue.splice(queue.indexOf(next), 1);
       launch(
